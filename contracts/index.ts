@@ -1,0 +1,5 @@
+export * from './event.ts';
+export * from './keys.ts';
+export * from './limits.ts';
+export * from './log.ts';
+export * from './warehouse.ts';

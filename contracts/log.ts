@@ -1,0 +1,59 @@
+/**
+ * The Log port: an append-only, partitioned, durable record log. The embedded
+ * adapter (`DurableLog`) and the Kafka adapter implement it; processors and the
+ * ingest edge only ever see this interface.
+ */
+
+/** Topics are named constants, never raw strings at call sites. */
+export const Topics = {
+  events: 'events',
+  dlq: 'dlq',
+} as const;
+export type Topic = (typeof Topics)[keyof typeof Topics];
+
+export interface LogRecord {
+  /** Partitioning key (project id for events); the embedded log has one partition. */
+  readonly key: string;
+  readonly value: Buffer;
+}
+
+export interface ConsumedRecord extends LogRecord {
+  readonly topic: Topic;
+  readonly partition: number;
+  /** Offset of this record inside its partition; the next one is `offset + 1`. */
+  readonly offset: number;
+}
+
+export interface PollOptions {
+  /** At most this many records in one poll. */
+  readonly maxRecords: number;
+  /** At most this many bytes of record values in one poll (one oversize record is still returned). */
+  readonly maxBytes?: number;
+  /** Wait at most this long for the first record when none is available. */
+  readonly maxWaitMs: number;
+  readonly signal?: AbortSignal;
+}
+
+export interface LogConsumer {
+  /** Records after the last committed (or last polled) position; empty when the wait expired. */
+  poll(options: PollOptions): Promise<ConsumedRecord[]>;
+  /**
+   * Durably records that every record before `nextOffset` of `partition` is done.
+   * Commits only move forward. A restarted consumer resumes from the last commit.
+   */
+  commit(partition: number, nextOffset: number): Promise<void>;
+  /** Rewinds the in-memory read position to the last commit (after a failed batch). */
+  rewind(): void;
+  /** Records appended but not yet committed, summed over partitions. */
+  lag(): number;
+  close(): Promise<void>;
+}
+
+export interface Log {
+  /** Resolves once every record is durable (fsynced or acknowledged by all replicas). */
+  append(topic: Topic, records: readonly LogRecord[]): Promise<void>;
+  consumer(topic: Topic, group: string): Promise<LogConsumer>;
+  /** Bytes accepted by `append` whose promise has not settled yet. */
+  pendingBytes(): number;
+  close(): Promise<void>;
+}

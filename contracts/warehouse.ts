@@ -1,0 +1,35 @@
+/**
+ * The Warehouse port: ClickHouse SQL, whether the engine is chDB in-process or
+ * a ClickHouse server. There is one SQL dialect; adapters only move bytes.
+ */
+
+export type QueryParams = Record<string, string | number | boolean | readonly string[] | readonly number[]>;
+
+export interface InsertOptions {
+  /** Same token, same rows: the engine keeps only the first insert (idempotent retries). */
+  readonly dedupToken?: string;
+}
+
+export interface Warehouse {
+  /** Inserts rows as JSONEachRow. */
+  insert(table: string, rows: readonly object[], options?: InsertOptions): Promise<void>;
+  /** Inserts pre-serialised JSONEachRow bytes (one JSON object per line). */
+  insertRaw(table: string, jsonEachRow: Buffer, options?: InsertOptions): Promise<void>;
+  /** Runs a SELECT with `{name:Type}` placeholders bound server-side; returns the rows. */
+  query<Row>(sql: string, params?: QueryParams): Promise<Row[]>;
+  /** Runs a statement that returns nothing (DDL, mutations). */
+  command(sql: string, params?: QueryParams): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Errors carry whether a retry may succeed; row data never goes into the message. */
+export class WarehouseError extends Error {
+  constructor(
+    message: string,
+    readonly retry: boolean,
+    readonly code?: number,
+  ) {
+    super(message);
+    this.name = 'WarehouseError';
+  }
+}

@@ -1,0 +1,138 @@
+import { z } from 'zod';
+import { Levels, type Warehouse, type QueryParams } from '@strix/contracts';
+
+/** One row of `events` as the processors insert it (JSONEachRow; times in epoch ms). */
+export const EventRow = z.object({
+  project_id: z.string(),
+  app_id: z.string(),
+  is_dev: z.boolean(),
+  event_id: z.string(),
+  ts: z.number().int(),
+  received_at: z.number().int(),
+  name: z.string(),
+  level: z.enum(Levels),
+  message: z.string(),
+  session_id: z.string(),
+  user_id: z.string(),
+  source_module: z.string(),
+  screen_name: z.string(),
+  environment: z.string(),
+  os_version: z.string(),
+  app_version: z.string(),
+  build_number: z.string(),
+  device_model: z.string(),
+  locale: z.string(),
+  country: z.string(),
+  fingerprint: z.string(),
+  attributes: z.record(z.string(), z.string()),
+  experiments: z.record(z.string(), z.string()),
+  retention_days: z.number().int(),
+});
+export type EventRow = z.infer<typeof EventRow>;
+
+export interface EventFilter {
+  projectId: string;
+  fromMs: number;
+  toMs: number;
+  isDev: boolean;
+  appId?: string;
+  level?: string;
+  name?: string;
+  userId?: string;
+  sessionId?: string;
+}
+
+export interface EventCursor {
+  ts: number;
+  eventId: string;
+}
+
+/** Builds the WHERE clause shared by event queries; every value is a bound parameter. */
+function whereClause(f: EventFilter, timeColumn: string): { sql: string; params: QueryParams } {
+  const clauses = [
+    'project_id = {project:String}',
+    `${timeColumn} >= fromUnixTimestamp64Milli({from:Int64}, 'UTC')`,
+    `${timeColumn} < fromUnixTimestamp64Milli({to:Int64}, 'UTC')`,
+    'is_dev = {is_dev:Bool}',
+  ];
+  const params: QueryParams = { project: f.projectId, from: f.fromMs, to: f.toMs, is_dev: f.isDev };
+  const optional: [keyof EventFilter, string, string][] = [
+    ['appId', 'app_id', 'app'],
+    ['level', 'level', 'level'],
+    ['name', 'name', 'name'],
+    ['userId', 'user_id', 'user'],
+    ['sessionId', 'session_id', 'session'],
+  ];
+  for (const [field, column, param] of optional) {
+    const value = f[field];
+    if (value === undefined) continue;
+    clauses.push(`${column} = {${param}:String}`);
+    params[param] = String(value);
+  }
+  return { sql: clauses.join(' AND '), params };
+}
+
+const eventColumns = `event_id, toUnixTimestamp64Milli(ts) AS ts_ms, toUnixTimestamp64Milli(received_at) AS received_ms,
+  app_id, is_dev, name, level, message, session_id, user_id, source_module, screen_name, environment,
+  os_version, app_version, build_number, device_model, locale, country, fingerprint, attributes, experiments`;
+
+// Times leave the engine as epoch ms under their own names: an alias named like
+// the column would shadow it in WHERE.
+export const StoredEvent = EventRow.omit({ project_id: true, retention_days: true, ts: true, received_at: true })
+  .extend({ ts_ms: z.coerce.number(), received_ms: z.coerce.number() })
+  .transform(({ ts_ms, received_ms, ...rest }) => ({ ...rest, ts: ts_ms, received_at: received_ms }));
+export type StoredEvent = z.infer<typeof StoredEvent>;
+
+/** Newest first, keyset-paginated on (ts, event_id) so pages never skip or repeat rows. */
+export async function queryEvents(
+  wh: Warehouse,
+  filter: EventFilter,
+  limit: number,
+  after?: EventCursor,
+): Promise<StoredEvent[]> {
+  const { sql, params } = whereClause(filter, 'ts');
+  let where = sql;
+  if (after) {
+    where += ` AND (ts, event_id) < (fromUnixTimestamp64Milli({cursor_ts:Int64}, 'UTC'), {cursor_id:String})`;
+    params.cursor_ts = after.ts;
+    params.cursor_id = after.eventId;
+  }
+  params.limit = limit;
+  const rows = await wh.query(
+    `SELECT ${eventColumns} FROM events FINAL WHERE ${where} ORDER BY ts DESC, event_id DESC LIMIT {limit:UInt32}`,
+    params,
+  );
+  return rows.map((r) => StoredEvent.parse(r));
+}
+
+export const HourlyCount = z
+  .object({ hour_start: z.string(), app_id: z.string(), name: z.string(), level: z.enum(Levels), total: z.coerce.number() })
+  .transform(({ hour_start, total, ...rest }) => ({ hour: hour_start, ...rest, events: total }));
+export type HourlyCount = z.infer<typeof HourlyCount>;
+
+/** Counts from the hourly materialized view; `from`/`to` are rounded to whole hours. */
+export async function queryHourlyCounts(wh: Warehouse, filter: EventFilter): Promise<HourlyCount[]> {
+  const hourStart = Math.floor(filter.fromMs / 3_600_000) * 3_600_000;
+  const { sql, params } = whereClause({ ...filter, fromMs: hourStart }, 'hour');
+  const rows = await wh.query(
+    `SELECT formatDateTime(hour, '%Y-%m-%dT%H:00:00Z') AS hour_start, app_id, name, level, sum(events) AS total
+     FROM event_counts_hourly WHERE ${sql}
+     GROUP BY hour_start, app_id, name, level ORDER BY hour_start, app_id, name, level`,
+    params,
+  );
+  return rows.map((r) => HourlyCount.parse(r));
+}
+
+/** Dedupe keys of events received since `sinceMs`: seeds the processors' deduper after a restart. */
+export async function recentEventKeys(
+  wh: Warehouse,
+  sinceMs: number,
+  limit: number,
+): Promise<{ project_id: string; app_id: string; event_id: string; received_ms: number }[]> {
+  return wh.query(
+    `SELECT project_id, app_id, event_id, toUnixTimestamp64Milli(received_at) AS received_ms FROM events
+     WHERE received_at >= fromUnixTimestamp64Milli({since:Int64}, 'UTC')
+     ORDER BY received_at DESC LIMIT {limit:UInt64}`,
+    { since: sinceMs, limit },
+  );
+}

@@ -1,0 +1,4 @@
+export * from './chdb-warehouse.ts';
+export * from './events.ts';
+export * from './metadata.ts';
+export * from './migrate.ts';

@@ -1,0 +1,58 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Warehouse } from '@strix/contracts';
+
+const migrationFile = /^(\d{3})_[a-z0-9_]+\.sql$/;
+
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly statements: string[];
+}
+
+/** Splits a migration into statements: `;` at the end of a line ends one. Comment lines are dropped. */
+export function splitStatements(sql: string): string[] {
+  const body = sql
+    .split('\n')
+    .filter((line) => !line.trim().startsWith('--'))
+    .join('\n');
+  return body
+    .split(/;\s*$/m)
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}
+
+export async function loadMigrations(dir: string): Promise<Migration[]> {
+  const names = (await readdir(dir)).filter((n) => migrationFile.test(n)).sort();
+  const migrations: Migration[] = [];
+  for (const name of names) {
+    const version = Number(migrationFile.exec(name)?.[1]);
+    if (migrations.some((m) => m.version === version)) {
+      throw new Error(`two migrations share number ${version} in ${dir}`);
+    }
+    migrations.push({ version, name, statements: splitStatements(await readFile(join(dir, name), 'utf8')) });
+  }
+  return migrations;
+}
+
+/**
+ * Applies every migration not yet recorded in `schema_migrations`, in order.
+ * Statements are idempotent (IF NOT EXISTS), so a crash between a statement and
+ * its record only means the statement runs again.
+ */
+export async function migrate(warehouse: Warehouse, dir: string): Promise<string[]> {
+  await warehouse.command(`CREATE TABLE IF NOT EXISTS schema_migrations
+    (version UInt32, name String, applied_at DateTime64(3, 'UTC') DEFAULT now64(3))
+    ENGINE = ReplacingMergeTree ORDER BY version`);
+  const applied = new Set(
+    (await warehouse.query<{ version: number }>('SELECT version FROM schema_migrations FINAL')).map((r) => r.version),
+  );
+  const ran: string[] = [];
+  for (const migration of await loadMigrations(dir)) {
+    if (applied.has(migration.version)) continue;
+    for (const statement of migration.statements) await warehouse.command(statement);
+    await warehouse.insert('schema_migrations', [{ version: migration.version, name: migration.name }]);
+    ran.push(migration.name);
+  }
+  return ran;
+}
