@@ -2,4 +2,5 @@ export * from './event.ts';
 export * from './keys.ts';
 export * from './limits.ts';
 export * from './log.ts';
+export * from './metrics.ts';
 export * from './warehouse.ts';

@@ -99,7 +99,7 @@ export async function queryEvents(
   }
   params.limit = limit;
   const rows = await wh.query(
-    `SELECT ${eventColumns} FROM events FINAL WHERE ${where} ORDER BY ts DESC, event_id DESC LIMIT {limit:UInt32}`,
+    `SELECT ${eventColumns} FROM events WHERE ${where} ORDER BY ts DESC, event_id DESC LIMIT {limit:UInt32}`,
     params,
   );
   return rows.map((r) => StoredEvent.parse(r));

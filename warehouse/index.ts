@@ -1,4 +1,3 @@
-export * from './chdb-warehouse.ts';
 export * from './events.ts';
 export * from './metadata.ts';
 export * from './migrate.ts';

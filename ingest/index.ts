@@ -1,0 +1,5 @@
+export * from './app.ts';
+export * from './auth.ts';
+export * from './errors.ts';
+export * from './metrics.ts';
+export * from './rate-limit.ts';

@@ -1,0 +1,41 @@
+import type { EventBatchRecord, LogEvent } from '@strix/contracts';
+import type { EventRow } from '@strix/warehouse';
+
+/** ClickHouse stores attributes as Map(String, String); nulls mean "absent". */
+function stringValues(attributes: LogEvent['attributes']): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(attributes ?? {})) {
+    if (value !== null) out[key] = String(value);
+  }
+  return out;
+}
+
+/** The warehouse row for one normalized event of a batch record. */
+export function toEventRow(record: EventBatchRecord, event: LogEvent, fingerprint: string): EventRow {
+  return {
+    project_id: record.project_id,
+    app_id: record.app_id,
+    is_dev: event.is_dev,
+    event_id: event.event_id,
+    ts: event.ts,
+    received_at: record.received_at,
+    name: event.name ?? event.message,
+    level: event.level as EventRow['level'],
+    message: event.message,
+    session_id: event.session_id ?? '',
+    user_id: event.user_id ?? '',
+    source_module: event.source_module ?? '',
+    screen_name: event.screen_name ?? '',
+    environment: event.environment ?? '',
+    os_version: event.os_version ?? '',
+    app_version: event.app_version ?? '',
+    build_number: event.build_number ?? '',
+    device_model: event.device_model ?? '',
+    locale: event.locale ?? '',
+    country: event.country ?? '',
+    fingerprint,
+    attributes: stringValues(event.attributes),
+    experiments: event.experiments ?? {},
+    retention_days: record.retention_days,
+  };
+}

@@ -1,0 +1,3 @@
+export * from './bootstrap.ts';
+export * from './config.ts';
+export * from './strix.ts';

@@ -1,0 +1,91 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { Topics } from '@strix/contracts';
+import { KeyRegistry, StrixMetrics, buildApp } from '@strix/ingest';
+import { EventDeduper, EventPipeline, openDurableLog, seedDeduper } from '@strix/processors';
+import { migrate } from '@strix/warehouse';
+import { ChdbWarehouse } from '@strix/warehouse/chdb';
+import { ensureDefaultProject, loadPrincipals, type Credentials } from './bootstrap.ts';
+import type { Config } from './config.ts';
+
+export const sqlDir = join(import.meta.dirname, '..', 'sql');
+
+export interface Strix {
+  app: FastifyInstance;
+  credentials: Credentials;
+  createdCredentials: boolean;
+  /** Resolves once every event accepted so far is in the warehouse (tests, shutdown). */
+  drained(timeoutMs?: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Every role in one process: the embedded deployment. Does not listen; `main.ts` does. */
+export async function startStrix(config: Config): Promise<Strix> {
+  await mkdir(config.dataDir, { recursive: true });
+  const warehouse = new ChdbWarehouse(join(config.dataDir, 'chdb'));
+  await migrate(warehouse, sqlDir);
+  const { credentials, created } = await ensureDefaultProject(warehouse, config.dataDir, config.defaultRetentionDays);
+
+  const log = await openDurableLog({
+    dir: join(config.dataDir, 'log'),
+    retainBytes: config.logRetainBytes,
+    maxTopicBytes: { [Topics.dlq]: config.dlqMaxBytes },
+    onWarning: (message) => console.warn(`[strix] log: ${message}`),
+  });
+  const deduper = new EventDeduper({ windowMs: config.dedupeWindowMs, maxKeys: config.dedupeMaxKeys });
+  await seedDeduper(warehouse, deduper, config.dedupeWindowMs, config.dedupeMaxKeys);
+
+  let pipeline: EventPipeline | undefined;
+  const metrics = new StrixMetrics({
+    logLag: () => pipeline?.lag() ?? 0,
+    dlqRecords: () => {
+      const s = log.stats(Topics.dlq);
+      return s.nextOffset - s.firstOffset;
+    },
+  });
+  pipeline = new EventPipeline({ log, warehouse, deduper, observer: metrics });
+  await pipeline.start();
+
+  const keys = new KeyRegistry(() => loadPrincipals(warehouse));
+  await keys.refresh();
+  const keyRefresh = setInterval(() => {
+    keys.refresh().catch((error: unknown) => console.error('[strix] key refresh failed:', error));
+  }, 10_000);
+  keyRefresh.unref();
+
+  const app = buildApp({
+    log,
+    warehouse,
+    keys,
+    metrics,
+    rateLimits: config.rateLimits,
+    overloaded: () => {
+      if (log.pendingBytes() > config.maxPendingLogBytes) return 'log write buffer full';
+      if ((pipeline?.lag() ?? 0) > config.maxLogLagRecords) return 'processors behind';
+      return undefined;
+    },
+    readiness: () => (pipeline?.isHealthy() ? undefined : 'warehouse inserts are failing'),
+  });
+  await app.ready();
+
+  return {
+    app,
+    credentials,
+    createdCredentials: created,
+    async drained(timeoutMs = 30_000) {
+      const deadline = Date.now() + timeoutMs;
+      while ((pipeline?.lag() ?? 0) > 0) {
+        if (Date.now() > deadline) throw new Error(`pipeline still ${pipeline?.lag()} records behind after ${timeoutMs} ms`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
+    async stop() {
+      clearInterval(keyRefresh);
+      await app.close();
+      await pipeline?.stop();
+      await log.close();
+      await warehouse.close();
+    },
+  };
+}

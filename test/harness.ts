@@ -1,0 +1,57 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { loadConfig, startStrix, type Strix } from '@strix/server';
+
+export interface Harness {
+  strix: Strix;
+  dir: string;
+  close(): Promise<void>;
+}
+
+/** A whole embedded Strix on a fresh data directory, driven through `app.inject()`. */
+export async function startHarness(env: Record<string, string> = {}): Promise<Harness> {
+  const dir = await mkdtemp(join(tmpdir(), 'strix-e2e-'));
+  const strix = await startStrix(loadConfig({ STRIX_DATA_DIR: dir, ...env }));
+  return {
+    strix,
+    dir,
+    async close() {
+      await strix.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function ingest(h: Harness, body: unknown, headers: Record<string, string> = {}) {
+  return h.strix.app.inject({
+    method: 'POST',
+    url: '/v1/ingest',
+    headers: { authorization: `Bearer ${h.strix.credentials.clientKey}`, 'content-type': 'application/json', ...headers },
+    payload: typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body),
+  });
+}
+
+export function ingestGzip(h: Harness, raw: Buffer) {
+  return ingest(h, gzipSync(raw), { 'content-encoding': 'gzip' });
+}
+
+export function query(h: Harness, url: string, key = h.strix.credentials.agentKey) {
+  return h.strix.app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${key}` } });
+}
+
+let counter = 0;
+export function event(over: Record<string, unknown> = {}): Record<string, unknown> {
+  counter++;
+  return {
+    client_event_id: `evt-${process.pid}-${counter}`,
+    session_id: 'session-1',
+    user_id: 'user-1',
+    level: 'info',
+    message: `screen viewed ${counter}`,
+    name: 'screen_view',
+    timestamp: new Date().toISOString(),
+    ...over,
+  };
+}

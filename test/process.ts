@@ -1,0 +1,45 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { join } from 'node:path';
+
+const root = join(import.meta.dirname, '..');
+
+export interface StrixProcess {
+  child: ChildProcess;
+  url: string;
+  output: () => string;
+}
+
+/** Starts `server/main.ts` as a child process on a free port and waits until it listens. */
+export async function spawnStrix(env: Record<string, string>, timeoutMs = 60_000): Promise<StrixProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'server', 'main.ts')], {
+    cwd: root,
+    env: { ...process.env, STRIX_PORT: '0', STRIX_HOST: '127.0.0.1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`Strix did not start in ${timeoutMs} ms:\n${output}`)), timeoutMs);
+    child.stdout?.on('data', (d: Buffer) => {
+      output += d.toString();
+      const match = /listening on (http:\/\/[^\s]+)/.exec(output);
+      if (match?.[1]) {
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`Strix exited with ${code} before listening:\n${output}`));
+    });
+  });
+  return { child, url, output: () => output };
+}
+
+export async function kill(p: StrixProcess, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+  if (p.child.exitCode !== null || p.child.signalCode !== null) return;
+  const exited = once(p.child, 'exit');
+  p.child.kill(signal);
+  await exited;
+}
