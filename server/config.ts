@@ -15,7 +15,7 @@ const ConfigSchema = z.object({
   STRIX_MAX_PENDING_LOG_MB: positive.default(64),
   STRIX_MAX_LOG_LAG_RECORDS: z.coerce.number().int().positive().default(20_000),
   STRIX_DEDUPE_WINDOW_HOURS: positive.default(48),
-  STRIX_DEDUPE_MAX_KEYS: z.coerce.number().int().positive().default(5_000_000),
+  STRIX_DEDUPE_MAX_KEYS: z.coerce.number().int().positive().default(2_000_000),
   STRIX_DLQ_MAX_MB: positive.default(256),
   STRIX_LOG_RETAIN_MB: positive.default(1024),
   STRIX_DEFAULT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),

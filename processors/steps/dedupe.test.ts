@@ -1,0 +1,152 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { EventDeduper } from './dedupe.ts';
+
+const HOUR = 60 * 60 * 1000;
+const T0 = Date.UTC(2025, 0, 1, 12, 0, 0);
+
+/** A deduper on a hand-driven clock. */
+function setup(options: { windowMs?: number; maxKeys?: number } = {}) {
+  const clock = { now: T0 };
+  const deduper = new EventDeduper({ ...options, now: () => clock.now });
+  return { clock, deduper };
+}
+
+describe('EventDeduper.keyOf', () => {
+  test('differs when any part differs', () => {
+    const key = EventDeduper.keyOf('p1', 'a1', 'e1');
+    assert.notEqual(key, EventDeduper.keyOf('p2', 'a1', 'e1'));
+    assert.notEqual(key, EventDeduper.keyOf('p1', 'a2', 'e1'));
+    assert.notEqual(key, EventDeduper.keyOf('p1', 'a1', 'e2'));
+    assert.equal(key, EventDeduper.keyOf('p1', 'a1', 'e1'));
+  });
+
+  test('parts cannot run into each other', () => {
+    assert.notEqual(EventDeduper.keyOf('p', 'ab', 'c'), EventDeduper.keyOf('p', 'a', 'bc'));
+  });
+});
+
+describe('EventDeduper', () => {
+  test('detects a duplicate inside the window', () => {
+    const { clock, deduper } = setup();
+    assert.equal(deduper.checkAndAdd('k', clock.now), false);
+    assert.equal(deduper.checkAndAdd('k', clock.now), true);
+    clock.now += 47 * HOUR;
+    assert.equal(deduper.checkAndAdd('k', clock.now), true);
+    assert.equal(deduper.checkAndAdd('other', clock.now), false);
+  });
+
+  test('seen only checks; it does not record', () => {
+    const { clock, deduper } = setup();
+    assert.equal(deduper.seen('k'), false);
+    assert.equal(deduper.seen('k'), false);
+    deduper.add('k', clock.now);
+    assert.equal(deduper.seen('k'), true);
+  });
+
+  test('remembers a key for the whole window and forgets it within an hour after', () => {
+    const { clock, deduper } = setup({ windowMs: 48 * HOUR });
+    const t = T0 + 30 * 60 * 1000; // half past, so bucket rounding matters
+    clock.now = t;
+    deduper.add('k', t);
+    clock.now = t + 48 * HOUR - 1;
+    assert.equal(deduper.seen('k'), true);
+    clock.now = t + 49 * HOUR;
+    assert.equal(deduper.seen('k'), false);
+    assert.equal(deduper.checkAndAdd('k', clock.now), false);
+  });
+
+  test('a repeat sighting restarts the window', () => {
+    const { clock, deduper } = setup({ windowMs: 48 * HOUR });
+    deduper.add('k', clock.now);
+    clock.now += 40 * HOUR;
+    assert.equal(deduper.checkAndAdd('k', clock.now), true);
+    clock.now += 40 * HOUR;
+    assert.equal(deduper.seen('k'), true);
+    assert.deepEqual(deduper.stats(), { keys: 1, buckets: 1, evictedKeys: 0 });
+  });
+
+  test('whole hourly buckets expire as the clock moves', () => {
+    const { clock, deduper } = setup({ windowMs: 3 * HOUR });
+    const at = (ms: number) => (clock.now = ms);
+    deduper.add('a', at(T0));
+    deduper.add('b', at(T0 + 1));
+    deduper.add('c', at(T0 + HOUR));
+    deduper.add('d', at(T0 + 2 * HOUR));
+    assert.deepEqual(deduper.stats(), { keys: 4, buckets: 3, evictedKeys: 0 });
+    clock.now = T0 + 4 * HOUR;
+    assert.deepEqual(deduper.stats(), { keys: 2, buckets: 2, evictedKeys: 0 });
+    assert.deepEqual(['a', 'b', 'c', 'd'].map((k) => deduper.seen(k)), [false, false, true, true]);
+    clock.now = T0 + 10 * HOUR;
+    assert.deepEqual(deduper.stats(), { keys: 0, buckets: 0, evictedKeys: 0 });
+  });
+
+  test('seeding accepts past timestamps inside the window and ignores older ones', () => {
+    const { clock, deduper } = setup({ windowMs: 48 * HOUR });
+    deduper.add('recent', T0 - 47 * HOUR);
+    deduper.add('too-old', T0 - 48 * HOUR);
+    deduper.add('ancient', T0 - 100 * HOUR);
+    assert.equal(deduper.seen('recent'), true);
+    assert.equal(deduper.seen('too-old'), false);
+    assert.equal(deduper.seen('ancient'), false);
+    // A seeded key expires by its own timestamp, not by when it was seeded.
+    clock.now = T0 + 2 * HOUR;
+    assert.equal(deduper.seen('recent'), false);
+  });
+
+  test('a timestamp ahead of the clock is treated as now', () => {
+    const { clock, deduper } = setup({ windowMs: 2 * HOUR });
+    deduper.add('k', T0 + 100 * HOUR);
+    clock.now = T0 + 3 * HOUR;
+    assert.equal(deduper.seen('k'), false);
+  });
+
+  test('over the cap, the oldest buckets are evicted first and counted', () => {
+    const { clock, deduper } = setup({ maxKeys: 4 });
+    const at = (ms: number) => (clock.now = ms);
+    deduper.add('h0-a', at(T0));
+    deduper.add('h0-b', at(T0));
+    deduper.add('h1-a', at(T0 + HOUR));
+    deduper.add('h2-a', at(T0 + 2 * HOUR));
+    assert.deepEqual(deduper.stats(), { keys: 4, buckets: 3, evictedKeys: 0 });
+
+    assert.equal(deduper.checkAndAdd('h2-b', clock.now), false);
+    assert.deepEqual(deduper.stats(), { keys: 3, buckets: 2, evictedKeys: 2 });
+    assert.deepEqual(
+      ['h0-a', 'h0-b', 'h1-a', 'h2-a', 'h2-b'].map((k) => deduper.seen(k)),
+      [false, false, true, true, true],
+    );
+  });
+
+  test('a key moved to a newer hour is not evicted with its old hour', () => {
+    const { clock, deduper } = setup({ maxKeys: 3 });
+    const at = (ms: number) => (clock.now = ms);
+    deduper.add('moved', at(T0));
+    deduper.add('old', at(T0));
+    assert.equal(deduper.checkAndAdd('moved', at(T0 + HOUR)), true);
+    deduper.add('new-a', at(T0 + HOUR));
+    deduper.add('new-b', at(T0 + HOUR));
+    assert.deepEqual(deduper.stats(), { keys: 3, buckets: 1, evictedKeys: 1 });
+    assert.deepEqual(['moved', 'old', 'new-a', 'new-b'].map((k) => deduper.seen(k)), [true, false, true, true]);
+  });
+
+  test('over the cap within one hour, the earliest keys of that hour go', () => {
+    const { clock, deduper } = setup({ maxKeys: 3 });
+    for (const key of ['a', 'b', 'c', 'd', 'e']) deduper.add(key, clock.now);
+    assert.deepEqual(deduper.stats(), { keys: 3, buckets: 1, evictedKeys: 2 });
+    assert.deepEqual(['a', 'b', 'c', 'd', 'e'].map((k) => deduper.seen(k)), [false, false, true, true, true]);
+  });
+
+  test('a large cap evicts in batches of 1 %', () => {
+    const { clock, deduper } = setup({ maxKeys: 1000 });
+    for (let i = 0; i <= 1000; i += 1) deduper.add(`k${i}`, clock.now);
+    assert.deepEqual(deduper.stats(), { keys: 990, buckets: 1, evictedKeys: 11 });
+    assert.equal(deduper.seen('k10'), false);
+    assert.equal(deduper.seen('k11'), true);
+  });
+
+  test('rejects a configuration that could never hold a key', () => {
+    assert.throws(() => new EventDeduper({ maxKeys: 0 }), RangeError);
+    assert.throws(() => new EventDeduper({ windowMs: 0 }), RangeError);
+  });
+});

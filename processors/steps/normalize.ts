@@ -1,0 +1,130 @@
+import { canonicalLevel, IngestLimits, type Level, type LogEvent } from '@strix/contracts';
+
+/**
+ * A `LogEvent` after `normalizeEvent`: the level is canonical and attribute values are
+ * strings (the warehouse stores them as Map(String, String)). It is still a `LogEvent`,
+ * so later steps can take either.
+ */
+export type NormalizedEvent = Omit<LogEvent, 'level' | 'attributes'> & {
+  level: Level;
+  attributes?: Record<string, string>;
+};
+
+/** Every optional text field of `LogEvent`; the record below must name each one. */
+type OptionalTextField = {
+  [K in keyof LogEvent]-?: undefined extends LogEvent[K]
+    ? NonNullable<LogEvent[K]> extends string
+      ? K
+      : never
+    : never;
+}[keyof LogEvent];
+
+// A Record rather than a list so that a new optional text field in the contract fails
+// to compile here until someone decides how it is normalized.
+const optionalTextFields: Record<OptionalTextField, true> = {
+  session_id: true,
+  user_id: true,
+  name: true,
+  source_module: true,
+  screen_name: true,
+  environment: true,
+  os_version: true,
+  app_version: true,
+  build_number: true,
+  device_model: true,
+  locale: true,
+  country: true,
+};
+
+/** SDKs and people spell the same environment many ways; dashboards filter on one. */
+const environmentAliases: Record<string, string> = {
+  prod: 'production',
+  production: 'production',
+  live: 'production',
+  dev: 'development',
+  development: 'development',
+  local: 'development',
+  stage: 'staging',
+  staging: 'staging',
+  test: 'test',
+  testing: 'test',
+};
+
+export function canonicalEnvironment(raw: string): string {
+  const lower = raw.trim().toLowerCase();
+  return environmentAliases[lower] ?? lower;
+}
+
+/** The message must stay non-empty, so one that is only whitespace is kept as sent. */
+function trimMessage(value: string): string {
+  const trimmed = value.trim();
+  return trimmed === '' ? value : trimmed;
+}
+
+/** The first line of the message, as the analytics name of an event sent without one. */
+export function defaultName(message: string): string | undefined {
+  const firstLine = (message.split(/\r\n|\r|\n/, 1)[0] ?? '').trim();
+  if (firstLine === '') return undefined;
+  let name = firstLine.slice(0, IngestLimits.maxNameChars);
+  // Cutting between the two halves of a surrogate pair would leave invalid UTF-16.
+  const last = name.charCodeAt(name.length - 1);
+  if (name.length < firstLine.length && last >= 0xd800 && last <= 0xdbff) name = name.slice(0, -1);
+  return name;
+}
+
+/** Nulls mean "absent"; numbers and booleans become the text the warehouse stores. */
+function normalizeAttributes(attributes: LogEvent['attributes']): Record<string, string> | undefined {
+  const out: Record<string, string> = {};
+  for (const [rawKey, value] of Object.entries(attributes ?? {})) {
+    const key = rawKey.trim();
+    if (key === '' || value === null) continue;
+    out[key] = typeof value === 'string' ? value.trim() : String(value);
+  }
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
+/** An experiment without a variant says nothing, so empty keys and values are dropped. */
+function normalizeExperiments(experiments: LogEvent['experiments']): Record<string, string> | undefined {
+  const out: Record<string, string> = {};
+  for (const [rawKey, rawValue] of Object.entries(experiments ?? {})) {
+    const key = rawKey.trim();
+    const value = rawValue.trim();
+    if (key !== '' && value !== '') out[key] = value;
+  }
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
+/**
+ * Puts a validated event into the one shape every later step and the warehouse expect.
+ * Pure: the input is not modified. The input already passed the `LogEvent` schema, so
+ * the level is known to be valid.
+ */
+export function normalizeEvent(event: LogEvent): NormalizedEvent {
+  const { attributes, experiments, ...rest } = event;
+  const message = trimMessage(event.message);
+  const out: NormalizedEvent = {
+    // event_id is left exactly as sent: it is the dedupe identity, keyed before this step
+    // and compared with the ids already stored, so trimming it would let a replay through.
+    ...rest,
+    // The schema guarantees a known level; 'info' mirrors its default should that change.
+    level: canonicalLevel(event.level) ?? 'info',
+    message,
+  };
+
+  for (const field of Object.keys(optionalTextFields) as OptionalTextField[]) {
+    const value = event[field]?.trim();
+    if (value) out[field] = value;
+    else delete out[field];
+  }
+  if (out.environment !== undefined) out.environment = canonicalEnvironment(out.environment);
+  if (out.name === undefined) {
+    const name = defaultName(message);
+    if (name !== undefined) out.name = name;
+  }
+
+  const normalizedAttributes = normalizeAttributes(attributes);
+  if (normalizedAttributes) out.attributes = normalizedAttributes;
+  const normalizedExperiments = normalizeExperiments(experiments);
+  if (normalizedExperiments) out.experiments = normalizedExperiments;
+  return out;
+}
