@@ -1,4 +1,4 @@
-import { createGunzip, createInflate } from 'node:zlib';
+import { createGunzip, createInflate, type Gunzip, type Inflate } from 'node:zlib';
 import type { Readable } from 'node:stream';
 import { ApiError } from './errors.ts';
 
@@ -14,20 +14,24 @@ export function decompressBody(payload: Readable, encoding: string | undefined):
     case '':
       return payload;
     case 'gzip':
-    case 'x-gzip': {
-      const gunzip = createGunzip();
-      payload.on('error', (e) => gunzip.destroy(e));
-      // Fastify stops reading at the limit and destroys this stream; free the source too.
-      gunzip.on('close', () => payload.destroy());
-      return payload.pipe(gunzip);
-    }
-    case 'deflate': {
-      const inflate = createInflate();
-      payload.on('error', (e) => inflate.destroy(e));
-      inflate.on('close', () => payload.destroy());
-      return payload.pipe(inflate);
-    }
+    case 'x-gzip':
+      return inflating(payload, createGunzip());
+    case 'deflate':
+      return inflating(payload, createInflate());
     default:
       throw new ApiError('unsupported_media_type', `content-encoding "${enc}" is not supported; use gzip or none`);
   }
+}
+
+function inflating(payload: Readable, inflate: Gunzip | Inflate): Readable {
+  // Fastify compares Content-Length with `receivedEncodedLength`: the compressed bytes.
+  const counted = inflate as (Gunzip | Inflate) & { receivedEncodedLength: number };
+  counted.receivedEncodedLength = 0;
+  payload.on('data', (chunk: Buffer) => {
+    counted.receivedEncodedLength += chunk.length;
+  });
+  payload.on('error', (e) => inflate.destroy(e));
+  // Fastify stops reading at the limit and destroys this stream; free the source too.
+  inflate.on('close', () => payload.destroy());
+  return payload.pipe(inflate);
 }

@@ -6,12 +6,17 @@ async function main(): Promise<void> {
   const strix = await startStrix(config);
   const address = await strix.app.listen({ port: config.port, host: config.host });
   const { credentials, createdCredentials } = strix;
-  console.log(`Strix (embedded) listening on ${address}`);
-  console.log(`data directory: ${config.dataDir}`);
-  console.log(`${createdCredentials ? 'created' : 'using'} default project ${credentials.projectId}, app ${credentials.appId}`);
-  console.log(`  client key (ingest): ${credentials.clientKey}`);
-  console.log(`  agent key  (query):  ${credentials.agentKey}`);
-  console.log(`  saved in ${config.dataDir}/credentials.json`);
+  // One write, "listening" last: supervisors and tests wait for that line.
+  console.log(
+    [
+      `data directory: ${config.dataDir}`,
+      `${createdCredentials ? 'created' : 'using'} default project ${credentials.projectId}, app ${credentials.appId}`,
+      `  client key (ingest): ${credentials.clientKey}`,
+      `  agent key  (query):  ${credentials.agentKey}`,
+      `  saved in ${config.dataDir}/credentials.json`,
+      `Strix (embedded) listening on ${address}`,
+    ].join('\n'),
+  );
 
   let stopping = false;
   const shutdown = (signal: string) => {

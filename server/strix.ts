@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { Topics } from '@strix/contracts';
 import { KeyRegistry, StrixMetrics, buildApp } from '@strix/ingest';
-import { EventDeduper, EventPipeline, openDurableLog, seedDeduper } from '@strix/processors';
+import { EventDeduper, EventPipeline, openDurableLog, seedDeduper, type DurableLog } from '@strix/processors';
 import { migrate } from '@strix/warehouse';
 import { ChdbWarehouse } from '@strix/warehouse/chdb';
 import { ensureDefaultProject, loadPrincipals, type Credentials } from './bootstrap.ts';
@@ -13,6 +13,7 @@ export const sqlDir = join(import.meta.dirname, '..', 'sql');
 
 export interface Strix {
   app: FastifyInstance;
+  log: DurableLog;
   credentials: Credentials;
   createdCredentials: boolean;
   /** Resolves once every event accepted so far is in the warehouse (tests, shutdown). */
@@ -71,6 +72,7 @@ export async function startStrix(config: Config): Promise<Strix> {
 
   return {
     app,
+    log,
     credentials,
     createdCredentials: created,
     async drained(timeoutMs = 30_000) {

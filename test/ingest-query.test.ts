@@ -120,7 +120,7 @@ describe('embedded Strix: ingest → log → processors → chDB → query API',
       'strix_warehouse_insert_seconds',
       'strix_dlq_size_records',
     ]) {
-      assert.match(metrics, new RegExp(`^${name}`, 'm'), name);
+      assert.match(metrics, new RegExp(`^# TYPE ${name} `, "m"), name);
     }
     assert.match(metrics, /^strix_dedupe_dropped_total [1-9]/m, 'duplicates were counted');
   });
