@@ -37,15 +37,15 @@ export async function startStrix(config: Config): Promise<Strix> {
   const deduper = new EventDeduper({ windowMs: config.dedupeWindowMs, maxKeys: config.dedupeMaxKeys });
   await seedDeduper(warehouse, deduper, config.dedupeWindowMs, config.dedupeMaxKeys);
 
-  let pipeline: EventPipeline | undefined;
-  const metrics = new StrixMetrics({
-    logLag: () => pipeline?.lag() ?? 0,
+  // The gauges read the pipeline lazily: it needs the metrics to exist first.
+  const metrics: StrixMetrics = new StrixMetrics({
+    logLag: () => pipeline.lag(),
     dlqRecords: () => {
       const s = log.stats(Topics.dlq);
       return s.nextOffset - s.firstOffset;
     },
   });
-  pipeline = new EventPipeline({ log, warehouse, deduper, observer: metrics });
+  const pipeline: EventPipeline = new EventPipeline({ log, warehouse, deduper, observer: metrics });
   await pipeline.start();
 
   const keys = new KeyRegistry(() => loadPrincipals(warehouse));
@@ -63,10 +63,10 @@ export async function startStrix(config: Config): Promise<Strix> {
     rateLimits: config.rateLimits,
     overloaded: () => {
       if (log.pendingBytes() > config.maxPendingLogBytes) return 'log write buffer full';
-      if ((pipeline?.lag() ?? 0) > config.maxLogLagRecords) return 'processors behind';
+      if (pipeline.lag() > config.maxLogLagRecords) return 'processors behind';
       return undefined;
     },
-    readiness: () => (pipeline?.isHealthy() ? undefined : 'warehouse inserts are failing'),
+    readiness: () => (pipeline.isHealthy() ? undefined : 'warehouse inserts are failing'),
   });
   await app.ready();
 
@@ -77,15 +77,15 @@ export async function startStrix(config: Config): Promise<Strix> {
     createdCredentials: created,
     async drained(timeoutMs = 30_000) {
       const deadline = Date.now() + timeoutMs;
-      while ((pipeline?.lag() ?? 0) > 0) {
-        if (Date.now() > deadline) throw new Error(`pipeline still ${pipeline?.lag()} records behind after ${timeoutMs} ms`);
+      while (pipeline.lag() > 0) {
+        if (Date.now() > deadline) throw new Error(`pipeline still ${pipeline.lag()} records behind after ${timeoutMs} ms`);
         await new Promise((r) => setTimeout(r, 20));
       }
     },
     async stop() {
       clearInterval(keyRefresh);
       await app.close();
-      await pipeline?.stop();
+      await pipeline.stop();
       await log.close();
       await warehouse.close();
     },
