@@ -34,14 +34,27 @@ export interface PollOptions {
   readonly signal?: AbortSignal;
 }
 
+/** Where a group resumes in one partition, and what its last commit said about the work in flight. */
+export interface CommittedPosition {
+  readonly offset: number;
+  /** Free text stored with the commit (Kafka's offset commit metadata); empty when none was given. */
+  readonly metadata: string;
+}
+
+/** Commit metadata is one line of at most this many bytes (Kafka's default `offset.metadata.max.bytes`). */
+export const MAX_COMMIT_METADATA_BYTES = 4096;
+
 export interface LogConsumer {
   /** Records after the last committed (or last polled) position; empty when the wait expired. */
   poll(options: PollOptions): Promise<ConsumedRecord[]>;
   /**
    * Durably records that every record before `nextOffset` of `partition` is done.
-   * Commits only move forward. A restarted consumer resumes from the last commit.
+   * Commits only move forward; re-committing the same offset replaces its metadata.
+   * A restarted consumer resumes from the last commit.
    */
-  commit(partition: number, nextOffset: number): Promise<void>;
+  commit(partition: number, nextOffset: number, metadata?: string): Promise<void>;
+  /** The last durable commit of `partition` (the group's start when it never committed). */
+  committed(partition: number): Promise<CommittedPosition>;
   /** Rewinds the in-memory read position to the last commit (after a failed batch). */
   rewind(): void;
   /** Records appended but not yet committed, summed over partitions. */

@@ -11,6 +11,7 @@ import {
 import { EventDeduper } from './steps/dedupe.ts';
 import { fingerprintOf } from './steps/fingerprint.ts';
 import { normalizeEvent } from './steps/normalize.ts';
+import { seedDeduper } from './seed-deduper.ts';
 import { parseRecord } from './steps/parse-record.ts';
 import { toEventRow } from './steps/to-event-row.ts';
 
@@ -45,14 +46,25 @@ interface PreparedBatch {
   deadLetters: { record: ConsumedRecord; reason: string }[];
 }
 
+/** Commit metadata naming the batch about to be inserted: `inflight:<first>-<last>`. */
+const IN_FLIGHT = /^inflight:(\d+)-(\d+)$/;
+
 /**
  * Log → steps → warehouse. Offsets are committed only after the insert
- * succeeded; the insert's deduplication token is derived from the offset range,
- * so a retry of the same batch is a no-op and a crash before the commit only
- * replays records that the deduper (seeded from the warehouse) then drops.
+ * succeeded, and the insert's deduplication token is derived from the batch's
+ * offset range, so a retried insert is a no-op for the table and for each of
+ * its materialized views.
+ *
+ * A crash between the insert and the commit can leave it half done (the
+ * table's part written, a view's not). Before inserting, the pipeline commits
+ * the batch's range as metadata at the current offset; on restart it re-forms
+ * exactly that batch (same records, same deduper state: see `seedDeduper`) and
+ * re-inserts it with the same token, which fills in only what is missing.
  */
 export class EventPipeline {
   private consumer?: LogConsumer;
+  /** The batch that was in flight when the previous process stopped, to re-form first. */
+  private replay?: { partition: number; first: number; last: number };
   private running?: Promise<void>;
   private readonly abort = new AbortController();
   private lastError?: { at: number; message: string };
@@ -63,8 +75,17 @@ export class EventPipeline {
   ) {}
 
   async start(): Promise<void> {
-    this.consumer = await this.deps.log.consumer(Topics.events, this.options.group);
-    this.running = this.loop(this.consumer);
+    const consumer = await this.deps.log.consumer(Topics.events, this.options.group);
+    // The embedded log has one partition; the Kafka adapter's assignment hooks generalise this.
+    const partition = 0;
+    const position = await consumer.committed(partition);
+    const inFlight = IN_FLIGHT.exec(position.metadata);
+    if (inFlight && Number(inFlight[1]) === position.offset) {
+      this.replay = { partition, first: position.offset, last: Number(inFlight[2]) };
+    }
+    await seedDeduper(this.deps.warehouse, this.deps.deduper, new Map([[partition, position.offset]]));
+    this.consumer = consumer;
+    this.running = this.loop(consumer);
   }
 
   async stop(): Promise<void> {
@@ -86,13 +107,14 @@ export class EventPipeline {
     const { signal } = this.abort;
     while (!signal.aborted) {
       try {
-        const records = await consumer.poll({ ...this.options, maxWaitMs: 500, signal });
+        const replay = this.replay;
+        const records = replay ? await this.pollRange(consumer, replay.first, replay.last) : await this.pollBatch(consumer, signal);
         if (records.length === 0) continue;
-        if (records.length < this.options.maxRecords && !signal.aborted) {
-          await sleep(this.options.lingerMs);
-          records.push(...(await consumer.poll({ ...this.options, maxRecords: this.options.maxRecords - records.length, maxWaitMs: 0 })));
-        }
         await this.handleBatch(consumer, records);
+        if (replay) {
+          this.replay = undefined;
+          consumer.rewind(); // drop anything read past the re-formed batch
+        }
         this.lastError = undefined;
       } catch (error) {
         if (signal.aborted) break;
@@ -104,14 +126,37 @@ export class EventPipeline {
     }
   }
 
+  private async pollBatch(consumer: LogConsumer, signal: AbortSignal): Promise<ConsumedRecord[]> {
+    const records = await consumer.poll({ ...this.options, maxWaitMs: 500, signal });
+    if (records.length > 0 && records.length < this.options.maxRecords && !signal.aborted) {
+      await sleep(this.options.lingerMs);
+      records.push(...(await consumer.poll({ ...this.options, maxRecords: this.options.maxRecords - records.length, maxWaitMs: 0 })));
+    }
+    return records;
+  }
+
+  /** Every record from `first` (the read position) up to `last` inclusive, whatever the size limits. */
+  private async pollRange(consumer: LogConsumer, first: number, last: number): Promise<ConsumedRecord[]> {
+    const records: ConsumedRecord[] = [];
+    for (;;) {
+      const end = records.at(-1)?.offset ?? first - 1;
+      if (end >= last) break;
+      const more = await consumer.poll({ maxRecords: last - end, maxBytes: Number.MAX_SAFE_INTEGER, maxWaitMs: 0 });
+      if (more.length === 0) break;
+      records.push(...more);
+    }
+    return records.filter((r) => r.offset <= last);
+  }
+
   /** Processes one polled batch end to end, committing its offsets last. */
-  async handleBatch(consumer: LogConsumer, records: ConsumedRecord[]): Promise<void> {
+  private async handleBatch(consumer: LogConsumer, records: ConsumedRecord[]): Promise<void> {
     const first = records[0];
     const last = records[records.length - 1];
     if (!first || !last) return;
     const batch = this.prepare(records);
     if (batch.deadLetters.length > 0) await this.deadLetter(batch.deadLetters);
     if (batch.rowCount > 0) {
+      await consumer.commit(first.partition, first.offset, `inflight:${first.offset}-${last.offset}`);
       const token = `${Topics.events}:${first.partition}:${first.offset}-${last.offset}`;
       await this.insertWithRetry(batch, token);
     }
@@ -144,7 +189,7 @@ export class EventPipeline {
         const event = normalizeEvent(raw);
         const fingerprint =
           event.level === 'error' ? fingerprintOf(batch.app_id, event.is_dev, event.source_module ?? '', event.message) : '';
-        lines.push(JSON.stringify(toEventRow(batch, event, fingerprint)));
+        lines.push(JSON.stringify(toEventRow(record, batch, event, fingerprint)));
       }
     }
     return { rows: Buffer.from(lines.join('\n')), rowCount: lines.length, keys, duplicates, deadLetters };

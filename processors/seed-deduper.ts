@@ -3,19 +3,26 @@ import { recentEventKeys } from '@strix/warehouse';
 import { EventDeduper } from './steps/dedupe.ts';
 
 /**
- * Refills the deduper from the warehouse after a restart: events inserted just
- * before a crash (whose offsets were not yet committed) are replayed from the
- * log and must be recognised as already stored.
+ * Refills the deduper from the warehouse after a restart with the events of
+ * committed batches: what the deduper held before the process died.
+ *
+ * Rows at or past a partition's committed offset belong to the batch that was
+ * in flight; they stay out so that batch is re-formed exactly as before and its
+ * re-insert (same token) completes whatever the crash interrupted, such as a
+ * materialized view's block. Partitions absent from `committed` count as done.
  */
 export async function seedDeduper(
   warehouse: Warehouse,
   deduper: EventDeduper,
-  windowMs: number,
-  maxKeys: number,
+  committed: ReadonlyMap<number, number>,
 ): Promise<number> {
-  const rows = await recentEventKeys(warehouse, Date.now() - windowMs, maxKeys);
+  const rows = await recentEventKeys(warehouse, Date.now() - deduper.windowMs, deduper.maxKeys);
+  let seeded = 0;
   for (const row of rows) {
+    const next = committed.get(Number(row.log_partition));
+    if (next !== undefined && Number(row.log_offset) >= next) continue;
     deduper.add(EventDeduper.keyOf(row.project_id, row.app_id, row.event_id), Number(row.received_ms));
+    seeded++;
   }
-  return rows.length;
+  return seeded;
 }

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { Topics } from '@strix/contracts';
 import { KeyRegistry, StrixMetrics, buildApp } from '@strix/ingest';
-import { EventDeduper, EventPipeline, openDurableLog, seedDeduper, type DurableLog } from '@strix/processors';
+import { EventDeduper, EventPipeline, openDurableLog, type DurableLog } from '@strix/processors';
 import { migrate } from '@strix/warehouse';
 import { ChdbWarehouse } from '@strix/warehouse/chdb';
 import { ensureDefaultProject, loadPrincipals, type Credentials } from './bootstrap.ts';
@@ -35,7 +35,6 @@ export async function startStrix(config: Config): Promise<Strix> {
     onWarning: (message) => console.warn(`[strix] log: ${message}`),
   });
   const deduper = new EventDeduper({ windowMs: config.dedupeWindowMs, maxKeys: config.dedupeMaxKeys });
-  await seedDeduper(warehouse, deduper, config.dedupeWindowMs, config.dedupeMaxKeys);
 
   // The gauges read the pipeline lazily: it needs the metrics to exist first.
   const metrics: StrixMetrics = new StrixMetrics({

@@ -27,6 +27,8 @@ export const EventRow = z.object({
   attributes: z.record(z.string(), z.string()),
   experiments: z.record(z.string(), z.string()),
   retention_days: z.number().int(),
+  log_partition: z.number().int(),
+  log_offset: z.number().int(),
 });
 export type EventRow = z.infer<typeof EventRow>;
 
@@ -78,7 +80,7 @@ const eventColumns = `event_id, toUnixTimestamp64Milli(ts) AS ts_ms, toUnixTimes
 
 // Times leave the engine as epoch ms under their own names: an alias named like
 // the column would shadow it in WHERE.
-export const StoredEvent = EventRow.omit({ project_id: true, retention_days: true, ts: true, received_at: true })
+export const StoredEvent = EventRow.omit({ project_id: true, retention_days: true, ts: true, received_at: true, log_partition: true, log_offset: true })
   .extend({ ts_ms: z.coerce.number(), received_ms: z.coerce.number() })
   .transform(({ ts_ms, received_ms, ...rest }) => ({ ...rest, ts: ts_ms, received_at: received_ms }));
 export type StoredEvent = z.infer<typeof StoredEvent>;
@@ -128,9 +130,9 @@ export async function recentEventKeys(
   wh: Warehouse,
   sinceMs: number,
   limit: number,
-): Promise<{ project_id: string; app_id: string; event_id: string; received_ms: number }[]> {
+): Promise<{ project_id: string; app_id: string; event_id: string; received_ms: number; log_partition: number; log_offset: number }[]> {
   return wh.query(
-    `SELECT project_id, app_id, event_id, toUnixTimestamp64Milli(received_at) AS received_ms FROM events
+    `SELECT project_id, app_id, event_id, toUnixTimestamp64Milli(received_at) AS received_ms, log_partition, log_offset FROM events
      WHERE received_at >= fromUnixTimestamp64Milli({since:Int64}, 'UTC')
      ORDER BY received_at DESC LIMIT {limit:UInt64}`,
     { since: sinceMs, limit },

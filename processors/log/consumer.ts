@@ -3,7 +3,7 @@
  * runs ahead of the committed offset; `rewind` returns to the commit so a failed
  * batch is re-read, and a restart resumes from the commit too.
  */
-import type { ConsumedRecord, LogConsumer, PollOptions, Topic } from '@strix/contracts';
+import type { CommittedPosition, ConsumedRecord, LogConsumer, PollOptions, Topic } from '@strix/contracts';
 import type { TopicLog } from './topic-log.ts';
 
 const DEFAULT_MAX_POLL_BYTES = 1024 * 1024;
@@ -12,6 +12,10 @@ const MAX_READ_CHUNK_BYTES = 8 * 1024 * 1024;
 const MIN_READ_CHUNK_BYTES = 64 * 1024;
 /** Slack over maxBytes for frame headers, keys and the skip from the sparse index entry. */
 const READ_CHUNK_SLACK_BYTES = 16 * 1024;
+
+function assertPartition(partition: number): void {
+  if (partition !== 0) throw new RangeError(`the embedded log has only partition 0, got ${partition}`);
+}
 
 export class DurableLogConsumer implements LogConsumer {
   private position: number;
@@ -27,8 +31,8 @@ export class DurableLogConsumer implements LogConsumer {
     this.position = committed;
   }
 
-  private get committed(): number {
-    return this.topic.groups.get(this.group) ?? this.topic.firstOffset;
+  private get committedOffset(): number {
+    return this.topic.groups.get(this.group)?.offset ?? this.topic.firstOffset;
   }
 
   async poll(options: PollOptions): Promise<ConsumedRecord[]> {
@@ -43,7 +47,9 @@ export class DurableLogConsumer implements LogConsumer {
     const chunkBytes = Math.min(MAX_READ_CHUNK_BYTES, Math.max(MIN_READ_CHUNK_BYTES, maxBytes + READ_CHUNK_SLACK_BYTES));
 
     for (;;) {
-      if (this.closed || this.topic.isClosed) return [];
+      if (this.closed) return [];
+      // An error, not an empty result: a caller looping on empty polls would otherwise spin.
+      if (this.topic.isClosed) throw new Error(`log is closed; consumer ${this.group} of ${this.topicName} cannot poll`);
       this.skipDeleted();
       if (this.position < this.topic.nextOffset) {
         const records = await this.topic.read(this.position, { maxRecords, maxValueBytes: maxBytes, chunkBytes, valueBytes: 0 });
@@ -71,17 +77,22 @@ export class DurableLogConsumer implements LogConsumer {
     this.position = first;
   }
 
-  async commit(partition: number, nextOffset: number): Promise<void> {
-    if (partition !== 0) throw new RangeError(`the embedded log has only partition 0, got ${partition}`);
-    await this.topic.commit(this.group, nextOffset);
+  async commit(partition: number, nextOffset: number, metadata = ''): Promise<void> {
+    assertPartition(partition);
+    await this.topic.commit(this.group, nextOffset, metadata);
+  }
+
+  committed(partition: number): Promise<CommittedPosition> {
+    assertPartition(partition);
+    return Promise.resolve({ offset: this.committedOffset, metadata: this.topic.groups.get(this.group)?.metadata ?? '' });
   }
 
   rewind(): void {
-    this.position = this.committed;
+    this.position = this.committedOffset;
   }
 
   lag(): number {
-    return Math.max(0, this.topic.nextOffset - this.committed);
+    return Math.max(0, this.topic.nextOffset - this.committedOffset);
   }
 
   close(): Promise<void> {

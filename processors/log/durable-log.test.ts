@@ -71,6 +71,25 @@ test('committed offset survives reopen; rewind, lag and forward-only commits', a
   await reopened.close();
 });
 
+test('commit metadata survives reopen and is replaced by a commit at the same offset', async (t) => {
+  const dir = await tempDir(t);
+  const log = await openDurableLog({ dir });
+  await log.append(Topics.events, ['0', '1', '2'].map((v) => record('k', v)));
+  const consumer = await log.consumer(Topics.events, 'proc');
+  assert.deepEqual(await consumer.committed(0), { offset: 0, metadata: '' });
+  await consumer.commit(0, 0, 'batch:0-2');
+  assert.deepEqual(await consumer.committed(0), { offset: 0, metadata: 'batch:0-2' });
+  await assert.rejects(consumer.commit(0, 1, 'two\nlines'), /one line/);
+  await log.close();
+
+  const reopened = await openDurableLog({ dir });
+  const resumed = await reopened.consumer(Topics.events, 'proc');
+  assert.deepEqual(await resumed.committed(0), { offset: 0, metadata: 'batch:0-2' });
+  await resumed.commit(0, 3);
+  assert.deepEqual(await resumed.committed(0), { offset: 3, metadata: '' }, 'a later commit without metadata clears it');
+  await reopened.close();
+});
+
 test('poll waits for a concurrent append and returns it', { timeout: 10_000 }, async (t) => {
   const log = await openDurableLog({ dir: await tempDir(t) });
   const consumer = await log.consumer(Topics.events, 'g');
@@ -84,16 +103,18 @@ test('poll waits for a concurrent append and returns it', { timeout: 10_000 }, a
   await log.close();
 });
 
-test('poll returns [] when maxWaitMs passes or the signal aborts', { timeout: 10_000 }, async (t) => {
+test('poll returns [] when maxWaitMs passes or the signal aborts, and rejects once the log closes', { timeout: 10_000 }, async (t) => {
   const log = await openDurableLog({ dir: await tempDir(t) });
   const consumer = await log.consumer(Topics.events, 'g');
   assert.deepEqual(await consumer.poll({ maxRecords: 10, maxWaitMs: 30 }), []);
   const abort = new AbortController();
   setTimeout(() => abort.abort(), 30);
   assert.deepEqual(await consumer.poll({ maxRecords: 10, maxWaitMs: 600_000, signal: abort.signal }), []);
-  const waiting = consumer.poll({ maxRecords: 10, maxWaitMs: 600_000 });
+  const waiting = assert.rejects(consumer.poll({ maxRecords: 10, maxWaitMs: 600_000 }), /log is closed/);
   await log.close();
-  assert.deepEqual(await waiting, [], 'closing the log ends waiting polls');
+  // A rejection, not []: a consumer loop treating [] as "nothing yet" would spin on a closed log.
+  await waiting;
+  await assert.rejects(consumer.poll({ maxRecords: 10, maxWaitMs: 0 }), /log is closed/);
 });
 
 test('group commit: 200 concurrent appends share far fewer fdatasyncs and stay contiguous', async (t) => {

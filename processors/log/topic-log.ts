@@ -220,12 +220,12 @@ export class TopicLog {
     return this.groups.register(group, this.firstOffset);
   }
 
-  /** Persists `nextOffset` for the group if it moves forward. */
-  async commit(group: string, nextOffset: number): Promise<void> {
+  /** Persists `nextOffset` (and its metadata) for the group unless it would move back. */
+  async commit(group: string, nextOffset: number, metadata = ''): Promise<void> {
     if (!Number.isSafeInteger(nextOffset) || nextOffset < 0 || nextOffset > this.nextOffset) {
       throw new RangeError(`cannot commit offset ${nextOffset} for ${this.name}/${group}: must be an integer from 0 to ${this.nextOffset}`);
     }
-    if (await this.groups.commit(group, nextOffset)) this.scheduleRetention();
+    if (await this.groups.commit(group, nextOffset, metadata)) this.scheduleRetention();
   }
 
   private scheduleRetention(): void {

@@ -39,8 +39,8 @@ interface HourBucket {
  * `add` accepts past timestamps and ignores those already outside the window.
  */
 export class EventDeduper {
-  private readonly windowMs: number;
-  private readonly maxKeys: number;
+  readonly windowMs: number;
+  readonly maxKeys: number;
   private readonly now: () => number;
   /** Key → hour number (epoch ms / 1 h, floored) of its latest sighting. */
   private readonly hourOfKey = new Map<string, number>();

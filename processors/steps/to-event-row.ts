@@ -1,4 +1,4 @@
-import type { EventBatchRecord, LogEvent } from '@strix/contracts';
+import type { ConsumedRecord, EventBatchRecord, LogEvent } from '@strix/contracts';
 import type { EventRow } from '@strix/warehouse';
 
 /** ClickHouse stores attributes as Map(String, String); nulls mean "absent". */
@@ -10,8 +10,13 @@ function stringValues(attributes: LogEvent['attributes']): Record<string, string
   return out;
 }
 
-/** The warehouse row for one normalized event of a batch record. */
-export function toEventRow(record: EventBatchRecord, event: LogEvent, fingerprint: string): EventRow {
+/** The warehouse row for one normalized event of a batch record read from `source`. */
+export function toEventRow(
+  source: Pick<ConsumedRecord, 'partition' | 'offset'>,
+  record: EventBatchRecord,
+  event: LogEvent,
+  fingerprint: string,
+): EventRow {
   return {
     project_id: record.project_id,
     app_id: record.app_id,
@@ -37,5 +42,7 @@ export function toEventRow(record: EventBatchRecord, event: LogEvent, fingerprin
     attributes: stringValues(event.attributes),
     experiments: event.experiments ?? {},
     retention_days: record.retention_days,
+    log_partition: source.partition,
+    log_offset: source.offset,
   };
 }

@@ -1,0 +1,96 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { test } from 'node:test';
+import { Topics, WarehouseError, silentObserver, type EventBatchRecord, type InsertOptions, type QueryParams, type Warehouse } from '@strix/contracts';
+import { migrate } from '@strix/warehouse';
+import { ChdbWarehouse } from '@strix/warehouse/chdb';
+import { openDurableLog } from './log/durable-log.ts';
+import { tempDir } from './log/test-dir.fixture.ts';
+import { EventPipeline, defaultPipelineOptions } from './pipeline.ts';
+import { EventDeduper } from './steps/dedupe.ts';
+
+const sqlDir = join(import.meta.dirname, '..', 'sql');
+
+function batchRecord(n: number, events: number): { key: string; value: Buffer } {
+  const now = Date.now();
+  const record: EventBatchRecord = {
+    v: 1,
+    project_id: 'p1',
+    app_id: 'a1',
+    retention_days: 30,
+    received_at: now,
+    events: Array.from({ length: events }, (_, i) => ({
+      event_id: `r${n}-e${i}`, ts: now, level: 'info' as const, message: 'opened', name: 'app_open', is_dev: false,
+    })),
+  };
+  return { key: 'p1', value: Buffer.from(JSON.stringify(record)) };
+}
+
+/**
+ * Writes the batch to `events` with the hourly view detached, then fails for good:
+ * what a process killed between the table's part and the view's part leaves behind.
+ */
+class TornInsertWarehouse implements Warehouse {
+  attempted = false;
+  constructor(private readonly inner: ChdbWarehouse) {}
+  async insertRaw(table: string, rows: Buffer, options?: InsertOptions): Promise<void> {
+    await this.inner.command('DETACH TABLE event_counts_hourly_mv');
+    try {
+      await this.inner.insertRaw(table, rows, options);
+    } finally {
+      await this.inner.command('ATTACH TABLE event_counts_hourly_mv');
+    }
+    this.attempted = true;
+    throw new WarehouseError('simulated death after the table part', false);
+  }
+  insert(table: string, rows: readonly object[], options?: InsertOptions): Promise<void> {
+    return this.inner.insert(table, rows, options);
+  }
+  query<Row>(sql: string, params?: QueryParams): Promise<Row[]> {
+    return this.inner.query<Row>(sql, params);
+  }
+  command(sql: string, params?: QueryParams): Promise<void> {
+    return this.inner.command(sql, params);
+  }
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+async function totals(wh: Warehouse): Promise<{ stored: number; counted: number }> {
+  const [events] = await wh.query<{ n: string }>('SELECT count() AS n FROM events FINAL');
+  const [view] = await wh.query<{ n: string }>('SELECT sum(events) AS n FROM event_counts_hourly');
+  return { stored: Number(events?.n), counted: Number(view?.n ?? 0) };
+}
+
+test('a batch torn by a crash between the table and its view is completed on restart, never doubled', { timeout: 60_000 }, async (t) => {
+  const dir = await tempDir(t);
+  const warehouse = new ChdbWarehouse(join(dir, 'chdb'));
+  await migrate(warehouse, sqlDir);
+  const log = await openDurableLog({ dir: join(dir, 'log') });
+  await log.append(Topics.events, [batchRecord(0, 40), batchRecord(1, 40), batchRecord(2, 20)]);
+
+  const options = { ...defaultPipelineOptions, lingerMs: 0 };
+  const torn = new TornInsertWarehouse(warehouse);
+  const crashed = new EventPipeline({ log, warehouse: torn, deduper: new EventDeduper(), observer: silentObserver }, options);
+  await crashed.start();
+  while (!torn.attempted) await sleep(10);
+  await crashed.stop();
+  assert.deepEqual(await totals(warehouse), { stored: 100, counted: 0 }, 'the crash left the view behind the table');
+
+  // A record that arrived after the crash must not be folded into the torn batch.
+  await log.append(Topics.events, [batchRecord(3, 10), batchRecord(0, 5)]);
+  const restarted = new EventPipeline({ log, warehouse, deduper: new EventDeduper(), observer: silentObserver }, options);
+  await restarted.start();
+  t.after(async () => {
+    await restarted.stop();
+    await log.close();
+    await warehouse.close();
+  });
+  while (restarted.lag() > 0) await sleep(10);
+
+  assert.deepEqual(await totals(warehouse), { stored: 110, counted: 110 });
+  const [raw] = await warehouse.query<{ n: string }>('SELECT count() AS n FROM events');
+  assert.equal(Number(raw?.n), 110, 'the re-formed batch was deduplicated by its token, not stored twice');
+});
