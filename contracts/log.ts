@@ -1,18 +1,21 @@
 /**
  * The Log port: an append-only, partitioned, durable record log. The embedded
- * adapter (`DurableLog`) and the Kafka adapter implement it; processors and the
- * ingest edge only ever see this interface.
+ * adapter (`DurableLog`, one partition per topic) and the Kafka adapter
+ * implement it; processors and the ingest edge only ever see this interface,
+ * and one contract suite (processors/log-contract.ts) runs against both.
  */
 
 /** Topics are named constants, never raw strings at call sites. */
 export const Topics = {
   events: 'events',
+  /** Records of keys over their per-key rate: spread over every partition, processed like events. */
+  overflow: 'events_overflow',
   dlq: 'dlq',
 } as const;
 export type Topic = (typeof Topics)[keyof typeof Topics];
 
 export interface LogRecord {
-  /** Partitioning key (project id for events); the embedded log has one partition. */
+  /** Partitioning key (project and user for events): one key's records keep their order. */
   readonly key: string;
   readonly value: Buffer;
 }
@@ -45,8 +48,17 @@ export interface CommittedPosition {
 export const MAX_COMMIT_METADATA_BYTES = 4096;
 
 export interface LogConsumer {
-  /** Records after the last committed (or last polled) position; empty when the wait expired. */
+  /**
+   * Records after the last committed (or last polled) position of each assigned
+   * partition, in offset order within a partition; empty when the wait expired.
+   * Rejects once the log is closed (so a loop on empty polls cannot spin).
+   */
   poll(options: PollOptions): Promise<ConsumedRecord[]>;
+  /**
+   * Partitions this consumer owns right now. A group rebalance may change it
+   * between polls; the embedded log always answers [0].
+   */
+  assignment(): readonly number[];
   /**
    * Durably records that every record before `nextOffset` of `partition` is done.
    * Commits only move forward; re-committing the same offset replaces its metadata.
@@ -55,9 +67,9 @@ export interface LogConsumer {
   commit(partition: number, nextOffset: number, metadata?: string): Promise<void>;
   /** The last durable commit of `partition` (the group's start when it never committed). */
   committed(partition: number): Promise<CommittedPosition>;
-  /** Rewinds the in-memory read position to the last commit (after a failed batch). */
-  rewind(): void;
-  /** Records appended but not yet committed, summed over partitions. */
+  /** Moves every assigned partition's read position back to its last commit (after a failed batch). */
+  rewind(): Promise<void>;
+  /** Records appended but not yet committed, summed over assigned partitions (may be a recent estimate). */
   lag(): number;
   close(): Promise<void>;
 }

@@ -113,14 +113,14 @@ export class EventPipeline {
         await this.handleBatch(consumer, records);
         if (replay) {
           this.replay = undefined;
-          consumer.rewind(); // drop anything read past the re-formed batch
+          await consumer.rewind(); // drop anything read past the re-formed batch
         }
         this.lastError = undefined;
       } catch (error) {
         if (signal.aborted) break;
         this.lastError = { at: Date.now(), message: String(error) };
         console.error('[strix] event batch failed, retrying from the last commit:', error);
-        consumer.rewind();
+        await consumer.rewind();
         await sleep(1000, undefined, { signal }).catch(() => undefined);
       }
     }

@@ -87,8 +87,13 @@ export class DurableLogConsumer implements LogConsumer {
     return Promise.resolve({ offset: this.committedOffset, metadata: this.topic.groups.get(this.group)?.metadata ?? '' });
   }
 
-  rewind(): void {
+  assignment(): readonly number[] {
+    return [0];
+  }
+
+  rewind(): Promise<void> {
     this.position = this.committedOffset;
+    return Promise.resolve();
   }
 
   lag(): number {

@@ -39,7 +39,7 @@ test('segments roll at segmentBytes and polls cross their boundaries', async (t)
   // A group resuming mid-log starts exactly at its commit, from the sparse index.
   const other = await log.consumer(Topics.events, 'mid');
   await other.commit(0, 57);
-  other.rewind();
+  await other.rewind();
   assert.deepEqual((await other.poll({ maxRecords: 3, maxWaitMs: 0 })).map((r) => r.offset), [57, 58, 59]);
   await log.close();
 
@@ -74,7 +74,7 @@ test('retention deletes only segments every group has committed past', async (t)
   const partial = log.stats(Topics.events);
   assert.ok(partial.segments < before.segments, 'consumed segments were deleted');
   assert.ok(partial.firstOffset > 0 && partial.firstOffset <= 25, `firstOffset ${partial.firstOffset}`);
-  slow.rewind();
+  await slow.rewind();
   const rest = await drain(slow);
   assert.deepEqual(rest.map((r) => r.offset), Array.from({ length: 35 }, (_, i) => 25 + i), 'unconsumed records remain');
 

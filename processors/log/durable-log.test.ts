@@ -51,7 +51,7 @@ test('committed offset survives reopen; rewind, lag and forward-only commits', a
   await consumer.commit(0, 3);
   assert.equal(consumer.lag(), 2);
   assert.deepEqual((await consumer.poll({ maxRecords: 10, maxWaitMs: 0 })).map((r) => r.offset), [3, 4]);
-  consumer.rewind();
+  await consumer.rewind();
   assert.deepEqual((await consumer.poll({ maxRecords: 10, maxWaitMs: 0 })).map((r) => r.offset), [3, 4]);
   await consumer.commit(0, 1);
   assert.equal(consumer.lag(), 2, 'a commit behind the last one is ignored');
