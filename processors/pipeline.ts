@@ -6,11 +6,13 @@ import {
   type Log,
   type LogConsumer,
   type PipelineObserver,
+  type Topic,
   type Warehouse,
 } from '@strix/contracts';
 import { EventDeduper } from './steps/dedupe.ts';
 import { fingerprintOf } from './steps/fingerprint.ts';
 import { normalizeEvent } from './steps/normalize.ts';
+import { PartitionBatches } from './partition-batches.ts';
 import { seedDeduper } from './seed-deduper.ts';
 import { parseRecord } from './steps/parse-record.ts';
 import { toEventRow } from './steps/to-event-row.ts';
@@ -23,6 +25,8 @@ export interface PipelineDeps {
 }
 
 export interface PipelineOptions {
+  /** `Topics.events`, or `Topics.overflow` for a second pipeline draining hot keys. */
+  topic: Topic;
   group: string;
   /** Log records (ingest requests) per warehouse insert. */
   maxRecords: number;
@@ -32,6 +36,7 @@ export interface PipelineOptions {
 }
 
 export const defaultPipelineOptions: PipelineOptions = {
+  topic: Topics.events,
   group: 'events-processor',
   maxRecords: 1000,
   maxBytes: 16 * 1024 * 1024,
@@ -50,21 +55,23 @@ interface PreparedBatch {
 const IN_FLIGHT = /^inflight:(\d+)-(\d+)$/;
 
 /**
- * Log → steps → warehouse. Offsets are committed only after the insert
- * succeeded, and the insert's deduplication token is derived from the batch's
- * offset range, so a retried insert is a no-op for the table and for each of
- * its materialized views.
+ * Log → steps → warehouse, one batch per partition at a time. Offsets are
+ * committed only after the insert succeeded, and the insert's deduplication
+ * token is derived from the batch's topic, partition and offset range, so a
+ * retried insert is a no-op for the table and for each materialized view.
  *
- * A crash between the insert and the commit can leave it half done (the
- * table's part written, a view's not). Before inserting, the pipeline commits
- * the batch's range as metadata at the current offset; on restart it re-forms
- * exactly that batch (same records, same deduper state: see `seedDeduper`) and
- * re-inserts it with the same token, which fills in only what is missing.
+ * A crash (or a failed attempt, or a rebalance) between the insert and the
+ * commit can leave it half done: the table's part written, a view's not.
+ * Before inserting, the pipeline commits the batch's range as metadata at the
+ * current offset; whoever next owns the partition re-forms exactly that batch
+ * (same records, same deduper state: see `seedDeduper`) and re-inserts it with
+ * the same token, which fills in only what is missing.
  */
 export class EventPipeline {
   private consumer?: LogConsumer;
-  /** The batch that was in flight when the previous process stopped, to re-form first. */
-  private replay?: { partition: number; first: number; last: number };
+  private readonly batches = new PartitionBatches();
+  /** Partitions whose committed events are in the deduper. */
+  private readonly seeded = new Set<number>();
   private running?: Promise<void>;
   private readonly abort = new AbortController();
   private lastError?: { at: number; message: string };
@@ -75,15 +82,8 @@ export class EventPipeline {
   ) {}
 
   async start(): Promise<void> {
-    const consumer = await this.deps.log.consumer(Topics.events, this.options.group);
-    // The embedded log has one partition; the Kafka adapter's assignment hooks generalise this.
-    const partition = 0;
-    const position = await consumer.committed(partition);
-    const inFlight = IN_FLIGHT.exec(position.metadata);
-    if (inFlight && Number(inFlight[1]) === position.offset) {
-      this.replay = { partition, first: position.offset, last: Number(inFlight[2]) };
-    }
-    await seedDeduper(this.deps.warehouse, this.deps.deduper, new Map([[partition, position.offset]]));
+    const consumer = await this.deps.log.consumer(this.options.topic, this.options.group);
+    await this.adoptAssignment(consumer);
     this.consumer = consumer;
     this.running = this.loop(consumer);
   }
@@ -107,23 +107,42 @@ export class EventPipeline {
     const { signal } = this.abort;
     while (!signal.aborted) {
       try {
-        const replay = this.replay;
-        const records = replay ? await this.pollRange(consumer, replay.first, replay.last) : await this.pollBatch(consumer, signal);
-        if (records.length === 0) continue;
-        await this.handleBatch(consumer, records);
-        if (replay) {
-          this.replay = undefined;
-          await consumer.rewind(); // drop anything read past the re-formed batch
-        }
+        const records = await this.pollBatch(consumer, signal);
+        // After the poll: a rebalance during it may have moved partitions.
+        await this.adoptAssignment(consumer);
+        this.batches.add(records);
+        for (const batch of this.batches.take()) await this.handleBatch(consumer, batch);
         this.lastError = undefined;
       } catch (error) {
         if (signal.aborted) break;
         this.lastError = { at: Date.now(), message: String(error) };
         console.error('[strix] event batch failed, retrying from the last commit:', error);
-        await consumer.rewind();
+        // Forget what was buffered; re-adopting reads each commit again, so a
+        // failed batch whose range was recorded is re-formed exactly.
+        this.batches.clear();
+        await consumer.rewind().catch(() => undefined);
         await sleep(1000, undefined, { signal }).catch(() => undefined);
       }
     }
+  }
+
+  /**
+   * Takes on partitions assigned since the last call: reads each one's commit
+   * for an interrupted batch to re-form, and seeds the deduper with its events.
+   */
+  private async adoptAssignment(consumer: LogConsumer): Promise<void> {
+    const fresh = this.batches.reconcile(consumer.assignment());
+    if (fresh.length === 0) return;
+    const commits = new Map<number, number>();
+    for (const partition of fresh) {
+      const position = await consumer.committed(partition);
+      const inFlight = IN_FLIGHT.exec(position.metadata);
+      const replay = inFlight && Number(inFlight[1]) === position.offset ? { first: position.offset, last: Number(inFlight[2]) } : undefined;
+      this.batches.adopt(partition, replay);
+      if (!this.seeded.has(partition)) commits.set(partition, position.offset);
+    }
+    await seedDeduper(this.deps.warehouse, this.deps.deduper, this.options.topic, commits);
+    for (const partition of commits.keys()) this.seeded.add(partition);
   }
 
   private async pollBatch(consumer: LogConsumer, signal: AbortSignal): Promise<ConsumedRecord[]> {
@@ -135,20 +154,7 @@ export class EventPipeline {
     return records;
   }
 
-  /** Every record from `first` (the read position) up to `last` inclusive, whatever the size limits. */
-  private async pollRange(consumer: LogConsumer, first: number, last: number): Promise<ConsumedRecord[]> {
-    const records: ConsumedRecord[] = [];
-    for (;;) {
-      const end = records.at(-1)?.offset ?? first - 1;
-      if (end >= last) break;
-      const more = await consumer.poll({ maxRecords: last - end, maxBytes: Number.MAX_SAFE_INTEGER, maxWaitMs: 0 });
-      if (more.length === 0) break;
-      records.push(...more);
-    }
-    return records.filter((r) => r.offset <= last);
-  }
-
-  /** Processes one polled batch end to end, committing its offsets last. */
+  /** Processes one partition's batch end to end, committing its offsets last. */
   private async handleBatch(consumer: LogConsumer, records: ConsumedRecord[]): Promise<void> {
     const first = records[0];
     const last = records[records.length - 1];
@@ -157,7 +163,7 @@ export class EventPipeline {
     if (batch.deadLetters.length > 0) await this.deadLetter(batch.deadLetters);
     if (batch.rowCount > 0) {
       await consumer.commit(first.partition, first.offset, `inflight:${first.offset}-${last.offset}`);
-      const token = `${Topics.events}:${first.partition}:${first.offset}-${last.offset}`;
+      const token = `${first.topic}:${first.partition}:${first.offset}-${last.offset}`;
       await this.insertWithRetry(batch, token);
     }
     for (const { key, receivedAt } of batch.keys) this.deps.deduper.add(key, receivedAt);

@@ -1,27 +1,30 @@
-import type { Warehouse } from '@strix/contracts';
+import type { Topic, Warehouse } from '@strix/contracts';
 import { recentEventKeys } from '@strix/warehouse';
 import { EventDeduper } from './steps/dedupe.ts';
 
 /**
- * Refills the deduper from the warehouse after a restart with the events of
- * committed batches: what the deduper held before the process died.
+ * Fills the deduper, for partitions a processor was just assigned, with the
+ * events of their committed batches: what the previous owner's deduper held.
  *
  * Rows at or past a partition's committed offset belong to the batch that was
- * in flight; they stay out so that batch is re-formed exactly as before and its
- * re-insert (same token) completes whatever the crash interrupted, such as a
- * materialized view's block. Partitions absent from `committed` count as done.
+ * in flight when the previous owner stopped; they stay out so that batch is
+ * re-formed exactly as before and its re-insert (same token) completes
+ * whatever was interrupted, such as a materialized view's block.
  */
 export async function seedDeduper(
   warehouse: Warehouse,
   deduper: EventDeduper,
+  topic: Topic,
   committed: ReadonlyMap<number, number>,
 ): Promise<number> {
-  const rows = await recentEventKeys(warehouse, Date.now() - deduper.windowMs, deduper.maxKeys);
+  if (committed.size === 0) return 0;
+  const from = { topic, partitions: [...committed.keys()] };
+  const rows = await recentEventKeys(warehouse, from, Date.now() - deduper.windowMs, deduper.maxKeys);
   let seeded = 0;
   for (const row of rows) {
-    const next = committed.get(Number(row.log_partition));
-    if (next !== undefined && Number(row.log_offset) >= next) continue;
-    deduper.add(EventDeduper.keyOf(row.project_id, row.app_id, row.event_id), Number(row.received_ms));
+    const next = committed.get(row.log_partition);
+    if (next === undefined || row.log_offset >= next) continue;
+    deduper.add(EventDeduper.keyOf(row.project_id, row.app_id, row.event_id), row.received_ms);
     seeded++;
   }
   return seeded;

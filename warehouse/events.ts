@@ -27,6 +27,7 @@ export const EventRow = z.object({
   attributes: z.record(z.string(), z.string()),
   experiments: z.record(z.string(), z.string()),
   retention_days: z.number().int(),
+  log_topic: z.string(),
   log_partition: z.number().int(),
   log_offset: z.number().int(),
 });
@@ -80,7 +81,7 @@ const eventColumns = `event_id, toUnixTimestamp64Milli(ts) AS ts_ms, toUnixTimes
 
 // Times leave the engine as epoch ms under their own names: an alias named like
 // the column would shadow it in WHERE.
-export const StoredEvent = EventRow.omit({ project_id: true, retention_days: true, ts: true, received_at: true, log_partition: true, log_offset: true })
+export const StoredEvent = EventRow.omit({ project_id: true, retention_days: true, ts: true, received_at: true, log_topic: true, log_partition: true, log_offset: true })
   .extend({ ts_ms: z.coerce.number(), received_ms: z.coerce.number() })
   .transform(({ ts_ms, received_ms, ...rest }) => ({ ...rest, ts: ts_ms, received_at: received_ms }));
 export type StoredEvent = z.infer<typeof StoredEvent>;
@@ -125,16 +126,39 @@ export async function queryHourlyCounts(wh: Warehouse, filter: EventFilter): Pro
   return rows.map((r) => HourlyCount.parse(r));
 }
 
-/** Dedupe keys of events received since `sinceMs`: seeds the processors' deduper after a restart. */
+export interface RecentEventKey {
+  project_id: string;
+  app_id: string;
+  event_id: string;
+  received_ms: number;
+  log_partition: number;
+  log_offset: number;
+}
+
+/**
+ * Dedupe keys of events received since `sinceMs` that came from the given
+ * partitions of a log topic: seeds a processor's deduper for the partitions it
+ * was just assigned (after a start or a rebalance).
+ */
 export async function recentEventKeys(
   wh: Warehouse,
+  from: { topic: string; partitions: readonly number[] },
   sinceMs: number,
   limit: number,
-): Promise<{ project_id: string; app_id: string; event_id: string; received_ms: number; log_partition: number; log_offset: number }[]> {
-  return wh.query(
+): Promise<RecentEventKey[]> {
+  const rows = await wh.query<Record<keyof RecentEventKey, string | number>>(
     `SELECT project_id, app_id, event_id, toUnixTimestamp64Milli(received_at) AS received_ms, log_partition, log_offset FROM events
      WHERE received_at >= fromUnixTimestamp64Milli({since:Int64}, 'UTC')
+       AND log_topic = {topic:String} AND log_partition IN {partitions:Array(UInt32)}
      ORDER BY received_at DESC LIMIT {limit:UInt64}`,
-    { since: sinceMs, limit },
+    { since: sinceMs, limit, topic: from.topic, partitions: from.partitions },
   );
+  return rows.map((r) => ({
+    project_id: String(r.project_id),
+    app_id: String(r.app_id),
+    event_id: String(r.event_id),
+    received_ms: Number(r.received_ms),
+    log_partition: Number(r.log_partition),
+    log_offset: Number(r.log_offset),
+  }));
 }

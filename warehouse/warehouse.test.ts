@@ -17,7 +17,7 @@ function row(i: number, over: Partial<EventRow> = {}): EventRow {
     received_at: Date.now(), name: i % 2 ? 'tap' : 'view', level: 'info', message: `m${i}`,
     session_id: 's1', user_id: `u${i % 3}`, source_module: '', screen_name: '', environment: 'production',
     os_version: '', app_version: '1.0.0', build_number: '', device_model: '', locale: '', country: '',
-    fingerprint: '', attributes: { k: String(i) }, experiments: {}, retention_days: 90, log_partition: 0, log_offset: i, ...over,
+    fingerprint: '', attributes: { k: String(i) }, experiments: {}, retention_days: 90, log_topic: 'events', log_partition: 0, log_offset: i, ...over,
   };
 }
 

@@ -12,7 +12,7 @@ function stringValues(attributes: LogEvent['attributes']): Record<string, string
 
 /** The warehouse row for one normalized event of a batch record read from `source`. */
 export function toEventRow(
-  source: Pick<ConsumedRecord, 'partition' | 'offset'>,
+  source: Pick<ConsumedRecord, 'topic' | 'partition' | 'offset'>,
   record: EventBatchRecord,
   event: LogEvent,
   fingerprint: string,
@@ -42,6 +42,7 @@ export function toEventRow(
     attributes: stringValues(event.attributes),
     experiments: event.experiments ?? {},
     retention_days: record.retention_days,
+    log_topic: source.topic,
     log_partition: source.partition,
     log_offset: source.offset,
   };
