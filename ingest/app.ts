@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import type { KeyType, Log, Warehouse } from '@strix/contracts';
 import { IngestLimits } from '@strix/contracts';
 import type { KeyRegistry, Principal } from './auth.ts';
@@ -20,6 +20,10 @@ export interface AppDeps {
   overloaded: () => string | undefined;
   /** Why the service is not ready, or undefined when it is. */
   readiness: () => string | undefined;
+  /** Which route families this process serves (its role); health and metrics are always served. */
+  routes?: { ingest: boolean; query: boolean };
+  /** More route plugins, registered after the built-in ones (e.g. the SQL endpoint). */
+  plugins?: readonly FastifyPluginAsync[];
 }
 
 declare module 'fastify' {
@@ -91,8 +95,10 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     reply.code(404).send({ error: 'not_found', message: `no route for ${request.method} ${request.url}` }),
   );
 
+  const routes = deps.routes ?? { ingest: true, query: true };
   void app.register(healthRoutes);
-  void app.register(ingestRoutes);
-  void app.register(eventRoutes);
+  if (routes.ingest) void app.register(ingestRoutes);
+  if (routes.query) void app.register(eventRoutes);
+  for (const plugin of deps.plugins ?? []) void app.register(plugin);
   return app;
 }

@@ -3,3 +3,4 @@ export * from './auth.ts';
 export * from './errors.ts';
 export * from './metrics.ts';
 export * from './rate-limit.ts';
+export * from './hot-keys.ts';

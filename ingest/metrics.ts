@@ -3,7 +3,8 @@ import type { PipelineObserver } from '@strix/contracts';
 
 export interface PipelineGauges {
   logLag(): number;
-  dlqRecords(): number;
+  /** Records held in the dead-letter topic, where the log can tell cheaply (the embedded one). */
+  dlqRecords?(): number;
 }
 
 /** Strix's Prometheus metrics; one instance per process, passed to whoever reports. */
@@ -17,6 +18,7 @@ export class StrixMetrics implements PipelineObserver {
   private readonly duplicates: Counter;
   private readonly deadLetters: Counter;
   private readonly insertFailures: Counter;
+  private readonly overflow: Counter;
 
   constructor(gauges?: PipelineGauges) {
     const registers = [this.registry];
@@ -53,6 +55,11 @@ export class StrixMetrics implements PipelineObserver {
       help: 'Failed warehouse inserts (retried)',
       registers,
     });
+    this.overflow = new Counter({
+      name: 'strix_ingest_overflow_records_total',
+      help: 'Log records of hot keys redirected to the overflow topic',
+      registers,
+    });
     if (gauges) {
       new Gauge({
         name: 'strix_log_lag_records',
@@ -62,14 +69,17 @@ export class StrixMetrics implements PipelineObserver {
           this.set(gauges.logLag());
         },
       });
-      new Gauge({
-        name: 'strix_dlq_size_records',
-        help: 'Records currently held in the dead-letter queue',
-        registers,
-        collect() {
-          this.set(gauges.dlqRecords());
-        },
-      });
+      const dlqRecords = gauges.dlqRecords;
+      if (dlqRecords) {
+        new Gauge({
+          name: 'strix_dlq_size_records',
+          help: 'Records currently held in the dead-letter queue',
+          registers,
+          collect() {
+            this.set(dlqRecords());
+          },
+        });
+      }
     }
   }
 
@@ -94,5 +104,8 @@ export class StrixMetrics implements PipelineObserver {
   }
   insertFailed(): void {
     this.insertFailures.inc();
+  }
+  overflowed(records: number): void {
+    this.overflow.inc(records);
   }
 }

@@ -17,5 +17,29 @@ describe('loadConfig', () => {
       return true;
     });
     assert.throws(() => loadConfig({ STRIX_RATE_LIMIT_DEVICE_RPS: '-1' }), /STRIX_RATE_LIMIT_DEVICE_RPS/);
+    assert.throws(() => loadConfig({ STRIX_ROLE: 'web' }), /STRIX_ROLE="web"/);
+    assert.throws(() => loadConfig({ STRIX_LOG: 'kafka', STRIX_KAFKA_BROKERS: 'localhost' }), /STRIX_KAFKA_BROKERS="localhost": must be a comma-separated list of host:port/);
+    assert.throws(() => loadConfig({ STRIX_WAREHOUSE: 'clickhouse', STRIX_CLICKHOUSE_URL: 'tcp://x:9000' }), /STRIX_CLICKHOUSE_URL/);
+  });
+
+  it('names the missing variable an engine or role needs', () => {
+    assert.throws(() => loadConfig({ STRIX_LOG: 'kafka' }), /STRIX_KAFKA_BROKERS="": is required when STRIX_LOG=kafka/);
+    assert.throws(() => loadConfig({ STRIX_WAREHOUSE: 'clickhouse' }), /STRIX_CLICKHOUSE_URL="": is required/);
+    assert.throws(() => loadConfig({ STRIX_SCHEDULER: 'temporal' }), /STRIX_TEMPORAL_ADDRESS="": is required/);
+    assert.throws(() => loadConfig({ STRIX_ROLE: 'process' }), /STRIX_LOG="": must be kafka for STRIX_ROLE=process/);
+    assert.throws(() => loadConfig({ STRIX_ROLE: 'worker' }), /STRIX_SCHEDULER="": must be temporal/);
+  });
+
+  it('reads a distributed role', () => {
+    const config = loadConfig({
+      STRIX_ROLE: 'process',
+      STRIX_LOG: 'kafka',
+      STRIX_KAFKA_BROKERS: 'k1:9092, k2:9092',
+      STRIX_WAREHOUSE: 'clickhouse',
+      STRIX_CLICKHOUSE_URL: 'http://ch:8123',
+    });
+    assert.equal(config.role, 'process');
+    assert.deepEqual(config.log.kind === 'kafka' && config.log.brokers, ['k1:9092', 'k2:9092']);
+    assert.equal(config.warehouse.kind === 'clickhouse' && config.warehouse.url, 'http://ch:8123');
   });
 });

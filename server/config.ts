@@ -3,9 +3,21 @@ import { z } from 'zod';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const positive = z.coerce.number().positive();
+const positiveInt = z.coerce.number().int().positive();
+
+export const Roles = ['all', 'ingest', 'process', 'worker', 'api'] as const;
+export type Role = (typeof Roles)[number];
+
+const brokerList = z
+  .string()
+  .transform((v) => v.split(',').map((b) => b.trim()).filter(Boolean))
+  .refine((list) => list.length > 0 && list.every((b) => /^[^\s:]+:\d{1,5}$/.test(b)), {
+    message: 'must be a comma-separated list of host:port',
+  });
 
 /** Every setting Strix reads, from the environment; defaults run the embedded mode as is. */
 const ConfigSchema = z.object({
+  STRIX_ROLE: z.enum(Roles).default('all'),
   STRIX_DATA_DIR: z.string().min(1).default('./.strix'),
   STRIX_PORT: port.default(8080),
   STRIX_HOST: z.string().min(1).default('0.0.0.0'),
@@ -13,15 +25,59 @@ const ConfigSchema = z.object({
   STRIX_RATE_LIMIT_DEVICE_RPS: positive.default(50),
   STRIX_RATE_LIMIT_BURST_SECONDS: positive.default(2),
   STRIX_MAX_PENDING_LOG_MB: positive.default(64),
-  STRIX_MAX_LOG_LAG_RECORDS: z.coerce.number().int().positive().default(20_000),
+  STRIX_MAX_LOG_LAG_RECORDS: positiveInt.default(20_000),
   STRIX_DEDUPE_WINDOW_HOURS: positive.default(48),
-  STRIX_DEDUPE_MAX_KEYS: z.coerce.number().int().positive().default(2_000_000),
+  STRIX_DEDUPE_MAX_KEYS: positiveInt.default(2_000_000),
   STRIX_DLQ_MAX_MB: positive.default(256),
   STRIX_LOG_RETAIN_MB: positive.default(1024),
   STRIX_DEFAULT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
+
+  STRIX_LOG: z.enum(['embedded', 'kafka']).default('embedded'),
+  STRIX_KAFKA_BROKERS: brokerList.optional(),
+  STRIX_KAFKA_CLIENT_ID: z.string().min(1).default('strix'),
+  STRIX_KAFKA_PARTITIONS: positiveInt.max(1000).default(6),
+  STRIX_KAFKA_REPLICATION_FACTOR: positiveInt.max(10).default(1),
+  STRIX_KAFKA_APPEND_TIMEOUT_MS: positiveInt.default(30_000),
+  /** Records per second one partition key may send before the rest go to the overflow topic. */
+  STRIX_HOT_KEY_RECORDS_PER_SECOND: positive.default(500),
+
+  STRIX_WAREHOUSE: z.enum(['chdb', 'clickhouse']).default('chdb'),
+  STRIX_CLICKHOUSE_URL: z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).optional(),
+  STRIX_CLICKHOUSE_USER: z.string().default('default'),
+  STRIX_CLICKHOUSE_PASSWORD: z.string().default(''),
+  STRIX_CLICKHOUSE_DATABASE: z.string().min(1).default('default'),
+  /** Enables full SQL for user `admin` on `/clickhouse` (a chDB-hosting api role serving other roles). */
+  STRIX_SQL_ADMIN_PASSWORD: z.string().min(16, { message: 'must be at least 16 characters' }).optional(),
+
+  STRIX_SCHEDULER: z.enum(['embedded', 'temporal']).default('embedded'),
+  STRIX_TEMPORAL_ADDRESS: z.string().regex(/^[^\s:]+:\d{1,5}$/, { message: 'must be host:port' }).optional(),
+  STRIX_TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  STRIX_TEMPORAL_TASK_QUEUE: z.string().min(1).default('strix'),
 });
 
+type Env = z.infer<typeof ConfigSchema>;
+
+/** Settings that only make sense together, each failure naming its variable. */
+function crossCheck(c: Env, issue: (variable: keyof Env, message: string) => void): void {
+  if (c.STRIX_LOG === 'kafka' && !c.STRIX_KAFKA_BROKERS) issue('STRIX_KAFKA_BROKERS', 'is required when STRIX_LOG=kafka');
+  if (c.STRIX_WAREHOUSE === 'clickhouse' && !c.STRIX_CLICKHOUSE_URL) {
+    issue('STRIX_CLICKHOUSE_URL', 'is required when STRIX_WAREHOUSE=clickhouse');
+  }
+  if (c.STRIX_SCHEDULER === 'temporal' && !c.STRIX_TEMPORAL_ADDRESS) {
+    issue('STRIX_TEMPORAL_ADDRESS', 'is required when STRIX_SCHEDULER=temporal');
+  }
+  const role = c.STRIX_ROLE;
+  // The embedded log lives in one process's data directory: ingest and process cannot be split over it.
+  if ((role === 'ingest' || role === 'process') && c.STRIX_LOG === 'embedded') {
+    issue('STRIX_LOG', `must be kafka for STRIX_ROLE=${role}: the embedded log is only shared within one process (use STRIX_ROLE=all)`);
+  }
+  if (role === 'worker' && c.STRIX_SCHEDULER !== 'temporal') {
+    issue('STRIX_SCHEDULER', 'must be temporal for STRIX_ROLE=worker (the embedded scheduler runs inside STRIX_ROLE=all)');
+  }
+}
+
 export interface Config {
+  role: Role;
   dataDir: string;
   port: number;
   host: string;
@@ -33,6 +89,15 @@ export interface Config {
   dlqMaxBytes: number;
   logRetainBytes: number;
   defaultRetentionDays: number;
+  hotKeyRecordsPerSecond: number;
+  log:
+    | { kind: 'embedded' }
+    | { kind: 'kafka'; brokers: string[]; clientId: string; partitions: number; replicationFactor: number; appendTimeoutMs: number };
+  warehouse:
+    | { kind: 'chdb' }
+    | { kind: 'clickhouse'; url: string; username: string; password: string; database: string };
+  sqlAdminPassword: string | undefined;
+  scheduler: { kind: 'embedded' } | { kind: 'temporal'; address: string; namespace: string; taskQueue: string };
 }
 
 export class ConfigError extends Error {}
@@ -41,13 +106,16 @@ const mb = 1024 * 1024;
 
 /** Reads and validates the environment; a bad value names its variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = ConfigSchema.safeParse(env);
+  const parsed = ConfigSchema.superRefine((c, ctx) =>
+    crossCheck(c, (variable, message) => ctx.addIssue({ code: 'custom', path: [variable], message })),
+  ).safeParse(env);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}=${JSON.stringify(env[String(i.path[0])] ?? '')}: ${i.message}`);
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
   const c = parsed.data;
   return {
+    role: c.STRIX_ROLE,
     dataDir: resolve(c.STRIX_DATA_DIR),
     port: c.STRIX_PORT,
     host: c.STRIX_HOST,
@@ -63,5 +131,37 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dlqMaxBytes: c.STRIX_DLQ_MAX_MB * mb,
     logRetainBytes: c.STRIX_LOG_RETAIN_MB * mb,
     defaultRetentionDays: c.STRIX_DEFAULT_RETENTION_DAYS,
+    hotKeyRecordsPerSecond: c.STRIX_HOT_KEY_RECORDS_PER_SECOND,
+    log:
+      c.STRIX_LOG === 'kafka' && c.STRIX_KAFKA_BROKERS
+        ? {
+            kind: 'kafka',
+            brokers: c.STRIX_KAFKA_BROKERS,
+            clientId: c.STRIX_KAFKA_CLIENT_ID,
+            partitions: c.STRIX_KAFKA_PARTITIONS,
+            replicationFactor: c.STRIX_KAFKA_REPLICATION_FACTOR,
+            appendTimeoutMs: c.STRIX_KAFKA_APPEND_TIMEOUT_MS,
+          }
+        : { kind: 'embedded' },
+    warehouse:
+      c.STRIX_WAREHOUSE === 'clickhouse' && c.STRIX_CLICKHOUSE_URL
+        ? {
+            kind: 'clickhouse',
+            url: c.STRIX_CLICKHOUSE_URL,
+            username: c.STRIX_CLICKHOUSE_USER,
+            password: c.STRIX_CLICKHOUSE_PASSWORD,
+            database: c.STRIX_CLICKHOUSE_DATABASE,
+          }
+        : { kind: 'chdb' },
+    sqlAdminPassword: c.STRIX_SQL_ADMIN_PASSWORD,
+    scheduler:
+      c.STRIX_SCHEDULER === 'temporal' && c.STRIX_TEMPORAL_ADDRESS
+        ? {
+            kind: 'temporal',
+            address: c.STRIX_TEMPORAL_ADDRESS,
+            namespace: c.STRIX_TEMPORAL_NAMESPACE,
+            taskQueue: c.STRIX_TEMPORAL_TASK_QUEUE,
+          }
+        : { kind: 'embedded' },
   };
 }

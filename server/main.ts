@@ -6,15 +6,20 @@ async function main(): Promise<void> {
   const strix = await startStrix(config);
   const address = await strix.app.listen({ port: config.port, host: config.host });
   const { credentials, createdCredentials } = strix;
+  const deployment = config.role === 'all' ? 'embedded' : `${config.role} role`;
   // One write, "listening" last: supervisors and tests wait for that line.
   console.log(
     [
       `data directory: ${config.dataDir}`,
-      `${createdCredentials ? 'created' : 'using'} default project ${credentials.projectId}, app ${credentials.appId}`,
-      `  client key (ingest): ${credentials.clientKey}`,
-      `  agent key  (query):  ${credentials.agentKey}`,
-      `  saved in ${config.dataDir}/credentials.json`,
-      `Strix (embedded) listening on ${address}`,
+      ...(credentials
+        ? [
+            `${createdCredentials ? 'created' : 'using'} default project ${credentials.projectId}, app ${credentials.appId}`,
+            `  client key (ingest): ${credentials.clientKey}`,
+            `  agent key  (query):  ${credentials.agentKey}`,
+            `  saved in ${config.dataDir}/credentials.json`,
+          ]
+        : []),
+      `Strix (${deployment}) listening on ${address}`,
     ].join('\n'),
   );
 

@@ -1,51 +1,69 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { Topics } from '@strix/contracts';
-import { KeyRegistry, StrixMetrics, buildApp } from '@strix/ingest';
-import { EventDeduper, EventPipeline, openDurableLog, type DurableLog } from '@strix/processors';
+import { Topics, type Log, type Warehouse } from '@strix/contracts';
+import { HotKeyRouter, KeyRegistry, StrixMetrics, buildApp } from '@strix/ingest';
+import { EventDeduper, EventPipeline, defaultPipelineOptions } from '@strix/processors';
 import { migrate } from '@strix/warehouse';
-import { ChdbWarehouse } from '@strix/warehouse/chdb';
 import { ensureDefaultProject, loadPrincipals, type Credentials } from './bootstrap.ts';
-import type { Config } from './config.ts';
+import type { Config, Role } from './config.ts';
+import { openLog, openWarehouse } from './engines.ts';
 
 export const sqlDir = join(import.meta.dirname, '..', 'sql');
 
 export interface Strix {
   app: FastifyInstance;
-  log: DurableLog;
-  credentials: Credentials;
+  /** The log, in roles that use one (all, ingest, process). */
+  log: Log | undefined;
+  warehouse: Warehouse;
+  /** The default project's keys, in roles that bootstrap it (all, api). */
+  credentials: Credentials | undefined;
   createdCredentials: boolean;
   /** Resolves once every event accepted so far is in the warehouse (tests, shutdown). */
   drained(timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
-/** Every role in one process: the embedded deployment. Does not listen; `main.ts` does. */
+/** What each role runs; `all` is the embedded deployment. */
+function parts(role: Role) {
+  const all = role === 'all';
+  return {
+    ingest: all || role === 'ingest',
+    process: all || role === 'process',
+    query: all || role === 'api',
+    bootstrap: all || role === 'api',
+  };
+}
+
+/**
+ * Starts the configured role (every role in one process by default). Does not
+ * listen; `main.ts` does. Every role serves /healthz, /readyz and /metrics.
+ */
 export async function startStrix(config: Config): Promise<Strix> {
+  const runs = parts(config.role);
   await mkdir(config.dataDir, { recursive: true });
-  const warehouse = new ChdbWarehouse(join(config.dataDir, 'chdb'));
+  const warehouse = await openWarehouse(config);
+  // Every role migrates: the statements are idempotent, so roles may start in any order.
   await migrate(warehouse, sqlDir);
-  const { credentials, created } = await ensureDefaultProject(warehouse, config.dataDir, config.defaultRetentionDays);
+  const bootstrap = runs.bootstrap
+    ? await ensureDefaultProject(warehouse, config.dataDir, config.defaultRetentionDays)
+    : undefined;
 
-  const log = await openDurableLog({
-    dir: join(config.dataDir, 'log'),
-    retainBytes: config.logRetainBytes,
-    maxTopicBytes: { [Topics.dlq]: config.dlqMaxBytes },
-    onWarning: (message) => console.warn(`[strix] log: ${message}`),
-  });
-  const deduper = new EventDeduper({ windowMs: config.dedupeWindowMs, maxKeys: config.dedupeMaxKeys });
+  const opened = runs.ingest || runs.process ? await openLog(config) : undefined;
+  const pipelines: EventPipeline[] = [];
+  const lag = () => pipelines.reduce((sum, p) => sum + p.lag(), 0);
+  const metrics = new StrixMetrics(runs.process ? { logLag: lag, ...(opened?.dlqRecords && { dlqRecords: opened.dlqRecords }) } : undefined);
 
-  // The gauges read the pipeline lazily: it needs the metrics to exist first.
-  const metrics: StrixMetrics = new StrixMetrics({
-    logLag: () => pipeline.lag(),
-    dlqRecords: () => {
-      const s = log.stats(Topics.dlq);
-      return s.nextOffset - s.firstOffset;
-    },
-  });
-  const pipeline: EventPipeline = new EventPipeline({ log, warehouse, deduper, observer: metrics });
-  await pipeline.start();
+  if (runs.process && opened) {
+    const deduper = new EventDeduper({ windowMs: config.dedupeWindowMs, maxKeys: config.dedupeMaxKeys });
+    const deps = { log: opened.log, warehouse, deduper, observer: metrics };
+    pipelines.push(new EventPipeline(deps, defaultPipelineOptions));
+    // Hot keys are only redirected on a partitioned log; the embedded one has no overflow.
+    if (config.log.kind === 'kafka') {
+      pipelines.push(new EventPipeline(deps, { ...defaultPipelineOptions, topic: Topics.overflow, group: 'overflow-processor' }));
+    }
+    for (const pipeline of pipelines) await pipeline.start();
+  }
 
   const keys = new KeyRegistry(() => loadPrincipals(warehouse));
   await keys.refresh();
@@ -54,39 +72,53 @@ export async function startStrix(config: Config): Promise<Strix> {
   }, 10_000);
   keyRefresh.unref();
 
+  const ingestLog =
+    opened && config.log.kind === 'kafka'
+      ? new HotKeyRouter(opened.log, { recordsPerSecond: config.hotKeyRecordsPerSecond, onRedirect: (n) => metrics.overflowed(n) })
+      : opened?.log;
   const app = buildApp({
-    log,
+    log: ingestLog ?? refusingLog,
     warehouse,
     keys,
     metrics,
     rateLimits: config.rateLimits,
+    routes: { ingest: runs.ingest, query: runs.query },
     overloaded: () => {
-      if (log.pendingBytes() > config.maxPendingLogBytes) return 'log write buffer full';
-      if (pipeline.lag() > config.maxLogLagRecords) return 'processors behind';
+      if (ingestLog && ingestLog.pendingBytes() > config.maxPendingLogBytes) return 'log write buffer full';
+      if (runs.process && lag() > config.maxLogLagRecords) return 'processors behind';
       return undefined;
     },
-    readiness: () => (pipeline.isHealthy() ? undefined : 'warehouse inserts are failing'),
+    readiness: () => (pipelines.every((p) => p.isHealthy()) ? undefined : 'warehouse inserts are failing'),
   });
   await app.ready();
 
   return {
     app,
-    log,
-    credentials,
-    createdCredentials: created,
+    log: opened?.log,
+    warehouse,
+    credentials: bootstrap?.credentials,
+    createdCredentials: bootstrap?.created ?? false,
     async drained(timeoutMs = 30_000) {
       const deadline = Date.now() + timeoutMs;
-      while (pipeline.lag() > 0) {
-        if (Date.now() > deadline) throw new Error(`pipeline still ${pipeline.lag()} records behind after ${timeoutMs} ms`);
+      while (lag() > 0) {
+        if (Date.now() > deadline) throw new Error(`pipeline still ${lag()} records behind after ${timeoutMs} ms`);
         await new Promise((r) => setTimeout(r, 20));
       }
     },
     async stop() {
       clearInterval(keyRefresh);
       await app.close();
-      await pipeline.stop();
-      await log.close();
+      for (const pipeline of pipelines) await pipeline.stop();
+      await opened?.log.close();
       await warehouse.close();
     },
   };
 }
+
+/** The log of a role without one: its app serves no ingest route, so this is never reached. */
+const refusingLog: Log = {
+  append: () => Promise.reject(new Error('this role has no log')),
+  consumer: () => Promise.reject(new Error('this role has no log')),
+  pendingBytes: () => 0,
+  close: () => Promise.resolve(),
+};

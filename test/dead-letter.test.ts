@@ -11,7 +11,7 @@ describe('poison records', () => {
   after(async () => h.close());
 
   it('go to the dead-letter topic with their reason while processing continues', async () => {
-    await h.strix.log.append(Topics.events, [
+    await h.log.append(Topics.events, [
       { key: 'p', value: Buffer.from('{not json') },
       { key: 'p', value: Buffer.from(JSON.stringify({ v: 1, project_id: 'p', events: 'nope' })) },
     ]);
@@ -22,7 +22,7 @@ describe('poison records', () => {
     const list = (await query(h, `/v1/events?name=${name}`)).json<{ events: unknown[] }>();
     assert.equal(list.events.length, 1, 'the good record behind the poison ones was processed');
 
-    const dlq = await h.strix.log.consumer(Topics.dlq, 'test-reader');
+    const dlq = await h.log.consumer(Topics.dlq, 'test-reader');
     const letters = await dlq.poll({ maxRecords: 10, maxWaitMs: 1000 });
     await dlq.close();
     const reasons = letters.map((r) => (JSON.parse(r.value.toString()) as { reason: string }).reason);

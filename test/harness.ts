@@ -2,11 +2,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { loadConfig, startStrix, type Strix } from '@strix/server';
+import type { Log } from '@strix/contracts';
+import { loadConfig, startStrix, type Credentials, type Strix } from '@strix/server';
 
 export interface Harness {
   strix: Strix;
   dir: string;
+  credentials: Credentials;
+  log: Log;
   close(): Promise<void>;
 }
 
@@ -14,9 +17,13 @@ export interface Harness {
 export async function startHarness(env: Record<string, string> = {}): Promise<Harness> {
   const dir = await mkdtemp(join(tmpdir(), 'strix-e2e-'));
   const strix = await startStrix(loadConfig({ STRIX_DATA_DIR: dir, ...env }));
+  const { credentials, log } = strix;
+  if (!credentials || !log) throw new Error('the harness runs the embedded deployment (STRIX_ROLE=all)');
   return {
     strix,
     dir,
+    credentials,
+    log,
     async close() {
       await strix.stop();
       await rm(dir, { recursive: true, force: true });
@@ -28,7 +35,7 @@ export function ingest(h: Harness, body: unknown, headers: Record<string, string
   return h.strix.app.inject({
     method: 'POST',
     url: '/v1/ingest',
-    headers: { authorization: `Bearer ${h.strix.credentials.clientKey}`, 'content-type': 'application/json', ...headers },
+    headers: { authorization: `Bearer ${h.credentials.clientKey}`, 'content-type': 'application/json', ...headers },
     payload: typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body),
   });
 }
@@ -37,7 +44,7 @@ export function ingestGzip(h: Harness, raw: Buffer) {
   return ingest(h, gzipSync(raw), { 'content-encoding': 'gzip' });
 }
 
-export function query(h: Harness, url: string, key = h.strix.credentials.agentKey) {
+export function query(h: Harness, url: string, key = h.credentials.agentKey) {
   return h.strix.app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${key}` } });
 }
 

@@ -32,7 +32,7 @@ describe('embedded Strix: ingest → log → processors → chDB → query API',
     assert.equal(failure?.level, 'error', 'name defaults to the message');
     assert.match(String(failure?.fingerprint), /^[0-9a-f]{64}$/);
     assert.equal(byName.get('signup_started')?.fingerprint, '', 'only errors get a fingerprint');
-    assert.equal(byName.get('signup_started')?.app_id, h.strix.credentials.appId);
+    assert.equal(byName.get('signup_started')?.app_id, h.credentials.appId);
   });
 
   it('filters by level, name, session and data mode, and paginates with a cursor', async () => {

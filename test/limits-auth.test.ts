@@ -29,10 +29,10 @@ describe('ingest limits, auth and errors', () => {
     const unknown = await send(body, { authorization: 'Bearer strix_c_nope' });
     assert.equal(unknown.statusCode, 401);
     assert.deepEqual(unknown.json(), { error: 'unauthorized', message: 'unknown API key' });
-    const agentOnIngest = await send(body, { authorization: `Bearer ${h.strix.credentials.agentKey}` });
+    const agentOnIngest = await send(body, { authorization: `Bearer ${h.credentials.agentKey}` });
     assert.equal(agentOnIngest.statusCode, 403);
     assert.match(agentOnIngest.json<{ message: string }>().message, /needs a client key/);
-    const clientOnQuery = await query(h, '/v1/events', h.strix.credentials.clientKey);
+    const clientOnQuery = await query(h, '/v1/events', h.credentials.clientKey);
     assert.equal(clientOnQuery.statusCode, 403);
   });
 

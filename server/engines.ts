@@ -1,0 +1,52 @@
+/**
+ * Picks the adapter behind each port from the configuration: the only place
+ * that knows which engines exist. Everything else sees `Log` and `Warehouse`.
+ */
+import { join } from 'node:path';
+import { Topics, type Log, type Warehouse } from '@strix/contracts';
+import { openDurableLog, type DurableLog } from '@strix/processors';
+import { ChdbWarehouse } from '@strix/warehouse/chdb';
+import type { Config } from './config.ts';
+
+export async function openWarehouse(config: Config): Promise<Warehouse> {
+  const target = config.warehouse;
+  switch (target.kind) {
+    case 'chdb':
+      return new ChdbWarehouse(join(config.dataDir, 'chdb'));
+    case 'clickhouse':
+      throw new Error('STRIX_WAREHOUSE=clickhouse is not available yet');
+    default:
+      return target satisfies never;
+  }
+}
+
+export interface OpenedLog {
+  log: Log;
+  /** Records held in the dead-letter topic, when the log can tell cheaply. */
+  dlqRecords?: () => number;
+}
+
+export async function openLog(config: Config): Promise<OpenedLog> {
+  const target = config.log;
+  switch (target.kind) {
+    case 'embedded': {
+      const log: DurableLog = await openDurableLog({
+        dir: join(config.dataDir, 'log'),
+        retainBytes: config.logRetainBytes,
+        maxTopicBytes: { [Topics.dlq]: config.dlqMaxBytes },
+        onWarning: (message) => console.warn(`[strix] log: ${message}`),
+      });
+      return {
+        log,
+        dlqRecords: () => {
+          const s = log.stats(Topics.dlq);
+          return s.nextOffset - s.firstOffset;
+        },
+      };
+    }
+    case 'kafka':
+      throw new Error('STRIX_LOG=kafka is not available yet');
+    default:
+      return target satisfies never;
+  }
+}
