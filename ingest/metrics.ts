@@ -2,9 +2,9 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { PipelineObserver } from '@strix/contracts';
 
 export interface PipelineGauges {
-  logLag(): number;
+  logLag: () => number;
   /** Records held in the dead-letter topic, where the log can tell cheaply (the embedded one). */
-  dlqRecords?(): number;
+  dlqRecords?: () => number;
 }
 
 /** Strix's Prometheus metrics; one instance per process, passed to whoever reports. */
