@@ -4,3 +4,4 @@ export * from './errors.ts';
 export * from './metrics.ts';
 export * from './rate-limit.ts';
 export * from './hot-keys.ts';
+export * from './routes/clickhouse.ts';

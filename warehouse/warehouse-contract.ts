@@ -1,0 +1,132 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { WarehouseError, type Warehouse } from '@strix/contracts';
+import { type EventRow, queryEvents, queryHourlyCounts } from './events.ts';
+import { migrate } from './migrate.ts';
+
+export interface WarehouseUnderTest {
+  readonly warehouse: Warehouse;
+  /** A warehouse of the same kind that cannot reach its engine, when the adapter has a network. */
+  readonly unreachable?: () => Warehouse;
+  cleanup(): Promise<void>;
+}
+
+const sqlDir = join(import.meta.dirname, '..', 'sql');
+const hour = 3_600_000;
+const base = Math.floor(Date.now() / hour) * hour - 2 * hour;
+
+export function eventRow(i: number, over: Partial<EventRow> = {}): EventRow {
+  return {
+    project_id: 'p1', app_id: 'a1', is_dev: false, event_id: `e${i}`, ts: base + i * 1000,
+    received_at: Date.now(), name: i % 2 ? 'tap' : 'view', level: 'info', message: `m${i}`,
+    session_id: 's1', user_id: `u${i % 3}`, source_module: '', screen_name: '', environment: 'production',
+    os_version: '', app_version: '1.0.0', build_number: '', device_model: '', locale: '', country: '',
+    fingerprint: '', attributes: { k: String(i) }, experiments: {}, retention_days: 90, log_topic: 'events', log_partition: 0, log_offset: i, ...over,
+  };
+}
+
+async function rejection(p: Promise<unknown>): Promise<WarehouseError> {
+  try {
+    await p;
+  } catch (error) {
+    assert.ok(error instanceof WarehouseError, `expected a WarehouseError, got ${String(error)}`);
+    return error;
+  }
+  assert.fail('expected the call to fail');
+}
+
+/** The behaviour every `Warehouse` adapter must show, run against a real engine. */
+export function describeWarehouseContract(name: string, factory: () => Promise<WarehouseUnderTest>): void {
+  describe(`Warehouse contract: ${name}`, () => {
+    let under: WarehouseUnderTest;
+    let wh: Warehouse;
+    before(async () => {
+      under = await factory();
+      wh = under.warehouse;
+    });
+    after(async () => {
+      await wh.close();
+      await under.cleanup();
+    });
+
+    it('applies migrations once and records them', async () => {
+      const first = await migrate(wh, sqlDir);
+      assert.ok(first.includes('002_create_events.sql'));
+      assert.deepEqual(await migrate(wh, sqlDir), []);
+      const recorded = await wh.query<{ n: number }>('SELECT count() AS n FROM schema_migrations FINAL');
+      assert.equal(Number(recorded[0]?.n), first.length);
+    });
+
+    it('drops a retried insert with the same token from the table and its views', async () => {
+      const rows = Array.from({ length: 10 }, (_, i) => eventRow(i));
+      await wh.insert('events', rows, { dedupToken: 'events:0:0-9' });
+      await wh.insert('events', rows, { dedupToken: 'events:0:0-9' });
+      const [raw] = await wh.query<{ n: string }>('SELECT count() AS n FROM events');
+      assert.equal(Number(raw?.n), 10);
+      const counts = await queryHourlyCounts(wh, { projectId: 'p1', fromMs: base, toMs: base + hour, isDev: false });
+      assert.equal(counts.reduce((s, c) => s + c.events, 0), 10);
+      assert.deepEqual(new Set(counts.map((c) => c.name)), new Set(['tap', 'view']));
+    });
+
+    it('inserts raw JSONEachRow bytes with the same dedup semantics', async () => {
+      const payload = Buffer.from([20, 21].map((i) => JSON.stringify(eventRow(i, { project_id: 'raw' }))).join('\n'));
+      await wh.insertRaw('events', payload, { dedupToken: 'events:0:20-21' });
+      await wh.insertRaw('events', payload, { dedupToken: 'events:0:20-21' });
+      const rows = await wh.query<{ event_id: string }>("SELECT event_id FROM events WHERE project_id = 'raw' ORDER BY event_id");
+      assert.deepEqual(rows, [{ event_id: 'e20' }, { event_id: 'e21' }]);
+    });
+
+    it('binds {name:Type} parameters server-side, including arrays and hostile strings', async () => {
+      const rows = await wh.query<{ n: string; s: string }>(
+        'SELECT count() AS n, {s:String} AS s FROM events WHERE project_id = {p:String} AND event_id IN {ids:Array(String)} AND log_offset >= {min:UInt64}',
+        { p: 'p1', ids: ['e1', 'e2', 'e3'], min: 2, s: "it's \\ 'quoted'" },
+      );
+      assert.equal(Number(rows[0]?.n), 2);
+      assert.equal(rows[0]?.s, "it's \\ 'quoted'");
+    });
+
+    it('pages events newest first without skipping or repeating', async () => {
+      const filter = { projectId: 'p1', fromMs: base, toMs: base + hour, isDev: false };
+      const seen: string[] = [];
+      let cursor: { ts: number; eventId: string } | undefined;
+      for (;;) {
+        const page = await queryEvents(wh, filter, 3, cursor);
+        if (page.length === 0) break;
+        seen.push(...page.map((e) => e.event_id));
+        const last = page[page.length - 1]!;
+        cursor = { ts: last.ts, eventId: last.event_id };
+      }
+      assert.deepEqual(seen, Array.from({ length: 10 }, (_, i) => `e${9 - i}`));
+      const byUser = await queryEvents(wh, { ...filter, userId: 'u1' }, 100);
+      assert.deepEqual(byUser.map((e) => e.event_id), ['e7', 'e4', 'e1']);
+    });
+
+    it('fails a bad statement without a retry and a timeout with one', async () => {
+      const syntax = await rejection(wh.query('SELEC 1'));
+      assert.equal(syntax.retry, false);
+      assert.equal(syntax.code, 62);
+      const timeout = await rejection(wh.query('SELECT count() FROM system.numbers SETTINGS max_execution_time = 1'));
+      assert.equal(timeout.retry, true);
+      assert.equal(timeout.code, 159);
+    });
+
+    it('keeps row data out of insert error messages', async () => {
+      const bad = { ...eventRow(99), ts: 'SECRET-VALUE-not-a-time' } as unknown as EventRow;
+      const error = await rejection(wh.insert('events', [bad]));
+      assert.equal(error.retry, false);
+      assert.doesNotMatch(error.message, /SECRET-VALUE/);
+    });
+
+    it('marks an unreachable engine as retryable', async (t) => {
+      if (!under.unreachable) return t.skip('this adapter has no network');
+      const down = under.unreachable();
+      try {
+        const error = await rejection(down.query('SELECT 1'));
+        assert.equal(error.retry, true);
+      } finally {
+        await down.close();
+      }
+    });
+  });
+}
