@@ -1,1 +1,5 @@
-export {};
+// The embedded deployment imports only this entry: nothing here loads the Temporal SDK.
+export * from './activities.ts';
+export * from './embedded-scheduler.ts';
+export * from './jobs.ts';
+export * from './retention-sweep.ts';

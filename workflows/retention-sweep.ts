@@ -1,0 +1,43 @@
+import type { Warehouse } from '@strix/contracts';
+import { listProjects } from '@strix/warehouse';
+
+const DAY_MS = 86_400_000;
+
+export interface RetentionSweepSummary {
+  /** Rows deleted per project; projects with nothing to delete are left out. */
+  deleted: Record<string, number>;
+  rowsDeleted: number;
+  projectsChecked: number;
+  /** The instant the cutoffs were computed from (epoch ms). */
+  asOf: number;
+  // A JSON object for the job_runs summary.
+  [key: string]: unknown;
+}
+
+/**
+ * Deletes events older than their project's *current* retention. The `events`
+ * TTL uses the retention carried on each row at insert, so after a project's
+ * retention is shortened its older rows would otherwise stay until the old TTL.
+ * Only raw events are deleted: hourly rollups keep their counts, as with the TTL.
+ *
+ * Counting first makes a re-run with nothing to delete issue no DELETE at all
+ * (each lightweight DELETE is a mutation, even when it matches nothing).
+ */
+export async function sweepExpiredEvents(wh: Warehouse, asOf: number): Promise<RetentionSweepSummary> {
+  const summary: RetentionSweepSummary = { deleted: {}, rowsDeleted: 0, projectsChecked: 0, asOf };
+  for (const project of await listProjects(wh)) {
+    summary.projectsChecked += 1;
+    // 0 would mean "delete everything": treat it as unset, never as a policy.
+    if (project.retention_days <= 0) continue;
+    const params = { project: project.project_id, cutoff: asOf - project.retention_days * DAY_MS };
+    const where = `project_id = {project:String} AND ts < fromUnixTimestamp64Milli({cutoff:Int64}, 'UTC')`;
+    const [counted] = await wh.query<{ n: string | number }>(`SELECT count() AS n FROM events WHERE ${where}`, params);
+    const rows = Number(counted?.n ?? 0);
+    if (rows === 0) continue;
+    // Lightweight DELETE (chDB and ClickHouse server alike): rows vanish from reads at once, parts are rewritten later by merges.
+    await wh.command(`DELETE FROM events WHERE ${where}`, params);
+    summary.deleted[project.project_id] = rows;
+    summary.rowsDeleted += rows;
+  }
+  return summary;
+}

@@ -1,0 +1,47 @@
+/**
+ * Workflow code runs in Temporal's deterministic sandbox: activity
+ * implementations are imported as types only, and nothing here touches Node.
+ */
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { ApplicationFailure, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import type { JobRunTrigger } from '@strix/warehouse';
+import type { Activities } from './activities.ts';
+import { executeJob, jobSpec, jobSpecs, type JobName, type JobSummary } from './jobs.ts';
+
+const activities = proxyActivities<Activities>({
+  // A sweep of a large table is minutes at worst; past that something is stuck.
+  startToCloseTimeout: '15 minutes',
+  retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumAttempts: 3 },
+});
+
+/** Set by the server on every workflow a Schedule starts. */
+const scheduledStartTime = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);
+
+export interface ScheduledJobInput {
+  job: JobName;
+  /** `schedule` when started by a Schedule (the default); `manual` for a one-off start. */
+  trigger?: JobRunTrigger;
+}
+
+/** Runs one job and records the run; fails the workflow (after recording) when the job failed. */
+export async function scheduledJobWorkflow(input: ScheduledJobInput): Promise<JobSummary> {
+  const info = workflowInfo();
+  const scheduledAt = info.typedSearchAttributes.get(scheduledStartTime)?.getTime() ?? info.startTime.getTime();
+  const outcome = await executeJob(
+    activities,
+    jobSpec(jobSpecs(), input.job),
+    { job: input.job, runId: `temporal:${info.runId}`, trigger: input.trigger ?? 'schedule', scheduledAt },
+    // Deterministic inside a workflow: the time of the current workflow task.
+    () => Date.now(),
+  );
+  switch (outcome.status) {
+    case 'succeeded':
+      return outcome.summary;
+    case 'failed':
+      throw ApplicationFailure.nonRetryable(`${input.job} failed: ${outcome.error}`, 'JobFailed');
+    default: {
+      const unreachable: never = outcome;
+      throw new Error(`unknown outcome ${JSON.stringify(unreachable)}`);
+    }
+  }
+}
