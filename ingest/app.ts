@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance, type FastifyPluginAsync } from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import type { KeyType, Log, Warehouse } from '@strix/contracts';
 import { IngestLimits } from '@strix/contracts';
 import type { KeyRegistry, Principal } from './auth.ts';
@@ -22,8 +22,6 @@ export interface AppDeps {
   readiness: () => string | undefined;
   /** Which route families this process serves (its role); health and metrics are always served. */
   routes?: { ingest: boolean; query: boolean };
-  /** More route plugins, registered after the built-in ones (e.g. the SQL endpoint). */
-  plugins?: readonly FastifyPluginAsync[];
 }
 
 declare module 'fastify' {
@@ -99,6 +97,5 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   void app.register(healthRoutes);
   if (routes.ingest) void app.register(ingestRoutes);
   if (routes.query) void app.register(eventRoutes);
-  for (const plugin of deps.plugins ?? []) void app.register(plugin);
   return app;
 }

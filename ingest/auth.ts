@@ -26,6 +26,12 @@ export class KeyRegistry {
     this.byHash = new Map(principals.map((p) => [p.keyHash, p]));
   }
 
+  /** The principal of a plaintext key, if it is known and not revoked (for protocols with their own error shapes). */
+  lookup(key: string): Principal | undefined {
+    const principal = this.byHash.get(hashKey(key));
+    return principal && !principal.revoked ? principal : undefined;
+  }
+
   /** The caller's principal, or a 401/403 that says why not. */
   authenticate(authorization: string | undefined, required: KeyType, permission?: string): Principal {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');

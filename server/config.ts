@@ -25,7 +25,10 @@ const ConfigSchema = z.object({
   STRIX_RATE_LIMIT_DEVICE_RPS: positive.default(50),
   STRIX_RATE_LIMIT_BURST_SECONDS: positive.default(2),
   STRIX_MAX_PENDING_LOG_MB: positive.default(64),
-  STRIX_MAX_LOG_LAG_RECORDS: positiveInt.default(20_000),
+  // A record holds one user's events of one request (1 to 100 events), not a whole request:
+  // 100k records is 100k events (a few seconds of processing) when every event has its own
+  // user, and at most 10M events (about 3 GiB of log, on disk) when a request is one user.
+  STRIX_MAX_LOG_LAG_RECORDS: positiveInt.default(100_000),
   STRIX_DEDUPE_WINDOW_HOURS: positive.default(48),
   STRIX_DEDUPE_MAX_KEYS: positiveInt.default(2_000_000),
   STRIX_DLQ_MAX_MB: positive.default(256),
@@ -53,6 +56,7 @@ const ConfigSchema = z.object({
   STRIX_TEMPORAL_ADDRESS: z.string().regex(/^[^\s:]+:\d{1,5}$/, { message: 'must be host:port' }).optional(),
   STRIX_TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   STRIX_TEMPORAL_TASK_QUEUE: z.string().min(1).default('strix'),
+  STRIX_RETENTION_SWEEP_INTERVAL_SECONDS: positiveInt.default(3600),
 });
 
 type Env = z.infer<typeof ConfigSchema>;
@@ -98,6 +102,7 @@ export interface Config {
     | { kind: 'clickhouse'; url: string; username: string; password: string; database: string };
   sqlAdminPassword: string | undefined;
   scheduler: { kind: 'embedded' } | { kind: 'temporal'; address: string; namespace: string; taskQueue: string };
+  retentionSweepIntervalMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -163,5 +168,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
             taskQueue: c.STRIX_TEMPORAL_TASK_QUEUE,
           }
         : { kind: 'embedded' },
+    retentionSweepIntervalMs: c.STRIX_RETENTION_SWEEP_INTERVAL_SECONDS * 1000,
   };
 }

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { Topics, type Log, type Warehouse } from '@strix/contracts';
 import { openDurableLog, type DurableLog } from '@strix/processors';
 import { ChdbWarehouse } from '@strix/warehouse/chdb';
+import { ClickHouseWarehouse } from '@strix/warehouse/clickhouse';
 import type { Config } from './config.ts';
 
 export async function openWarehouse(config: Config): Promise<Warehouse> {
@@ -13,8 +14,18 @@ export async function openWarehouse(config: Config): Promise<Warehouse> {
   switch (target.kind) {
     case 'chdb':
       return new ChdbWarehouse(join(config.dataDir, 'chdb'));
-    case 'clickhouse':
-      throw new Error('STRIX_WAREHOUSE=clickhouse is not available yet');
+    case 'clickhouse': {
+      // The HTTP interface may live under a path (Strix's own endpoint serves it at /clickhouse).
+      const url = new URL(target.url);
+      const pathname = url.pathname.replace(/\/+$/, '');
+      return new ClickHouseWarehouse({
+        url: url.origin,
+        ...(pathname && { pathname }),
+        username: target.username,
+        password: target.password,
+        database: target.database,
+      });
+    }
     default:
       return target satisfies never;
   }

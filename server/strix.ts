@@ -8,6 +8,8 @@ import { migrate } from '@strix/warehouse';
 import { ensureDefaultProject, loadPrincipals, type Credentials } from './bootstrap.ts';
 import type { Config, Role } from './config.ts';
 import { openLog, openWarehouse } from './engines.ts';
+import { startJobs } from './scheduling.ts';
+import { mountSqlEndpoint } from './sql-endpoint.ts';
 
 export const sqlDir = join(import.meta.dirname, '..', 'sql');
 
@@ -32,6 +34,7 @@ function parts(role: Role) {
     process: all || role === 'process',
     query: all || role === 'api',
     bootstrap: all || role === 'api',
+    jobs: all || role === 'worker',
   };
 }
 
@@ -65,6 +68,8 @@ export async function startStrix(config: Config): Promise<Strix> {
     for (const pipeline of pipelines) await pipeline.start();
   }
 
+  const jobs = runs.jobs ? await startJobs(config, warehouse) : undefined;
+
   const keys = new KeyRegistry(() => loadPrincipals(warehouse));
   await keys.refresh();
   const keyRefresh = setInterval(() => {
@@ -88,8 +93,10 @@ export async function startStrix(config: Config): Promise<Strix> {
       if (runs.process && lag() > config.maxLogLagRecords) return 'processors behind';
       return undefined;
     },
-    readiness: () => (pipelines.every((p) => p.isHealthy()) ? undefined : 'warehouse inserts are failing'),
+    readiness: () => (pipelines.every((p) => p.isHealthy()) ? jobs?.problem() : 'warehouse inserts are failing'),
   });
+  // The SQL endpoint serves the store this process hosts; with a ClickHouse server, analysts use its own users.
+  const closeSql = runs.query && config.warehouse.kind === 'chdb' ? mountSqlEndpoint(app, config, keys) : undefined;
   await app.ready();
 
   return {
@@ -109,6 +116,8 @@ export async function startStrix(config: Config): Promise<Strix> {
       clearInterval(keyRefresh);
       await app.close();
       for (const pipeline of pipelines) await pipeline.stop();
+      await jobs?.stop();
+      closeSql?.();
       await opened?.log.close();
       await warehouse.close();
     },
