@@ -89,6 +89,19 @@ async function peakRss(pid: number): Promise<number> {
   return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
 }
 
+/** CPU seconds (user + system) of a process, and of its main (JS) thread alone. */
+async function cpuSeconds(pid: number): Promise<{ process: number; mainThread: number }> {
+  // Fields 14 and 15 of /proc/.../stat, counted after the parenthesised command name.
+  const ticks = (stat: string) => {
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  };
+  return {
+    process: ticks(await readFile(`/proc/${pid}/stat`, 'utf8')),
+    mainThread: ticks(await readFile(`/proc/${pid}/task/${pid}/stat`, 'utf8')),
+  };
+}
+
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'strix-bench-'));
   const server = await spawnStrix({
@@ -105,6 +118,8 @@ async function main(): Promise<void> {
     // Phase 1: sustained throughput, closed loop.
     let sent = 0;
     let retried = 0;
+    const serverCpuBefore = await cpuSeconds(server.child.pid!);
+    const benchCpuBefore = process.cpuUsage();
     const started = performance.now();
     await Promise.all(
       Array.from({ length: concurrency }, async () => {
@@ -123,12 +138,19 @@ async function main(): Promise<void> {
     const acked = performance.now();
     while ((await lag(url)) > 0) await sleep(50);
     const done = performance.now();
+    const serverCpu = await cpuSeconds(server.child.pid!);
+    const benchCpu = process.cpuUsage(benchCpuBefore);
     const seconds = (done - started) / 1000;
     const throughput = sent / seconds;
     console.log(`events: ${sent} of ~${bytesPerEvent.toFixed(0)} bytes, concurrency ${concurrency}, batches of ${batchSize}`);
     console.log(`ingest acknowledged: ${(sent / ((acked - started) / 1000)).toFixed(0)} events/s`);
     console.log(`end to end (queryable in chDB): ${throughput.toFixed(0)} events/s over ${seconds.toFixed(1)} s`);
     console.log(`requests retried after 429/503: ${retried}`);
+    console.log(
+      `CPU over phase 1: server ${(serverCpu.process - serverCpuBefore.process).toFixed(1)} s ` +
+        `(JS main thread ${(serverCpu.mainThread - serverCpuBefore.mainThread).toFixed(1)} s), ` +
+        `load generator ${((benchCpu.user + benchCpu.system) / 1e6).toFixed(1)} s`,
+    );
 
     // Phase 2: latency at half the sustained rate, open loop.
     const rate = throughput / 2 / batchSize;

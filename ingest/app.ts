@@ -22,11 +22,14 @@ export interface AppDeps {
   readiness: () => string | undefined;
   /** Which route families this process serves (its role); health and metrics are always served. */
   routes?: { ingest: boolean; query: boolean };
+  /** One log record per user of a request, keyed by project and user (a partitioned log). */
+  partitionByUser?: boolean;
 }
 
 declare module 'fastify' {
   interface FastifyInstance {
     ingestLog: Log;
+    partitionByUser: boolean;
     warehouse: Warehouse;
     metrics: StrixMetrics;
     readiness: () => string | undefined;
@@ -50,6 +53,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   const limiter = new IngestRateLimiter(deps.rateLimits);
 
   app.decorate('ingestLog', deps.log);
+  app.decorate('partitionByUser', deps.partitionByUser ?? false);
   app.decorate('warehouse', deps.warehouse);
   app.decorate('metrics', deps.metrics);
   app.decorate('readiness', deps.readiness);

@@ -30,29 +30,32 @@ function parseTimestamp(raw: string | number | undefined, receivedAt: number): n
 export function validateEvents(events: readonly unknown[], receivedAt: number): ValidatedBatch {
   const accepted: LogEvent[] = [];
   const errors: EventError[] = [];
-  events.forEach((raw, index) => {
-    const parsed = IncomingEvent.safeParse(raw);
+  for (let index = 0; index < events.length; index++) {
+    const parsed = IncomingEvent.safeParse(events[index]);
     if (!parsed.success) {
       const first = parsed.error.issues[0];
       errors.push({ index, message: first ? describeIssue(index, first) : `events[${index}]: invalid event` });
-      return;
+      continue;
     }
-    const { timestamp, client_event_id, level, ...event } = parsed.data;
-    const ts = parseTimestamp(timestamp, receivedAt);
+    const event = parsed.data;
+    const ts = parseTimestamp(event.timestamp, receivedAt);
     if (ts > receivedAt + IngestLimits.maxFutureSkewMs) {
       errors.push({ index, message: `events[${index}].timestamp: more than 5 minutes in the future` });
-      return;
+      continue;
     }
     if (ts < receivedAt - IngestLimits.maxPastAgeMs) {
       errors.push({ index, message: `events[${index}].timestamp: more than 30 days in the past` });
-      return;
+      continue;
     }
-    accepted.push({
-      ...event,
-      level: canonicalLevel(level) ?? 'info',
-      event_id: client_event_id ?? randomUUID(),
-      ts,
-    });
-  });
+    // zod's output is a fresh object holding only schema fields, so it is reused rather than
+    // copied (a rest-spread per event showed in the ingest profile): the two input-only
+    // fields go, the log-only ones come in.
+    const id = event.client_event_id ?? randomUUID();
+    const level = canonicalLevel(event.level) ?? 'info';
+    delete event.timestamp;
+    delete event.client_event_id;
+    const logEvent: LogEvent = Object.assign(event, { level, event_id: id, ts });
+    accepted.push(logEvent);
+  }
   return { accepted, errors };
 }

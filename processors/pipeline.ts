@@ -38,7 +38,10 @@ export interface PipelineOptions {
 export const defaultPipelineOptions: PipelineOptions = {
   topic: Topics.events,
   group: 'events-processor',
-  maxRecords: 1000,
+  // A record is one request (or one user's events of it): 1 to 100 events. The
+  // byte cap is what bounds memory and sizes inserts; chDB's cost per row falls
+  // steeply up to tens of thousands of rows per insert.
+  maxRecords: 50_000,
   maxBytes: 16 * 1024 * 1024,
   lingerMs: 25,
 };

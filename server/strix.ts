@@ -88,6 +88,7 @@ export async function startStrix(config: Config): Promise<Strix> {
     metrics,
     rateLimits: config.rateLimits,
     routes: { ingest: runs.ingest, query: runs.query },
+    partitionByUser: config.log.kind === 'kafka',
     overloaded: () => {
       if (ingestLog && ingestLog.pendingBytes() > config.maxPendingLogBytes) return 'log write buffer full';
       if (runs.process && lag() > config.maxLogLagRecords) return 'processors behind';

@@ -10,9 +10,18 @@ export interface StrixProcess {
   output: () => string;
 }
 
+/**
+ * `STRIX_CPU_PROF_DIR=<dir>` makes the server write a V8 CPU profile there when
+ * it exits (SIGTERM drains and exits cleanly), for profiling the benchmarks.
+ */
+function profilingFlags(): string[] {
+  const dir = process.env.STRIX_CPU_PROF_DIR;
+  return dir ? ['--cpu-prof', '--cpu-prof-dir', dir] : [];
+}
+
 /** Starts `server/main.ts` as a child process on a free port and waits until it listens. */
 export async function spawnStrix(env: Record<string, string>, timeoutMs = 60_000): Promise<StrixProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'server', 'main.ts')], {
+  const child = spawn(process.execPath, [...profilingFlags(), '--import', 'tsx', join(root, 'server', 'main.ts')], {
     cwd: root,
     env: { ...process.env, STRIX_PORT: '0', STRIX_HOST: '127.0.0.1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { IngestBody, Topics, type EventBatchRecord } from '@strix/contracts';
+import { IngestBody, Topics, type EventBatchRecord, type LogEvent, type LogRecord } from '@strix/contracts';
+import type { Principal } from '../auth.ts';
 import { ApiError, errorResponseSchema } from '../errors.ts';
 import { validateEvents } from '../validate-events.ts';
 
@@ -19,6 +20,41 @@ const ingestResponse = {
   },
   required: ['accepted', 'rejected', 'errors'],
 } as const;
+
+/**
+ * The accepted events of one request as log records. On a partitioned log
+ * (`byUser`): one record per distinct user (events without a user share one),
+ * keyed `<project>:<user>`, so each user's events stay in order on one
+ * partition. The user id is keyed as the processors will store it (trimmed),
+ * so " u1" and "u1" cannot land on two partitions. The embedded log has one
+ * partition, so there the request stays one record (fewer, larger records are
+ * cheaper to write, parse and batch).
+ */
+export function toLogRecords(
+  principal: Pick<Principal, 'projectId' | 'appId' | 'retentionDays'>,
+  receivedAt: number,
+  events: readonly LogEvent[],
+  byUser: boolean,
+): LogRecord[] {
+  const groups = new Map<string, LogEvent[]>();
+  for (const event of events) {
+    const user = byUser ? (event.user_id?.trim() ?? '') : '';
+    const group = groups.get(user);
+    if (group) group.push(event);
+    else groups.set(user, [event]);
+  }
+  return Array.from(groups, ([user, group]) => {
+    const record: EventBatchRecord = {
+      v: 1,
+      project_id: principal.projectId,
+      app_id: principal.appId,
+      retention_days: principal.retentionDays,
+      received_at: receivedAt,
+      events: group,
+    };
+    return { key: `${principal.projectId}:${user}`, value: Buffer.from(JSON.stringify(record)) };
+  });
+}
 
 /** `POST /v1/ingest`: a batch of events from an app's client key, acknowledged once durable. */
 export const ingestRoutes: FastifyPluginAsync = async (app) => {
@@ -48,17 +84,8 @@ export const ingestRoutes: FastifyPluginAsync = async (app) => {
       const { accepted, errors } = validateEvents(body.data.events, receivedAt);
       if (errors.length) app.metrics.rejected('invalid_event', errors.length);
       if (accepted.length > 0) {
-        const record: EventBatchRecord = {
-          v: 1,
-          project_id: principal.projectId,
-          app_id: principal.appId,
-          retention_days: principal.retentionDays,
-          received_at: receivedAt,
-          events: accepted,
-        };
-        await app.ingestLog.append(Topics.events, [
-          { key: principal.projectId, value: Buffer.from(JSON.stringify(record)) },
-        ]);
+        // One append for all of the request's records: the response acknowledges every event at once.
+        await app.ingestLog.append(Topics.events, toLogRecords(principal, receivedAt, accepted, app.partitionByUser));
         app.metrics.accepted(accepted.length);
       }
       const result = { accepted: accepted.length, rejected: errors.length, errors };

@@ -36,6 +36,19 @@ const optionalTextFields: Record<OptionalTextField, true> = {
   country: true,
 };
 
+const textFieldNames = Object.keys(optionalTextFields) as OptionalTextField[];
+
+// The other fields `normalizeEvent` copies one by one: a new field in the contract fails to
+// compile here until it is copied there too.
+const copiedFields: Record<Exclude<keyof LogEvent, OptionalTextField | 'attributes' | 'experiments'>, true> = {
+  event_id: true,
+  ts: true,
+  is_dev: true,
+  level: true,
+  message: true,
+};
+void copiedFields;
+
 /** SDKs and people spell the same environment many ways; dashboards filter on one. */
 const environmentAliases: Record<string, string> = {
   prod: 'production',
@@ -100,21 +113,23 @@ function normalizeExperiments(experiments: LogEvent['experiments']): Record<stri
  * the level is known to be valid.
  */
 export function normalizeEvent(event: LogEvent): NormalizedEvent {
-  const { attributes, experiments, ...rest } = event;
   const message = trimMessage(event.message);
+  // Built field by field rather than spread-then-delete: `delete` turns the object into
+  // a slow dictionary, and every later step (row building, JSON) reads it per event.
   const out: NormalizedEvent = {
     // event_id is left exactly as sent: it is the dedupe identity, keyed before this step
     // and compared with the ids already stored, so trimming it would let a replay through.
-    ...rest,
+    event_id: event.event_id,
+    ts: event.ts,
+    is_dev: event.is_dev,
     // The schema guarantees a known level; 'info' mirrors its default should that change.
     level: canonicalLevel(event.level) ?? 'info',
     message,
   };
 
-  for (const field of Object.keys(optionalTextFields) as OptionalTextField[]) {
+  for (const field of textFieldNames) {
     const value = event[field]?.trim();
     if (value) out[field] = value;
-    else delete out[field];
   }
   if (out.environment !== undefined) out.environment = canonicalEnvironment(out.environment);
   if (out.name === undefined) {
@@ -122,9 +137,9 @@ export function normalizeEvent(event: LogEvent): NormalizedEvent {
     if (name !== undefined) out.name = name;
   }
 
-  const normalizedAttributes = normalizeAttributes(attributes);
+  const normalizedAttributes = normalizeAttributes(event.attributes);
   if (normalizedAttributes) out.attributes = normalizedAttributes;
-  const normalizedExperiments = normalizeExperiments(experiments);
+  const normalizedExperiments = normalizeExperiments(event.experiments);
   if (normalizedExperiments) out.experiments = normalizedExperiments;
   return out;
 }

@@ -1,0 +1,129 @@
+/**
+ * CPU cost per event of each stage between the HTTP body and the warehouse,
+ * measured in this one process, so a change to one stage can be judged without
+ * the noise of the end-to-end run (other work shares the cores).
+ *
+ *   node --import tsx bench/pipeline-stages.ts      (STAGES_EVENTS, STAGES_USERS_PER_REQUEST, STAGES_CHDB=0 to tune)
+ *
+ * The events are those of e2e-throughput.ts. The processor stage repeats
+ * EventPipeline.prepare's loop with the exported steps (prepare is private).
+ * The chDB stage inserts the prepared JSONEachRow at two batch sizes, because
+ * the pipeline's batch size is counted in log records, not events.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { IngestBody, type ConsumedRecord, type LogRecord } from '@strix/contracts';
+import { EventDeduper, fingerprintOf } from '@strix/processors';
+import { migrate } from '@strix/warehouse';
+import { ChdbWarehouse } from '@strix/warehouse/chdb';
+import { toLogRecords } from '../ingest/routes/ingest.ts';
+import { validateEvents } from '../ingest/validate-events.ts';
+import { encodeFrame } from '../processors/log/frame.ts';
+import { normalizeEvent } from '../processors/steps/normalize.ts';
+import { parseRecord } from '../processors/steps/parse-record.ts';
+import { toEventRow } from '../processors/steps/to-event-row.ts';
+
+const totalEvents = Number(process.env.STAGES_EVENTS ?? 200_000);
+const usersPerRequest = Number(process.env.STAGES_USERS_PER_REQUEST ?? 100);
+const withChdb = process.env.STAGES_CHDB !== '0';
+const batchSize = 100;
+const requests = Math.ceil(totalEvents / batchSize);
+
+let seq = 0;
+function body(request: number): string {
+  const now = Date.now();
+  const events = Array.from({ length: batchSize }, (_, i) => {
+    const n = seq++;
+    return {
+      client_event_id: `b-${String(request).padStart(8, '0')}-${i}`,
+      session_id: `s-${n % 5000}`,
+      user_id: `u-${usersPerRequest >= batchSize ? n % 20000 : (request * usersPerRequest + (i % usersPerRequest)) % 20000}`,
+      level: n % 50 === 0 ? 'error' : 'info',
+      name: ['screen_view', 'tap', 'purchase', 'signup'][i % 4],
+      message: n % 50 === 0 ? `Request ${n} failed after ${n % 900}ms` : 'user navigated to a screen',
+      screen_name: 'Home',
+      app_version: '2.3.1',
+      os_version: '17.4',
+      device_model: 'iPhone15,3',
+      environment: 'production',
+      timestamp: now,
+      attributes: { plan: 'pro', cohort: String(n % 7) },
+    };
+  });
+  return JSON.stringify({ events });
+}
+
+/** Runs `fn` over every item and prints µs per event; returns the outputs. */
+function stage<I, O>(name: string, inputs: readonly I[], fn: (input: I) => O): O[] {
+  const out: O[] = [];
+  const started = performance.now();
+  for (const input of inputs) out.push(fn(input));
+  const ms = performance.now() - started;
+  console.log(`${name.padEnd(44)} ${((ms * 1000) / totalEvents).toFixed(2).padStart(7)} µs/event`);
+  return out;
+}
+
+const principal = { projectId: 'p-bench-project-0000', appId: 'a-bench-app-0000', retentionDays: 90 };
+const bodies = Array.from({ length: requests }, (_, r) => body(r));
+console.log(`${totalEvents} events, ${batchSize} per request, ${usersPerRequest} distinct users per request`);
+
+// Warm the JIT on a slice so every stage is measured at steady state.
+for (const b of bodies.slice(0, 200)) validateEvents(IngestBody.parse(JSON.parse(b)).events, Date.now());
+
+const parsedBodies = stage('edge: JSON.parse body', bodies, (b) => JSON.parse(b) as unknown);
+const validated = stage('edge: IngestBody + validateEvents', parsedBodies, (b) => {
+  const receivedAt = Date.now();
+  return { receivedAt, ...validateEvents(IngestBody.parse(b).events, receivedAt) };
+});
+const records = stage('edge: log records (split by user) + frames', validated, (v) => {
+  const recs = toLogRecords(principal, v.receivedAt, v.accepted);
+  for (const r of recs) encodeFrame(r);
+  return recs;
+}).flat();
+console.log(`  ${records.length} log records, ${(records.reduce((s, r) => s + r.value.length, 0) / totalEvents).toFixed(0)} bytes per event`);
+
+const consumed: ConsumedRecord[] = records.map((r: LogRecord, offset) => ({ ...r, topic: 'events', partition: 0, offset }));
+const deduper = new EventDeduper();
+const parsed = stage('processor: parseRecord', consumed, (r) => ({ record: r, result: parseRecord(r.value) }));
+const lines = stage('processor: dedupe, normalize, fingerprint, row', parsed, ({ record, result }) => {
+  if (result.kind !== 'ok') throw new Error(result.kind);
+  const batch = result.value;
+  const out: string[] = [];
+  for (const raw of batch.events) {
+    const key = EventDeduper.keyOf(batch.project_id, batch.app_id, raw.event_id);
+    if (deduper.seen(key)) continue;
+    deduper.add(key, batch.received_at);
+    const event = normalizeEvent(raw);
+    const fingerprint =
+      event.level === 'error' ? fingerprintOf(batch.app_id, event.is_dev, event.source_module ?? '', event.message) : '';
+    out.push(JSON.stringify(toEventRow(record, batch, event, fingerprint)));
+  }
+  return out;
+}).flat();
+
+if (withChdb) {
+  const dir = await mkdtemp(join(tmpdir(), 'strix-stages-'));
+  const warehouse = new ChdbWarehouse(join(dir, 'chdb'));
+  try {
+    await migrate(warehouse, join(import.meta.dirname, '..', 'sql'));
+    for (const rowsPerInsert of [1_000, 50_000]) {
+      const slice = lines.slice(0, Math.min(lines.length, 100_000));
+      const cpu = process.cpuUsage();
+      const started = performance.now();
+      for (let i = 0; i < slice.length; i += rowsPerInsert) {
+        const rows = Buffer.from(slice.slice(i, i + rowsPerInsert).join('\n'));
+        await warehouse.insertRaw('events', rows, { dedupToken: `bench-${rowsPerInsert}-${i}` });
+      }
+      const ms = performance.now() - started;
+      const used = process.cpuUsage(cpu);
+      console.log(
+        `chDB insert, ${String(rowsPerInsert).padStart(6)} rows per insert       ${((ms * 1000) / slice.length).toFixed(2).padStart(7)} µs/event wall, ` +
+          `${((used.user + used.system) / slice.length).toFixed(2)} µs/event CPU (all threads)`,
+      );
+    }
+  } finally {
+    await warehouse.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
