@@ -76,8 +76,10 @@ const validated = stage('edge: IngestBody + validateEvents', parsedBodies, (b) =
   const receivedAt = Date.now();
   return { receivedAt, ...validateEvents(IngestBody.parse(b).events, receivedAt) };
 });
-const records = stage('edge: log records (split by user) + frames', validated, (v) => {
-  const recs = toLogRecords(principal, v.receivedAt, v.accepted);
+// STAGES_SPLIT_BY_USER=1 measures the Kafka layout (one record per user) instead of the embedded one.
+const splitByUser = process.env.STAGES_SPLIT_BY_USER === '1';
+const records = stage(`edge: log records (${splitByUser ? 'one per user' : 'one per request'}) + frames`, validated, (v) => {
+  const recs = toLogRecords(principal, v.receivedAt, v.accepted, splitByUser);
   for (const r of recs) encodeFrame(r);
   return recs;
 }).flat();

@@ -4,3 +4,4 @@ export * from './seed-deduper.ts';
 export * from './steps/dedupe.ts';
 export * from './steps/fingerprint.ts';
 export * from './steps/normalize-message.ts';
+export * from './kafka/kafka-log.ts';

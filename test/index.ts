@@ -1,2 +1,3 @@
 export * from './process.ts';
 export * from './engines/temporal.ts';
+export * from './engines/kafka.ts';

@@ -1,0 +1,108 @@
+/**
+ * The distributed `Log` adapter: Apache Kafka through @platformatic/kafka.
+ *
+ * Appends are acknowledged by all in-sync replicas (acks=all, idempotent
+ * producer, see kafka-appender.ts); keys go to partitions with Kafka's own
+ * murmur2 partitioner so every client agrees. Each `consumer()` is one member
+ * of a consumer group; commits carry Kafka offset-commit metadata.
+ */
+import { Admin } from '@platformatic/kafka';
+import { Topics, type Log, type LogConsumer, type LogRecord, type Topic } from '@strix/contracts';
+import { describe, KafkaAppender } from './kafka-appender.ts';
+import { KafkaLogConsumer } from './kafka-consumer.ts';
+import { kafkaTopic, parseKafkaLogOptions, type KafkaLogConfig, type KafkaLogOptions } from './options.ts';
+
+export type { KafkaLogOptions } from './options.ts';
+
+export class KafkaLog implements Log {
+  private readonly consumers = new Set<KafkaLogConsumer>();
+  private closing?: Promise<void>;
+
+  private constructor(
+    private readonly config: KafkaLogConfig,
+    private readonly appender: KafkaAppender,
+  ) {}
+
+  /** Connects, creates the topics that are missing, and returns a ready log. */
+  static async open(options: KafkaLogOptions): Promise<KafkaLog> {
+    const config = parseKafkaLogOptions(options);
+    await ensureTopics(config);
+    return new KafkaLog(config, new KafkaAppender(config));
+  }
+
+  append(topic: Topic, records: readonly LogRecord[]): Promise<void> {
+    assertTopic(topic);
+    if (this.closing) return Promise.reject(new Error(`log is closed; cannot append to ${topic}`));
+    return this.appender.append(topic, records);
+  }
+
+  async consumer(topic: Topic, group: string): Promise<LogConsumer> {
+    assertTopic(topic);
+    if (this.closing) throw new Error(`log is closed; cannot create consumer ${group} on ${topic}`);
+    const consumer = await KafkaLogConsumer.join(topic, group, this.config, () => this.closing !== undefined);
+    this.consumers.add(consumer);
+    return {
+      poll: (o) => consumer.poll(o),
+      assignment: () => consumer.assignment(),
+      commit: (p, o, m) => consumer.commit(p, o, m),
+      committed: (p) => consumer.committed(p),
+      rewind: () => consumer.rewind(),
+      lag: () => consumer.lag(),
+      close: async () => {
+        this.consumers.delete(consumer);
+        await consumer.close();
+      },
+    };
+  }
+
+  pendingBytes(): number {
+    return this.appender.pendingBytes();
+  }
+
+  /** Settles queued appends (each within appendTimeoutMs), leaves every group and disconnects. Safe to call twice. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      const results = await Promise.allSettled([this.appender.close(), ...[...this.consumers].map((c) => c.close())]);
+      this.consumers.clear();
+      const failed = results.find((r) => r.status === 'rejected');
+      if (failed) throw failed.reason;
+    })();
+    return this.closing;
+  }
+}
+
+export async function openKafkaLog(options: KafkaLogOptions): Promise<KafkaLog> {
+  return KafkaLog.open(options);
+}
+
+function assertTopic(topic: Topic): void {
+  if (!Object.values(Topics).includes(topic)) {
+    throw new Error(`unknown log topic ${JSON.stringify(topic)}; expected one of ${Object.values(Topics).join(', ')}`);
+  }
+}
+
+async function ensureTopics(config: KafkaLogConfig): Promise<void> {
+  const admin = new Admin({ clientId: `${config.clientId}-admin`, bootstrapBrokers: config.brokers, timeout: config.requestTimeoutMs, requestTimeout: config.requestTimeoutMs });
+  try {
+    const existing = new Set(await admin.listTopics());
+    for (const topic of Object.values(Topics)) {
+      const name = kafkaTopic(config, topic);
+      if (existing.has(name)) continue;
+      const partitions = topic === Topics.dlq ? config.dlqPartitions : config.partitions;
+      try {
+        await admin.createTopics({ topics: [name], partitions, replicas: config.replicationFactor });
+      } catch (error) {
+        // Another process creating it at the same moment is fine; anything else is not.
+        if (!(await admin.listTopics()).includes(name)) {
+          throw new Error(`could not create Kafka topic ${name} (${partitions} partitions, replication ${config.replicationFactor}): ${describe(error)}`, {
+            cause: error,
+          });
+        }
+      }
+    }
+  } catch (error) {
+    throw new Error(`Kafka at ${config.brokers.join(',')} is not usable: ${describe(error)}`, { cause: error });
+  } finally {
+    await admin.close().catch(() => undefined);
+  }
+}

@@ -1,0 +1,8 @@
+import { describeLogContract } from '../log-contract.ts';
+import { openDurableLog } from './durable-log.ts';
+import { tempDir } from './test-dir.fixture.ts';
+
+describeLogContract('DurableLog', async (t) => {
+  const dir = await tempDir(t);
+  return { partitions: 1, open: () => openDurableLog({ dir }) };
+});
