@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path';
 import { Topics, type Log, type Warehouse } from '@strix/contracts';
-import { openDurableLog, type DurableLog } from '@strix/processors';
+import { KafkaLog, openDurableLog, type DurableLog } from '@strix/processors';
 import { ChdbWarehouse } from '@strix/warehouse/chdb';
 import { ClickHouseWarehouse } from '@strix/warehouse/clickhouse';
 import type { Config } from './config.ts';
@@ -55,8 +55,10 @@ export async function openLog(config: Config): Promise<OpenedLog> {
         },
       };
     }
-    case 'kafka':
-      throw new Error('STRIX_LOG=kafka is not available yet');
+    case 'kafka': {
+      const { brokers, clientId, partitions, replicationFactor, appendTimeoutMs } = target;
+      return { log: await KafkaLog.open({ brokers, clientId, partitions, replicationFactor, appendTimeoutMs }) };
+    }
     default:
       return target satisfies never;
   }

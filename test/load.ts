@@ -12,6 +12,10 @@ export interface SendOptions {
   name?: string;
   /** Every non-200 status seen, for suites that expect push-back. */
   onStatus?: (status: number, retryAfter: string | null) => void;
+  /** Pause of each worker after every request, to bound the offered load. */
+  pauseMs?: number;
+  /** Called as each batch is acknowledged. */
+  onAck?: (ids: readonly string[]) => void;
 }
 
 /**
@@ -20,7 +24,7 @@ export interface SendOptions {
  * answers anything but 200) was not acknowledged, so its ids are not counted.
  */
 export async function sendUntil(ingestUrl: string, clientKey: string, prefix: string, stop: { done: boolean }, options: SendOptions = {}) {
-  const { workers = 4, batchSize = 50, session = 'load', name = 'load_test' } = options;
+  const { workers = 4, batchSize = 50, session = 'load', name = 'load_test', pauseMs = 0 } = options;
   const acked: string[] = [];
   let batch = 0;
   const worker = async (w: number) => {
@@ -38,8 +42,11 @@ export async function sendUntil(ingestUrl: string, clientKey: string, prefix: st
           signal: AbortSignal.timeout(60_000),
         });
         await res.arrayBuffer();
-        if (res.status === 200) acked.push(...ids);
-        else {
+        if (res.status === 200) {
+          acked.push(...ids);
+          options.onAck?.(ids);
+          if (pauseMs > 0) await sleep(pauseMs);
+        } else {
           options.onStatus?.(res.status, res.headers.get('retry-after'));
           await sleep(50);
         }
