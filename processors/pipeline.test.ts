@@ -34,18 +34,18 @@ function batchRecord(n: number, events: number): { key: string; value: Buffer } 
 class TornInsertWarehouse implements Warehouse {
   attempted = false;
   constructor(private readonly inner: ChdbWarehouse) {}
-  async insertRaw(table: string, rows: Buffer, options?: InsertOptions): Promise<void> {
+  async insert(table: string, rows: readonly object[], options?: InsertOptions): Promise<void> {
     await this.inner.command('DETACH TABLE event_counts_hourly_mv');
     try {
-      await this.inner.insertRaw(table, rows, options);
+      await this.inner.insert(table, rows, options);
     } finally {
       await this.inner.command('ATTACH TABLE event_counts_hourly_mv');
     }
     this.attempted = true;
     throw new WarehouseError('simulated death after the table part', false);
   }
-  insert(table: string, rows: readonly object[], options?: InsertOptions): Promise<void> {
-    return this.inner.insert(table, rows, options);
+  insertRaw(table: string, rows: Buffer, options?: InsertOptions): Promise<void> {
+    return this.inner.insertRaw(table, rows, options);
   }
   query<Row>(sql: string, params?: QueryParams): Promise<Row[]> {
     return this.inner.query<Row>(sql, params);

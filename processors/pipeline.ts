@@ -16,6 +16,7 @@ import { PartitionBatches } from './partition-batches.ts';
 import { seedDeduper } from './seed-deduper.ts';
 import { parseRecord } from './steps/parse-record.ts';
 import { toEventRow } from './steps/to-event-row.ts';
+import type { EventRow } from '@strix/warehouse';
 
 export interface PipelineDeps {
   log: Log;
@@ -47,8 +48,8 @@ export const defaultPipelineOptions: PipelineOptions = {
 };
 
 interface PreparedBatch {
-  rows: Buffer;
-  rowCount: number;
+  /** Rows for the warehouse; each adapter picks its wire format (JSONEachRow for chDB, RowBinary for a server). */
+  rows: EventRow[];
   keys: { key: string; receivedAt: number }[];
   duplicates: number;
   deadLetters: { record: ConsumedRecord; reason: string }[];
@@ -164,7 +165,7 @@ export class EventPipeline {
     if (!first || !last) return;
     const batch = this.prepare(records);
     if (batch.deadLetters.length > 0) await this.deadLetter(batch.deadLetters);
-    if (batch.rowCount > 0) {
+    if (batch.rows.length > 0) {
       await consumer.commit(first.partition, first.offset, `inflight:${first.offset}-${last.offset}`);
       const token = `${first.topic}:${first.partition}:${first.offset}-${last.offset}`;
       await this.insertWithRetry(batch, token);
@@ -175,7 +176,7 @@ export class EventPipeline {
   }
 
   private prepare(records: ConsumedRecord[]): PreparedBatch {
-    const lines: string[] = [];
+    const rows: EventRow[] = [];
     const keys: PreparedBatch['keys'] = [];
     const inBatch = new Set<string>();
     const deadLetters: PreparedBatch['deadLetters'] = [];
@@ -198,18 +199,18 @@ export class EventPipeline {
         const event = normalizeEvent(raw);
         const fingerprint =
           event.level === 'error' ? fingerprintOf(batch.app_id, event.is_dev, event.source_module ?? '', event.message) : '';
-        lines.push(JSON.stringify(toEventRow(record, batch, event, fingerprint)));
+        rows.push(toEventRow(record, batch, event, fingerprint));
       }
     }
-    return { rows: Buffer.from(lines.join('\n')), rowCount: lines.length, keys, duplicates, deadLetters };
+    return { rows, keys, duplicates, deadLetters };
   }
 
   private async insertWithRetry(batch: PreparedBatch, token: string): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       const started = performance.now();
       try {
-        await this.deps.warehouse.insertRaw('events', batch.rows, { dedupToken: token });
-        this.deps.observer.eventsInserted(batch.rowCount, (performance.now() - started) / 1000);
+        await this.deps.warehouse.insert('events', batch.rows, { dedupToken: token });
+        this.deps.observer.eventsInserted(batch.rows.length, (performance.now() - started) / 1000);
         return;
       } catch (error) {
         this.deps.observer.insertFailed();
