@@ -1,0 +1,90 @@
+/**
+ * Sustained end-to-end throughput of the distributed deployment on a real
+ * broker: ingest role(s) → Kafka (acks=all) → process role(s) → the warehouse
+ * served over the ClickHouse protocol by an api role hosting chDB (the
+ * topology test/distributed.test.ts runs). Every role is its own process.
+ *
+ *   npm run bench:distributed --workspace @strix/bench
+ *   (BENCH_EVENTS, BENCH_CONCURRENCY, BENCH_INGESTERS, BENCH_PROCESSORS, BENCH_PARTITIONS)
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { kill, spawnStrix, startKafka, type StrixProcess } from '@strix/test';
+import { HttpLoad, batchSize, cpuSeconds } from './http-load.ts';
+
+const totalEvents = Number(process.env.BENCH_EVENTS ?? 500_000);
+const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 32);
+const ingesters = Number(process.env.BENCH_INGESTERS ?? 1);
+const processors = Number(process.env.BENCH_PROCESSORS ?? 1);
+const partitions = process.env.BENCH_PARTITIONS ?? '4';
+
+async function main(): Promise<void> {
+  const kafka = await startKafka();
+  const dirs: string[] = [];
+  const roles: { role: string; p: StrixProcess }[] = [];
+  const start = async (role: string, env: Record<string, string>) => {
+    const dir = await mkdtemp(join(tmpdir(), `strix-bench-${role}-`));
+    dirs.push(dir);
+    const p = await spawnStrix({ ...env, STRIX_ROLE: role, STRIX_DATA_DIR: dir }, 120_000);
+    roles.push({ role, p });
+    return { p, dir };
+  };
+  try {
+    const admin = randomBytes(16).toString('hex');
+    const api = await start('api', { STRIX_SQL_ADMIN_PASSWORD: admin });
+    const { clientKey } = JSON.parse(await readFile(join(api.dir, 'credentials.json'), 'utf8')) as { clientKey: string };
+    const shared = {
+      STRIX_LOG: 'kafka',
+      STRIX_KAFKA_BROKERS: kafka.brokers.join(','),
+      STRIX_KAFKA_PARTITIONS: partitions,
+      STRIX_WAREHOUSE: 'clickhouse',
+      STRIX_CLICKHOUSE_URL: `${api.p.url}/clickhouse`,
+      STRIX_CLICKHOUSE_USER: 'admin',
+      STRIX_CLICKHOUSE_PASSWORD: admin,
+      STRIX_RATE_LIMIT_DEVICE_RPS: '1000000',
+      STRIX_RATE_LIMIT_KEY_RPS: '1000000',
+    };
+    for (let i = 0; i < processors; i++) await start('process', shared);
+    const ingest: URL[] = [];
+    for (let i = 0; i < ingesters; i++) ingest.push(new URL((await start('ingest', shared)).p.url));
+
+    const stored = async () => {
+      const res = await fetch(`${api.p.url}/clickhouse/?default_format=TSV`, {
+        method: 'POST',
+        headers: { authorization: `Basic ${Buffer.from(`admin:${admin}`).toString('base64')}` },
+        body: 'SELECT count() FROM events',
+      });
+      return Number((await res.text()).trim());
+    };
+    const cpuBefore = await Promise.all(roles.map(({ p }) => cpuSeconds(p.child.pid!)));
+    const load = new HttpLoad(clientKey, concurrency);
+    const started = performance.now();
+    const { sent, retried } = await load.sustain(ingest, totalEvents);
+    const acked = performance.now();
+    load.close();
+    while ((await stored()) < sent) await sleep(200);
+    const done = performance.now();
+    const cpuAfter = await Promise.all(roles.map(({ p }) => cpuSeconds(p.child.pid!)));
+
+    const seconds = (done - started) / 1000;
+    console.log(
+      `events: ${sent} of ~${load.bytesPerEvent.toFixed(0)} bytes in batches of ${batchSize}, concurrency ${concurrency}; ` +
+        `${ingesters} ingest, ${processors} process role(s), ${partitions} partitions, acks=all`,
+    );
+    console.log(`ingest acknowledged (durable in Kafka): ${(sent / ((acked - started) / 1000)).toFixed(0)} events/s`);
+    console.log(`end to end (queryable in the warehouse): ${(sent / seconds).toFixed(0)} events/s over ${seconds.toFixed(1)} s`);
+    console.log(`requests retried after 429/503: ${retried}`);
+    console.log(
+      `CPU seconds: ${roles.map(({ role }, i) => `${role} ${(cpuAfter[i]!.process - cpuBefore[i]!.process).toFixed(1)}`).join(', ')}`,
+    );
+  } finally {
+    for (const { p } of roles) await kill(p, 'SIGTERM');
+    await kafka.cleanup();
+    for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
