@@ -23,6 +23,7 @@ import { encodeFrame } from '../processors/log/frame.ts';
 import { normalizeEvent } from '../processors/steps/normalize.ts';
 import { parseRecord } from '../processors/steps/parse-record.ts';
 import { toEventRow } from '../processors/steps/to-event-row.ts';
+import { benchEvent } from './http-load.ts';
 
 const totalEvents = Number(process.env.STAGES_EVENTS ?? 200_000);
 const usersPerRequest = Number(process.env.STAGES_USERS_PER_REQUEST ?? 100);
@@ -35,21 +36,8 @@ function body(request: number): string {
   const now = Date.now();
   const events = Array.from({ length: batchSize }, (_, i) => {
     const n = seq++;
-    return {
-      client_event_id: `b-${String(request).padStart(8, '0')}-${i}`,
-      session_id: `s-${n % 5000}`,
-      user_id: `u-${usersPerRequest >= batchSize ? n % 20000 : (request * usersPerRequest + (i % usersPerRequest)) % 20000}`,
-      level: n % 50 === 0 ? 'error' : 'info',
-      name: ['screen_view', 'tap', 'purchase', 'signup'][i % 4],
-      message: n % 50 === 0 ? `Request ${n} failed after ${n % 900}ms` : 'user navigated to a screen',
-      screen_name: 'Home',
-      app_version: '2.3.1',
-      os_version: '17.4',
-      device_model: 'iPhone15,3',
-      environment: 'production',
-      timestamp: now,
-      attributes: { plan: 'pro', cohort: String(n % 7) },
-    };
+    const user = usersPerRequest >= batchSize ? n % 20000 : (request * usersPerRequest + (i % usersPerRequest)) % 20000;
+    return benchEvent(n, i, `b-${String(request).padStart(8, '0')}-${i}`, `u-${user}`, now);
   });
   return JSON.stringify({ events });
 }
