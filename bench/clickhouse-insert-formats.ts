@@ -1,7 +1,8 @@
 /**
  * Insert throughput of `events` rows through @clickhouse/client → Strix's
- * ClickHouse-HTTP endpoint → chDB: JSONEachRow against RowBinary (columnar-free
- * but binary, hand-encoded below), same rows, same batches.
+ * ClickHouse-HTTP endpoint → chDB: JSONEachRow against RowBinary (rows encoded
+ * by the warehouse's type-driven encoder, as RowBinaryWithNamesAndTypes), same
+ * rows, same batches; and the RowBinary path through `ClickHouseWarehouse.insert`.
  *
  *   npm run bench:insert-formats --workspace @strix/bench
  *   (INSERT_BENCH_ROWS, INSERT_BENCH_BATCH to tune)
@@ -20,6 +21,9 @@ import { clickhouseRoutes } from '@strix/ingest';
 import { migrate, type EventRow } from '@strix/warehouse';
 import { ChdbWarehouse } from '@strix/warehouse/chdb';
 import { ChdbSql } from '@strix/warehouse/chdb-sql';
+import { ClickHouseWarehouse } from '@strix/warehouse/clickhouse';
+// Not in @strix/warehouse's exports map (an internal of the server adapter): imported by path.
+import { RowBinaryTableEncoder } from '../warehouse/row-binary.ts';
 
 const totalRows = Number(process.env.INSERT_BENCH_ROWS ?? 200_000);
 const batchRows = Number(process.env.INSERT_BENCH_BATCH ?? 10_000);
@@ -28,7 +32,6 @@ const columns = [
   'source_module', 'screen_name', 'environment', 'os_version', 'app_version', 'build_number', 'device_model', 'locale',
   'country', 'fingerprint', 'attributes', 'experiments', 'retention_days', 'log_topic', 'log_partition', 'log_offset',
 ] as const satisfies readonly (keyof EventRow)[];
-const levels = { debug: 1, info: 2, warn: 3, error: 4 } as const;
 const noExperiments: Record<string, string> = {};
 
 function makeRows(n: number): EventRow[] {
@@ -43,72 +46,6 @@ function makeRows(n: number): EventRow[] {
     attributes: { plan: i % 3 ? 'free' : 'pro', button: `b${i % 20}` }, experiments: i % 2 ? { checkout: 'B' } : noExperiments,
     retention_days: 90, log_topic: 'events', log_partition: 0, log_offset: i,
   }));
-}
-
-/** RowBinary writer: little-endian fixed-width numbers, LEB128-prefixed strings. */
-class RowBinaryWriter {
-  private buf = Buffer.allocUnsafe(1 << 20);
-  private pos = 0;
-  private ensure(n: number): void {
-    if (this.pos + n <= this.buf.length) return;
-    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n));
-    this.buf.copy(next, 0, 0, this.pos);
-    this.buf = next;
-  }
-  uvarint(v: number): void {
-    this.ensure(10);
-    while (v >= 0x80) {
-      this.buf[this.pos++] = (v & 0x7f) | 0x80;
-      v = Math.floor(v / 128);
-    }
-    this.buf[this.pos++] = v;
-  }
-  string(s: string): void {
-    const len = Buffer.byteLength(s);
-    this.uvarint(len);
-    this.ensure(len);
-    this.pos += this.buf.write(s, this.pos, 'utf8');
-  }
-  u8(v: number): void {
-    this.ensure(1);
-    this.buf[this.pos++] = v;
-  }
-  u16(v: number): void {
-    this.ensure(2);
-    this.pos = this.buf.writeUInt16LE(v, this.pos);
-  }
-  u32(v: number): void {
-    this.ensure(4);
-    this.pos = this.buf.writeUInt32LE(v, this.pos);
-  }
-  i64(v: number): void {
-    this.ensure(8);
-    this.pos = this.buf.writeBigInt64LE(BigInt(v), this.pos);
-  }
-  map(m: Record<string, string>): void {
-    const entries = Object.entries(m);
-    this.uvarint(entries.length);
-    for (const [k, v] of entries) {
-      this.string(k);
-      this.string(v);
-    }
-  }
-  done(): Buffer {
-    return this.buf.subarray(0, this.pos);
-  }
-}
-
-function encodeRowBinary(rows: readonly EventRow[]): Buffer {
-  const w = new RowBinaryWriter();
-  for (const r of rows) {
-    w.string(r.project_id); w.string(r.app_id); w.u8(r.is_dev ? 1 : 0); w.string(r.event_id);
-    w.i64(r.ts); w.i64(r.received_at); w.string(r.name); w.u8(levels[r.level]); w.string(r.message);
-    w.string(r.session_id); w.string(r.user_id); w.string(r.source_module); w.string(r.screen_name);
-    w.string(r.environment); w.string(r.os_version); w.string(r.app_version); w.string(r.build_number);
-    w.string(r.device_model); w.string(r.locale); w.string(r.country); w.string(r.fingerprint);
-    w.map(r.attributes); w.map(r.experiments); w.u16(r.retention_days); w.string(r.log_topic); w.u32(r.log_partition); w.i64(r.log_offset);
-  }
-  return w.done();
 }
 
 function encodeJsonEachRow(rows: readonly EventRow[]): Buffer {
@@ -126,26 +63,35 @@ async function insertBody(client: ClickHouseClient, table: string, format: strin
 }
 
 interface Variant {
-  readonly format: 'JSONEachRow' | 'RowBinary';
-  readonly encode: (rows: readonly EventRow[]) => Buffer;
+  readonly label: string;
+  /** Encodes and sends one batch; returns the bytes sent (0 when the path does not expose them). */
+  readonly insert: (table: string, rows: readonly EventRow[]) => Promise<number>;
+}
+
+/** A body-encoding variant over the raw client. */
+function bodyVariant(client: ClickHouseClient, label: string, format: string, encode: (rows: readonly EventRow[]) => Buffer): Variant {
+  return {
+    label,
+    insert: async (table, rows) => {
+      const body = encode(rows);
+      await insertBody(client, table, format, body);
+      return body.length;
+    },
+  };
 }
 
 async function measure(client: ClickHouseClient, variant: Variant, rows: readonly EventRow[]) {
-  const table = `bench_${variant.format.toLowerCase()}`;
+  const table = `bench_${variant.label.toLowerCase().replace(/\W+/g, '_')}`;
   await client.command({ query: `CREATE TABLE IF NOT EXISTS ${table} AS events` });
   await client.command({ query: `TRUNCATE TABLE ${table}` });
-  await insertBody(client, table, variant.format, variant.encode(rows.slice(0, 100))); // warm-up
+  await variant.insert(table, rows.slice(0, 100)); // warm-up
   await client.command({ query: `TRUNCATE TABLE ${table}` });
   let bytes = 0;
   const started = process.hrtime.bigint();
-  for (let i = 0; i < rows.length; i += batchRows) {
-    const body = variant.encode(rows.slice(i, i + batchRows));
-    bytes += body.length;
-    await insertBody(client, table, variant.format, body);
-  }
+  for (let i = 0; i < rows.length; i += batchRows) bytes += await variant.insert(table, rows.slice(i, i + batchRows));
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const stored = await (await client.query({ query: `SELECT count() AS n FROM ${table}`, format: 'JSONEachRow' })).json<{ n: string }>();
-  if (Number(stored[0]?.n) !== rows.length) throw new Error(`${variant.format}: stored ${stored[0]?.n} of ${rows.length} rows`);
+  if (Number(stored[0]?.n) !== rows.length) throw new Error(`${variant.label}: stored ${stored[0]?.n} of ${rows.length} rows`);
   // The same rows must arrive whatever the format: compare a digest of every column.
   const [digest] = await (await client.query({ query: `SELECT groupBitXor(cityHash64(${columns.join(', ')})) AS h FROM ${table}`, format: 'JSONEachRow' })).json<{ h: string }>();
   return { rowsPerSecond: rows.length / seconds, bytesPerRow: bytes / rows.length, seconds, digest: digest?.h };
@@ -162,21 +108,28 @@ async function main(): Promise<void> {
     const url = await app.listen({ host: '127.0.0.1', port: 0 });
     const client = createClient({ url, pathname: '/clickhouse', username: 'bench', password: 'bench' });
     const rows = makeRows(totalRows);
+    const described = await (await client.query({ query: 'DESCRIBE TABLE events', format: 'JSONEachRow' })).json<{ name: string; type: string }>();
+    const encoder = new RowBinaryTableEncoder(described);
+    const warehouse = new ClickHouseWarehouse({ url, pathname: '/clickhouse', username: 'bench', password: 'bench' });
     console.log(`inserting ${totalRows} events rows in batches of ${batchRows} through @clickhouse/client → Strix endpoint → chDB`);
     const variants: Variant[] = [
-      { format: 'JSONEachRow', encode: encodeJsonEachRow },
-      { format: 'RowBinary', encode: encodeRowBinary },
+      bodyVariant(client, 'JSONEachRow', 'JSONEachRow', encodeJsonEachRow),
+      bodyVariant(client, 'RowBinary', encoder.format, (batch) => encoder.encode(columns, batch)),
+      { label: 'ClickHouseWarehouse.insert', insert: async (table, batch) => (await warehouse.insert(table, batch), 0) },
     ];
     const results = new Map<string, Awaited<ReturnType<typeof measure>>>();
     for (const variant of variants) {
       const r = await measure(client, variant, rows);
-      results.set(variant.format, r);
-      console.log(`${variant.format.padEnd(12)} ${Math.round(r.rowsPerSecond).toLocaleString('en-US').padStart(10)} rows/s  ${r.bytesPerRow.toFixed(1).padStart(7)} bytes/row  (${r.seconds.toFixed(2)} s)`);
+      results.set(variant.label, r);
+      const size = r.bytesPerRow > 0 ? `${r.bytesPerRow.toFixed(1).padStart(7)} bytes/row` : '      – bytes/row';
+      console.log(`${variant.label.padEnd(27)} ${Math.round(r.rowsPerSecond).toLocaleString('en-US').padStart(10)} rows/s  ${size}  (${r.seconds.toFixed(2)} s)`);
     }
     const json = results.get('JSONEachRow');
-    const binary = results.get('RowBinary');
-    if (json?.digest !== binary?.digest) throw new Error('JSONEachRow and RowBinary stored different rows');
-    if (json && binary) console.log(`RowBinary / JSONEachRow throughput: ${(binary.rowsPerSecond / json.rowsPerSecond).toFixed(2)}x`);
+    for (const [label, r] of results) {
+      if (r.digest !== json?.digest) throw new Error(`JSONEachRow and ${label} stored different rows`);
+      if (json && r !== json) console.log(`${label} / JSONEachRow throughput: ${(r.rowsPerSecond / json.rowsPerSecond).toFixed(2)}x`);
+    }
+    await warehouse.close();
     await client.close();
   } finally {
     await app.close();

@@ -11,7 +11,7 @@ export interface InsertOptions {
 }
 
 export interface Warehouse {
-  /** Inserts rows as JSONEachRow. */
+  /** Inserts row objects (one shape per call); the adapter picks the wire format (JSONEachRow for chDB, RowBinary for a server). */
   insert(table: string, rows: readonly object[], options?: InsertOptions): Promise<void>;
   /** Inserts pre-serialised JSONEachRow bytes (one JSON object per line). */
   insertRaw(table: string, jsonEachRow: Buffer, options?: InsertOptions): Promise<void>;

@@ -1,0 +1,96 @@
+/**
+ * RowBinary for inserts, driven by the column types the table itself reports,
+ * so any table's rows (JS objects, as the JSONEachRow path took them) encode
+ * without a per-table writer.
+ */
+import { RowBinaryValueError, RowBinaryWriter, UnsupportedTypeError, compileType, type ValueEncoder } from './row-binary-types.ts';
+
+export { RowBinaryValueError, RowBinaryWriter, UnsupportedTypeError, compileType, type ValueEncoder } from './row-binary-types.ts';
+
+export interface ColumnSpec {
+  readonly name: string;
+  readonly type: string;
+}
+
+/** The keys of the rows, which must all have the same ones: they become the insert's column list. */
+export function rowColumns(rows: readonly object[]): string[] {
+  const columns = Object.keys(rows[0] ?? {});
+  const known = new Set(columns);
+  for (let i = 1; i < rows.length; i++) {
+    const keys = Object.keys(rows[i] ?? {});
+    // Rows built by one function list their keys in one order: the positional check settles almost all.
+    if (keys.length === columns.length && keys.every((k, j) => k === columns[j])) continue;
+    const extra = keys.filter((k) => !known.has(k));
+    if (keys.length !== columns.length || extra.length > 0) {
+      const have = new Set(keys);
+      const missing = columns.filter((c) => !have.has(c));
+      throw new RowBinaryValueError(
+        `row ${i} has other keys than row 0 (${[...missing.map((c) => `missing '${c}'`), ...extra.map((c) => `extra '${c}'`)].join(', ')}); all rows of one insert must share their keys`,
+      );
+    }
+  }
+  return columns;
+}
+
+interface CompiledColumn {
+  readonly type: string;
+  readonly encode?: ValueEncoder;
+  readonly unsupported?: string;
+}
+
+/**
+ * Encodes one table's rows as RowBinaryWithNamesAndTypes: RowBinary rows behind a
+ * header of column names and types. The server checks that header against the
+ * table, so a schema that changed since it was described fails the insert before
+ * any row is read, instead of storing misread bytes.
+ */
+export class RowBinaryTableEncoder {
+  readonly format = 'RowBinaryWithNamesAndTypes';
+  private readonly columns = new Map<string, CompiledColumn>();
+
+  constructor(columns: readonly ColumnSpec[], serverTimeZone = 'UTC') {
+    for (const { name, type } of columns) {
+      try {
+        this.columns.set(name, { type, encode: compileType(type, serverTimeZone) });
+      } catch (error) {
+        if (!(error instanceof UnsupportedTypeError)) throw error;
+        this.columns.set(name, { type, unsupported: error.message });
+      }
+    }
+  }
+
+  /** Columns the table does not have (or that cannot be inserted, such as MATERIALIZED ones). */
+  unknown(columns: readonly string[]): string[] {
+    return columns.filter((c) => !this.columns.has(c));
+  }
+
+  /** Why each of these columns cannot be encoded; empty when all can. */
+  unsupported(columns: readonly string[]): string[] {
+    return columns.flatMap((c) => {
+      const why = this.columns.get(c)?.unsupported;
+      return why === undefined ? [] : [`${c}: ${why}`];
+    });
+  }
+
+  encode(columns: readonly string[], rows: readonly object[]): Buffer {
+    const compiled = columns.map((c) => {
+      const column = this.columns.get(c);
+      if (!column?.encode) throw new RowBinaryValueError(`column '${c}' cannot be encoded`);
+      return { ...column, encode: column.encode };
+    });
+    const w = new RowBinaryWriter(Math.max(4096, rows.length * columns.length * 16));
+    w.uvarint(columns.length);
+    for (const c of columns) w.string(c);
+    for (const c of compiled) w.string(c.type);
+    let at = 0;
+    try {
+      for (const row of rows as readonly Record<string, unknown>[]) {
+        for (at = 0; at < columns.length; at++) compiled[at]!.encode(w, row[columns[at]!]);
+      }
+    } catch (error) {
+      if (!(error instanceof RowBinaryValueError)) throw error;
+      throw new RowBinaryValueError(`column '${columns[at]}' (${compiled[at]?.type}): ${error.message}`);
+    }
+    return w.done();
+  }
+}
