@@ -115,7 +115,10 @@ export async function startKafka(options: KafkaEngineOptions = {}): Promise<Kafk
   const classpath = `${libs}/*`;
 
   const clusterId = randomBytes(16).toString('base64url');
-  const format = spawnSync('java', ['-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', config], { encoding: 'utf8' });
+  // `--cluster-id=<id>` in one argument: a base64url id may start with "-", which the tool's parser would take for an option.
+  const format = spawnSync('java', ['-cp', classpath, 'kafka.tools.StorageTool', 'format', `--cluster-id=${clusterId}`, '-c', config], {
+    encoding: 'utf8',
+  });
   if (format.error || format.status !== 0) {
     await rm(dataDir, { recursive: true, force: true });
     throw new Error(`formatting Kafka storage failed (${format.error?.message ?? `exit ${format.status}`}): ${tail(format.stderr || format.stdout || '')}`);
