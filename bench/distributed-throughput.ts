@@ -7,12 +7,11 @@
  *   npm run bench:distributed --workspace @strix/bench
  *   (BENCH_EVENTS, BENCH_CONCURRENCY, BENCH_INGESTERS, BENCH_PROCESSORS, BENCH_PARTITIONS)
  */
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { kill, spawnStrix, startKafka, type StrixProcess } from '@strix/test';
+import { kill, spawnStrix, startKafka, startWarehouseHost, type StrixProcess } from '@strix/test';
 import { HttpLoad, batchSize, cpuSeconds } from './http-load.ts';
 
 const totalEvents = Number(process.env.BENCH_EVENTS ?? 500_000);
@@ -30,29 +29,29 @@ async function main(): Promise<void> {
     dirs.push(dir);
     const p = await spawnStrix({ ...env, STRIX_ROLE: role, STRIX_DATA_DIR: dir }, 120_000);
     roles.push({ role, p });
-    return { p, dir };
+    return p;
   };
   try {
-    const admin = randomBytes(16).toString('hex');
-    const api = await start('api', { STRIX_SQL_ADMIN_PASSWORD: admin });
-    const { clientKey } = JSON.parse(await readFile(join(api.dir, 'credentials.json'), 'utf8')) as { clientKey: string };
+    const apiDir = await mkdtemp(join(tmpdir(), 'strix-bench-api-'));
+    dirs.push(apiDir);
+    const host = await startWarehouseHost(apiDir);
+    roles.push({ role: 'api', p: host.api });
+    const { clientKey } = host.credentials;
+    const admin = host.adminPassword;
     const shared = {
       STRIX_LOG: 'kafka',
       STRIX_KAFKA_BROKERS: kafka.brokers.join(','),
       STRIX_KAFKA_PARTITIONS: partitions,
-      STRIX_WAREHOUSE: 'clickhouse',
-      STRIX_CLICKHOUSE_URL: `${api.p.url}/clickhouse`,
-      STRIX_CLICKHOUSE_USER: 'admin',
-      STRIX_CLICKHOUSE_PASSWORD: admin,
+      ...host.warehouseEnv,
       STRIX_RATE_LIMIT_DEVICE_RPS: '1000000',
       STRIX_RATE_LIMIT_KEY_RPS: '1000000',
     };
     for (let i = 0; i < processors; i++) await start('process', shared);
     const ingest: URL[] = [];
-    for (let i = 0; i < ingesters; i++) ingest.push(new URL((await start('ingest', shared)).p.url));
+    for (let i = 0; i < ingesters; i++) ingest.push(new URL((await start('ingest', shared)).url));
 
     const stored = async () => {
-      const res = await fetch(`${api.p.url}/clickhouse/?default_format=TSV`, {
+      const res = await fetch(`${host.api.url}/clickhouse/?default_format=TSV`, {
         method: 'POST',
         headers: { authorization: `Basic ${Buffer.from(`admin:${admin}`).toString('base64')}` },
         body: 'SELECT count() FROM events',

@@ -4,8 +4,7 @@
  * adapter over the ClickHouse protocol). Every role is its own process.
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -15,11 +14,7 @@ import { KafkaLog } from '@strix/processors';
 import { startKafka, type KafkaEngine } from './engines/kafka.ts';
 import { assertExactlyOnce, sendUntil, storedEvents } from './load.ts';
 import { kill, spawnStrix, type StrixProcess } from './process.ts';
-
-interface Credentials {
-  clientKey: string;
-  agentKey: string;
-}
+import { startWarehouseHost, type WarehouseHost } from './warehouse-host.ts';
 
 /** Waits until `count()` reaches `expected` (or `timeoutMs` passes); returns the last count. */
 async function waitFor(count: () => Promise<number>, expected: number, timeoutMs: number): Promise<number> {
@@ -35,7 +30,7 @@ async function waitFor(count: () => Promise<number>, expected: number, timeoutMs
 describe('distributed Strix: separate roles on Kafka and the ClickHouse protocol', { timeout: 900_000 }, () => {
   let kafka: KafkaEngine;
   let api: StrixProcess;
-  let creds: Credentials;
+  let creds: WarehouseHost['credentials'];
   let roleEnv: Record<string, string>;
   const dirs: string[] = [];
   const running: StrixProcess[] = [];
@@ -50,20 +45,17 @@ describe('distributed Strix: separate roles on Kafka and the ClickHouse protocol
 
   before(async () => {
     kafka = await startKafka();
-    const adminPassword = randomBytes(16).toString('hex');
     const apiDir = await mkdtemp(join(tmpdir(), 'strix-api-'));
     dirs.push(apiDir);
-    api = await spawnStrix({ STRIX_ROLE: 'api', STRIX_DATA_DIR: apiDir, STRIX_SQL_ADMIN_PASSWORD: adminPassword });
+    const host = await startWarehouseHost(apiDir);
+    api = host.api;
     running.push(api);
-    creds = JSON.parse(await readFile(join(apiDir, 'credentials.json'), 'utf8')) as Credentials;
+    creds = host.credentials;
     roleEnv = {
       STRIX_LOG: 'kafka',
       STRIX_KAFKA_BROKERS: kafka.brokers.join(','),
       STRIX_KAFKA_PARTITIONS: '4',
-      STRIX_WAREHOUSE: 'clickhouse',
-      STRIX_CLICKHOUSE_URL: `${api.url}/clickhouse`,
-      STRIX_CLICKHOUSE_USER: 'admin',
-      STRIX_CLICKHOUSE_PASSWORD: adminPassword,
+      ...host.warehouseEnv,
       STRIX_RATE_LIMIT_DEVICE_RPS: '100000',
     };
   });

@@ -4,7 +4,6 @@
  * protocol to the store an api role hosts.
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
 import { startTemporal } from './engines/temporal.ts';
 import { kill, spawnStrix, type StrixProcess } from './process.ts';
+import { startWarehouseHost } from './warehouse-host.ts';
 
 describe('worker role on Temporal', { timeout: 300_000 }, () => {
   let temporal: Awaited<ReturnType<typeof startTemporal>>;
@@ -29,18 +29,14 @@ describe('worker role on Temporal', { timeout: 300_000 }, () => {
 
   before(async () => {
     temporal = await startTemporal();
-    const adminPassword = randomBytes(16).toString('hex');
-    const api = await spawnStrix({ STRIX_ROLE: 'api', STRIX_DATA_DIR: await dir(), STRIX_SQL_ADMIN_PASSWORD: adminPassword });
-    processes.push(api);
-    sql = createClient({ url: api.url, pathname: '/clickhouse', username: 'admin', password: adminPassword });
+    const host = await startWarehouseHost(await dir());
+    processes.push(host.api);
+    sql = createClient({ url: host.api.url, pathname: '/clickhouse', username: 'admin', password: host.adminPassword });
     workerEnv = {
       STRIX_ROLE: 'worker',
       STRIX_SCHEDULER: 'temporal',
       STRIX_TEMPORAL_ADDRESS: temporal.address,
-      STRIX_WAREHOUSE: 'clickhouse',
-      STRIX_CLICKHOUSE_URL: `${api.url}/clickhouse`,
-      STRIX_CLICKHOUSE_USER: 'admin',
-      STRIX_CLICKHOUSE_PASSWORD: adminPassword,
+      ...host.warehouseEnv,
       STRIX_RETENTION_SWEEP_INTERVAL_SECONDS: '2',
     };
   });
