@@ -14,7 +14,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IngestBody, type ConsumedRecord, type LogRecord } from '@strix/contracts';
-import { EventDeduper, fingerprintOf } from '@strix/processors';
+import { EventDeduper, groupEvent } from '@strix/processors';
 import { migrate } from '@strix/warehouse';
 import { ChdbWarehouse } from '@strix/warehouse/chdb';
 import { toLogRecords } from '../ingest/routes/ingest.ts';
@@ -85,9 +85,9 @@ const lines = stage('processor: dedupe, normalize, fingerprint, row', parsed, ({
     if (deduper.seen(key)) continue;
     deduper.add(key, batch.received_at);
     const event = normalizeEvent(raw);
-    const fingerprint =
-      event.level === 'error' ? fingerprintOf(batch.app_id, event.is_dev, event.source_module ?? '', event.message) : '';
-    out.push(JSON.stringify(toEventRow(record, batch, event, fingerprint)));
+    const { is_dev, level, source_module, message, fingerprint, exception } = event;
+    const grouping = groupEvent({ app_id: batch.app_id, is_dev, level, source_module, message, fingerprint, exception });
+    out.push(JSON.stringify(toEventRow(record, batch, event, grouping)));
   }
   return out;
 }).flat();

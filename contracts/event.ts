@@ -25,6 +25,50 @@ const attributeValue = z.union([
   z.null(),
 ]);
 
+const nonNegativeInt = z
+  .number()
+  .int({ message: 'must be a non-negative integer' })
+  .min(0, { message: 'must be a non-negative integer' });
+
+/**
+ * One stack frame, in Sentry's shape so SDK output maps over unchanged. Line and
+ * column are kept for display only: grouping ignores them (see processors/steps/stack-frames.ts).
+ */
+export const StackFrame = z.object({
+  function: text(L.maxFrameFieldChars).optional(),
+  module: text(L.maxFrameFieldChars).optional(),
+  filename: text(L.maxFrameFieldChars).optional(),
+  abs_path: text(L.maxFrameFieldChars).optional(),
+  lineno: nonNegativeInt.optional(),
+  colno: nonNegativeInt.optional(),
+  /** Absent means "decide by the path": the processors tell library and runtime frames apart. */
+  in_app: z.boolean().optional(),
+});
+export type StackFrame = z.infer<typeof StackFrame>;
+
+/** The error an event reports. Frames are ordered as Sentry orders them: oldest call first, innermost last. */
+export const EventException = z.object({
+  type: text(L.maxExceptionTypeChars).optional(),
+  value: text(L.maxMessageChars).optional(),
+  stacktrace: z
+    .object({
+      frames: z
+        .array(StackFrame, { message: 'must be a list of frames' })
+        .max(L.maxStackFrames, { message: `must contain at most ${L.maxStackFrames} frames` }),
+    })
+    .optional(),
+});
+export type EventException = z.infer<typeof EventException>;
+
+/**
+ * A client-chosen grouping key replacing the default one (Sentry's `fingerprint`);
+ * the entry "{{ default }}" stands for the default grouping's own components.
+ */
+const fingerprint = z
+  .array(text(L.maxFingerprintPartChars).min(1, { message: 'must not be empty' }))
+  .min(1, { message: 'must contain at least one entry' })
+  .max(L.maxFingerprintParts, { message: `must contain at most ${L.maxFingerprintParts} entries` });
+
 /**
  * One event as a client sends it: the Owlmetry event model plus an optional
  * analytics `name`. Unknown fields are ignored so newer SDKs keep working.
@@ -56,6 +100,8 @@ export const IncomingEvent = z.object({
   locale: text(L.maxShortFieldChars).optional(),
   country: text(L.maxShortFieldChars).optional(),
   is_dev: z.boolean().default(false),
+  fingerprint: fingerprint.optional(),
+  exception: EventException.optional(),
   timestamp: z.union([z.iso.datetime({ offset: true }), z.number().int().nonnegative()]).optional(),
 });
 export type IncomingEvent = z.infer<typeof IncomingEvent>;

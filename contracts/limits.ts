@@ -12,4 +12,12 @@ export const IngestLimits = {
   maxAttributes: 50,
   maxAttributeKeyChars: 128,
   maxAttributeValueChars: 2048,
+  /** Client grouping keys: Sentry's shape, and enough for "{{ default }}" plus a few qualifiers. */
+  maxFingerprintParts: 10,
+  maxFingerprintPartChars: 200,
+  maxExceptionTypeChars: 200,
+  /** Deeper stacks are truncated by SDKs anyway; grouping reads every frame, so this bounds its cost. */
+  maxStackFrames: 100,
+  /** Each text field of a stack frame (function, module, filename, abs_path). */
+  maxFrameFieldChars: 500,
 } as const;

@@ -3,5 +3,8 @@ export * from './pipeline.ts';
 export * from './seed-deduper.ts';
 export * from './steps/dedupe.ts';
 export * from './steps/fingerprint.ts';
+export * from './steps/grouping.ts';
+export * from './steps/grouping-configs.ts';
+export * from './steps/stack-frames.ts';
 export * from './steps/normalize-message.ts';
 export * from './kafka/kafka-log.ts';

@@ -10,7 +10,7 @@ import {
   type Warehouse,
 } from '@strix/contracts';
 import { EventDeduper } from './steps/dedupe.ts';
-import { fingerprintOf } from './steps/fingerprint.ts';
+import { groupEvent } from './steps/grouping.ts';
 import { normalizeEvent } from './steps/normalize.ts';
 import { PartitionBatches } from './partition-batches.ts';
 import { seedDeduper } from './seed-deduper.ts';
@@ -197,9 +197,9 @@ export class EventPipeline {
         inBatch.add(key);
         keys.push({ key, receivedAt: batch.received_at });
         const event = normalizeEvent(raw);
-        const fingerprint =
-          event.level === 'error' ? fingerprintOf(batch.app_id, event.is_dev, event.source_module ?? '', event.message) : '';
-        rows.push(toEventRow(record, batch, event, fingerprint));
+        const { is_dev, level, source_module, message, fingerprint, exception } = event;
+        const grouping = groupEvent({ app_id: batch.app_id, is_dev, level, source_module, message, fingerprint, exception });
+        rows.push(toEventRow(record, batch, event, grouping));
       }
     }
     return { rows, keys, duplicates, deadLetters };

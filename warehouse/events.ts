@@ -30,6 +30,15 @@ export const EventRow = z.object({
   log_topic: z.string(),
   log_partition: z.number().int(),
   log_offset: z.number().int(),
+  // Issue grouping (sql/006; see processors/steps/grouping.ts). The processors always
+  // fill them; they are optional so rows written without them still insert, taking the
+  // columns' default ''.
+  grouping_config: z.string().optional(),
+  fingerprint_previous: z.string().optional(),
+  exception_type: z.string().optional(),
+  culprit: z.string().optional(),
+  /** The exception's frames as validated, as compact JSON; '' when the event had none. */
+  stack_frames: z.string().optional(),
 });
 export type EventRow = z.infer<typeof EventRow>;
 

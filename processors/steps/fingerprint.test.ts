@@ -1,43 +1,41 @@
+import { createHash } from 'node:crypto';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fingerprintOf, fingerprintOfEvent, type FingerprintInput } from './fingerprint.ts';
+import { fingerprintOf, hashGroupingParts, strix1Parts } from './fingerprint.ts';
+import { normalizeMessage } from './normalize-message.ts';
 
-const base: FingerprintInput = {
-  app_id: 'app_1',
-  is_dev: false,
-  level: 'error',
-  source_module: 'UserService',
-  message: 'User 123 not found',
-};
-
-test('an error fingerprint is a SHA-256 hex digest', () => {
-  assert.match(fingerprintOfEvent(base), /^[0-9a-f]{64}$/);
-  assert.equal(fingerprintOfEvent(base), fingerprintOf('app_1', false, 'UserService', 'User 123 not found'));
-});
-
-test('messages that differ only in variable parts share a fingerprint', () => {
-  assert.equal(fingerprintOfEvent(base), fingerprintOfEvent({ ...base, message: 'User 456 not found' }));
+// Computed with the fingerprintOf of grouping "strix-1" before versioned grouping
+// existed. Stored fingerprints must keep matching: if this fails, issues split.
+test('strix-1 fingerprints are exactly the ones already stored', () => {
   assert.equal(
-    fingerprintOfEvent({ ...base, message: "Key 'abc' missing" }),
-    fingerprintOfEvent({ ...base, message: "Key 'xyz' missing" }),
+    fingerprintOf('app_1', false, 'UserService', 'User 123 not found'),
+    'ddf8278ada548634aec91a6257b5e5f51cfc1be21db1fcc460fe708cd721dd4b',
+  );
+  assert.equal(
+    fingerprintOf('app_1', true, undefined, 'Timeout after 30s on db-7'),
+    '52c25ee97ea85f7db531b6770cb35350df4b3ef92874a4fe2f0ad93c67cb9b91',
   );
 });
 
-test('level aliases of error are errors too', () => {
-  assert.equal(fingerprintOfEvent({ ...base, level: 'fatal' }), fingerprintOfEvent(base));
-  assert.equal(fingerprintOfEvent({ ...base, level: 'ERROR' }), fingerprintOfEvent(base));
+test('a fingerprint is the SHA-256 hex of the parts as UTF-8 JSON', () => {
+  const parts = strix1Parts('app_1', false, 'UserService', normalizeMessage('User 123 not found'));
+  assert.equal(hashGroupingParts(parts), fingerprintOf('app_1', false, 'UserService', 'User 123 not found'));
+  const unicode = ['app_ü', true, 'Käse', 'échec 😀 \u0000'];
+  assert.equal(hashGroupingParts(unicode), createHash('sha256').update(JSON.stringify(unicode), 'utf8').digest('hex'));
 });
 
-test('different messages do not share a fingerprint', () => {
-  assert.notEqual(fingerprintOfEvent(base), fingerprintOfEvent({ ...base, message: 'Order 123 not found' }));
+test('messages that differ only in variable parts share a fingerprint', () => {
+  assert.equal(fingerprintOf('a', false, 'm', 'User 123 not found'), fingerprintOf('a', false, 'm', 'User 456 not found'));
+  assert.equal(fingerprintOf('a', false, 'm', "Key 'abc' missing"), fingerprintOf('a', false, 'm', "Key 'xyz' missing"));
+  assert.notEqual(fingerprintOf('a', false, 'm', 'User 123 not found'), fingerprintOf('a', false, 'm', 'Order 123 not found'));
 });
 
 test('source module, app and dev mode each separate issues', () => {
-  const fp = fingerprintOfEvent(base);
-  assert.notEqual(fp, fingerprintOfEvent({ ...base, source_module: 'OrderService' }));
-  assert.notEqual(fp, fingerprintOfEvent({ ...base, source_module: undefined }));
-  assert.notEqual(fp, fingerprintOfEvent({ ...base, app_id: 'app_2' }));
-  assert.notEqual(fp, fingerprintOfEvent({ ...base, is_dev: true }));
+  const fp = fingerprintOf('app_1', false, 'UserService', 'm');
+  assert.notEqual(fp, fingerprintOf('app_1', false, 'OrderService', 'm'));
+  assert.notEqual(fp, fingerprintOf('app_1', false, undefined, 'm'));
+  assert.notEqual(fp, fingerprintOf('app_2', false, 'UserService', 'm'));
+  assert.notEqual(fp, fingerprintOf('app_1', true, 'UserService', 'm'));
 });
 
 test('an absent source module and an empty one are the same', () => {
@@ -49,8 +47,7 @@ test('a separator inside a field cannot make two events collide', () => {
   assert.notEqual(fingerprintOf('a","b', false, '', 'm'), fingerprintOf('a', false, 'b', 'm'));
 });
 
-test('non-error events get no fingerprint', () => {
-  for (const level of ['debug', 'info', 'warn', 'warning', 'trace']) {
-    assert.equal(fingerprintOfEvent({ ...base, level }), '', level);
-  }
+test('a nested list never hashes like the strings it holds', () => {
+  assert.notEqual(hashGroupingParts(['a', 'b']), hashGroupingParts([['a', 'b']]));
+  assert.notEqual(hashGroupingParts(['a', ['b']]), hashGroupingParts(['a', '["b"]']));
 });

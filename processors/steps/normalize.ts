@@ -46,6 +46,8 @@ const copiedFields: Record<Exclude<keyof LogEvent, OptionalTextField | 'attribut
   is_dev: true,
   level: true,
   message: true,
+  fingerprint: true,
+  exception: true,
 };
 void copiedFields;
 
@@ -136,6 +138,10 @@ export function normalizeEvent(event: LogEvent): NormalizedEvent {
     const name = defaultName(message);
     if (name !== undefined) out.name = name;
   }
+
+  // Copied as validated: grouping normalizes what it reads itself, and the warehouse keeps the frames as received.
+  if (event.fingerprint !== undefined) out.fingerprint = event.fingerprint;
+  if (event.exception !== undefined) out.exception = event.exception;
 
   const normalizedAttributes = normalizeAttributes(event.attributes);
   if (normalizedAttributes) out.attributes = normalizedAttributes;

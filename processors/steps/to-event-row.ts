@@ -1,5 +1,6 @@
 import type { ConsumedRecord, EventBatchRecord, LogEvent } from '@strix/contracts';
 import type { EventRow } from '@strix/warehouse';
+import type { Grouping } from './grouping.ts';
 
 /** ClickHouse stores attributes as Map(String, String); nulls mean "absent". */
 function stringValues(attributes: LogEvent['attributes']): Record<string, string> {
@@ -10,12 +11,18 @@ function stringValues(attributes: LogEvent['attributes']): Record<string, string
   return out;
 }
 
+/** The frames exactly as validated, for display; JSON keeps them one opaque column. */
+function stackFramesJson(exception: LogEvent['exception']): string {
+  const frames = exception?.stacktrace?.frames;
+  return frames && frames.length > 0 ? JSON.stringify(frames) : '';
+}
+
 /** The warehouse row for one normalized event of a batch record read from `source`. */
 export function toEventRow(
   source: Pick<ConsumedRecord, 'topic' | 'partition' | 'offset'>,
   record: EventBatchRecord,
   event: LogEvent,
-  fingerprint: string,
+  grouping: Grouping,
 ): EventRow {
   return {
     project_id: record.project_id,
@@ -38,12 +45,17 @@ export function toEventRow(
     device_model: event.device_model ?? '',
     locale: event.locale ?? '',
     country: event.country ?? '',
-    fingerprint,
+    fingerprint: grouping.fingerprint,
     attributes: stringValues(event.attributes),
     experiments: event.experiments ?? {},
     retention_days: record.retention_days,
     log_topic: source.topic,
     log_partition: source.partition,
     log_offset: source.offset,
+    grouping_config: grouping.config,
+    fingerprint_previous: grouping.previous,
+    exception_type: grouping.exceptionType,
+    culprit: grouping.culprit,
+    stack_frames: stackFramesJson(event.exception),
   };
 }
