@@ -1,0 +1,116 @@
+import { randomUUID } from 'node:crypto';
+import type { Warehouse } from '@strix/contracts';
+import {
+  commentsOf,
+  countOccurrences,
+  fingerprintsOfIssues,
+  issuesById,
+  statsById,
+  writeComments,
+  writeFingerprints,
+  writeIssueStats,
+  writeIssues,
+  type IssueRow,
+  type IssueStatsRow,
+  describeFingerprint,
+} from '@strix/warehouse';
+import { IssueError } from './errors.ts';
+import { issueTitle } from './scan.ts';
+
+/** A live issue of the project, or a 404 that says where a merged one went. */
+export async function liveIssue(wh: Warehouse, projectId: string, issueId: string): Promise<IssueRow> {
+  const [issue] = await issuesById(wh, projectId, [issueId]);
+  if (!issue) throw new IssueError('not_found', `no issue ${issueId} in this project`);
+  if (issue.merged_into !== '') throw new IssueError('not_found', `issue ${issueId} was merged into ${issue.merged_into}`);
+  return issue;
+}
+
+/**
+ * Recomputes counts from occurrences. last_activity_at is not derivable from
+ * occurrences, so each issue keeps the newest it or `carryFrom` issues had.
+ */
+export async function recountIssues(wh: Warehouse, projectId: string, ids: readonly string[], carryFrom: readonly string[] = []): Promise<void> {
+  const before = await statsById(wh, projectId, [...ids, ...carryFrom]);
+  const carried = Math.max(0, ...before.filter((s) => carryFrom.includes(s.issue_id)).map((s) => s.last_activity_at));
+  const rows: IssueStatsRow[] = (await countOccurrences(wh, projectId, ids)).map((c) => {
+    const own = before.find((s) => s.issue_id === c.issue_id);
+    return {
+      project_id: projectId,
+      issue_id: c.issue_id,
+      occurrences: c.occurrences,
+      users: c.users,
+      first_seen: c.first_seen,
+      last_seen: c.last_seen,
+      last_activity_at: Math.max(own?.last_activity_at ?? 0, carried, c.last_seen),
+      last_app_version: own?.last_app_version ?? '',
+    };
+  });
+  await writeIssueStats(wh, rows);
+}
+
+/**
+ * Merges `sourceIds` into `targetId`: every fingerprint now routes to the
+ * target (so future errors do too), comments move, and each source becomes a
+ * tombstone naming the target. Occurrences are keyed by fingerprint, so they
+ * follow their fingerprints without a rewrite, and a session both issues saw
+ * counts once. Each step is idempotent: a merge cut short is finished by
+ * asking again.
+ */
+export async function mergeIssues(wh: Warehouse, projectId: string, targetId: string, sourceIds: readonly string[], now: number): Promise<IssueRow> {
+  const unique = [...new Set(sourceIds)];
+  if (unique.length === 0) throw new IssueError('invalid', 'source_ids: name at least one issue to merge');
+  if (unique.includes(targetId)) throw new IssueError('invalid', `source_ids: cannot merge issue ${targetId} into itself`);
+  const target = await liveIssue(wh, projectId, targetId);
+  const sources: IssueRow[] = [];
+  for (const id of unique) {
+    const source = await liveIssue(wh, projectId, id);
+    // Issues are scoped per app and data mode; merging across would hide one app's errors in another's.
+    if (source.app_id !== target.app_id || source.is_dev !== target.is_dev) {
+      throw new IssueError('conflict', `issue ${id} belongs to another app or data mode than ${targetId}; only issues of one app and mode can be merged`);
+    }
+    sources.push(source);
+  }
+  const routes = await fingerprintsOfIssues(wh, projectId, unique);
+  await writeFingerprints(wh, routes.map((r) => ({ ...r, issue_id: targetId })));
+  const comments = await commentsOf(wh, projectId, unique, true);
+  await writeComments(wh, comments.map((c) => ({ ...c, issue_id: targetId })));
+  await writeIssues(wh, sources.map((s) => ({ ...s, merged_into: targetId, updated_at: now })));
+  await recountIssues(wh, projectId, [targetId], unique);
+  return target;
+}
+
+/**
+ * Splits one fingerprint out of an issue into a new issue (status new) that
+ * takes that fingerprint's occurrences and future errors. Comments stay.
+ */
+export async function unmergeFingerprint(wh: Warehouse, projectId: string, issueId: string, fingerprint: string, now: number): Promise<IssueRow> {
+  const issue = await liveIssue(wh, projectId, issueId);
+  const routes = await fingerprintsOfIssues(wh, projectId, [issueId]);
+  const route = routes.find((r) => r.fingerprint === fingerprint);
+  if (!route) throw new IssueError('not_found', `fingerprint ${fingerprint} does not route to issue ${issueId}`);
+  if (routes.length === 1) throw new IssueError('conflict', `fingerprint ${fingerprint} is the only one of issue ${issueId}; there is nothing to split it from`);
+  const about = await describeFingerprint(wh, projectId, fingerprint);
+  const split: IssueRow = {
+    ...issue,
+    ...(about && {
+      title: issueTitle(about.exception_type, about.message),
+      culprit: about.culprit || about.source_module,
+      exception_type: about.exception_type,
+    }),
+    issue_id: `iss_${randomUUID().replaceAll('-', '').slice(0, 24)}`,
+    grouping_config: route.grouping_config,
+    status: 'new',
+    resolved_at: null,
+    resolved_at_version: '',
+    snoozed_until: null,
+    regressed_at: null,
+    regressed_in_version: '',
+    created_at: now,
+    updated_at: now,
+    merged_into: '',
+  };
+  await writeIssues(wh, [split]);
+  await writeFingerprints(wh, [{ ...route, issue_id: split.issue_id }]);
+  await recountIssues(wh, projectId, [issueId, split.issue_id]);
+  return split;
+}

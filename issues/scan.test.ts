@@ -1,0 +1,109 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { fingerprintRoutes, issuesById, statsById } from '@strix/warehouse';
+import type { ChdbWarehouse } from '@strix/warehouse/chdb';
+import { errorRow, openStore, pause } from './fixtures.ts';
+import { issueIdFor } from './scan.ts';
+import { IssueService } from './service.ts';
+
+describe('issue scan on chDB', () => {
+  let wh: ChdbWarehouse;
+  let close: () => Promise<void>;
+  let issues: IssueService;
+
+  before(async () => {
+    ({ wh, close } = await openStore('p1', 'p2'));
+    issues = new IssueService({ warehouse: wh });
+  });
+  after(() => close());
+
+  it('creates one issue per fingerprint and one occurrence per session', async () => {
+    await wh.insert('events', [
+      errorRow({ project_id: 'p1', fingerprint: 'fa', message: 'User 1 not found', session_id: 's1', user_id: 'u1', exception_type: 'NotFound', culprit: 'load (users.ts)' }),
+      errorRow({ project_id: 'p1', fingerprint: 'fa', message: 'User 2 not found', session_id: 's1', user_id: 'u1' }),
+      errorRow({ project_id: 'p1', fingerprint: 'fa', message: 'User 3 not found', session_id: 's2', user_id: 'u2' }),
+      errorRow({ project_id: 'p1', fingerprint: 'fa', message: 'User 4 not found', session_id: 's3', user_id: 'u2' }),
+      errorRow({ project_id: 'p1', fingerprint: 'fb', message: 'Disk full', session_id: 's1', user_id: 'u1' }),
+      // Another project's errors are not this scan's business.
+      errorRow({ project_id: 'p2', fingerprint: 'fa', message: 'User 5 not found' }),
+      // Neither are non-errors, nor errors without a fingerprint.
+      errorRow({ project_id: 'p1', fingerprint: '', level: 'info', message: 'hello' }),
+    ]);
+    const summary = await issues.scan('p1');
+    assert.equal(summary.errors, 5);
+    assert.deepEqual(summary.created.map((c) => c.issue_id).sort(), [issueIdFor('p1', 'fa'), issueIdFor('p1', 'fb')].sort());
+    assert.deepEqual(summary.updated, []);
+    assert.equal(summary.newOccurrences, 4);
+
+    const [a] = await issuesById(wh, 'p1', [issueIdFor('p1', 'fa')]);
+    assert.equal(a?.status, 'new');
+    assert.equal(a?.title, 'NotFound: User 1 not found');
+    assert.equal(a?.culprit, 'load (users.ts)');
+    const stats = new Map((await statsById(wh, 'p1', [issueIdFor('p1', 'fa'), issueIdFor('p1', 'fb')])).map((s) => [s.issue_id, s]));
+    assert.deepEqual([stats.get(issueIdFor('p1', 'fa'))?.occurrences, stats.get(issueIdFor('p1', 'fa'))?.users], [3, 2]);
+    assert.deepEqual([stats.get(issueIdFor('p1', 'fb'))?.occurrences, stats.get(issueIdFor('p1', 'fb'))?.users], [1, 1]);
+  });
+
+  it('re-running a scan over the same errors changes nothing', async () => {
+    const before = await statsById(wh, 'p1', [issueIdFor('p1', 'fa')]);
+    // The overlap re-reads the last minutes, so this scan sees every error again.
+    const again = await issues.scan('p1');
+    assert.equal(again.errors, 5);
+    assert.deepEqual(again.created, []);
+    assert.equal(again.newOccurrences, 0);
+    const afterStats = await statsById(wh, 'p1', [issueIdFor('p1', 'fa')]);
+    assert.equal(afterStats[0]?.occurrences, before[0]?.occurrences);
+    assert.equal(afterStats[0]?.users, before[0]?.users);
+  });
+
+  it('records new sessions of a known issue as occurrences and counts each user once', async () => {
+    await wh.insert('events', [
+      errorRow({ project_id: 'p1', fingerprint: 'fa', session_id: 's1', user_id: 'u1' }),
+      errorRow({ project_id: 'p1', fingerprint: 'fa', session_id: 's4', user_id: 'u1' }),
+      errorRow({ project_id: 'p1', fingerprint: 'fa', session_id: 's5', user_id: 'u3' }),
+    ]);
+    const summary = await issues.scan('p1');
+    assert.deepEqual(summary.created, []);
+    assert.ok(summary.updated.includes(issueIdFor('p1', 'fa')));
+    assert.equal(summary.newOccurrences, 2);
+    const [stats] = await statsById(wh, 'p1', [issueIdFor('p1', 'fa')]);
+    assert.deepEqual([stats?.occurrences, stats?.users], [5, 3]);
+  });
+
+  it('a burst of errors without a session is one occurrence', async () => {
+    const t = Math.floor(Date.now() / 5_000) * 5_000 + 100;
+    await wh.insert('events', [
+      ...Array.from({ length: 20 }, (_, i) => errorRow({ project_id: 'p2', fingerprint: 'burst', session_id: '', user_id: 'u9', ts: t + i * 10 })),
+      // The same user an hour later is another occurrence, as is another user in the same burst.
+      errorRow({ project_id: 'p2', fingerprint: 'burst', session_id: '', user_id: 'u9', ts: t + 3_600_000 }),
+      errorRow({ project_id: 'p2', fingerprint: 'burst', session_id: '', user_id: 'u8', ts: t + 50 }),
+    ]);
+    await issues.scan('p2');
+    const [stats] = await statsById(wh, 'p2', [issueIdFor('p2', 'burst')]);
+    assert.deepEqual([stats?.occurrences, stats?.users], [3, 2]);
+  });
+
+  it('a new grouping config joins the issue its previous fingerprint created', async () => {
+    await wh.insert('events', [errorRow({ project_id: 'p2', fingerprint: 'old-hash', grouping_config: 'strix-1', session_id: 'g1' })]);
+    await issues.scan('p2');
+    await wh.insert('events', [
+      errorRow({ project_id: 'p2', fingerprint: 'new-hash', fingerprint_previous: 'old-hash', grouping_config: 'strix-2', session_id: 'g2' }),
+    ]);
+    const summary = await issues.scan('p2');
+    assert.deepEqual(summary.created, [], 'no new issue for the upgraded rules');
+    const routes = await fingerprintRoutes(wh, 'p2', ['old-hash', 'new-hash']);
+    assert.deepEqual(routes.map((r) => r.issue_id), [issueIdFor('p2', 'old-hash'), issueIdFor('p2', 'old-hash')]);
+    const [stats] = await statsById(wh, 'p2', [issueIdFor('p2', 'old-hash')]);
+    assert.equal(stats?.occurrences, 2);
+  });
+
+  it('the cursor moves forward and a scan with nothing new reads only the overlap', async () => {
+    const first = await issues.scan('p2');
+    await pause(5);
+    const second = await issues.scan('p2');
+    assert.ok(second.to > first.to);
+    assert.equal(second.from, Math.max(0, first.to - 10 * 60_000));
+    assert.deepEqual(second.created, []);
+    assert.equal(second.newOccurrences, 0);
+  });
+});

@@ -1,0 +1,246 @@
+import { createHash } from 'node:crypto';
+import type { Warehouse } from '@strix/contracts';
+import {
+  advanceScanCursor,
+  countOccurrences,
+  fingerprintRoutes,
+  fingerprintsInWindow,
+  issuesById,
+  recordOccurrences,
+  scanCursor,
+  statsById,
+  versionsInWindow,
+  writeFingerprints,
+  writeIssueStats,
+  writeIssues,
+  type FingerprintRow,
+  type IssueRow,
+  type IssueStatsRow,
+  type ScanWindow,
+  type WindowFingerprint,
+} from '@strix/warehouse';
+import { isNewerVersion } from './versions.ts';
+
+export interface ScanSettings {
+  /**
+   * How far before its cursor each scan re-reads. A row is stamped `inserted_at`
+   * when its insert starts and becomes visible when it commits; re-reading a
+   * margin catches rows that committed after the previous scan read past their
+   * stamp. Re-reading is harmless: every write of the scan is idempotent.
+   */
+  overlapMs: number;
+  /** Errors without a session, from one user, within this slot are one occurrence. */
+  burstMs: number;
+}
+
+export const defaultScanSettings: ScanSettings = { overlapMs: 10 * 60_000, burstMs: 5_000 };
+
+export interface ScanSummary {
+  projectId: string;
+  /** The `inserted_at` window read, epoch ms: (from, to]. */
+  from: number;
+  to: number;
+  errors: number;
+  fingerprints: number;
+  created: { issue_id: string; title: string }[];
+  /** Existing issues that received errors (regressed ones included). */
+  updated: string[];
+  regressed: { issue_id: string; version: string }[];
+  /** Occurrences the touched issues gained (new sessions). */
+  newOccurrences: number;
+  [key: string]: unknown;
+}
+
+/** A scan-created issue's id: derived from the fingerprint, so two racing scans create one issue. */
+export function issueIdFor(projectId: string, fingerprint: string): string {
+  return 'iss_' + createHash('sha256').update(`${projectId}\u0000${fingerprint}`).digest('hex').slice(0, 24);
+}
+
+const maxTitleChars = 500;
+
+/** "TypeError: x is undefined", or the message alone when the error has no exception type. */
+export function issueTitle(exceptionType: string, message: string): string {
+  const title = exceptionType ? `${exceptionType}: ${message}` : message;
+  return title.length > maxTitleChars ? `${title.slice(0, maxTitleChars - 1)}…` : title;
+}
+
+function newIssue(projectId: string, issueId: string, fp: WindowFingerprint, now: number): IssueRow {
+  return {
+    project_id: projectId,
+    issue_id: issueId,
+    app_id: fp.app_id,
+    is_dev: fp.is_dev,
+    title: issueTitle(fp.exception_type, fp.message),
+    culprit: fp.culprit || fp.source_module,
+    exception_type: fp.exception_type,
+    grouping_config: fp.grouping_config,
+    status: 'new',
+    resolved_at: null,
+    resolved_at_version: '',
+    snoozed_until: null,
+    regressed_at: null,
+    regressed_in_version: '',
+    created_at: now,
+    updated_at: now,
+    merged_into: '',
+  };
+}
+
+/**
+ * Routes each fingerprint to an issue: its own route; else the route of the
+ * hash the previous grouping config gave the same error (the new hash then
+ * joins that issue, so a grouping upgrade never regroups existing issues);
+ * else a new issue. Returns fingerprint → issue id, plus what to write.
+ */
+async function route(wh: Warehouse, projectId: string, fps: readonly WindowFingerprint[], now: number) {
+  const lookups = [...new Set(fps.flatMap((fp) => (fp.fingerprint_previous ? [fp.fingerprint, fp.fingerprint_previous] : [fp.fingerprint])))];
+  const known = new Map((await fingerprintRoutes(wh, projectId, lookups)).map((r) => [r.fingerprint, r.issue_id]));
+  const issueOf = new Map<string, string>();
+  const newRoutes: FingerprintRow[] = [];
+  const created = new Map<string, IssueRow>();
+  for (const fp of fps) {
+    const existing = known.get(fp.fingerprint);
+    if (existing !== undefined) {
+      issueOf.set(fp.fingerprint, existing);
+      continue;
+    }
+    const inherited = fp.fingerprint_previous ? known.get(fp.fingerprint_previous) : undefined;
+    const issueId = inherited ?? issueIdFor(projectId, fp.fingerprint);
+    if (inherited === undefined) created.set(issueId, newIssue(projectId, issueId, fp, now));
+    issueOf.set(fp.fingerprint, issueId);
+    newRoutes.push({ project_id: projectId, fingerprint: fp.fingerprint, issue_id: issueId, grouping_config: fp.grouping_config, created_at: now });
+  }
+  return { issueOf, newRoutes, created };
+}
+
+/** Each id's live issue, following merge tombstones (a route read while a merge was under way). */
+async function liveIssues(wh: Warehouse, projectId: string, ids: readonly string[]): Promise<Map<string, IssueRow>> {
+  const rows = new Map<string, IssueRow>();
+  let pending = [...new Set(ids)];
+  for (let hop = 0; hop < 8 && pending.length > 0; hop++) {
+    const fetched = await issuesById(wh, projectId, pending);
+    for (const row of fetched) rows.set(row.issue_id, row);
+    pending = fetched.filter((r) => r.merged_into !== '' && !rows.has(r.merged_into)).map((r) => r.merged_into);
+  }
+  const live = new Map<string, IssueRow>();
+  for (const id of ids) {
+    let row = rows.get(id);
+    for (let hop = 0; row && row.merged_into !== '' && hop < 8; hop++) row = rows.get(row.merged_into);
+    if (row?.merged_into === '') live.set(id, row);
+  }
+  return live;
+}
+
+/**
+ * Turns the errors that reached the warehouse since the project's last scan
+ * into issues and occurrences. Everything heavy runs inside the engine; only
+ * one row per fingerprint crosses into JavaScript. Safe to re-run and to run
+ * twice at once: ids come from fingerprints, occurrences are idempotent
+ * aggregates, counts are recomputed, and the cursor only moves forward.
+ */
+export async function scanProject(wh: Warehouse, projectId: string, now: number, settings: ScanSettings = defaultScanSettings): Promise<ScanSummary> {
+  const cursor = (await scanCursor(wh, projectId)) ?? 0;
+  const window: ScanWindow = { projectId, from: Math.max(0, cursor - settings.overlapMs), to: now };
+  const summary: ScanSummary = { projectId, from: window.from, to: window.to, errors: 0, fingerprints: 0, created: [], updated: [], regressed: [], newOccurrences: 0 };
+  if (window.to <= window.from) return summary;
+
+  const fps = await fingerprintsInWindow(wh, window);
+  summary.fingerprints = fps.length;
+  summary.errors = fps.reduce((n, fp) => n + fp.errors, 0);
+  if (fps.length > 0) {
+    const { issueOf, newRoutes, created } = await route(wh, projectId, fps, now);
+    // Issues before routes: a route must never point at an issue that does not exist yet. An
+    // issue already stored (a scan that died between the two writes) keeps its state.
+    const stored = new Set((await issuesById(wh, projectId, [...created.keys()])).map((i) => i.issue_id));
+    await writeIssues(wh, [...created.values()].filter((i) => !stored.has(i.issue_id)));
+    await writeFingerprints(wh, newRoutes);
+    await recordOccurrences(wh, window, settings.burstMs);
+
+    const live = await liveIssues(wh, projectId, [...new Set(issueOf.values())]);
+    const touched = [...new Set([...live.values()].map((i) => i.issue_id))];
+    await regress(wh, window, fps, issueOf, live, now, summary);
+    await refreshStats(wh, projectId, touched, fps, issueOf, live, summary);
+    summary.created = [...created.values()].map((i) => ({ issue_id: i.issue_id, title: i.title }));
+    summary.updated = touched.filter((id) => !created.has(id));
+  }
+  await advanceScanCursor(wh, projectId, Math.max(window.to, cursor), now);
+  return summary;
+}
+
+/**
+ * A resolved issue with a known fix version regresses when one of its errors,
+ * received after it was resolved, comes from a strictly newer app version.
+ * Errors received before the resolve (re-read through the overlap) never count.
+ */
+async function regress(
+  wh: Warehouse,
+  window: ScanWindow,
+  fps: readonly WindowFingerprint[],
+  issueOf: ReadonlyMap<string, string>,
+  live: ReadonlyMap<string, IssueRow>,
+  now: number,
+  summary: ScanSummary,
+): Promise<void> {
+  const candidates = fps.filter((fp) => {
+    const issue = live.get(issueOf.get(fp.fingerprint) ?? '');
+    return issue?.status === 'resolved' && issue.resolved_at_version !== '' && issue.resolved_at !== null;
+  });
+  if (candidates.length === 0) return;
+  const newest = new Map<string, string>();
+  for (const v of await versionsInWindow(wh, window, candidates.map((fp) => fp.fingerprint))) {
+    const issue = live.get(issueOf.get(v.fingerprint) ?? '');
+    if (!issue || issue.resolved_at === null || v.last_inserted_at <= issue.resolved_at) continue;
+    if (!isNewerVersion(v.app_version, issue.resolved_at_version)) continue;
+    const best = newest.get(issue.issue_id);
+    if (best === undefined || isNewerVersion(v.app_version, best)) newest.set(issue.issue_id, v.app_version);
+  }
+  if (newest.size === 0) return;
+  // Re-read just before writing: a person may have changed the status since the scan began.
+  const current = await issuesById(wh, window.projectId, [...newest.keys()]);
+  const regressed = current
+    .filter((i) => i.status === 'resolved' && i.merged_into === '')
+    .map((i): IssueRow => ({ ...i, status: 'regressed', regressed_at: now, regressed_in_version: newest.get(i.issue_id) ?? '', updated_at: now }));
+  await writeIssues(wh, regressed);
+  summary.regressed = regressed.map((i) => ({ issue_id: i.issue_id, version: i.regressed_in_version }));
+}
+
+async function refreshStats(
+  wh: Warehouse,
+  projectId: string,
+  issueIds: readonly string[],
+  fps: readonly WindowFingerprint[],
+  issueOf: ReadonlyMap<string, string>,
+  live: ReadonlyMap<string, IssueRow>,
+  summary: ScanSummary,
+): Promise<void> {
+  const previous = new Map((await statsById(wh, projectId, issueIds)).map((s) => [s.issue_id, s]));
+  const latest = new Map<string, { lastSeen: number; activity: number; version: string }>();
+  for (const fp of fps) {
+    const issueId = live.get(issueOf.get(fp.fingerprint) ?? '')?.issue_id;
+    if (!issueId) continue;
+    const current = latest.get(issueId);
+    latest.set(issueId, {
+      lastSeen: Math.max(current?.lastSeen ?? 0, fp.last_seen),
+      activity: Math.max(current?.activity ?? 0, fp.last_inserted_at),
+      version: current && current.lastSeen >= fp.last_seen ? current.version : fp.last_app_version,
+    });
+  }
+  const rows: IssueStatsRow[] = [];
+  for (const counts of await countOccurrences(wh, projectId, issueIds)) {
+    const before = previous.get(counts.issue_id);
+    const seen = latest.get(counts.issue_id);
+    const lastSeen = Math.max(counts.last_seen, before?.last_seen ?? 0);
+    rows.push({
+      project_id: projectId,
+      issue_id: counts.issue_id,
+      occurrences: counts.occurrences,
+      users: counts.users,
+      first_seen: Math.min(counts.first_seen, before?.first_seen ?? Infinity),
+      last_seen: lastSeen,
+      last_activity_at: Math.max(seen?.activity ?? 0, before?.last_activity_at ?? 0),
+      last_app_version: seen && seen.lastSeen >= (before?.last_seen ?? 0) ? seen.version : (before?.last_app_version ?? ''),
+    });
+    summary.newOccurrences += counts.occurrences - (before?.occurrences ?? 0);
+  }
+  await writeIssueStats(wh, rows);
+}

@@ -1,0 +1,139 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { fingerprintRoutes, issuesById, purgeDeletedComments, statsById } from '@strix/warehouse';
+import type { ChdbWarehouse } from '@strix/warehouse/chdb';
+import { IssueError } from './errors.ts';
+import { errorRow, openStore, pause } from './fixtures.ts';
+import { issueIdFor } from './scan.ts';
+import { IssueService } from './service.ts';
+
+const agent = { type: 'agent' as const, name: 'triage-bot' };
+
+async function refused(work: Promise<unknown>, kind: IssueError['kind'], text: RegExp): Promise<void> {
+  await assert.rejects(work, (error: unknown) => error instanceof IssueError && error.kind === kind && text.test(error.message));
+}
+
+describe('issue lifecycle, regressions, comments, merge and unmerge on chDB', () => {
+  let wh: ChdbWarehouse;
+  let close: () => Promise<void>;
+  let issues: IssueService;
+  const id = (fp: string) => issueIdFor('p', fp);
+  const status = async (fp: string) => (await issuesById(wh, 'p', [id(fp)]))[0]?.status;
+
+  before(async () => {
+    ({ wh, close } = await openStore('p'));
+    issues = new IssueService({ warehouse: wh });
+    await wh.insert('events', ['reg', 'old', 'unknown', 'nover', 'm1', 'm2', 'm3', 'life'].map((fp) => errorRow({ project_id: 'p', fingerprint: fp, app_version: '1.9.0', session_id: `${fp}-s0` })));
+    await issues.scan('p');
+  });
+  after(() => close());
+
+  it('enforces the lifecycle and names the allowed moves on a refusal', async () => {
+    await issues.changeStatus('p', id('life'), { status: 'in_progress' });
+    await issues.changeStatus('p', id('life'), { status: 'silenced' });
+    await refused(issues.changeStatus('p', id('life'), { status: 'resolved' }), 'conflict', /from silenced it may become new/);
+    await refused(issues.changeStatus('p', id('life'), { status: 'regressed' }), 'conflict', /only the issue scan/);
+    await issues.changeStatus('p', id('life'), { status: 'new' });
+    assert.equal(await status('life'), 'new');
+    await refused(issues.changeStatus('p', id('life'), { resolvedAtVersion: '2.0.0' }), 'invalid', /resolved_at_version/);
+    await refused(issues.changeStatus('p', 'iss_missing', { status: 'resolved' }), 'not_found', /no issue iss_missing/);
+  });
+
+  it('snoozes until a time and wakes on request', async () => {
+    const until = Date.now() + 3_600_000;
+    const snoozed = await issues.changeStatus('p', id('life'), { snoozedUntil: until });
+    assert.equal(snoozed.snoozed_until, until);
+    assert.equal((await issues.changeStatus('p', id('life'), { snoozedUntil: null })).snoozed_until, null);
+  });
+
+  it('a resolved issue regresses only on a later error from a newer version', async () => {
+    for (const fp of ['reg', 'old', 'unknown']) await issues.changeStatus('p', id(fp), { status: 'resolved', resolvedAtVersion: '1.9.0' });
+    await issues.changeStatus('p', id('nover'), { status: 'resolved' });
+    await pause(5);
+    // The scan re-reads its overlap, so the 1.9.0 errors from before the resolve are seen again: they must not count.
+    await wh.insert('events', [
+      errorRow({ project_id: 'p', fingerprint: 'reg', app_version: '1.10.0' }), // newer: 1.10 > 1.9, unlike string order
+      errorRow({ project_id: 'p', fingerprint: 'reg', app_version: '1.9.5' }),
+      errorRow({ project_id: 'p', fingerprint: 'old', app_version: '1.8.2' }), // older: stays resolved
+      errorRow({ project_id: 'p', fingerprint: 'unknown', app_version: 'nightly' }), // unknown order: stays resolved
+      errorRow({ project_id: 'p', fingerprint: 'unknown', app_version: '' }),
+      errorRow({ project_id: 'p', fingerprint: 'nover', app_version: '3.0.0' }), // resolved without a version
+    ]);
+    const summary = await issues.scan('p');
+    assert.deepEqual(summary.regressed, [{ issue_id: id('reg'), version: '1.10.0' }]);
+    assert.equal(await status('reg'), 'regressed');
+    for (const fp of ['old', 'unknown', 'nover']) assert.equal(await status(fp), 'resolved', fp);
+    const [reg] = await issuesById(wh, 'p', [id('reg')]);
+    assert.equal(reg?.regressed_in_version, '1.10.0');
+    // Scanning again does not regress anything twice, and a regressed issue goes back through the lifecycle.
+    assert.deepEqual((await issues.scan('p')).regressed, []);
+    await issues.changeStatus('p', id('reg'), { status: 'in_progress' });
+  });
+
+  it('comments: add, edit, soft delete, purge after seven days', async () => {
+    const c1 = await issues.addComment('p', id('m2'), agent, 'Looks like **the cache**');
+    const c2 = await issues.addComment('p', id('m2'), { type: 'user', name: 'ana@example.com' }, 'Repro in `checkout`');
+    await issues.editComment('p', id('m2'), c1.comment_id, 'It is **the cache**');
+    await issues.deleteComment('p', id('m2'), c2.comment_id);
+    const listed = await issues.listComments('p', id('m2'));
+    assert.deepEqual(listed.map((c) => [c.author_type, c.author_name, c.body, c.edited_at !== null]), [['agent', 'triage-bot', 'It is **the cache**', true]]);
+    await refused(issues.editComment('p', id('m2'), c2.comment_id, 'x'), 'not_found', /no comment/);
+    await refused(issues.deleteComment('p', id('m1'), c1.comment_id), 'not_found', /no comment/);
+    assert.equal(await purgeDeletedComments(wh, Date.now() - 7 * 86_400_000), 0, 'too recent to purge');
+    assert.equal(await purgeDeletedComments(wh, Date.now() + 1), 1);
+  });
+
+  it('merge moves fingerprints, occurrences and comments; future errors route to the survivor', async () => {
+    // m2 and m3 share a session with m1: a merged issue counts that session once.
+    await wh.insert('events', [
+      errorRow({ project_id: 'p', fingerprint: 'm1', session_id: 'shared', user_id: 'u1' }),
+      errorRow({ project_id: 'p', fingerprint: 'm2', session_id: 'shared', user_id: 'u1' }),
+      errorRow({ project_id: 'p', fingerprint: 'm3', session_id: 'm3-only', user_id: 'u2' }),
+    ]);
+    await issues.scan('p');
+    await issues.merge('p', id('m1'), [id('m2'), id('m3')]);
+    const routes = await fingerprintRoutes(wh, 'p', ['m1', 'm2', 'm3']);
+    assert.deepEqual(new Set(routes.map((r) => r.issue_id)), new Set([id('m1')]));
+    const [stats] = await statsById(wh, 'p', [id('m1')]);
+    // Sessions: m1-s0, m2-s0, m3-s0, shared (once), m3-only.
+    assert.equal(stats?.occurrences, 5);
+    assert.deepEqual((await issues.listComments('p', id('m1'))).map((c) => c.body), ['It is **the cache**']);
+    await refused(issues.detail('p', id('m2'), { occurrences: 10 }), 'not_found', new RegExp(`merged into ${id('m1')}`));
+    const listed = await issues.list({ projectId: 'p', sort: 'occurrences', limit: 50, offset: 0 });
+    assert.ok(!listed.issues.some((i) => i.issue_id === id('m2')), 'merged issues leave the list');
+
+    await wh.insert('events', [errorRow({ project_id: 'p', fingerprint: 'm3', session_id: 'later' })]);
+    const summary = await issues.scan('p');
+    assert.deepEqual(summary.created, []);
+    assert.equal((await statsById(wh, 'p', [id('m1')]))[0]?.occurrences, 6);
+    await refused(issues.merge('p', id('m1'), [id('m1')]), 'invalid', /into itself/);
+  });
+
+  it('unmerge splits a fingerprint back out with its occurrences', async () => {
+    const split = await issues.unmerge('p', id('m1'), 'm3');
+    assert.equal(split.status, 'new');
+    assert.notEqual(split.issue_id, id('m1'));
+    const stats = new Map((await statsById(wh, 'p', [id('m1'), split.issue_id])).map((s) => [s.issue_id, s.occurrences]));
+    // m3's sessions: m3-s0, m3-only, later. m1 keeps m1-s0, m2-s0 and shared.
+    assert.equal(stats.get(split.issue_id), 3);
+    assert.equal(stats.get(id('m1')), 3);
+    await wh.insert('events', [errorRow({ project_id: 'p', fingerprint: 'm3', session_id: 'after-split' })]);
+    const summary = await issues.scan('p');
+    assert.ok(summary.updated.includes(split.issue_id));
+    assert.equal((await statsById(wh, 'p', [split.issue_id]))[0]?.occurrences, 4);
+    await refused(issues.unmerge('p', split.issue_id, 'm3'), 'conflict', /only one/);
+    await refused(issues.unmerge('p', id('m1'), 'm3'), 'not_found', /does not route/);
+  });
+
+  it('detail shows occurrences, fingerprints, comments and the session event stream', async () => {
+    await wh.insert('events', [
+      errorRow({ project_id: 'p', fingerprint: '', level: 'info', name: 'screen_view', message: 'checkout', session_id: 'shared' }),
+    ]);
+    const detail = await issues.detail('p', id('m1'), { occurrences: 10, sessionId: 'shared' });
+    assert.deepEqual(new Set(detail.fingerprints.map((f) => f.fingerprint)), new Set(['m1', 'm2']));
+    assert.equal(new Set(detail.occurrences.map((o) => o.session_id)).size, detail.occurrences.length, 'one occurrence per session');
+    assert.equal(detail.session.session_id, 'shared');
+    assert.ok(detail.session.events.some((e) => e.name === 'screen_view'));
+    assert.ok(detail.session.events.every((e) => e.session_id === 'shared'));
+  });
+});

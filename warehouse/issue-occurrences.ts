@@ -1,0 +1,177 @@
+import { z } from 'zod';
+import type { Warehouse } from '@strix/contracts';
+
+/**
+ * The error events a scan reads: errors with a fingerprint that reached the
+ * warehouse in (from, to] by `inserted_at`. Bound parameters: project, from, to.
+ */
+const scanWindow = `project_id = {project:String} AND level = 'error' AND fingerprint != ''
+  AND inserted_at > fromUnixTimestamp64Milli({from:Int64}, 'UTC') AND inserted_at <= fromUnixTimestamp64Milli({to:Int64}, 'UTC')`;
+
+export interface ScanWindow {
+  projectId: string;
+  /** Exclusive lower bound on `inserted_at`, epoch ms. */
+  from: number;
+  /** Inclusive upper bound on `inserted_at`, epoch ms. */
+  to: number;
+}
+
+const windowParams = (w: ScanWindow) => ({ project: w.projectId, from: w.from, to: w.to });
+
+/** One fingerprint's errors in a scan window: what a new issue is made from, and how its counts move. */
+export const WindowFingerprint = z.object({
+  fingerprint: z.string(),
+  fingerprint_previous: z.string(),
+  grouping_config: z.string(),
+  app_id: z.string(),
+  is_dev: z.coerce.boolean(),
+  message: z.string(),
+  exception_type: z.string(),
+  culprit: z.string(),
+  source_module: z.string(),
+  errors: z.coerce.number(),
+  first_seen: z.coerce.number(),
+  last_seen: z.coerce.number(),
+  last_inserted_at: z.coerce.number(),
+  last_app_version: z.string(),
+});
+export type WindowFingerprint = z.infer<typeof WindowFingerprint>;
+
+export async function fingerprintsInWindow(wh: Warehouse, w: ScanWindow): Promise<WindowFingerprint[]> {
+  const rows = await wh.query(
+    `SELECT fingerprint, any(fingerprint_previous) AS fingerprint_previous, any(grouping_config) AS grouping_config,
+       any(app_id) AS app_id, any(is_dev) AS is_dev,
+       argMin(message, ts) AS message, argMin(exception_type, ts) AS exception_type, argMin(culprit, ts) AS culprit,
+       argMin(source_module, ts) AS source_module, count() AS errors,
+       toUnixTimestamp64Milli(min(ts)) AS first_seen, toUnixTimestamp64Milli(max(ts)) AS last_seen,
+       toUnixTimestamp64Milli(max(inserted_at)) AS last_inserted_at, argMax(app_version, ts) AS last_app_version
+     FROM events WHERE ${scanWindow} GROUP BY fingerprint`,
+    windowParams(w),
+  );
+  return rows.map((r) => WindowFingerprint.parse(r));
+}
+
+export const WindowVersion = z.object({
+  fingerprint: z.string(),
+  app_version: z.string(),
+  /** The newest insert time of an error of this fingerprint in this version. */
+  last_inserted_at: z.coerce.number(),
+});
+export type WindowVersion = z.infer<typeof WindowVersion>;
+
+/** The app versions the given fingerprints' errors came from in the window (regression checks). */
+export async function versionsInWindow(wh: Warehouse, w: ScanWindow, fingerprints: readonly string[]): Promise<WindowVersion[]> {
+  if (fingerprints.length === 0) return [];
+  const rows = await wh.query(
+    `SELECT fingerprint, app_version, toUnixTimestamp64Milli(max(inserted_at)) AS last_inserted_at
+     FROM events WHERE ${scanWindow} AND fingerprint IN {fps:Array(String)} AND app_version != ''
+     GROUP BY fingerprint, app_version`,
+    { ...windowParams(w), fps: fingerprints },
+  );
+  return rows.map((r) => WindowVersion.parse(r));
+}
+
+/**
+ * Records the window's occurrences inside the engine (no row crosses into
+ * JavaScript): one aggregate row per (fingerprint, session). Errors without a
+ * session fall into a burst key — the user (or nobody) and a `burstMs` slot —
+ * so a client looping on one error makes one occurrence, not thousands.
+ * Re-running a window inserts the same min/max/argMin states: a no-op on read.
+ */
+export async function recordOccurrences(wh: Warehouse, w: ScanWindow, burstMs: number): Promise<void> {
+  await wh.command(
+    `INSERT INTO issue_occurrences (project_id, fingerprint, session_key, first_seen, last_seen, first_event)
+     SELECT project_id, fingerprint,
+       if(session_id != '', session_id,
+          concat('burst:', user_id, ':', toString(intDiv(toUnixTimestamp64Milli(ts), {burst:UInt32})))) AS session_key,
+       min(ts), max(ts), argMinState(tuple(session_id, user_id, app_version, environment, event_id), ts)
+     FROM events WHERE ${scanWindow}
+     GROUP BY project_id, fingerprint, session_key`,
+    { ...windowParams(w), burst: burstMs },
+  );
+}
+
+export const IssueCounts = z.object({
+  issue_id: z.string(),
+  occurrences: z.coerce.number(),
+  users: z.coerce.number(),
+  first_seen: z.coerce.number(),
+  last_seen: z.coerce.number(),
+});
+export type IssueCounts = z.infer<typeof IssueCounts>;
+
+/**
+ * Occurrence and user counts of the given issues, from every occurrence of
+ * every fingerprint routed to them. A session seen under two fingerprints of
+ * one issue (after a merge) counts once.
+ */
+export async function countOccurrences(wh: Warehouse, projectId: string, issueIds: readonly string[]): Promise<IssueCounts[]> {
+  if (issueIds.length === 0) return [];
+  const rows = await wh.query(
+    `SELECT r.issue_id AS issue_id, uniqExact(o.session_key) AS occurrences, uniqExactIf(o.user_id, o.user_id != '') AS users,
+       toUnixTimestamp64Milli(min(o.first_seen)) AS first_seen, toUnixTimestamp64Milli(max(o.last_seen)) AS last_seen
+     FROM (
+       SELECT fingerprint, session_key, min(first_seen) AS first_seen, max(last_seen) AS last_seen,
+         argMinMerge(first_event).2 AS user_id
+       FROM issue_occurrences
+       WHERE project_id = {project:String} AND fingerprint IN (
+         SELECT fingerprint FROM issue_fingerprints FINAL WHERE project_id = {project:String} AND issue_id IN {ids:Array(String)})
+       GROUP BY fingerprint, session_key
+     ) AS o
+     INNER JOIN (
+       SELECT fingerprint, issue_id FROM issue_fingerprints FINAL WHERE project_id = {project:String} AND issue_id IN {ids:Array(String)}
+     ) AS r USING fingerprint
+     GROUP BY r.issue_id`,
+    { project: projectId, ids: issueIds },
+  );
+  return rows.map((r) => IssueCounts.parse(r));
+}
+
+export const Occurrence = z.object({
+  fingerprint: z.string(),
+  session_id: z.string(),
+  user_id: z.string(),
+  app_version: z.string(),
+  environment: z.string(),
+  event_id: z.string(),
+  first_seen: z.coerce.number(),
+  last_seen: z.coerce.number(),
+});
+export type Occurrence = z.infer<typeof Occurrence>;
+
+/** An issue's most recent occurrences, one per session even when two of its fingerprints share a session. */
+export async function recentOccurrences(wh: Warehouse, projectId: string, fingerprints: readonly string[], limit: number): Promise<Occurrence[]> {
+  if (fingerprints.length === 0) return [];
+  const rows = await wh.query(
+    `SELECT fingerprint, first.1 AS session_id, first.2 AS user_id, first.3 AS app_version, first.4 AS environment, first.5 AS event_id,
+       toUnixTimestamp64Milli(first_seen_at) AS first_seen, toUnixTimestamp64Milli(last_seen_at) AS last_seen
+     FROM (
+       SELECT fingerprint, session_key, min(first_seen) AS first_seen_at, max(last_seen) AS last_seen_at, argMinMerge(first_event) AS first
+       FROM issue_occurrences WHERE project_id = {project:String} AND fingerprint IN {fps:Array(String)}
+       GROUP BY fingerprint, session_key
+     )
+     ORDER BY last_seen_at DESC LIMIT 1 BY session_key LIMIT {limit:UInt32}`,
+    { project: projectId, fps: fingerprints, limit },
+  );
+  return rows.map((r) => Occurrence.parse(r));
+}
+
+export const ErrorSummary = z.object({
+  message: z.string(),
+  exception_type: z.string(),
+  culprit: z.string(),
+  source_module: z.string(),
+});
+export type ErrorSummary = z.infer<typeof ErrorSummary>;
+
+/** What an issue is titled from: one stored error of the fingerprint (looked up by event id, which is indexed). */
+export async function describeFingerprint(wh: Warehouse, projectId: string, fingerprint: string): Promise<ErrorSummary | undefined> {
+  const [latest] = await recentOccurrences(wh, projectId, [fingerprint], 1);
+  if (!latest) return undefined;
+  const rows = await wh.query(
+    `SELECT message, exception_type, culprit, source_module FROM events
+     WHERE project_id = {project:String} AND event_id = {event:String} AND fingerprint = {fp:String} LIMIT 1`,
+    { project: projectId, event: latest.event_id, fp: fingerprint },
+  );
+  return rows[0] ? ErrorSummary.parse(rows[0]) : undefined;
+}
