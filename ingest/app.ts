@@ -1,5 +1,6 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { KeyType, Log, Warehouse } from '@strix/contracts';
+import type { IssueService, ScanSummary } from '@strix/issues';
 import { IngestLimits } from '@strix/contracts';
 import type { KeyRegistry, Principal } from './auth.ts';
 import { ApiError, toApiError } from './errors.ts';
@@ -9,6 +10,8 @@ import { IngestRateLimiter, type RateLimits } from './rate-limit.ts';
 import { eventRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
 import { ingestRoutes } from './routes/ingest.ts';
+import { issueRoutes } from './routes/issues.ts';
+import { projectRoutes } from './routes/project.ts';
 
 export interface AppDeps {
   log: Log;
@@ -24,6 +27,10 @@ export interface AppDeps {
   routes?: { ingest: boolean; query: boolean };
   /** One log record per user of a request, keyed by project and user (a partitioned log). */
   partitionByUser?: boolean;
+  /** Error tracking, for roles that serve the query routes. */
+  issues?: IssueService;
+  /** Runs a project's issue scan now and resolves when it finished (in-process, or a Temporal workflow). */
+  scanIssues?: (projectId: string) => Promise<ScanSummary>;
 }
 
 declare module 'fastify' {
@@ -33,6 +40,8 @@ declare module 'fastify' {
     warehouse: Warehouse;
     metrics: StrixMetrics;
     readiness: () => string | undefined;
+    issues: IssueService;
+    scanIssues: (projectId: string) => Promise<ScanSummary>;
   }
   interface FastifyRequest {
     principal: Principal;
@@ -57,6 +66,11 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   app.decorate('warehouse', deps.warehouse);
   app.decorate('metrics', deps.metrics);
   app.decorate('readiness', deps.readiness);
+  if (deps.issues) {
+    const issues = deps.issues;
+    app.decorate('issues', issues);
+    app.decorate('scanIssues', deps.scanIssues ?? ((projectId: string) => issues.scan(projectId)));
+  }
   app.decorateRequest('principal', null as unknown as Principal);
 
   // Auth, rate limits and back-pressure run before the body is read, so a
@@ -101,5 +115,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   void app.register(healthRoutes);
   if (routes.ingest) void app.register(ingestRoutes);
   if (routes.query) void app.register(eventRoutes);
+  if (routes.query) void app.register(projectRoutes);
+  if (routes.query && deps.issues) void app.register(issueRoutes);
   return app;
 }

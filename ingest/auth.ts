@@ -3,6 +3,8 @@ import { ApiError } from './errors.ts';
 
 export interface Principal {
   readonly keyHash: string;
+  /** The key's first characters, safe to show (names an agent that has no other name). */
+  readonly keyPrefix?: string;
   readonly keyType: KeyType;
   readonly projectId: string;
   /** The app a client key belongs to; empty for agent keys (project-wide). */

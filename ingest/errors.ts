@@ -1,3 +1,5 @@
+import { IssueError, type IssueErrorKind } from '@strix/issues';
+
 /**
  * Every error a client can see, in one table: status and a stable code. The
  * message says what was wrong, which field and which limit.
@@ -7,6 +9,7 @@ export const ErrorCodes = {
   unauthorized: 401,
   forbidden: 403,
   not_found: 404,
+  conflict: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
   rate_limited: 429,
@@ -34,9 +37,12 @@ export const errorResponseSchema = {
   required: ['error', 'message'],
 } as const;
 
+const issueErrorCodes: Record<IssueErrorKind, ErrorCode> = { not_found: 'not_found', conflict: 'conflict', invalid: 'bad_request' };
+
 /** Maps fastify's own errors (body limit, bad JSON, bad content type) onto the table. */
 export function toApiError(error: { code?: string; statusCode?: number; message: string }): ApiError {
   if (error instanceof ApiError) return error;
+  if (error instanceof IssueError) return new ApiError(issueErrorCodes[error.kind], error.message);
   switch (error.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return new ApiError('payload_too_large', 'request body exceeds the limit of 1048576 bytes (after decompression)');

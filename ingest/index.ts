@@ -5,3 +5,4 @@ export * from './metrics.ts';
 export * from './rate-limit.ts';
 export * from './hot-keys.ts';
 export * from './routes/clickhouse.ts';
+export * from './routes/project.ts';

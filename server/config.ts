@@ -57,6 +57,14 @@ const ConfigSchema = z.object({
   STRIX_TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   STRIX_TEMPORAL_TASK_QUEUE: z.string().min(1).default('strix'),
   STRIX_RETENTION_SWEEP_INTERVAL_SECONDS: positiveInt.default(3600),
+  STRIX_ISSUE_SCAN_INTERVAL_SECONDS: positiveInt.default(3600),
+  STRIX_ISSUE_NOTIFY_INTERVAL_SECONDS: positiveInt.default(3600),
+
+  /** Where issue digests are sent from: smtp://user:pass@host:port or smtps://…; unset, no digests go out. */
+  STRIX_SMTP_URL: z.url({ protocol: /^smtps?$/, message: 'must be an smtp:// or smtps:// URL' }).optional(),
+  STRIX_MAIL_FROM: z.string().min(3).default('Strix <strix@localhost>'),
+  /** The dashboard's address, for links in digests. */
+  STRIX_PUBLIC_URL: z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).default('http://localhost:8080'),
 });
 
 type Env = z.infer<typeof ConfigSchema>;
@@ -103,6 +111,9 @@ export interface Config {
   sqlAdminPassword: string | undefined;
   scheduler: { kind: 'embedded' } | { kind: 'temporal'; address: string; namespace: string; taskQueue: string };
   retentionSweepIntervalMs: number;
+  issueScanIntervalMs: number;
+  issueNotifyIntervalMs: number;
+  mail: { smtpUrl: string | undefined; from: string; publicUrl: string };
 }
 
 export class ConfigError extends Error {}
@@ -169,5 +180,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
           }
         : { kind: 'embedded' },
     retentionSweepIntervalMs: c.STRIX_RETENTION_SWEEP_INTERVAL_SECONDS * 1000,
+    issueScanIntervalMs: c.STRIX_ISSUE_SCAN_INTERVAL_SECONDS * 1000,
+    issueNotifyIntervalMs: c.STRIX_ISSUE_NOTIFY_INTERVAL_SECONDS * 1000,
+    mail: { smtpUrl: c.STRIX_SMTP_URL, from: c.STRIX_MAIL_FROM, publicUrl: c.STRIX_PUBLIC_URL.replace(/\/+$/, '') },
   };
 }

@@ -4,7 +4,8 @@
  * schedules are created (or brought up to date) at start.
  */
 import type { Warehouse } from '@strix/contracts';
-import { EmbeddedScheduler, createActivities, jobSpecs } from '@strix/workflows';
+import type { IssueService } from '@strix/issues';
+import { EmbeddedScheduler, SmtpMailer, createActivities, jobSpecs } from '@strix/workflows';
 import type { Config } from './config.ts';
 
 export interface RunningJobs {
@@ -13,9 +14,15 @@ export interface RunningJobs {
   stop(): Promise<void>;
 }
 
-export async function startJobs(config: Config, warehouse: Warehouse): Promise<RunningJobs> {
-  const activities = createActivities({ warehouse });
-  const jobs = jobSpecs({ 'retention-sweep': config.retentionSweepIntervalMs });
+export async function startJobs(config: Config, warehouse: Warehouse, issues: IssueService): Promise<RunningJobs> {
+  const { smtpUrl, from, publicUrl } = config.mail;
+  const mailer = smtpUrl ? new SmtpMailer(smtpUrl) : undefined;
+  const activities = createActivities({ warehouse, issues, ...(mailer && { mail: { mailer, from, publicUrl } }) });
+  const jobs = jobSpecs({
+    'retention-sweep': config.retentionSweepIntervalMs,
+    'issue-scan': config.issueScanIntervalMs,
+    'issue-notify': config.issueNotifyIntervalMs,
+  });
   const scheduler = config.scheduler;
   if (scheduler.kind === 'embedded') {
     const embedded = new EmbeddedScheduler({
@@ -27,7 +34,13 @@ export async function startJobs(config: Config, warehouse: Warehouse): Promise<R
       },
     });
     await embedded.start();
-    return { problem: () => undefined, stop: () => embedded.stop() };
+    return {
+      problem: () => undefined,
+      async stop() {
+        await embedded.stop();
+        await mailer?.close();
+      },
+    };
   }
 
   // Loaded only here: the embedded deployment never loads Temporal's native worker.
@@ -53,6 +66,7 @@ export async function startJobs(config: Config, warehouse: Warehouse): Promise<R
     async stop() {
       abort.abort();
       await worker;
+      await mailer?.close();
     },
   };
 }

@@ -3,11 +3,13 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { Topics, type Log, type Warehouse } from '@strix/contracts';
 import { HotKeyRouter, KeyRegistry, StrixMetrics, buildApp } from '@strix/ingest';
+import { IssueService } from '@strix/issues';
 import { EventDeduper, EventPipeline, defaultPipelineOptions } from '@strix/processors';
 import { migrate } from '@strix/warehouse';
 import { ensureDefaultProject, loadPrincipals, type Credentials } from './bootstrap.ts';
 import type { Config, Role } from './config.ts';
 import { openLog, openWarehouse } from './engines.ts';
+import { issueScanTrigger } from './issue-scans.ts';
 import { startJobs } from './scheduling.ts';
 import { mountSqlEndpoint } from './sql-endpoint.ts';
 
@@ -68,7 +70,10 @@ export async function startStrix(config: Config): Promise<Strix> {
     for (const pipeline of pipelines) await pipeline.start();
   }
 
-  const jobs = runs.jobs ? await startJobs(config, warehouse) : undefined;
+  // One per process: scans, status changes and merges of a project take turns through it.
+  const issues = new IssueService({ warehouse });
+  const jobs = runs.jobs ? await startJobs(config, warehouse, issues) : undefined;
+  const scans = runs.query ? issueScanTrigger(config, issues) : undefined;
 
   const keys = new KeyRegistry(() => loadPrincipals(warehouse));
   await keys.refresh();
@@ -89,6 +94,7 @@ export async function startStrix(config: Config): Promise<Strix> {
     rateLimits: config.rateLimits,
     routes: { ingest: runs.ingest, query: runs.query },
     partitionByUser: config.log.kind === 'kafka',
+    ...(scans && { issues, scanIssues: (projectId: string) => scans.scan(projectId) }),
     overloaded: () => {
       if (ingestLog && ingestLog.pendingBytes() > config.maxPendingLogBytes) return 'log write buffer full';
       if (runs.process && lag() > config.maxLogLagRecords) return 'processors behind';
@@ -118,6 +124,7 @@ export async function startStrix(config: Config): Promise<Strix> {
       await app.close();
       for (const pipeline of pipelines) await pipeline.stop();
       await jobs?.stop();
+      await scans?.close();
       closeSql?.();
       await opened?.log.close();
       await warehouse.close();

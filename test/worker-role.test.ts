@@ -20,6 +20,7 @@ describe('worker role on Temporal', { timeout: 300_000 }, () => {
   const dirs: string[] = [];
   let sql: ClickHouseClient;
   let workerEnv: Record<string, string>;
+  let host: Awaited<ReturnType<typeof startWarehouseHost>>;
 
   async function dir(): Promise<string> {
     const d = await mkdtemp(join(tmpdir(), 'strix-worker-'));
@@ -29,7 +30,7 @@ describe('worker role on Temporal', { timeout: 300_000 }, () => {
 
   before(async () => {
     temporal = await startTemporal();
-    const host = await startWarehouseHost(await dir());
+    host = await startWarehouseHost(await dir());
     processes.push(host.api);
     sql = createClient({ url: host.api.url, pathname: '/clickhouse', username: 'admin', password: host.adminPassword });
     workerEnv = {
@@ -71,5 +72,25 @@ describe('worker role on Temporal', { timeout: 300_000 }, () => {
     const later = Date.now() + 60_000;
     while ((await succeededRuns()) <= before && Date.now() < later) await sleep(500);
     assert.ok((await succeededRuns()) > before, 'the schedule (created once, reused) keeps running after the worker restarts');
+  });
+
+  it('scan-now on an api role runs the project\'s issue scan as a Temporal workflow on the worker', async () => {
+    // An api role of the distributed deployment: Temporal for jobs, the host's store as its ClickHouse.
+    const api = await spawnStrix({ STRIX_ROLE: 'api', STRIX_DATA_DIR: await dir(), STRIX_SCHEDULER: 'temporal', STRIX_TEMPORAL_ADDRESS: temporal.address, ...host.warehouseEnv }, 120_000);
+    processes.push(api);
+    const projectId = host.credentials.projectId;
+    const row = (session: string) => ({
+      project_id: projectId, app_id: 'app', is_dev: false, event_id: `e-${session}`, ts: Date.now(), received_at: Date.now(),
+      name: 'error', level: 'error', message: 'Worker crashed', session_id: session, fingerprint: 'f'.repeat(64), retention_days: 90,
+    });
+    await sql.insert({ table: 'events', values: [row('w1'), row('w2')], format: 'JSONEachRow', clickhouse_settings: { date_time_input_format: 'best_effort' } });
+    const res = await fetch(`${api.url}/v1/issues/scan`, { method: 'POST', headers: { authorization: `Bearer ${host.credentials.agentKey}` } });
+    assert.equal(res.status, 200, await res.clone().text());
+    const summary = (await res.json()) as { created: { title: string }[]; new_occurrences: number };
+    assert.deepEqual(summary.created.map((c) => c.title), ['Worker crashed']);
+    assert.equal(summary.new_occurrences, 2);
+    const listed = await fetch(`${api.url}/v1/issues`, { headers: { authorization: `Bearer ${host.credentials.agentKey}` } });
+    const body = (await listed.json()) as { issues: { title: string; occurrences: number }[] };
+    assert.deepEqual(body.issues.map((i) => [i.title, i.occurrences]), [['Worker crashed', 2]]);
   });
 });

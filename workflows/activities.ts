@@ -1,11 +1,24 @@
-import type { Warehouse } from '@strix/contracts';
-import { recordJobRun, type JobRunRow } from '@strix/warehouse';
-import type { JobActivities } from './jobs.ts';
+import type { Mailer, Warehouse } from '@strix/contracts';
+import { IssueService, commentPurgeAfterMs, sendIssueDigests } from '@strix/issues';
+import { listProjects, purgeDeletedComments, recordJobRun, type JobRunRow } from '@strix/warehouse';
+import { totalScans, type JobActivities, type ProjectScanSummary } from './jobs.ts';
 import { sweepExpiredEvents, type RetentionSweepSummary } from './retention-sweep.ts';
+
+export interface DigestMail {
+  mailer: Mailer;
+  /** The From: header of digests. */
+  from: string;
+  /** Base URL of the dashboard, for links in digests. */
+  publicUrl: string;
+}
 
 export interface ActivityDeps {
   warehouse: Warehouse;
-  /** Clock for retention cutoffs (tests move it). */
+  /** The process's issue service (shared with the API, so scans and edits of a project take turns). */
+  issues?: IssueService;
+  /** Where digests go; without it the notify job sends nothing and says so (cursors stay put, nothing is lost). */
+  mail?: DigestMail;
+  /** Clock for retention cutoffs and purges (tests move it). */
   now?: () => number;
 }
 
@@ -15,10 +28,26 @@ export interface ActivityDeps {
  */
 export function createActivities(deps: ActivityDeps) {
   const now = deps.now ?? Date.now;
+  const issues = deps.issues ?? new IssueService({ warehouse: deps.warehouse, now });
+  const scanProjectIssues = async (projectId: string): Promise<ProjectScanSummary> => issues.scan(projectId);
   return {
     async retentionSweep(): Promise<RetentionSweepSummary> {
       return sweepExpiredEvents(deps.warehouse, now());
     },
+    async issueScan() {
+      return totalScans(await issues.scanAll());
+    },
+    async issueNotify() {
+      if (!deps.mail) return { skipped: 'no SMTP server configured (set STRIX_SMTP_URL); digests wait, unsent, until one is' };
+      return sendIssueDigests({ warehouse: deps.warehouse, ...deps.mail, now });
+    },
+    async commentPurge() {
+      return { purged: await purgeDeletedComments(deps.warehouse, now() - commentPurgeAfterMs) };
+    },
+    async listProjectIds(): Promise<string[]> {
+      return (await listProjects(deps.warehouse)).map((p) => p.project_id);
+    },
+    scanProjectIssues,
     async recordJobRun(run: JobRunRow): Promise<void> {
       await recordJobRun(deps.warehouse, run);
     },

@@ -3,3 +3,4 @@ export * from './activities.ts';
 export * from './embedded-scheduler.ts';
 export * from './jobs.ts';
 export * from './retention-sweep.ts';
+export * from './smtp-mailer.ts';

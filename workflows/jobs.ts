@@ -6,6 +6,7 @@
 import type { JobRunRow, JobRunTrigger } from '@strix/warehouse';
 
 export const HOUR_MS = 3_600_000;
+export const DAY_MS = 24 * HOUR_MS;
 
 /** Task queue of the job workflows when none is configured. */
 export const DEFAULT_TASK_QUEUE = 'strix'; // matches STRIX_TEMPORAL_TASK_QUEUE's default
@@ -13,14 +14,31 @@ export const DEFAULT_TASK_QUEUE = 'strix'; // matches STRIX_TEMPORAL_TASK_QUEUE'
 /** Activities that are the body of a job: no arguments, a JSON summary back. */
 export type JobSummary = Record<string, unknown>;
 
+/** What one project's issue scan did (the part of ScanSummary a workflow passes on). */
+export interface ProjectScanSummary {
+  projectId: string;
+  errors: number;
+  created: readonly { issue_id: string; title: string }[];
+  updated: readonly string[];
+  regressed: readonly { issue_id: string; version: string }[];
+  newOccurrences: number;
+}
+
 export interface JobActivities {
   retentionSweep(): Promise<JobSummary>;
+  /** Every project's issue scan, one after another (the embedded scheduler's body of `issue-scan`). */
+  issueScan(): Promise<JobSummary>;
+  issueNotify(): Promise<JobSummary>;
+  commentPurge(): Promise<JobSummary>;
+  /** Parts of `issue-scan` for Temporal, which runs each project's scan as its own workflow. */
+  listProjectIds(): Promise<string[]>;
+  scanProjectIssues(projectId: string): Promise<ProjectScanSummary>;
   recordJobRun(run: JobRunRow): Promise<void>;
 }
 
-export type JobActivityName = Exclude<keyof JobActivities, 'recordJobRun'>;
+export type JobActivityName = Exclude<keyof JobActivities, 'recordJobRun' | 'listProjectIds' | 'scanProjectIssues'>;
 
-export const JobNames = ['retention-sweep'] as const;
+export const JobNames = ['retention-sweep', 'issue-scan', 'issue-notify', 'comment-purge'] as const;
 export type JobName = (typeof JobNames)[number];
 
 export interface JobSpec {
@@ -33,7 +51,31 @@ export interface JobSpec {
 const defaults: Record<JobName, Omit<JobSpec, 'name'>> = {
   // Rows past their project's *current* retention; the table TTL only knows the retention at insert.
   'retention-sweep': { activity: 'retentionSweep', intervalMs: HOUR_MS },
+  // Errors become issues at most this late; `POST /v1/issues/scan` runs one at once.
+  'issue-scan': { activity: 'issueScan', intervalMs: HOUR_MS },
+  // Hourly whatever the projects' alert frequencies: each digest is sent in its own slot.
+  'issue-notify': { activity: 'issueNotify', intervalMs: HOUR_MS },
+  // Soft-deleted comments are kept seven days; a daily purge is precise enough.
+  'comment-purge': { activity: 'commentPurge', intervalMs: DAY_MS },
 };
+
+/** The Temporal workflow id of a project's issue scan: one id, so one run at a time per project. */
+export function issueScanWorkflowId(projectId: string): string {
+  return `strix-issue-scan:${projectId}`;
+}
+
+/** Totals of many projects' scans, for a job run's summary (ids stay in the per-project results). */
+export function totalScans(scans: readonly ProjectScanSummary[], skipped: readonly string[] = []): JobSummary {
+  return {
+    projects: scans.length,
+    errors: scans.reduce((n, s) => n + s.errors, 0),
+    created: scans.reduce((n, s) => n + s.created.length, 0),
+    updated: scans.reduce((n, s) => n + s.updated.length, 0),
+    regressed: scans.reduce((n, s) => n + s.regressed.length, 0),
+    newOccurrences: scans.reduce((n, s) => n + s.newOccurrences, 0),
+    ...(skipped.length > 0 && { skippedAlreadyRunning: skipped }),
+  };
+}
 
 /** Temporal rounds schedule intervals to whole seconds. */
 const MIN_INTERVAL_MS = 1_000;
@@ -81,6 +123,7 @@ export function innermostMessage(error: unknown): string {
 /**
  * One run of a job, recorded before and after: the same sequence in a Temporal
  * workflow (activities proxied, `now` deterministic) and in the embedded scheduler.
+ * `body` replaces the job's activity where a workflow does more than call it.
  * A failed job is an outcome, not an exception; a failure to record one throws.
  */
 export async function executeJob(
@@ -88,12 +131,13 @@ export async function executeJob(
   spec: JobSpec,
   run: JobRunRequest,
   now: () => number,
+  body: () => Promise<JobSummary> = () => activities[spec.activity](),
 ): Promise<JobOutcome> {
   const base = { job: run.job, run_id: run.runId, trigger: run.trigger, scheduled_at: run.scheduledAt, started_at: now() };
   await activities.recordJobRun({ ...base, finished_at: null, status: 'running', summary: '', error: '' });
   let outcome: JobOutcome;
   try {
-    outcome = { status: 'succeeded', runId: run.runId, summary: await activities[spec.activity]() };
+    outcome = { status: 'succeeded', runId: run.runId, summary: await body() };
   } catch (error) {
     outcome = { status: 'failed', runId: run.runId, error: innermostMessage(error) };
   }

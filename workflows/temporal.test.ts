@@ -6,12 +6,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
-import { listJobRuns, migrate, upsertProject } from '@strix/warehouse';
+import { errorRow } from '@strix/issues/fixtures';
+import { listJobRuns, migrate, statsById, upsertProject } from '@strix/warehouse';
 import { ChdbWarehouse } from '@strix/warehouse/chdb';
 import { startTemporal, type TemporalEngine } from '../test/engines/temporal.ts';
 import { createActivities } from './activities.ts';
-import { HOUR_MS, jobSpecs } from './jobs.ts';
+import { HOUR_MS, issueScanWorkflowId, jobSpecs } from './jobs.ts';
 import { eventRow, sqlDir } from './event-fixture.ts';
+import { runIssueScan } from './issue-scan-client.ts';
 import { ensureSchedules, scheduleIdFor } from './schedules.ts';
 import { createWorker, runWorker } from './worker.ts';
 import type { scheduledJobWorkflow } from './workflows.ts';
@@ -136,5 +138,43 @@ describe('job workflows on a real Temporal dev server and chDB', { timeout: 150_
     assert.equal(summary.rowsDeleted, 0);
     abort.abort();
     await running;
+  });
+
+  it('scans issues as one workflow per project: scan-now, concurrent requests and the scheduled job', async () => {
+    const queue = `${taskQueue}-issues`;
+    await upsertProject(wh, { project_id: 'errors-a', name: 'A', retention_days: 90 });
+    await upsertProject(wh, { project_id: 'errors-b', name: 'B', retention_days: 90 });
+    await wh.insert('events', [
+      errorRow({ project_id: 'errors-a', fingerprint: 'fa', session_id: 'sa1' }),
+      errorRow({ project_id: 'errors-a', fingerprint: 'fa', session_id: 'sa2' }),
+      errorRow({ project_id: 'errors-b', fingerprint: 'fb', session_id: 'sb1' }),
+    ]);
+    const worker = await createWorker(workerConnection, { namespace: temporal.namespace, taskQueue: queue, activities: createActivities({ warehouse: wh }) });
+    await worker.runUntil(async () => {
+      const first = await runIssueScan(client, 'errors-a', queue);
+      assert.equal(first.created.length, 1);
+      assert.equal(first.newOccurrences, 2);
+
+      // Two scan-now calls at once: the second waits for the first's workflow (one id per project), then runs its own.
+      await wh.insert('events', [errorRow({ project_id: 'errors-a', fingerprint: 'fa', session_id: 'sa3' })]);
+      const both = await Promise.all([runIssueScan(client, 'errors-a', queue), runIssueScan(client, 'errors-a', queue)]);
+      assert.deepEqual(both.map((s) => s.created.length), [0, 0]);
+      assert.equal(both.reduce((n, s) => n + s.newOccurrences, 0), 1, 'the new session is counted by exactly one of them');
+      const runs: string[] = [];
+      for await (const w of client.workflow.list({ query: `WorkflowId = '${issueScanWorkflowId('errors-a')}'` })) runs.push(w.runId);
+      assert.ok(runs.length >= 2, `one workflow id, one run after another (${runs.length} runs)`);
+
+      const summary = await client.workflow.execute<typeof scheduledJobWorkflow>('scheduledJobWorkflow', {
+        args: [{ job: 'issue-scan', trigger: 'manual' }],
+        taskQueue: queue,
+        workflowId: `issue-scan-manual-${now}`,
+      });
+      assert.ok(Number(summary.projects) >= 2);
+      assert.equal(summary.created, 1, "project B's issue; A's already exists");
+      const [statsA] = await statsById(wh, 'errors-a', [first.created[0]?.issue_id ?? '']);
+      assert.equal(statsA?.occurrences, 3);
+      const recorded = (await listJobRuns(wh, { job: 'issue-scan' })).find((r) => r.status === 'succeeded');
+      assert.ok(recorded, 'the job run is recorded');
+    });
   });
 });

@@ -2,11 +2,11 @@
  * Workflow code runs in Temporal's deterministic sandbox: activity
  * implementations are imported as types only, and nothing here touches Node.
  */
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import { ApplicationFailure, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { defineSearchAttributeKey, SearchAttributeType, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import { ApplicationFailure, executeChild, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { JobRunTrigger } from '@strix/warehouse';
 import type { Activities } from './activities.ts';
-import { executeJob, jobSpec, jobSpecs, type JobName, type JobSummary } from './jobs.ts';
+import { executeJob, issueScanWorkflowId, jobSpec, jobSpecs, totalScans, type JobName, type JobSummary, type ProjectScanSummary } from './jobs.ts';
 
 const activities = proxyActivities<Activities>({
   // A sweep of a large table is minutes at worst; past that something is stuck.
@@ -23,6 +23,34 @@ export interface ScheduledJobInput {
   trigger?: JobRunTrigger;
 }
 
+export interface IssueScanInput {
+  projectId: string;
+}
+
+/**
+ * One project's issue scan. Its workflow id is `issueScanWorkflowId(project)`,
+ * so Temporal runs at most one scan of a project at a time, whether the
+ * schedule or `POST /v1/issues/scan` started it.
+ */
+export async function issueScanWorkflow(input: IssueScanInput): Promise<ProjectScanSummary> {
+  return activities.scanProjectIssues(input.projectId);
+}
+
+/** The scheduled `issue-scan`: each project's scan as a child workflow; a project already being scanned is skipped. */
+async function scanEveryProject(): Promise<JobSummary> {
+  const scans: ProjectScanSummary[] = [];
+  const skipped: string[] = [];
+  for (const projectId of await activities.listProjectIds()) {
+    try {
+      scans.push(await executeChild(issueScanWorkflow, { workflowId: issueScanWorkflowId(projectId), args: [{ projectId }] }));
+    } catch (error) {
+      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+      skipped.push(projectId);
+    }
+  }
+  return totalScans(scans, skipped);
+}
+
 /** Runs one job and records the run; fails the workflow (after recording) when the job failed. */
 export async function scheduledJobWorkflow(input: ScheduledJobInput): Promise<JobSummary> {
   const info = workflowInfo();
@@ -33,6 +61,7 @@ export async function scheduledJobWorkflow(input: ScheduledJobInput): Promise<Jo
     { job: input.job, runId: `temporal:${info.runId}`, trigger: input.trigger ?? 'schedule', scheduledAt },
     // Deterministic inside a workflow: the time of the current workflow task.
     () => Date.now(),
+    input.job === 'issue-scan' ? scanEveryProject : undefined,
   );
   switch (outcome.status) {
     case 'succeeded':

@@ -82,7 +82,8 @@ export class AnalystGuard {
     private readonly options: AnalystGuardOptions = {},
   ) {
     this.limits = { ...defaultAnalystLimits, ...options.limits };
-    this.hidden = new Set(options.hiddenTables ?? ['api_keys']);
+    // Key hashes, and the team's addresses and who was mailed what: not analytics.
+    this.hidden = new Set(options.hiddenTables ?? ['api_keys', 'project_members', 'issue_digest_cursors', 'issue_digests']);
   }
 
   async prepare(sql: string, params: Record<string, BoundParam>, projectId: string, userSettings: Record<string, string>): Promise<GuardedQuery> {

@@ -1,21 +1,11 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { Levels, canonicalLevel } from '@strix/contracts';
-import { queryEvents, queryHourlyCounts } from '@strix/warehouse';
+import { queryEvents, queryHourlyCounts, type StoredEvent } from '@strix/warehouse';
 import { ApiError, errorResponseSchema } from '../errors.ts';
+import { parseQuery, time } from '../parse.ts';
 
 const day = 24 * 60 * 60 * 1000;
-
-const time = z
-  .string()
-  .transform((v, ctx) => {
-    const ms = /^\d+$/.test(v) ? Number(v) : Date.parse(v);
-    if (Number.isNaN(ms)) {
-      ctx.addIssue({ code: 'custom', message: 'must be an ISO-8601 time or epoch milliseconds' });
-      return z.NEVER;
-    }
-    return ms;
-  });
 
 const EventsQuery = z.object({
   from: time.optional(),
@@ -36,13 +26,6 @@ const EventsQuery = z.object({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
   cursor: z.string().optional(),
 });
-
-function parseQuery<T extends z.ZodType>(schema: T, query: unknown): z.infer<T> {
-  const parsed = schema.safeParse(query);
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
-  throw new ApiError('bad_request', `query parameter ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`);
-}
 
 function filterOf(projectId: string, q: z.infer<typeof EventsQuery>) {
   const toMs = q.to ?? Date.now() + 60_000;
@@ -75,7 +58,7 @@ function decodeCursor(cursor: string | undefined) {
 
 const encodeCursor = (ts: number, id: string) => Buffer.from(JSON.stringify({ ts, id })).toString('base64url');
 
-const eventSchema = {
+export const eventSchema = {
   type: 'object',
   properties: {
     event_id: { type: 'string' },
@@ -103,6 +86,11 @@ const eventSchema = {
   },
 } as const;
 
+/** A stored event as the API returns it: times as ISO-8601. */
+export function eventJson({ ts, received_at, ...rest }: StoredEvent) {
+  return { ...rest, timestamp: new Date(ts).toISOString(), received_at: new Date(received_at).toISOString() };
+}
+
 /** Read API for agent keys: raw events with keyset pagination, and hourly counts. */
 export const eventRoutes: FastifyPluginAsync = async (app) => {
   const errors = { '4xx': errorResponseSchema, '5xx': errorResponseSchema };
@@ -128,11 +116,7 @@ export const eventRoutes: FastifyPluginAsync = async (app) => {
       const rows = await queryEvents(app.warehouse, filter, q.limit, decodeCursor(q.cursor));
       const last = rows[rows.length - 1];
       return {
-        events: rows.map(({ ts, received_at, ...rest }) => ({
-          ...rest,
-          timestamp: new Date(ts).toISOString(),
-          received_at: new Date(received_at).toISOString(),
-        })),
+        events: rows.map(eventJson),
         next_cursor: last && rows.length === q.limit ? encodeCursor(last.ts, last.event_id) : null,
       };
     },

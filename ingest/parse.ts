@@ -1,0 +1,43 @@
+import { z } from 'zod';
+import { ApiError } from './errors.ts';
+
+/** An ISO-8601 time or epoch milliseconds, as epoch ms. */
+export const time = z.string().transform((v, ctx) => {
+  const ms = /^\d+$/.test(v) ? Number(v) : Date.parse(v);
+  if (Number.isNaN(ms)) {
+    ctx.addIssue({ code: 'custom', message: 'must be an ISO-8601 time or epoch milliseconds' });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+type Where = 'query parameter' | 'body field' | 'path parameter';
+
+/** The first problem, naming the field: `body field email: must be an email address`. */
+function parse<T extends z.ZodType>(schema: T, input: unknown, where: Where): z.infer<T> {
+  const parsed = schema.safeParse(input);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  if (issue?.code === 'unrecognized_keys') {
+    const known = Object.keys((schema as unknown as { shape?: object }).shape ?? {}).join(', ');
+    throw new ApiError('bad_request', `${where} ${issue.keys.join(', ')}: not a known field${known ? `; expected ${known}` : ''}`);
+  }
+  const path = issue?.path.map(String).join('.') ?? '';
+  if (path === '') throw new ApiError('bad_request', `${where === 'body field' ? 'request body' : where}: ${issue?.message ?? 'invalid'}`);
+  throw new ApiError('bad_request', `${where} ${path}: ${issue?.message ?? 'invalid'}`);
+}
+
+/** The parsed query string, or a 400 naming the first bad parameter. */
+export function parseQuery<T extends z.ZodType>(schema: T, query: unknown): z.infer<T> {
+  return parse(schema, query, 'query parameter');
+}
+
+/** The parsed JSON body, or a 400 naming the first bad field; a missing body is an empty one, so each required field is named. */
+export function parseBody<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
+  return parse(schema, body ?? {}, 'body field');
+}
+
+/** The parsed path parameters, or a 400 naming the bad one. */
+export function parseParams<T extends z.ZodType>(schema: T, params: unknown): z.infer<T> {
+  return parse(schema, params, 'path parameter');
+}
