@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { fingerprintRoutes, issuesById, statsById } from '@strix/warehouse';
+import { fingerprintRoutes, issuesById, recentOccurrences, recordOccurrences, statsById } from '@strix/warehouse';
 import type { ChdbWarehouse } from '@strix/warehouse/chdb';
 import { errorRow, openStore, pause } from './fixtures.ts';
 import { issueIdFor } from './scan.ts';
@@ -105,5 +105,20 @@ describe('issue scan on chDB', () => {
     assert.equal(second.from, Math.max(0, first.to - 10 * 60_000));
     assert.deepEqual(second.created, []);
     assert.equal(second.newOccurrences, 0);
+  });
+
+  it('occurrences written in hash slices are the same as written in one statement', async () => {
+    const from = Date.now() - 1;
+    const rows = (project: string) =>
+      Array.from({ length: 60 }, (_, i) => errorRow({ project_id: project, fingerprint: `slice${i % 3}`, session_id: i % 5 ? `sess${i % 17}` : '', user_id: `u${i % 7}`, ts: from - 3_600_000 + i * 997 }));
+    await wh.insert('events', [...rows('whole'), ...rows('sliced')]);
+    const to = Date.now() + 1_000;
+    await recordOccurrences(wh, { projectId: 'whole', from, to }, 60, 5_000);
+    // As many errors as eight slices hold: the window is written in eight statements.
+    await recordOccurrences(wh, { projectId: 'sliced', from, to }, 8 * 250_000, 5_000);
+    const fps = ['slice0', 'slice1', 'slice2'];
+    const whole = await recentOccurrences(wh, 'whole', fps, 1_000);
+    assert.ok(whole.length > 10);
+    assert.deepEqual(await recentOccurrences(wh, 'sliced', fps, 1_000), whole);
   });
 });

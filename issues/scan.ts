@@ -154,7 +154,7 @@ export async function scanProject(wh: Warehouse, projectId: string, now: number,
     const stored = new Set((await issuesById(wh, projectId, [...created.keys()])).map((i) => i.issue_id));
     await writeIssues(wh, [...created.values()].filter((i) => !stored.has(i.issue_id)));
     await writeFingerprints(wh, newRoutes);
-    await recordOccurrences(wh, window, settings.burstMs);
+    await recordOccurrences(wh, window, summary.errors, settings.burstMs);
 
     const live = await liveIssues(wh, projectId, [...new Set(issueOf.values())]);
     const touched = [...new Set([...live.values()].map((i) => i.issue_id))];

@@ -71,24 +71,35 @@ export async function versionsInWindow(wh: Warehouse, w: ScanWindow, fingerprint
   return rows.map((r) => WindowVersion.parse(r));
 }
 
+const sessionKey = `if(session_id != '', session_id,
+  concat('burst:', user_id, ':', toString(intDiv(toUnixTimestamp64Milli(ts), {burst:UInt32}))))`;
+
+/** Occurrences are written in slices of about this many errors, so other statements (the processors' inserts) run in between. */
+const errorsPerSlice = 250_000;
+
 /**
  * Records the window's occurrences inside the engine (no row crosses into
  * JavaScript): one aggregate row per (fingerprint, session). Errors without a
  * session fall into a burst key — the user (or nobody) and a `burstMs` slot —
  * so a client looping on one error makes one occurrence, not thousands.
- * Re-running a window inserts the same min/max/argMin states: a no-op on read.
+ * Re-running a window inserts the same min/max/first values: a no-op on read.
+ *
+ * A large window is written in hash slices of (fingerprint, session): the
+ * embedded engine runs one statement at a time, and one multi-second insert
+ * would hold the processors' inserts (and so ingest) back for all of it.
  */
-export async function recordOccurrences(wh: Warehouse, w: ScanWindow, burstMs: number): Promise<void> {
-  await wh.command(
-    `INSERT INTO issue_occurrences (project_id, fingerprint, session_key, first_seen, last_seen, first_event)
-     SELECT project_id, fingerprint,
-       if(session_id != '', session_id,
-          concat('burst:', user_id, ':', toString(intDiv(toUnixTimestamp64Milli(ts), {burst:UInt32})))) AS session_key,
-       min(ts), max(ts), argMinState(tuple(session_id, user_id, app_version, environment, event_id), ts)
-     FROM events WHERE ${scanWindow}
-     GROUP BY project_id, fingerprint, session_key`,
-    { ...windowParams(w), burst: burstMs },
-  );
+export async function recordOccurrences(wh: Warehouse, w: ScanWindow, errors: number, burstMs: number): Promise<void> {
+  const slices = Math.max(1, Math.ceil(errors / errorsPerSlice));
+  for (let slice = 0; slice < slices; slice++) {
+    await wh.command(
+      `INSERT INTO issue_occurrences (project_id, fingerprint, session_key, first_seen, last_seen, user_id, app_version, environment)
+       SELECT project_id, fingerprint, ${sessionKey} AS session_key,
+         min(ts), max(ts), argMin(user_id, ts), argMin(app_version, ts), argMin(environment, ts)
+       FROM events WHERE ${scanWindow} AND cityHash64(fingerprint, session_key) % {slices:UInt32} = {slice:UInt32}
+       GROUP BY project_id, fingerprint, session_key`,
+      { ...windowParams(w), burst: burstMs, slices, slice },
+    );
+  }
 }
 
 export const IssueCounts = z.object({
@@ -103,24 +114,20 @@ export type IssueCounts = z.infer<typeof IssueCounts>;
 /**
  * Occurrence and user counts of the given issues, from every occurrence of
  * every fingerprint routed to them. A session seen under two fingerprints of
- * one issue (after a merge) counts once.
+ * one issue (after a merge) counts once; rows not yet merged by the engine
+ * cannot count twice either, since everything here is a distinct count, min or max.
  */
 export async function countOccurrences(wh: Warehouse, projectId: string, issueIds: readonly string[]): Promise<IssueCounts[]> {
   if (issueIds.length === 0) return [];
   const rows = await wh.query(
     `SELECT r.issue_id AS issue_id, uniqExact(o.session_key) AS occurrences, uniqExactIf(o.user_id, o.user_id != '') AS users,
        toUnixTimestamp64Milli(min(o.first_seen)) AS first_seen, toUnixTimestamp64Milli(max(o.last_seen)) AS last_seen
-     FROM (
-       SELECT fingerprint, session_key, min(first_seen) AS first_seen, max(last_seen) AS last_seen,
-         argMinMerge(first_event).2 AS user_id
-       FROM issue_occurrences
-       WHERE project_id = {project:String} AND fingerprint IN (
-         SELECT fingerprint FROM issue_fingerprints FINAL WHERE project_id = {project:String} AND issue_id IN {ids:Array(String)})
-       GROUP BY fingerprint, session_key
-     ) AS o
+     FROM issue_occurrences AS o
      INNER JOIN (
        SELECT fingerprint, issue_id FROM issue_fingerprints FINAL WHERE project_id = {project:String} AND issue_id IN {ids:Array(String)}
      ) AS r USING fingerprint
+     WHERE o.project_id = {project:String} AND o.fingerprint IN (
+       SELECT fingerprint FROM issue_fingerprints FINAL WHERE project_id = {project:String} AND issue_id IN {ids:Array(String)})
      GROUP BY r.issue_id`,
     { project: projectId, ids: issueIds },
   );
@@ -129,11 +136,11 @@ export async function countOccurrences(wh: Warehouse, projectId: string, issueId
 
 export const Occurrence = z.object({
   fingerprint: z.string(),
+  /** '' for errors sent without a session (a burst occurrence). */
   session_id: z.string(),
   user_id: z.string(),
   app_version: z.string(),
   environment: z.string(),
-  event_id: z.string(),
   first_seen: z.coerce.number(),
   last_seen: z.coerce.number(),
 });
@@ -143,17 +150,21 @@ export type Occurrence = z.infer<typeof Occurrence>;
 export async function recentOccurrences(wh: Warehouse, projectId: string, fingerprints: readonly string[], limit: number): Promise<Occurrence[]> {
   if (fingerprints.length === 0) return [];
   const rows = await wh.query(
-    `SELECT fingerprint, first.1 AS session_id, first.2 AS user_id, first.3 AS app_version, first.4 AS environment, first.5 AS event_id,
+    `SELECT fingerprint, if(startsWith(session_key, 'burst:'), '', session_key) AS session_id, user, version, env,
        toUnixTimestamp64Milli(first_seen_at) AS first_seen, toUnixTimestamp64Milli(last_seen_at) AS last_seen
      FROM (
-       SELECT fingerprint, session_key, min(first_seen) AS first_seen_at, max(last_seen) AS last_seen_at, argMinMerge(first_event) AS first
+       SELECT fingerprint, session_key, min(first_seen) AS first_seen_at, max(last_seen) AS last_seen_at,
+         any(user_id) AS user, any(app_version) AS version, any(environment) AS env
        FROM issue_occurrences WHERE project_id = {project:String} AND fingerprint IN {fps:Array(String)}
        GROUP BY fingerprint, session_key
      )
      ORDER BY last_seen_at DESC LIMIT 1 BY session_key LIMIT {limit:UInt32}`,
     { project: projectId, fps: fingerprints, limit },
   );
-  return rows.map((r) => Occurrence.parse(r));
+  return rows.map((r) => {
+    const { user, version, env, ...rest } = r as Record<string, unknown>;
+    return Occurrence.parse({ ...rest, user_id: user, app_version: version, environment: env });
+  });
 }
 
 export const ErrorSummary = z.object({
@@ -164,14 +175,18 @@ export const ErrorSummary = z.object({
 });
 export type ErrorSummary = z.infer<typeof ErrorSummary>;
 
-/** What an issue is titled from: one stored error of the fingerprint (looked up by event id, which is indexed). */
+/**
+ * What an issue is titled from: the first stored error of the fingerprint's
+ * latest occurrence, found through the events key (its day) and its exact time.
+ */
 export async function describeFingerprint(wh: Warehouse, projectId: string, fingerprint: string): Promise<ErrorSummary | undefined> {
   const [latest] = await recentOccurrences(wh, projectId, [fingerprint], 1);
   if (!latest) return undefined;
   const rows = await wh.query(
     `SELECT message, exception_type, culprit, source_module FROM events
-     WHERE project_id = {project:String} AND event_id = {event:String} AND fingerprint = {fp:String} LIMIT 1`,
-    { project: projectId, event: latest.event_id, fp: fingerprint },
+     WHERE project_id = {project:String} AND toDate(ts) = toDate(fromUnixTimestamp64Milli({at:Int64}, 'UTC'))
+       AND ts = fromUnixTimestamp64Milli({at:Int64}, 'UTC') AND fingerprint = {fp:String} LIMIT 1`,
+    { project: projectId, at: latest.first_seen, fp: fingerprint },
   );
   return rows[0] ? ErrorSummary.parse(rows[0]) : undefined;
 }

@@ -144,7 +144,7 @@ export const commentSchema = {
 
 export const occurrenceSchema = {
   type: 'object',
-  properties: { fingerprint: str, session_id: str, user_id: str, app_version: str, environment: str, event_id: str, first_seen: str, last_seen: str },
+  properties: { fingerprint: str, session_id: str, user_id: str, app_version: str, environment: str, first_seen: str, last_seen: str },
 } as const;
 
 export const fingerprintSchema = {
