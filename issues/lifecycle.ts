@@ -1,7 +1,7 @@
 /**
  * The issue status lifecycle. People (users and agents) move issues between
- * statuses through the API; only the scan sets `regressed`, and only the scan
- * creates issues as `new`.
+ * statuses through the API; only the scan sets `regressed`. Issues start as
+ * `new`, whether the scan opened them or an unmerge split them out.
  *
  *   new         → in_progress | resolved | silenced
  *   in_progress → resolved | silenced | new (un-claim)

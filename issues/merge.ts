@@ -27,9 +27,10 @@ export async function liveIssue(wh: Warehouse, projectId: string, issueId: strin
 
 /**
  * Recomputes counts from occurrences. last_activity_at is not derivable from
- * occurrences, so each issue keeps the newest it or `carryFrom` issues had.
+ * occurrences: each issue keeps the newest it or the `carryFrom` issues had, or
+ * `activityAt` when given (a split-out issue is news for the next digest).
  */
-export async function recountIssues(wh: Warehouse, projectId: string, ids: readonly string[], carryFrom: readonly string[] = []): Promise<void> {
+export async function recountIssues(wh: Warehouse, projectId: string, ids: readonly string[], carryFrom: readonly string[] = [], activityAt = 0): Promise<void> {
   const before = await statsById(wh, projectId, [...ids, ...carryFrom]);
   const carried = Math.max(0, ...before.filter((s) => carryFrom.includes(s.issue_id)).map((s) => s.last_activity_at));
   const rows: IssueStatsRow[] = (await countOccurrences(wh, projectId, ids)).map((c) => {
@@ -41,7 +42,7 @@ export async function recountIssues(wh: Warehouse, projectId: string, ids: reado
       users: c.users,
       first_seen: c.first_seen,
       last_seen: c.last_seen,
-      last_activity_at: Math.max(own?.last_activity_at ?? 0, carried, c.last_seen),
+      last_activity_at: Math.max(own?.last_activity_at ?? 0, carried, activityAt),
       last_app_version: own?.last_app_version ?? '',
     };
   });
@@ -111,6 +112,7 @@ export async function unmergeFingerprint(wh: Warehouse, projectId: string, issue
   };
   await writeIssues(wh, [split]);
   await writeFingerprints(wh, [{ ...route, issue_id: split.issue_id }]);
-  await recountIssues(wh, projectId, [issueId, split.issue_id]);
+  await recountIssues(wh, projectId, [issueId]);
+  await recountIssues(wh, projectId, [split.issue_id], [], now);
   return split;
 }

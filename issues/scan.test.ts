@@ -54,9 +54,12 @@ describe('issue scan on chDB', () => {
     const afterStats = await statsById(wh, 'p1', [issueIdFor('p1', 'fa')]);
     assert.equal(afterStats[0]?.occurrences, before[0]?.occurrences);
     assert.equal(afterStats[0]?.users, before[0]?.users);
+    // Digests read last_activity_at: errors re-read through the overlap are not news.
+    assert.equal(afterStats[0]?.last_activity_at, before[0]?.last_activity_at);
   });
 
   it('records new sessions of a known issue as occurrences and counts each user once', async () => {
+    const [earlier] = await statsById(wh, 'p1', [issueIdFor('p1', 'fa')]);
     await wh.insert('events', [
       errorRow({ project_id: 'p1', fingerprint: 'fa', session_id: 's1', user_id: 'u1' }),
       errorRow({ project_id: 'p1', fingerprint: 'fa', session_id: 's4', user_id: 'u1' }),
@@ -68,6 +71,7 @@ describe('issue scan on chDB', () => {
     assert.equal(summary.newOccurrences, 2);
     const [stats] = await statsById(wh, 'p1', [issueIdFor('p1', 'fa')]);
     assert.deepEqual([stats?.occurrences, stats?.users], [5, 3]);
+    assert.ok((stats?.last_activity_at ?? 0) > (earlier?.last_activity_at ?? Infinity), 'new errors are activity');
   });
 
   it('a burst of errors without a session is one occurrence', async () => {

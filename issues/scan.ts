@@ -159,7 +159,7 @@ export async function scanProject(wh: Warehouse, projectId: string, now: number,
     const live = await liveIssues(wh, projectId, [...new Set(issueOf.values())]);
     const touched = [...new Set([...live.values()].map((i) => i.issue_id))];
     await regress(wh, window, fps, issueOf, live, now, summary);
-    await refreshStats(wh, projectId, touched, fps, issueOf, live, summary);
+    await refreshStats(wh, { projectId, cursor, now }, touched, fps, issueOf, live, summary);
     summary.created = [...created.values()].map((i) => ({ issue_id: i.issue_id, title: i.title }));
     summary.updated = touched.filter((id) => !created.has(id));
   }
@@ -204,9 +204,16 @@ async function regress(
   summary.regressed = regressed.map((i) => ({ issue_id: i.issue_id, version: i.regressed_in_version }));
 }
 
+/**
+ * Counts are recomputed from occurrences. last_activity_at, which digests
+ * select on, is the time of the scan that recorded an issue's new errors
+ * (received after the cursor, not re-read through the overlap): a digest
+ * computed while a scan was still running then misses nothing, since what
+ * that scan records is stamped after the digest's window.
+ */
 async function refreshStats(
   wh: Warehouse,
-  projectId: string,
+  { projectId, cursor, now }: { projectId: string; cursor: number; now: number },
   issueIds: readonly string[],
   fps: readonly WindowFingerprint[],
   issueOf: ReadonlyMap<string, string>,
@@ -221,7 +228,7 @@ async function refreshStats(
     const current = latest.get(issueId);
     latest.set(issueId, {
       lastSeen: Math.max(current?.lastSeen ?? 0, fp.last_seen),
-      activity: Math.max(current?.activity ?? 0, fp.last_inserted_at),
+      activity: fp.last_inserted_at > cursor ? now : (current?.activity ?? 0),
       version: current && current.lastSeen >= fp.last_seen ? current.version : fp.last_app_version,
     });
   }

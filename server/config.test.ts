@@ -20,6 +20,16 @@ describe('loadConfig', () => {
     assert.throws(() => loadConfig({ STRIX_ROLE: 'web' }), /STRIX_ROLE="web"/);
     assert.throws(() => loadConfig({ STRIX_LOG: 'kafka', STRIX_KAFKA_BROKERS: 'localhost' }), /STRIX_KAFKA_BROKERS="localhost": must be a comma-separated list of host:port/);
     assert.throws(() => loadConfig({ STRIX_WAREHOUSE: 'clickhouse', STRIX_CLICKHOUSE_URL: 'tcp://x:9000' }), /STRIX_CLICKHOUSE_URL/);
+    assert.throws(() => loadConfig({ STRIX_SMTP_URL: 'mail.example.com:25' }), /STRIX_SMTP_URL="mail.example.com:25": must be an smtp:\/\/ or smtps:\/\/ URL/);
+    assert.throws(() => loadConfig({ STRIX_ISSUE_SCAN_INTERVAL_SECONDS: '0' }), /STRIX_ISSUE_SCAN_INTERVAL_SECONDS/);
+  });
+
+  it('reads the issue jobs and digest mail settings', () => {
+    const config = loadConfig({ STRIX_ISSUE_SCAN_INTERVAL_SECONDS: '900', STRIX_SMTP_URL: 'smtps://u:p@mail.example.com:465', STRIX_PUBLIC_URL: 'https://strix.example.com/' });
+    assert.equal(config.issueScanIntervalMs, 900_000);
+    assert.equal(config.issueNotifyIntervalMs, 3_600_000);
+    assert.deepEqual(config.mail, { smtpUrl: 'smtps://u:p@mail.example.com:465', from: 'Strix <strix@localhost>', publicUrl: 'https://strix.example.com' });
+    assert.equal(loadConfig({}).mail.smtpUrl, undefined, 'no SMTP server unless one is configured');
   });
 
   it('names the missing variable an engine or role needs', () => {

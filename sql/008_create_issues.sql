@@ -32,8 +32,10 @@ ORDER BY (project_id, issue_id);
 
 -- Denormalized for sorting and digests, recomputed from issue_occurrences for
 -- every issue a scan, merge or unmerge touches (so a re-run never double counts).
--- last_activity_at is when Strix last *received* a matching error (insert time),
--- which is what "activity since the last digest" means; last_seen is client time.
+-- last_activity_at is when a scan last recorded new errors of the issue (scan
+-- time), which is what digests' "activity since the last digest" reads: an
+-- issue scanned after a digest was composed is news for the next one.
+-- last_seen is client time.
 CREATE TABLE IF NOT EXISTS issue_stats
 (
     project_id LowCardinality(String),
