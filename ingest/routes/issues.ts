@@ -29,6 +29,28 @@ const idParams = { type: 'object', properties: { id: { type: 'string' } }, requi
 const commentParams = { type: 'object', properties: { id: { type: 'string' }, commentId: { type: 'string' } }, required: ['id', 'commentId'] } as const;
 const one = (key: string, schema: object) => ({ type: 'object', properties: { [key]: schema }, required: [key] });
 
+const listResponse = {
+  type: 'object',
+  properties: { issues: { type: 'array', items: issueSchema }, total: { type: 'integer' }, limit: { type: 'integer' }, offset: { type: 'integer' } },
+  required: ['issues', 'total'],
+} as const;
+
+const detailResponse = {
+  type: 'object',
+  properties: {
+    issue: issueSchema,
+    fingerprints: { type: 'array', items: fingerprintSchema },
+    occurrences: { type: 'array', items: occurrenceSchema },
+    comments: { type: 'array', items: commentSchema },
+    session: { type: 'object', properties: { session_id: { type: ['string', 'null'] }, events: { type: 'array', items: eventSchema } } },
+  },
+  required: ['issue', 'occurrences', 'session'],
+} as const;
+
+const issueResponse = one('issue', issueSchema);
+const commentResponse = one('comment', commentSchema);
+const commentsResponse = one('comments', { type: 'array', items: commentSchema });
+
 function scanJson(s: ScanSummary) {
   return {
     project_id: s.projectId,
@@ -48,7 +70,7 @@ function scanJson(s: ScanSummary) {
  * IssueErrors, which the app's error handler maps to 404/409/400.
  */
 export const issueRoutes: FastifyPluginAsync = async (app) => {
-  app.get('/v1/issues', { config: read, schema: { response: { 200: { type: 'object', properties: { issues: { type: 'array', items: issueSchema }, total: { type: 'integer' }, limit: { type: 'integer' }, offset: { type: 'integer' } }, required: ['issues', 'total'] }, ...errors } } }, async (request) => {
+  app.get('/v1/issues', { config: read, schema: { response: { 200: listResponse, ...errors } } }, async (request) => {
     const q = parseQuery(IssueListQuery, request.query);
     const { issues, total } = await app.issues.list({
       projectId: request.principal.projectId,
@@ -68,43 +90,20 @@ export const issueRoutes: FastifyPluginAsync = async (app) => {
     scanJson(await app.scanIssues(request.principal.projectId)),
   );
 
-  app.get(
-    '/v1/issues/:id',
-    {
-      config: read,
-      schema: {
-        params: idParams,
-        response: {
-          200: {
-            type: 'object',
-            properties: {
-              issue: issueSchema,
-              fingerprints: { type: 'array', items: fingerprintSchema },
-              occurrences: { type: 'array', items: occurrenceSchema },
-              comments: { type: 'array', items: commentSchema },
-              session: { type: 'object', properties: { session_id: { type: ['string', 'null'] }, events: { type: 'array', items: eventSchema } } },
-            },
-            required: ['issue', 'occurrences', 'session'],
-          },
-          ...errors,
-        },
-      },
-    },
-    async (request) => {
-      const { id } = request.params as { id: string };
-      const q = parseQuery(IssueDetailQuery, request.query);
-      const d = await app.issues.detail(request.principal.projectId, id, { occurrences: q.occurrences, sessionId: q.session_id });
-      return {
-        issue: issueJson(d.issue, d.stats),
-        fingerprints: d.fingerprints.map(fingerprintJson),
-        occurrences: d.occurrences.map(occurrenceJson),
-        comments: d.comments.map(commentJson),
-        session: { session_id: d.session.session_id, events: d.session.events.map(eventJson) },
-      };
-    },
-  );
+  app.get('/v1/issues/:id', { config: read, schema: { params: idParams, response: { 200: detailResponse, ...errors } } }, async (request) => {
+    const { id } = request.params as { id: string };
+    const q = parseQuery(IssueDetailQuery, request.query);
+    const d = await app.issues.detail(request.principal.projectId, id, { occurrences: q.occurrences, sessionId: q.session_id });
+    return {
+      issue: issueJson(d.issue, d.stats),
+      fingerprints: d.fingerprints.map(fingerprintJson),
+      occurrences: d.occurrences.map(occurrenceJson),
+      comments: d.comments.map(commentJson),
+      session: { session_id: d.session.session_id, events: d.session.events.map(eventJson) },
+    };
+  });
 
-  app.patch('/v1/issues/:id', { config: write, schema: { params: idParams, response: { 200: one('issue', issueSchema), ...errors } } }, async (request) => {
+  app.patch('/v1/issues/:id', { config: write, schema: { params: idParams, response: { 200: issueResponse, ...errors } } }, async (request) => {
     const { id } = request.params as { id: string };
     const body = parseBody(StatusChangeBody, request.body);
     const projectId = request.principal.projectId;
@@ -112,7 +111,7 @@ export const issueRoutes: FastifyPluginAsync = async (app) => {
     return { issue: issueJson(issue, (await app.issues.get(projectId, id)).stats) };
   });
 
-  app.post('/v1/issues/:id/merge', { config: write, schema: { params: idParams, response: { 200: one('issue', issueSchema), ...errors } } }, async (request) => {
+  app.post('/v1/issues/:id/merge', { config: write, schema: { params: idParams, response: { 200: issueResponse, ...errors } } }, async (request) => {
     const { id } = request.params as { id: string };
     const body = parseBody(MergeBody, request.body);
     const projectId = request.principal.projectId;
@@ -120,7 +119,7 @@ export const issueRoutes: FastifyPluginAsync = async (app) => {
     return { issue: issueJson(target, (await app.issues.get(projectId, id)).stats) };
   });
 
-  app.post('/v1/issues/:id/unmerge', { config: write, schema: { params: idParams, response: { 201: one('issue', issueSchema), ...errors } } }, async (request, reply) => {
+  app.post('/v1/issues/:id/unmerge', { config: write, schema: { params: idParams, response: { 201: issueResponse, ...errors } } }, async (request, reply) => {
     const { id } = request.params as { id: string };
     const body = parseBody(UnmergeBody, request.body);
     const projectId = request.principal.projectId;
@@ -128,12 +127,12 @@ export const issueRoutes: FastifyPluginAsync = async (app) => {
     return reply.code(201).send({ issue: issueJson(split, (await app.issues.get(projectId, split.issue_id)).stats) });
   });
 
-  app.get('/v1/issues/:id/comments', { config: read, schema: { params: idParams, response: { 200: one('comments', { type: 'array', items: commentSchema }), ...errors } } }, async (request) => {
+  app.get('/v1/issues/:id/comments', { config: read, schema: { params: idParams, response: { 200: commentsResponse, ...errors } } }, async (request) => {
     const { id } = request.params as { id: string };
     return { comments: (await app.issues.listComments(request.principal.projectId, id)).map(commentJson) };
   });
 
-  app.post('/v1/issues/:id/comments', { config: write, schema: { params: idParams, response: { 201: one('comment', commentSchema), ...errors } } }, async (request, reply) => {
+  app.post('/v1/issues/:id/comments', { config: write, schema: { params: idParams, response: { 201: commentResponse, ...errors } } }, async (request, reply) => {
     const { id } = request.params as { id: string };
     const body = parseBody(CommentBody, request.body);
     // Agent keys act for tools (CLI, MCP) by default; a dashboard acting for a person names them.
@@ -142,7 +141,7 @@ export const issueRoutes: FastifyPluginAsync = async (app) => {
     return reply.code(201).send({ comment: commentJson(comment) });
   });
 
-  app.patch('/v1/issues/:id/comments/:commentId', { config: write, schema: { params: commentParams, response: { 200: one('comment', commentSchema), ...errors } } }, async (request) => {
+  app.patch('/v1/issues/:id/comments/:commentId', { config: write, schema: { params: commentParams, response: { 200: commentResponse, ...errors } } }, async (request) => {
     const { id, commentId } = request.params as { id: string; commentId: string };
     const body = parseBody(CommentEditBody, request.body);
     return { comment: commentJson(await app.issues.editComment(request.principal.projectId, id, commentId, body.body)) };
