@@ -4,8 +4,12 @@
  * deployment, so a manual scan and a scheduled one never run side by side.
  */
 import type { Client, Connection } from '@temporalio/client';
+import { ApiError } from '@strix/ingest';
 import type { IssueService, ScanSummary } from '@strix/issues';
 import type { Config } from './config.ts';
+
+/** How long scan-now waits on a Temporal workflow before answering that it goes on without the caller. */
+const temporalScanWaitMs = 120_000;
 
 export interface IssueScanTrigger {
   scan(projectId: string): Promise<ScanSummary>;
@@ -34,7 +38,19 @@ export function issueScanTrigger(config: Config, issues: IssueService): IssueSca
     async scan(projectId) {
       const { client } = await connect();
       const { runIssueScan } = await import('@strix/workflows/temporal');
-      return (await runIssueScan(client, projectId, scheduler.taskQueue)) as ScanSummary;
+      let timer: NodeJS.Timeout | undefined;
+      // With no worker polling, the workflow would wait for one forever; the request must not.
+      const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          const message = `the issue scan did not finish within ${temporalScanWaitMs / 1000} s (is a worker role running?); it carries on in the background`;
+          reject(new ApiError('overloaded', message, 30));
+        }, temporalScanWaitMs);
+      });
+      try {
+        return (await Promise.race([runIssueScan(client, projectId, scheduler.taskQueue), late])) as ScanSummary;
+      } finally {
+        clearTimeout(timer);
+      }
     },
     async close() {
       const opened = await connecting?.catch(() => undefined);
