@@ -69,28 +69,27 @@ const fingerprint = z
   .min(1, { message: 'must contain at least one entry' })
   .max(L.maxFingerprintParts, { message: `must contain at most ${L.maxFingerprintParts} entries` });
 
+/** User properties an event sets: at most 50 keys of at most 50 characters, values of at most 200. */
+const userProperties = z
+  .record(
+    text(L.maxUserPropertyKeyChars).min(1, { message: 'keys must not be empty' }),
+    z.union([text(L.maxUserPropertyValueChars), z.number().finite(), z.boolean()], {
+      message: 'values must be strings, numbers or booleans',
+    }),
+  )
+  .refine((p) => Object.keys(p).length <= L.maxUserPropertyKeys, {
+    message: `must have at most ${L.maxUserPropertyKeys} keys`,
+  });
+
 /**
- * One event as a client sends it: the Owlmetry event model plus an optional
- * analytics `name`. Unknown fields are ignored so newer SDKs keep working.
+ * Who, where and on what an event happened: the fields every signal shares,
+ * whether it arrives at `/v1/ingest`, `/v1/track:batch` or `/v1/metrics:batch`.
  */
-export const IncomingEvent = z.object({
+export const EventContext = z.object({
   client_event_id: text(L.maxIdChars).min(1).optional(),
   session_id: text(L.maxIdChars).optional(),
   user_id: text(L.maxIdChars).optional(),
-  level: z
-    .string()
-    .refine((v) => canonicalLevel(v) !== undefined, { message: 'must be one of debug, info, warn, error' })
-    .default('info'),
-  message: text(L.maxMessageChars).min(1, { message: 'is required' }),
-  name: text(L.maxNameChars).min(1).optional(),
-  source_module: text(L.maxShortFieldChars).optional(),
   screen_name: text(L.maxShortFieldChars).optional(),
-  attributes: z
-    .record(text(L.maxAttributeKeyChars), attributeValue)
-    .refine((a) => Object.keys(a).length <= L.maxAttributes, {
-      message: `must have at most ${L.maxAttributes} keys`,
-    })
-    .optional(),
   experiments: z.record(text(L.maxAttributeKeyChars), text(L.maxShortFieldChars)).optional(),
   environment: text(L.maxShortFieldChars).optional(),
   os_version: text(L.maxShortFieldChars).optional(),
@@ -100,11 +99,85 @@ export const IncomingEvent = z.object({
   locale: text(L.maxShortFieldChars).optional(),
   country: text(L.maxShortFieldChars).optional(),
   is_dev: z.boolean().default(false),
-  fingerprint: fingerprint.optional(),
-  exception: EventException.optional(),
+  /** Person properties, PostHog's contract: `$set` overwrites, `$set_once` keeps the first value. */
+  $set: userProperties.optional(),
+  $set_once: userProperties.optional(),
   timestamp: z.union([z.iso.datetime({ offset: true }), z.number().int().nonnegative()]).optional(),
 });
+
+const attributes = z
+  .record(text(L.maxAttributeKeyChars), attributeValue)
+  .refine((a) => Object.keys(a).length <= L.maxAttributes, {
+    message: `must have at most ${L.maxAttributes} keys`,
+  });
+
+/**
+ * One event as a client sends it: the Owlmetry event model plus an optional
+ * analytics `name`. Unknown fields are ignored so newer SDKs keep working.
+ */
+export const IncomingEvent = EventContext.extend({
+  level: z
+    .string()
+    .refine((v) => canonicalLevel(v) !== undefined, { message: 'must be one of debug, info, warn, error' })
+    .default('info'),
+  message: text(L.maxMessageChars).min(1, { message: 'is required' }),
+  name: text(L.maxNameChars).min(1).optional(),
+  source_module: text(L.maxShortFieldChars).optional(),
+  attributes: attributes.optional(),
+  fingerprint: fingerprint.optional(),
+  exception: EventException.optional(),
+});
 export type IncomingEvent = z.infer<typeof IncomingEvent>;
+
+/**
+ * One product event for `POST /v1/track:batch` (Sentori's `track(name, {props})`):
+ * a name and its properties. A `$pageview` carries the page in `path` (or
+ * `props.$current_url`); the edge normalizes it to a section (see ingest/pageviews.ts).
+ */
+export const TrackEvent = EventContext.extend({
+  name: text(L.maxNameChars).min(1, { message: 'is required' }),
+  props: attributes.optional(),
+  path: text(L.maxPathChars).optional(),
+});
+export type TrackEvent = z.infer<typeof TrackEvent>;
+
+export const MetricPhases = ['record', 'start', 'complete', 'fail', 'cancel'] as const;
+
+/**
+ * One numeric point for `POST /v1/metrics:batch`: a single-shot `record` (a
+ * value, Sentori's `recordMetric`), or one phase of an operation (Owlmetry's
+ * structured metrics) whose phases share a `tracking_id`. An end without
+ * `duration_ms` gets its start's distance, computed by the processors.
+ */
+export const MetricPoint = EventContext.extend({
+  name: text(L.maxNameChars).min(1, { message: 'is required' }),
+  phase: z.enum(MetricPhases, { message: `must be one of ${MetricPhases.join(', ')}` }).default('record'),
+  value: z.number().finite().optional(),
+  unit: text(L.maxShortFieldChars).optional(),
+  tracking_id: text(L.maxIdChars).min(1, { message: 'must not be empty' }).optional(),
+  duration_ms: z.number().finite().min(0, { message: 'must not be negative' }).optional(),
+  /** Why a `fail` failed. */
+  error: text(L.maxMessageChars).optional(),
+  tags: attributes.optional(),
+  trace_id: text(L.maxIdChars).optional(),
+  span_id: text(L.maxIdChars).optional(),
+})
+  .refine((p) => p.phase !== 'record' || p.value !== undefined, { message: 'is required for a record', path: ['value'] })
+  .refine((p) => p.phase === 'record' || p.tracking_id !== undefined, {
+    message: 'is required for start, complete, fail and cancel',
+    path: ['tracking_id'],
+  });
+export type MetricPoint = z.infer<typeof MetricPoint>;
+
+/** The HTTP body of a batch endpoint: `{ <field>: [...] }`, each item validated on its own. */
+export function batchBody(field: 'events' | 'points') {
+  return z.object({
+    [field]: z
+      .array(z.unknown(), { message: `must be a list` })
+      .min(1, { message: `must contain at least one item` })
+      .max(L.maxEventsPerBatch, { message: `must contain at most ${L.maxEventsPerBatch} items` }),
+  });
+}
 
 /** The HTTP body of `POST /v1/ingest`; each event is validated on its own. */
 export const IngestBody = z.object({
@@ -118,9 +191,26 @@ export const IngestBody = z.object({
  * An accepted event as it travels through the log: validated, with a stable
  * `event_id` (the client's id, or one minted at the edge) and an epoch-ms `ts`.
  */
-export const LogEvent = IncomingEvent.omit({ timestamp: true, client_event_id: true }).extend({
+export const LogEvent = IncomingEvent.omit({ timestamp: true, client_event_id: true, $set: true, $set_once: true }).extend({
   event_id: z.string().min(1),
   ts: z.number().int(),
+  /** Which endpoint accepted it; absent in records written before analytics, meaning `log`. */
+  kind: z.enum(['log', 'track', 'metric']).optional(),
+  /** Present on metric points only. */
+  metric: z
+    .object({
+      phase: z.enum(['record', 'start', 'complete', 'fail', 'cancel']),
+      tracking_id: z.string().optional(),
+      value: z.number().optional(),
+      unit: z.string().optional(),
+      duration_ms: z.number().optional(),
+      trace_id: z.string().optional(),
+      span_id: z.string().optional(),
+    })
+    .optional(),
+  /** `$set` and `$set_once` with every value as a string (how they are stored). */
+  user_set: z.record(z.string(), z.string()).optional(),
+  user_set_once: z.record(z.string(), z.string()).optional(),
 });
 export type LogEvent = z.infer<typeof LogEvent>;
 

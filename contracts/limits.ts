@@ -20,4 +20,10 @@ export const IngestLimits = {
   maxStackFrames: 100,
   /** Each text field of a stack frame (function, module, filename, abs_path). */
   maxFrameFieldChars: 500,
+  /** User properties (`$set`, `$set_once`): keys per user, over all time, and each key's and value's length. */
+  maxUserPropertyKeys: 50,
+  maxUserPropertyKeyChars: 50,
+  maxUserPropertyValueChars: 200,
+  /** A page path as sent, before normalization. */
+  maxPathChars: 2048,
 } as const;

@@ -7,6 +7,7 @@ import { ApiError, toApiError } from './errors.ts';
 import { decompressBody } from './gzip.ts';
 import type { StrixMetrics } from './metrics.ts';
 import { IngestRateLimiter, type RateLimits } from './rate-limit.ts';
+import { analyticsRoutes } from './routes/analytics.ts';
 import { eventRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
 import { ingestRoutes } from './routes/ingest.ts';
@@ -116,6 +117,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   if (routes.ingest) void app.register(ingestRoutes);
   if (routes.query) void app.register(eventRoutes);
   if (routes.query) void app.register(projectRoutes);
+  if (routes.query) void app.register(analyticsRoutes);
   if (routes.query && deps.issues) void app.register(issueRoutes);
   return app;
 }

@@ -39,6 +39,17 @@ export const EventRow = z.object({
   culprit: z.string().optional(),
   /** The exception's frames as validated, as compact JSON; '' when the event had none. */
   stack_frames: z.string().optional(),
+  // Analytics signals (sql/010). Optional for the same reason: a row without them is a log event.
+  kind: z.enum(['log', 'track', 'metric']).optional(),
+  metric_phase: z.enum(['', 'record', 'start', 'complete', 'fail', 'cancel', 'abandoned']).optional(),
+  tracking_id: z.string().optional(),
+  metric_value: z.number().nullable().optional(),
+  metric_unit: z.string().optional(),
+  duration_ms: z.number().nullable().optional(),
+  trace_id: z.string().optional(),
+  span_id: z.string().optional(),
+  user_set: z.record(z.string(), z.string()).optional(),
+  user_set_once: z.record(z.string(), z.string()).optional(),
 });
 export type EventRow = z.infer<typeof EventRow>;
 

@@ -8,3 +8,7 @@ export * from './issue-comments.ts';
 export * from './row-version.ts';
 export * from './project-members.ts';
 export * from './issue-digests.ts';
+export * from './funnels.ts';
+export * from './audience.ts';
+export * from './metric-rollups.ts';
+export * from './user-properties.ts';

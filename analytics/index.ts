@@ -1,0 +1,2 @@
+export * from './funnels.ts';
+export * from './experiments.ts';
