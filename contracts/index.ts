@@ -5,3 +5,4 @@ export * from './log.ts';
 export * from './mailer.ts';
 export * from './metrics.ts';
 export * from './warehouse.ts';
+export * from './analytics.ts';

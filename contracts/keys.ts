@@ -15,4 +15,4 @@ export function hashKey(key: string): string {
 }
 
 /** Permissions an agent key carries by default. */
-export const defaultAgentPermissions = ['events:read', 'issues:read', 'issues:write'] as const;
+export const defaultAgentPermissions = ['events:read', 'issues:read', 'issues:write', 'funnels:write'] as const;
