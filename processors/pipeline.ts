@@ -11,6 +11,7 @@ import {
 } from '@strix/contracts';
 import { EventDeduper } from './steps/dedupe.ts';
 import { groupEvent } from './steps/grouping.ts';
+import { fillDurations } from './steps/metric-durations.ts';
 import { normalizeEvent } from './steps/normalize.ts';
 import { PartitionBatches } from './partition-batches.ts';
 import { seedDeduper } from './seed-deduper.ts';
@@ -166,6 +167,7 @@ export class EventPipeline {
     const batch = this.prepare(records);
     if (batch.deadLetters.length > 0) await this.deadLetter(batch.deadLetters);
     if (batch.rows.length > 0) {
+      await fillDurations(this.deps.warehouse, batch.rows);
       await consumer.commit(first.partition, first.offset, `inflight:${first.offset}-${last.offset}`);
       const token = `${first.topic}:${first.partition}:${first.offset}-${last.offset}`;
       await this.insertWithRetry(batch, token);

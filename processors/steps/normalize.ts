@@ -10,14 +10,14 @@ export type NormalizedEvent = Omit<LogEvent, 'level' | 'attributes'> & {
   attributes?: Record<string, string>;
 };
 
-/** Every optional text field of `LogEvent`; the record below must name each one. */
+/** Every optional free-text field of `LogEvent` (`kind` is a closed set); the record below must name each one. */
 type OptionalTextField = {
   [K in keyof LogEvent]-?: undefined extends LogEvent[K]
     ? NonNullable<LogEvent[K]> extends string
       ? K
       : never
     : never;
-}[keyof LogEvent];
+}[Exclude<keyof LogEvent, 'kind'>];
 
 // A Record rather than a list so that a new optional text field in the contract fails
 // to compile here until someone decides how it is normalized.
@@ -48,6 +48,10 @@ const copiedFields: Record<Exclude<keyof LogEvent, OptionalTextField | 'attribut
   message: true,
   fingerprint: true,
   exception: true,
+  kind: true,
+  metric: true,
+  user_set: true,
+  user_set_once: true,
 };
 void copiedFields;
 
@@ -98,6 +102,17 @@ function normalizeAttributes(attributes: LogEvent['attributes']): Record<string,
   return Object.keys(out).length > 0 ? out : undefined;
 }
 
+/** Property keys are trimmed like attribute keys; values are kept as sent (a `$set` of '' is a value). */
+function normalizeUserProperties(properties: Record<string, string> | undefined): Record<string, string> | undefined {
+  if (properties === undefined) return undefined;
+  const out: Record<string, string> = {};
+  for (const [rawKey, value] of Object.entries(properties)) {
+    const key = rawKey.trim();
+    if (key !== '') out[key] = value;
+  }
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
 /** An experiment without a variant says nothing, so empty keys and values are dropped. */
 function normalizeExperiments(experiments: LogEvent['experiments']): Record<string, string> | undefined {
   const out: Record<string, string> = {};
@@ -142,6 +157,12 @@ export function normalizeEvent(event: LogEvent): NormalizedEvent {
   // Copied as validated: grouping normalizes what it reads itself, and the warehouse keeps the frames as received.
   if (event.fingerprint !== undefined) out.fingerprint = event.fingerprint;
   if (event.exception !== undefined) out.exception = event.exception;
+  if (event.kind !== undefined) out.kind = event.kind;
+  if (event.metric !== undefined) out.metric = event.metric;
+  const userSet = normalizeUserProperties(event.user_set);
+  if (userSet) out.user_set = userSet;
+  const userSetOnce = normalizeUserProperties(event.user_set_once);
+  if (userSetOnce) out.user_set_once = userSetOnce;
 
   const normalizedAttributes = normalizeAttributes(event.attributes);
   if (normalizedAttributes) out.attributes = normalizedAttributes;

@@ -57,5 +57,15 @@ export function toEventRow(
     exception_type: grouping.exceptionType,
     culprit: grouping.culprit,
     stack_frames: stackFramesJson(event.exception),
+    kind: event.kind ?? 'log',
+    metric_phase: event.metric?.phase ?? '',
+    tracking_id: event.metric?.tracking_id ?? '',
+    metric_value: event.metric?.value ?? null,
+    metric_unit: event.metric?.unit ?? '',
+    duration_ms: event.metric?.duration_ms ?? null,
+    trace_id: event.metric?.trace_id ?? '',
+    span_id: event.metric?.span_id ?? '',
+    user_set: event.user_set ?? {},
+    user_set_once: event.user_set_once ?? {},
   };
 }
