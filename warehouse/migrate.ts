@@ -36,9 +36,11 @@ export async function loadMigrations(dir: string): Promise<Migration[]> {
 }
 
 /**
- * Applies every migration not yet recorded in `schema_migrations`, in order.
- * Statements are idempotent (IF NOT EXISTS), so a crash between a statement and
- * its record only means the statement runs again.
+ * Applies every migration not yet recorded in `schema_migrations`, in order,
+ * then the analyst views of `<dir>/views`. Statements are idempotent (IF NOT
+ * EXISTS), so a crash between a statement and its record only means the
+ * statement runs again. Views are not versioned: each file is `CREATE OR
+ * REPLACE VIEW`, run at every start, so a view's file is always what is served.
  */
 export async function migrate(warehouse: Warehouse, dir: string): Promise<string[]> {
   await warehouse.command(`CREATE TABLE IF NOT EXISTS schema_migrations
@@ -54,5 +56,15 @@ export async function migrate(warehouse: Warehouse, dir: string): Promise<string
     await warehouse.insert('schema_migrations', [{ version: migration.version, name: migration.name }]);
     ran.push(migration.name);
   }
+  await applyViews(warehouse, join(dir, 'views'));
   return ran;
+}
+
+const viewFile = /^[a-z0-9_]+\.sql$/;
+
+async function applyViews(warehouse: Warehouse, dir: string): Promise<void> {
+  const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => viewFile.test(n)).sort();
+  for (const name of names) {
+    for (const statement of splitStatements(await readFile(join(dir, name), 'utf8'))) await warehouse.command(statement);
+  }
 }
