@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * Owlmetry's data mode: which events an analytics read counts. Production
+ * The data mode: which events an analytics read counts. Production
  * (the default) keeps debug builds' noise out; development shows only it.
  */
 export const DataModes = ['production', 'development', 'all'] as const;

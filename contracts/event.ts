@@ -99,7 +99,7 @@ export const EventContext = z.object({
   locale: text(L.maxShortFieldChars).optional(),
   country: text(L.maxShortFieldChars).optional(),
   is_dev: z.boolean().default(false),
-  /** Person properties, PostHog's contract: `$set` overwrites, `$set_once` keeps the first value. */
+  /** User properties: `$set` overwrites, `$set_once` keeps the first value. */
   $set: userProperties.optional(),
   $set_once: userProperties.optional(),
   timestamp: z.union([z.iso.datetime({ offset: true }), z.number().int().nonnegative()]).optional(),
@@ -130,8 +130,7 @@ export const IncomingEvent = EventContext.extend({
 export type IncomingEvent = z.infer<typeof IncomingEvent>;
 
 /**
- * One product event for `POST /v1/track:batch` (Sentori's `track(name, {props})`):
- * a name and its properties. A `$pageview` carries the page in `path` (or
+ * One product event for `POST /v1/track:batch`: a name and its properties. A `$pageview` carries the page in `path` (or
  * `props.$current_url`); the edge normalizes it to a section (see ingest/pageviews.ts).
  */
 export const TrackEvent = EventContext.extend({
@@ -144,9 +143,8 @@ export type TrackEvent = z.infer<typeof TrackEvent>;
 export const MetricPhases = ['record', 'start', 'complete', 'fail', 'cancel'] as const;
 
 /**
- * One numeric point for `POST /v1/metrics:batch`: a single-shot `record` (a
- * value, Sentori's `recordMetric`), or one phase of an operation (Owlmetry's
- * structured metrics) whose phases share a `tracking_id`. An end without
+ * One numeric point for `POST /v1/metrics:batch`: a single-shot `record` of a
+ * value, or one phase of an operation whose phases share a `tracking_id`. An end without
  * `duration_ms` gets its start's distance, computed by the processors.
  */
 export const MetricPoint = EventContext.extend({
@@ -173,19 +171,14 @@ export type MetricPoint = z.infer<typeof MetricPoint>;
 export function batchBody(field: 'events' | 'points') {
   return z.object({
     [field]: z
-      .array(z.unknown(), { message: `must be a list` })
-      .min(1, { message: `must contain at least one item` })
-      .max(L.maxEventsPerBatch, { message: `must contain at most ${L.maxEventsPerBatch} items` }),
+      .array(z.unknown(), { message: `must be a list of ${field}` })
+      .min(1, { message: `must contain at least one ${field === 'events' ? 'event' : 'point'}` })
+      .max(L.maxEventsPerBatch, { message: `must contain at most ${L.maxEventsPerBatch} ${field}` }),
   });
 }
 
 /** The HTTP body of `POST /v1/ingest`; each event is validated on its own. */
-export const IngestBody = z.object({
-  events: z
-    .array(z.unknown())
-    .min(1, { message: 'must contain at least one event' })
-    .max(L.maxEventsPerBatch, { message: `must contain at most ${L.maxEventsPerBatch} events` }),
-});
+export const IngestBody = batchBody('events');
 
 /**
  * An accepted event as it travels through the log: validated, with a stable
