@@ -130,8 +130,9 @@ export const IncomingEvent = EventContext.extend({
 export type IncomingEvent = z.infer<typeof IncomingEvent>;
 
 /**
- * One product event for `POST /v1/track:batch`: a name and its properties. A `$pageview` carries the page in `path` (or
- * `props.$current_url`); the edge normalizes it to a section (see ingest/pageviews.ts).
+ * One product event for `POST /v1/track:batch`: a name and its properties. A
+ * `$pageview` carries the page in `path` (or `props.$pathname`,
+ * `props.$current_url`); the edge normalizes it to a section (ingest/pageviews.ts).
  */
 export const TrackEvent = EventContext.extend({
   name: text(L.maxNameChars).min(1, { message: 'is required' }),
@@ -144,8 +145,8 @@ export const MetricPhases = ['record', 'start', 'complete', 'fail', 'cancel'] as
 
 /**
  * One numeric point for `POST /v1/metrics:batch`: a single-shot `record` of a
- * value, or one phase of an operation whose phases share a `tracking_id`. An end without
- * `duration_ms` gets its start's distance, computed by the processors.
+ * value, or one phase of an operation whose phases share a `tracking_id`. An
+ * end without `duration_ms` gets its start's distance, computed by the processors.
  */
 export const MetricPoint = EventContext.extend({
   name: text(L.maxNameChars).min(1, { message: 'is required' }),
