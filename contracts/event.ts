@@ -17,6 +17,9 @@ export function canonicalLevel(raw: string): Level | undefined {
 }
 
 const text = (max: number) => z.string().max(max, { message: `must be at most ${max} characters` });
+/** A text field that must be present and not empty, with one message for both. */
+const requiredText = (max: number) =>
+  z.string({ message: 'is required' }).min(1, { message: 'is required' }).max(max, { message: `must be at most ${max} characters` });
 
 const attributeValue = z.union([
   text(L.maxAttributeValueChars),
@@ -120,7 +123,7 @@ export const IncomingEvent = EventContext.extend({
     .string()
     .refine((v) => canonicalLevel(v) !== undefined, { message: 'must be one of debug, info, warn, error' })
     .default('info'),
-  message: text(L.maxMessageChars).min(1, { message: 'is required' }),
+  message: requiredText(L.maxMessageChars),
   name: text(L.maxNameChars).min(1).optional(),
   source_module: text(L.maxShortFieldChars).optional(),
   attributes: attributes.optional(),
@@ -135,7 +138,7 @@ export type IncomingEvent = z.infer<typeof IncomingEvent>;
  * `props.$current_url`); the edge normalizes it to a section (ingest/pageviews.ts).
  */
 export const TrackEvent = EventContext.extend({
-  name: text(L.maxNameChars).min(1, { message: 'is required' }),
+  name: requiredText(L.maxNameChars),
   props: attributes.optional(),
   path: text(L.maxPathChars).optional(),
 });
@@ -149,7 +152,7 @@ export const MetricPhases = ['record', 'start', 'complete', 'fail', 'cancel'] as
  * end without `duration_ms` gets its start's distance, computed by the processors.
  */
 export const MetricPoint = EventContext.extend({
-  name: text(L.maxNameChars).min(1, { message: 'is required' }),
+  name: requiredText(L.maxNameChars),
   phase: z.enum(MetricPhases, { message: `must be one of ${MetricPhases.join(', ')}` }).default('record'),
   value: z.number().finite().optional(),
   unit: text(L.maxShortFieldChars).optional(),

@@ -13,6 +13,7 @@ import { healthRoutes } from './routes/health.ts';
 import { ingestRoutes } from './routes/ingest.ts';
 import { issueRoutes } from './routes/issues.ts';
 import { projectRoutes } from './routes/project.ts';
+import { UserPropertyLimits } from './user-property-limits.ts';
 
 export interface AppDeps {
   log: Log;
@@ -43,6 +44,7 @@ declare module 'fastify' {
     readiness: () => string | undefined;
     issues: IssueService;
     scanIssues: (projectId: string) => Promise<ScanSummary>;
+    userPropertyLimits: UserPropertyLimits;
   }
   interface FastifyRequest {
     principal: Principal;
@@ -67,6 +69,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   app.decorate('warehouse', deps.warehouse);
   app.decorate('metrics', deps.metrics);
   app.decorate('readiness', deps.readiness);
+  app.decorate('userPropertyLimits', new UserPropertyLimits(deps.warehouse));
   if (deps.issues) {
     const issues = deps.issues;
     app.decorate('issues', issues);

@@ -40,6 +40,16 @@ export function ingest(h: Harness, body: unknown, headers: Record<string, string
   });
 }
 
+/** POSTs a JSON body with the client key (ingest endpoints) or the given key. */
+export function post(h: Harness, url: string, body: unknown, key = h.credentials.clientKey) {
+  return h.strix.app.inject({
+    method: 'POST',
+    url,
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    payload: JSON.stringify(body),
+  });
+}
+
 export function ingestGzip(h: Harness, raw: Buffer) {
   return ingest(h, gzipSync(raw), { 'content-encoding': 'gzip' });
 }

@@ -1,8 +1,10 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { IngestBody, Topics, type EventBatchRecord, type LogEvent, type LogRecord } from '@strix/contracts';
+import { Topics, batchBody, type EventBatchRecord, type LogEvent, type LogRecord } from '@strix/contracts';
 import type { Principal } from '../auth.ts';
 import { ApiError, errorResponseSchema } from '../errors.ts';
-import { validateEvents } from '../validate-events.ts';
+import { PageviewDeduper } from '../pageviews.ts';
+import { normalizePageviews } from '../track-pageviews.ts';
+import { validateEvents, validateMetrics, validateTrack, type BatchField, type ValidatedBatch } from '../validate-events.ts';
 
 const ingestResponse = {
   type: 'object',
@@ -56,40 +58,68 @@ export function toLogRecords(
   });
 }
 
-/** `POST /v1/ingest`: a batch of events from an app's client key, acknowledged once durable. */
+interface BatchEndpoint {
+  url: string;
+  field: BatchField;
+  validate: (items: readonly unknown[], receivedAt: number) => ValidatedBatch;
+  /** Edge steps after validation that may drop events (pageviews repeating their section). */
+  refine?: (projectId: string, batch: ValidatedBatch) => number;
+}
+
+/**
+ * The batch endpoints, one contract: a client key, per-item validation with
+ * partial success, and an acknowledgement only once every accepted item is durable.
+ */
 export const ingestRoutes: FastifyPluginAsync = async (app) => {
-  app.post(
-    '/v1/ingest',
+  const pageviews = new PageviewDeduper();
+  const endpoints: BatchEndpoint[] = [
+    { url: '/v1/ingest', field: 'events', validate: validateEvents },
     {
-      config: { keyType: 'client', rateLimited: true },
-      schema: {
-        response: {
-          200: ingestResponse,
-          400: { anyOf: [ingestResponse, errorResponseSchema] },
-          '4xx': errorResponseSchema,
-          '5xx': errorResponseSchema,
+      url: '/v1/track:batch',
+      field: 'events',
+      validate: validateTrack,
+      refine: (projectId, batch) => normalizePageviews(projectId, batch, pageviews),
+    },
+    { url: '/v1/metrics:batch', field: 'points', validate: validateMetrics },
+  ];
+  for (const endpoint of endpoints) {
+    const Body = batchBody(endpoint.field);
+    app.post(
+      endpoint.url,
+      {
+        config: { keyType: 'client', rateLimited: true },
+        schema: {
+          response: {
+            200: ingestResponse,
+            400: { anyOf: [ingestResponse, errorResponseSchema] },
+            '4xx': errorResponseSchema,
+            '5xx': errorResponseSchema,
+          },
         },
       },
-    },
-    async (request, reply) => {
-      const principal = request.principal;
-      const body = IngestBody.safeParse(request.body);
-      if (!body.success) {
-        const issue = body.error.issues[0];
-        const field = issue?.path.length ? issue.path.map(String).join('.') : 'body';
-        app.metrics.rejected('invalid_body');
-        throw new ApiError('bad_request', `${field}: ${issue?.message ?? 'invalid body'}`);
-      }
-      const receivedAt = Date.now();
-      const { accepted, errors } = validateEvents(body.data.events, receivedAt);
-      if (errors.length) app.metrics.rejected('invalid_event', errors.length);
-      if (accepted.length > 0) {
-        // One append for all of the request's records: the response acknowledges every event at once.
-        await app.ingestLog.append(Topics.events, toLogRecords(principal, receivedAt, accepted, app.partitionByUser));
-        app.metrics.accepted(accepted.length);
-      }
-      const result = { accepted: accepted.length, rejected: errors.length, errors };
-      return reply.code(accepted.length === 0 ? 400 : 200).send(result);
-    },
-  );
+      async (request, reply) => {
+        const principal = request.principal;
+        const body = Body.safeParse(request.body);
+        if (!body.success) {
+          const issue = body.error.issues[0];
+          const field = issue?.path.length ? issue.path.map(String).join('.') : 'body';
+          app.metrics.rejected('invalid_body');
+          throw new ApiError('bad_request', `${field}: ${issue?.message ?? 'invalid body'}`);
+        }
+        const receivedAt = Date.now();
+        const batch = endpoint.validate(body.data[endpoint.field] as unknown[], receivedAt);
+        const repeated = endpoint.refine?.(principal.projectId, batch) ?? 0;
+        await app.userPropertyLimits.enforce(principal.projectId, batch, endpoint.field);
+        const { accepted, errors } = batch;
+        if (errors.length) app.metrics.rejected('invalid_event', errors.length);
+        if (accepted.length > 0) {
+          // One append for all of the request's records: the response acknowledges every event at once.
+          await app.ingestLog.append(Topics.events, toLogRecords(principal, receivedAt, accepted, app.partitionByUser));
+          app.metrics.accepted(accepted.length);
+        }
+        const result = { accepted: accepted.length + repeated, rejected: errors.length, errors };
+        return reply.code(result.accepted === 0 ? 400 : 200).send(result);
+      },
+    );
+  }
 };
