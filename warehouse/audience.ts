@@ -1,1 +1,198 @@
-export {};
+/**
+ * Audience reads (sql/014): active people per day with trailing weeks and
+ * months, new and returning people, top screens, and who is active right now.
+ * Days are UTC dates, as the rollups store them.
+ */
+import { z } from 'zod';
+import type { QueryParams, Warehouse } from '@strix/contracts';
+
+export interface AudienceScope {
+  projectId: string;
+  /** Which data mode: production (false), development (true), or both (undefined). */
+  isDev?: boolean;
+  appId?: string;
+}
+
+/** Days `from` to `to`, both included, as `YYYY-MM-DD`. */
+export interface DayRange {
+  from: string;
+  to: string;
+}
+
+const dayMs = 86_400_000;
+
+/** The UTC day of an instant, as `YYYY-MM-DD`. */
+export const utcDay = (ms: number): string => new Date(Math.floor(ms / dayMs) * dayMs).toISOString().slice(0, 10);
+
+function daysOf(range: DayRange): string[] {
+  const days: string[] = [];
+  for (let ms = Date.parse(range.from); ms <= Date.parse(range.to); ms += dayMs) days.push(utcDay(ms));
+  return days;
+}
+
+/** The scope's filters over a rollup or `events`, every value bound. */
+function scopeFilter(scope: AudienceScope): { sql: string; params: QueryParams } {
+  let sql = 'project_id = {project:String}';
+  const params: QueryParams = { project: scope.projectId };
+  if (scope.isDev !== undefined) {
+    sql += ' AND is_dev = {is_dev:Bool}';
+    params.is_dev = scope.isDev;
+  }
+  if (scope.appId !== undefined) {
+    sql += ' AND app_id = {app:String}';
+    params.app = scope.appId;
+  }
+  return { sql, params };
+}
+
+const count = z.coerce.number();
+
+export const ActiveDay = z.object({
+  day: z.string(),
+  /** People active that day. */
+  dau: count,
+  /** People active in the 7 days ending that day. */
+  wau: count,
+  /** People active in the 30 days ending that day. */
+  mau: count,
+  /** People whose first event (in this scope) was that day. */
+  new: count,
+  /** People active that day who were first seen before it. */
+  returning: count,
+  sessions: count,
+  events: count,
+});
+export type ActiveDay = z.infer<typeof ActiveDay>;
+
+const RolledDay = z.object({ date: z.string(), dau: count, wau: count, mau: count, day_sessions: count, day_events: count });
+const NewPeople = z.object({ date: z.string(), people: count });
+
+/**
+ * One row per day of the range, days without activity included. Each day's
+ * states (over apps, data modes and parts) are merged once, then every day of
+ * the range gathers the 30 days ending on it: weeks and months are unions of
+ * people sets, never sums of daily counts. `new` comes from first-seen times;
+ * everyone else active that day is returning.
+ */
+export async function activePeople(wh: Warehouse, scope: AudienceScope, range: DayRange): Promise<ActiveDay[]> {
+  const { sql, params } = scopeFilter(scope);
+  const rangeParams = { ...params, from: range.from, to: range.to };
+  const [rolled, firstSeen] = await Promise.all([
+    wh.query(
+      `SELECT toString(target) AS date,
+         uniqMergeIf(people_of_day, day = target) AS dau,
+         uniqMergeIf(people_of_day, target - day < 7) AS wau,
+         uniqMerge(people_of_day) AS mau,
+         uniqMergeIf(sessions_of_day, day = target) AS day_sessions,
+         sumIf(events_of_day, day = target) AS day_events
+       FROM (
+         SELECT day, uniqMergeState(people) AS people_of_day, uniqMergeState(sessions) AS sessions_of_day, sum(events) AS events_of_day
+         FROM audience_daily
+         WHERE ${sql} AND day >= {from:Date} - 29 AND day <= {to:Date}
+         GROUP BY day
+       )
+       ARRAY JOIN arrayMap(k -> day + k, range(30)) AS target
+       WHERE target >= {from:Date} AND target <= {to:Date}
+       GROUP BY target`,
+      rangeParams,
+    ),
+    wh.query(
+      `SELECT toString(toDate(first)) AS date, count() AS people
+       FROM (SELECT person_key, min(first_seen) AS first FROM audience_people WHERE ${sql} GROUP BY person_key)
+       WHERE toDate(first) >= {from:Date} AND toDate(first) <= {to:Date}
+       GROUP BY date`,
+      rangeParams,
+    ),
+  ]);
+  const byDay = new Map(rolled.map((r) => RolledDay.parse(r)).map((r) => [r.date, r]));
+  const newByDay = new Map(firstSeen.map((r) => NewPeople.parse(r)).map((r) => [r.date, r.people]));
+  return daysOf(range).map((day) => {
+    const r = byDay.get(day);
+    const dau = r?.dau ?? 0;
+    const fresh = newByDay.get(day) ?? 0;
+    return {
+      day,
+      dau,
+      wau: r?.wau ?? 0,
+      mau: r?.mau ?? 0,
+      new: fresh,
+      // uniq is approximate beyond ~65k people; never let that show as a negative count.
+      returning: Math.max(0, dau - fresh),
+      sessions: r?.day_sessions ?? 0,
+      events: r?.day_events ?? 0,
+    };
+  });
+}
+
+export const ScreenStats = z
+  .object({ screen_name: z.string(), total_views: count, total_events: count, total_people: count })
+  .transform((r) => ({ screen_name: r.screen_name, views: r.total_views, events: r.total_events, people: r.total_people }));
+export type ScreenStats = z.infer<typeof ScreenStats>;
+
+/**
+ * Screens and routes of the range, most viewed first; apps that send no view
+ * events rank by the people who reached each screen.
+ */
+export async function topScreens(wh: Warehouse, scope: AudienceScope, range: DayRange, limit: number): Promise<ScreenStats[]> {
+  const { sql, params } = scopeFilter(scope);
+  const rows = await wh.query(
+    `SELECT screen_name, sum(views) AS total_views, sum(events) AS total_events, uniqMerge(people) AS total_people
+     FROM audience_screens_daily
+     WHERE ${sql} AND day >= {from:Date} AND day <= {to:Date}
+     GROUP BY screen_name
+     ORDER BY total_views DESC, total_people DESC, screen_name
+     LIMIT {limit:UInt32}`,
+    { ...params, from: range.from, to: range.to, limit },
+  );
+  return rows.map((r) => ScreenStats.parse(r));
+}
+
+export interface LiveAudience {
+  /** Start of the window, epoch ms. */
+  since: number;
+  people: number;
+  countries: { country: string; people: number }[];
+  osVersions: { os_version: string; people: number }[];
+  routes: { screen_name: string; people: number }[];
+}
+
+const LiveRow = z.object({ dimension: z.coerce.number(), country: z.string(), os_version: z.string(), route: z.string(), people: count });
+
+/** GROUPING() of (country, os_version, route): a set of bits for the columns rolled up. */
+const Dimension = { country: 0b011, osVersion: 0b101, route: 0b110, all: 0b111 } as const;
+
+/**
+ * People with an event in the window ending now, each counted once under the
+ * country, OS version and route (latest non-empty screen) of their latest event.
+ * Read from `events`: the window lies in the last one or two days of the
+ * project's sort key, so the scan is a day of rows at most.
+ */
+export async function liveAudience(wh: Warehouse, scope: AudienceScope, nowMs: number, windowMs: number, limit: number): Promise<LiveAudience> {
+  const { sql, params } = scopeFilter(scope);
+  const since = nowMs - windowMs;
+  const rows = await wh.query(
+    `SELECT GROUPING(country, os_version, route) AS dimension, country, os_version, route, count() AS people
+     FROM (
+       SELECT if(user_id != '', user_id, concat('s:', session_id)) AS person,
+         argMax(events.country, ts) AS country,
+         argMax(events.os_version, ts) AS os_version,
+         argMaxIf(screen_name, ts, screen_name != '') AS route
+       FROM events
+       WHERE ${sql} AND ts >= fromUnixTimestamp64Milli({since:Int64}, 'UTC') AND kind != 'metric' AND (user_id != '' OR session_id != '')
+       GROUP BY person
+     )
+     GROUP BY GROUPING SETS ((country), (os_version), (route), ())
+     ORDER BY dimension, people DESC, country, os_version, route
+     LIMIT {limit:UInt32} BY dimension`,
+    { ...params, since, limit },
+  );
+  const live: LiveAudience = { since, people: 0, countries: [], osVersions: [], routes: [] };
+  for (const row of rows.map((r) => LiveRow.parse(r))) {
+    const people = row.people;
+    if (row.dimension === Dimension.all) live.people = people;
+    else if (row.dimension === Dimension.country) live.countries.push({ country: row.country, people });
+    else if (row.dimension === Dimension.osVersion) live.osVersions.push({ os_version: row.os_version, people });
+    else if (row.dimension === Dimension.route) live.routes.push({ screen_name: row.route, people });
+  }
+  return live;
+}
