@@ -62,4 +62,47 @@ describe('analyst views in sql/views', () => {
     );
     assert.deepEqual(rows.map((r) => [r.step, r.event, Number(r.people)]), [[1, 'view', 4], [2, 'cart', 3], [3, 'buy', 1]]);
   });
+
+  it('active_users and retention_cohorts agree with the events they summarize', async () => {
+    const day = 86_400_000;
+    const today = Math.floor(Date.now() / day) * day;
+    const active = (user_id: string, daysAgo: number) =>
+      eventRow({ project_id: 'q', user_id, session_id: `${user_id}-${daysAgo}`, name: 'open', kind: 'track', ts: today - daysAgo * day + 3_600_000 });
+    // a: 20, 10 and 0 days ago; b: 3 days ago and today; c: today only (new). A metric point is no activity.
+    await wh.insert('events', [active('a', 20), active('a', 10), active('a', 0), active('b', 3), active('b', 0), active('c', 0)]);
+    await wh.insert('events', [eventRow({ project_id: 'q', user_id: 'm', kind: 'metric', name: 'load', ts: today })]);
+    const [row] = await wh.query<Record<string, string | number>>(
+      `SELECT dau, wau, mau, new_people, returning_people, sessions FROM active_users WHERE project_id = 'q' AND day = today()`,
+    );
+    assert.deepEqual(Object.fromEntries(Object.entries(row ?? {}).map(([k, v]) => [k, Number(v)])), {
+      dau: 3, wau: 3, mau: 3, new_people: 1, returning_people: 2, sessions: 3,
+    });
+    const [tenDaysAgo] = await wh.query<{ dau: string; wau: string; mau: string }>(
+      `SELECT dau, wau, mau FROM active_users WHERE project_id = 'q' AND day = today() - 10`,
+    );
+    assert.deepEqual([tenDaysAgo?.dau, tenDaysAgo?.wau, tenDaysAgo?.mau].map(Number), [1, 1, 1]);
+
+    const cohorts = await wh.query<{ cohort_week: string; week_number: number; cohort_size: string; people: string }>(
+      `SELECT toString(cohort_week) AS cohort_week, week_number, cohort_size, people FROM retention_cohorts
+       WHERE project_id = 'q' ORDER BY cohort_week, week_number`,
+    );
+    const monday = (ms: number) => {
+      const d = new Date(ms);
+      return new Date(ms - ((d.getUTCDay() + 6) % 7) * day).toISOString().slice(0, 10);
+    };
+    const expected = new Map<string, Map<number, Set<string>>>();
+    const firstSeen = { a: 20, b: 3, c: 0 } as Record<string, number>;
+    const activity: [string, number][] = [['a', 20], ['a', 10], ['a', 0], ['b', 3], ['b', 0], ['c', 0]];
+    for (const [user, daysAgo] of activity) {
+      const cohort = monday(today - (firstSeen[user] ?? 0) * day + 3_600_000);
+      const week = Math.floor((Date.parse(monday(today - daysAgo * day + 3_600_000)) - Date.parse(cohort)) / (7 * day));
+      const weeks = expected.get(cohort) ?? new Map<number, Set<string>>();
+      weeks.set(week, (weeks.get(week) ?? new Set()).add(user));
+      expected.set(cohort, weeks);
+    }
+    const flat = [...expected].sort().flatMap(([cohort, weeks]) =>
+      [...weeks].sort((x, y) => x[0] - y[0]).map(([week, users]) => [cohort, week, weeks.get(0)?.size, users.size]),
+    );
+    assert.deepEqual(cohorts.map((c) => [c.cohort_week, c.week_number, Number(c.cohort_size), Number(c.people)]), flat);
+  });
 });
