@@ -22,7 +22,7 @@ describe('crash safety', () => {
         const p = await spawnStrix(env);
         const creds = JSON.parse(await readFile(join(dir, 'credentials.json'), 'utf8')) as Credentials;
         const stop = { done: false };
-        const sending = sendUntil(p.url, creds.clientKey, `r${round}`, stop, { session: 'crash', name: 'crash_test' });
+        const sending = sendUntil(p.url, creds.clientKey, `r${round}`, stop, { session: 'crash', name: 'crash_test', mixTrack: true });
         await sleep(600 + round * 250);
         await kill(p, 'SIGKILL');
         stop.done = true;
@@ -40,6 +40,18 @@ describe('crash safety', () => {
           await sleep(100);
         }
         await assertExactlyOnce(p.url, creds.agentKey, acked, 'crash', 'crash_test');
+        // The analytics views saw each batch once too.
+        const sql = async (query: string) => {
+          const res = await fetch(`${p.url}/clickhouse/?query=${encodeURIComponent(query)}`, {
+            headers: { authorization: `Basic ${Buffer.from(`analyst:${creds.agentKey}`).toString('base64')}` },
+          });
+          assert.equal(res.status, 200, await res.clone().text());
+          return (await res.text()).trim();
+        };
+        // (Stored events include some never acknowledged: durable when the server died mid-response.)
+        const stored = await sql('SELECT uniqExact(event_id) FROM events');
+        assert.equal(await sql('SELECT sum(events) FROM audience_daily'), stored, 'the daily audience view counts each stored event once');
+        assert.notEqual(await sql("SELECT count() FROM events WHERE kind = 'track'"), '0');
       } finally {
         await kill(p, 'SIGTERM');
       }

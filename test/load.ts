@@ -16,6 +16,8 @@ export interface SendOptions {
   pauseMs?: number;
   /** Called as each batch is acknowledged. */
   onAck?: (ids: readonly string[]) => void;
+  /** Odd-numbered workers send product events to `/v1/track:batch` instead of `/v1/ingest`. */
+  mixTrack?: boolean;
 }
 
 /**
@@ -31,11 +33,14 @@ export async function sendUntil(ingestUrl: string, clientKey: string, prefix: st
     while (!stop.done) {
       const ids = Array.from({ length: batchSize }, (_, i) => `${prefix}-${w}-${batch}-${i}`);
       batch++;
+      const track = options.mixTrack === true && w % 2 === 1;
       const body = JSON.stringify({
-        events: ids.map((id, i) => ({ client_event_id: id, session_id: session, user_id: `u${i % 7}`, message: 'load test', name })),
+        events: ids.map((id, i) => ({
+          client_event_id: id, session_id: session, user_id: `u${i % 7}`, name, ...(track ? { props: { i } } : { message: 'load test' }),
+        })),
       });
       try {
-        const res = await fetch(`${ingestUrl}/v1/ingest`, {
+        const res = await fetch(`${ingestUrl}/v1/${track ? 'track:batch' : 'ingest'}`, {
           method: 'POST',
           headers: { authorization: `Bearer ${clientKey}`, 'content-type': 'application/json', 'x-strix-device-id': `w${w}` },
           body,
