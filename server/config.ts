@@ -59,6 +59,8 @@ const ConfigSchema = z.object({
   STRIX_RETENTION_SWEEP_INTERVAL_SECONDS: positiveInt.default(3600),
   STRIX_ISSUE_SCAN_INTERVAL_SECONDS: positiveInt.default(3600),
   STRIX_ISSUE_NOTIFY_INTERVAL_SECONDS: positiveInt.default(3600),
+  /** A metric operation started this long ago with no complete, fail or cancel counts as abandoned. */
+  STRIX_METRIC_ABANDON_SECONDS: positiveInt.default(3600),
 
   /** Where issue digests are sent from: smtp://user:pass@host:port or smtps://…; unset, no digests go out. */
   STRIX_SMTP_URL: z.url({ protocol: /^smtps?$/, message: 'must be an smtp:// or smtps:// URL' }).optional(),
@@ -113,6 +115,7 @@ export interface Config {
   retentionSweepIntervalMs: number;
   issueScanIntervalMs: number;
   issueNotifyIntervalMs: number;
+  metricAbandonAfterMs: number;
   mail: { smtpUrl: string | undefined; from: string; publicUrl: string };
 }
 
@@ -182,6 +185,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     retentionSweepIntervalMs: c.STRIX_RETENTION_SWEEP_INTERVAL_SECONDS * 1000,
     issueScanIntervalMs: c.STRIX_ISSUE_SCAN_INTERVAL_SECONDS * 1000,
     issueNotifyIntervalMs: c.STRIX_ISSUE_NOTIFY_INTERVAL_SECONDS * 1000,
+    metricAbandonAfterMs: c.STRIX_METRIC_ABANDON_SECONDS * 1000,
     mail: { smtpUrl: c.STRIX_SMTP_URL, from: c.STRIX_MAIL_FROM, publicUrl: c.STRIX_PUBLIC_URL.replace(/\/+$/, '') },
   };
 }

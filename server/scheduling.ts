@@ -17,7 +17,12 @@ export interface RunningJobs {
 export async function startJobs(config: Config, warehouse: Warehouse, issues: IssueService): Promise<RunningJobs> {
   const { smtpUrl, from, publicUrl } = config.mail;
   const mailer = smtpUrl ? new SmtpMailer(smtpUrl) : undefined;
-  const activities = createActivities({ warehouse, issues, ...(mailer && { mail: { mailer, from, publicUrl } }) });
+  const activities = createActivities({
+    warehouse,
+    issues,
+    metricAbandonAfterMs: config.metricAbandonAfterMs,
+    ...(mailer && { mail: { mailer, from, publicUrl } }),
+  });
   const jobs = jobSpecs({
     'retention-sweep': config.retentionSweepIntervalMs,
     'issue-scan': config.issueScanIntervalMs,

@@ -2,6 +2,7 @@ import type { Mailer, Warehouse } from '@strix/contracts';
 import { IssueService, commentPurgeAfterMs, sendIssueDigests } from '@strix/issues';
 import { listProjects, purgeDeletedComments, recordJobRun, type JobRunRow } from '@strix/warehouse';
 import { totalScans, type JobActivities, type ProjectScanSummary } from './jobs.ts';
+import { defaultAbandonSettings, markAbandonedOperations, type AbandonSummary } from './metric-abandon.ts';
 import { sweepExpiredEvents, type RetentionSweepSummary } from './retention-sweep.ts';
 
 export interface DigestMail {
@@ -18,6 +19,8 @@ export interface ActivityDeps {
   issues?: IssueService;
   /** Where digests go; without it the notify job sends nothing and says so (cursors stay put, nothing is lost). */
   mail?: DigestMail;
+  /** How long after its start an operation without an end counts as abandoned (STRIX_METRIC_ABANDON_SECONDS). */
+  metricAbandonAfterMs?: number;
   /** Clock for retention cutoffs and purges (tests move it). */
   now?: () => number;
 }
@@ -43,6 +46,9 @@ export function createActivities(deps: ActivityDeps) {
     },
     async commentPurge() {
       return { purged: await purgeDeletedComments(deps.warehouse, now() - commentPurgeAfterMs) };
+    },
+    async metricAbandon(): Promise<AbandonSummary> {
+      return markAbandonedOperations(deps.warehouse, now(), { ...defaultAbandonSettings, timeoutMs: deps.metricAbandonAfterMs ?? defaultAbandonSettings.timeoutMs });
     },
     async listProjectIds(): Promise<string[]> {
       return (await listProjects(deps.warehouse)).map((p) => p.project_id);

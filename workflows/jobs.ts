@@ -5,6 +5,7 @@
  */
 import type { JobRunRow, JobRunTrigger } from '@strix/warehouse';
 
+export const MINUTE_MS = 60_000;
 export const HOUR_MS = 3_600_000;
 export const DAY_MS = 24 * HOUR_MS;
 
@@ -30,6 +31,7 @@ export interface JobActivities {
   issueScan(): Promise<JobSummary>;
   issueNotify(): Promise<JobSummary>;
   commentPurge(): Promise<JobSummary>;
+  metricAbandon(): Promise<JobSummary>;
   /** Parts of `issue-scan` for Temporal, which runs each project's scan as its own workflow. */
   listProjectIds(): Promise<string[]>;
   scanProjectIssues(projectId: string): Promise<ProjectScanSummary>;
@@ -38,7 +40,7 @@ export interface JobActivities {
 
 export type JobActivityName = Exclude<keyof JobActivities, 'recordJobRun' | 'listProjectIds' | 'scanProjectIssues'>;
 
-export const JobNames = ['retention-sweep', 'issue-scan', 'issue-notify', 'comment-purge'] as const;
+export const JobNames = ['retention-sweep', 'issue-scan', 'issue-notify', 'comment-purge', 'metric-abandon'] as const;
 export type JobName = (typeof JobNames)[number];
 
 export interface JobSpec {
@@ -57,6 +59,8 @@ const defaults: Record<JobName, Omit<JobSpec, 'name'>> = {
   'issue-notify': { activity: 'issueNotify', intervalMs: HOUR_MS },
   // Soft-deleted comments are kept seven days; a daily purge is precise enough.
   'comment-purge': { activity: 'commentPurge', intervalMs: DAY_MS },
+  // Abandoned operations appear in the rollups at most this long after their timeout.
+  'metric-abandon': { activity: 'metricAbandon', intervalMs: MINUTE_MS },
 };
 
 /** The Temporal workflow id of a project's issue scan: one id, so one run at a time per project. */
