@@ -1,1 +1,286 @@
-export {};
+import { z } from 'zod';
+import type { QueryParams, Warehouse } from '@strix/contracts';
+import { nextVersion } from './row-version.ts';
+
+/** Event properties that are columns of `funnel_events`; any other name is an attribute. */
+export const FunnelPropertyColumns = ['screen_name', 'app_version', 'environment', 'country', 'os_version', 'device_model'] as const;
+export const WhereOps = ['eq', 'neq', 'contains', 'gt', 'lt', 'exists'] as const;
+export type WhereOp = (typeof WhereOps)[number];
+
+export interface PropertyFilter {
+  property: string;
+  op: WhereOp;
+  value?: string | number;
+}
+
+export interface FunnelStepSpec {
+  event: string;
+  where?: readonly PropertyFilter[];
+}
+
+/** 1-based steps: the exclusion voids a chain between reaching `from_step` and reaching `to_step`. */
+export interface FunnelExclusionSpec extends FunnelStepSpec {
+  from_step: number;
+  to_step: number;
+}
+
+export type FunnelBreakdown = { experiment: string } | { property: 'app_version' | 'environment' } | { user_property: string };
+
+/** A funnel over `funnel_events`; the semantics are documented on `runFunnel` (@strix/analytics). */
+export interface FunnelSpec {
+  projectId: string;
+  steps: readonly FunnelStepSpec[];
+  mode: 'open' | 'closed';
+  windowMs: number;
+  strictOrder: boolean;
+  exclusions: readonly FunnelExclusionSpec[];
+  by: 'user' | 'session';
+  breakdown?: FunnelBreakdown;
+  fromMs: number;
+  toMs: number;
+  /** Undefined counts both production and development events. */
+  isDev?: boolean;
+  appId?: string;
+}
+
+/** One breakdown value: people reaching each step, and each step's median milliseconds from step 1 (closed mode). */
+export interface FunnelGroupRow {
+  value: string;
+  counts: number[];
+  medianMs: (number | null)[];
+}
+
+/**
+ * Each event is packed into one non-negative Int64 so a person's events sort
+ * with one numeric sort and chain arithmetic needs no unpacking: milliseconds
+ * since `from` (35 bits: ranges up to a year), then a bit per exclusion (8),
+ * then a bit per step matched (20).
+ */
+export const FunnelBits = { steps: 20, exclusions: 8, timeShift: 28, maxRangeMs: 2 ** 35 - 1 } as const;
+
+/** "No live chain" and "never reached", outside every packed value. */
+const NONE = 'toInt64(-1)';
+const NEVER = 'toInt64(9223372036854775807)';
+
+class Params {
+  readonly values: QueryParams = {};
+  private n = 0;
+  bind(value: string | number, type: 'String' | 'Float64'): string {
+    const name = `p${this.n++}`;
+    this.values[name] = value;
+    return `{${name}:${type}}`;
+  }
+}
+
+function propertyExpr(property: string, p: Params): string {
+  return (FunnelPropertyColumns as readonly string[]).includes(property) ? property : `attributes[${p.bind(property, 'String')}]`;
+}
+
+function filterExpr(f: PropertyFilter, p: Params): string {
+  const prop = propertyExpr(f.property, p);
+  const text = () => p.bind(String(f.value ?? ''), 'String');
+  const number = () => p.bind(Number(f.value), 'Float64');
+  switch (f.op) {
+    case 'eq':
+      return `${prop} = ${text()}`;
+    case 'neq':
+      return `${prop} != ${text()}`;
+    case 'contains':
+      return `position(${prop}, ${text()}) > 0`;
+    case 'gt':
+      return `toFloat64OrNull(${prop}) > ${number()}`;
+    case 'lt':
+      return `toFloat64OrNull(${prop}) < ${number()}`;
+    case 'exists':
+      return prop.startsWith('attributes[') ? `mapContains(attributes, ${prop.slice('attributes['.length, -1)})` : `${prop} != ''`;
+  }
+}
+
+function matchExpr(step: FunnelStepSpec, p: Params): string {
+  return [`name = ${p.bind(step.event, 'String')}`, ...(step.where ?? []).map((f) => `(${filterExpr(f, p)})`)].join(' AND ');
+}
+
+function breakdownExpr(b: FunnelBreakdown, p: Params): string {
+  if ('experiment' in b) return `toString(experiments[${p.bind(b.experiment, 'String')}])`;
+  if ('property' in b) return `toString(${b.property === 'app_version' ? 'app_version' : 'environment'})`;
+  return 'user_id';
+}
+
+/**
+ * Closed mode, level by level over each person's sorted packed events (X),
+ * with array functions that run over all people of a block at once: arrayFold
+ * loops over every row of its block once per array position, so one person
+ * with 100k events would cost seconds.
+ *
+ * L<k>: per event, the (packed) step-1 time of the latest-starting live chain
+ * at level k once that event's timestamp is processed, or NONE. Live values
+ * only grow (a chain at level k starts from the latest live level k-1 entry),
+ * so the best chain is the one from the last extension since the last kill,
+ * which arrayFill carries forward. A step reads level k-1 as it stood after
+ * the previous timestamp (P<k>) and kills at a timestamp act on all of its
+ * events first, so equal timestamps never chain.
+ * D<k>: the least packed distance from step 1 to step k; its high bits are
+ * the milliseconds to convert.
+ */
+function closedColumns(spec: FunnelSpec, limit: string): string[] {
+  const n = spec.steps.length;
+  const { timeShift, steps: stepBits } = FunnelBits;
+  const cols = [
+    'arraySort(events) AS X',
+    `arrayMap((x, prev) -> bitShiftRight(x, ${timeShift}) != bitShiftRight(prev, ${timeShift}), X, arrayShiftRight(X, 1, ${NONE})) AS starts`,
+  ];
+  // Whether any event at the same timestamp matched the exclusion: the cumulative count at its last event minus before its first.
+  spec.exclusions.forEach((_, j) => {
+    cols.push(
+      `arrayCumSum(arrayMap(x -> toUInt32(bitTest(x, ${stepBits + j})), X)) AS X${j}_n`,
+      `arrayMap((last, before) -> last > before, arrayReverseFill((c, end) -> end, X${j}_n, arrayShiftLeft(starts, 1, 1)), arrayFill((c, first) -> first, arrayShiftRight(X${j}_n, 1, 0), starts)) AS X${j}`,
+    );
+  });
+  /** Exclusions kill the chains sitting at levels from..to-1: they cannot go on past it. */
+  const killedAt = (level: number) => {
+    const xs = spec.exclusions.flatMap((x, j) => (x.from_step <= level && level < x.to_step ? [`X${j}`] : []));
+    if (xs.length <= 1) return xs[0];
+    const args = xs.map((_, i) => `k${i}`);
+    return `arrayMap((${args.join(', ')}) -> ${args.join(' OR ')}, ${xs.join(', ')})`;
+  };
+  const extends_ = (k: number) => `bitTest(x, ${k - 1}) AND p != ${NONE} AND x - p < ${limit}`;
+  for (let k = 1; k <= n; k++) {
+    const killed = killedAt(k);
+    const values = k === 1 ? `arrayMap(x -> if(bitTest(x, 0), bitShiftLeft(bitShiftRight(x, ${timeShift}), ${timeShift}), ${NONE}), X)` : `arrayMap((x, p) -> if(${extends_(k)}, p, ${NONE}), X, P${k})`;
+    if (k > 1) {
+      const prior = `arrayFill((v, s) -> s, arrayShiftRight(L${k - 1}, 1, ${NONE}), starts)`;
+      const killedBefore = killedAt(k - 1);
+      cols.push(`${killedBefore ? `arrayMap((p, killed) -> if(killed, ${NONE}, p), ${prior}, ${killedBefore})` : prior} AS P${k}`);
+    }
+    if (k < n) {
+      // arrayFill keeps its first element, which is NONE unless that event extends: what each case needs.
+      if (spec.strictOrder) cols.push(`arrayFill((v, s) -> v != ${NONE} OR s, ${values}, starts) AS L${k}`);
+      else if (killed) cols.push(`arrayFill((v, s, killed) -> v != ${NONE} OR (s AND killed), ${values}, starts, ${killed}) AS L${k}`);
+      else if (k === 1) cols.push(`arrayFill(v -> v != ${NONE}, ${values}) AS L1`);
+      else cols.push(`arrayFill((p, x) -> ${extends_(k)}, P${k}, X) AS L${k}`);
+    }
+    cols.push(k === 1 ? `if(arrayExists(x -> bitTest(x, 0), X), 0, ${NEVER}) AS D1` : `arrayMin((x, p) -> if(${extends_(k)}, x - p, ${NEVER}), X, P${k}) AS D${k}`);
+  }
+  return cols;
+}
+
+/** The SQL and parameters of a funnel: one row per breakdown value. */
+export function funnelSql(spec: FunnelSpec): { sql: string; params: QueryParams } {
+  const p = new Params();
+  const n = spec.steps.length;
+  const { timeShift, steps: stepBits } = FunnelBits;
+  const params = p.values;
+  Object.assign(params, { project: spec.projectId, from: spec.fromMs, to: spec.toMs, window: spec.windowMs });
+  const closed = spec.mode === 'closed';
+  const exclusions = closed ? spec.exclusions : [];
+  const where = ['project_id = {project:String}', `ts >= fromUnixTimestamp64Milli({from:Int64}, 'UTC')`, `ts < fromUnixTimestamp64Milli({to:Int64}, 'UTC')`];
+  if (spec.isDev !== undefined) {
+    where.push('is_dev = {is_dev:Bool}');
+    params.is_dev = spec.isDev;
+  }
+  if (spec.appId !== undefined) {
+    where.push('app_id = {app:String}');
+    params.app = spec.appId;
+  }
+  if (spec.by === 'session') where.push(`session_id != ''`);
+  // Strict order needs every event of a person (any other event breaks a chain); otherwise only the named ones.
+  if (!(closed && spec.strictOrder)) {
+    where.push('name IN {names:Array(String)}');
+    params.names = [...new Set([...spec.steps, ...exclusions].map((s) => s.event))];
+  }
+  const steps = `toInt64(${spec.steps.map((s, i) => `if(${matchExpr(s, p)}, ${2 ** i}, 0)`).join(' + ')})`;
+  const unit = spec.by === 'session' ? 'session_id' : 'person_key';
+  const perPerson = [unit];
+  if (spec.breakdown) {
+    // From the earliest event matching step 1 (open mode: else any step); events at the same millisecond give the smallest value.
+    const value = breakdownExpr(spec.breakdown, p);
+    perPerson.push(`argMinIf(${value}, (bitShiftLeft(toUInt64(NOT bitTest(${steps}, 0)), 62) + toUInt64(toUnixTimestamp64Milli(ts)), ${value}), ${steps} != 0) AS value`);
+  } else {
+    perPerson.push(`'' AS value`);
+  }
+  if (closed) {
+    const exclusionBits = exclusions.map((x, j) => ` + if(${matchExpr(x, p)}, ${2 ** (stepBits + j)}, 0)`).join('');
+    perPerson.push(`groupArray(bitShiftLeft(toUnixTimestamp64Milli(ts) - {from:Int64}, ${timeShift}) + ${steps}${exclusionBits}) AS events`);
+  } else {
+    perPerson.push(`groupBitOr(${steps}) AS reached`);
+  }
+  let people = `SELECT ${perPerson.join(', ')} FROM funnel_events WHERE ${where.join(' AND ')} GROUP BY ${unit}`;
+  if (spec.breakdown && 'user_property' in spec.breakdown) {
+    // The breakdown so far is the user id; a user without the property (or an anonymous person) reads ''.
+    params.property = spec.breakdown.user_property;
+    people = `SELECT ${closed ? 'events' : 'reached'}, properties.value AS value FROM (${people}) AS people
+      LEFT JOIN (SELECT user_id, value FROM user_property_values WHERE project_id = {project:String} AND key = {property:String}) AS properties
+      ON properties.user_id = people.value`;
+  }
+  // x - p < limit ⟺ (time of x) - (time of p) ≤ window, x's own bits being below 2^timeShift.
+  const perLevel = closed ? closedColumns({ ...spec, exclusions }, `(({window:Int64} + 1) * ${2 ** timeShift})`) : ['reached'];
+  const reachedAt = (k: number) => (closed ? `D${k} != ${NEVER}` : `reached >= ${2 ** (k - 1)}`);
+  const totals = Array.from({ length: n }, (_, i) => `countIf(${reachedAt(i + 1)}) AS c${i + 1}`);
+  if (closed) for (let k = 2; k <= n; k++) totals.push(`quantileExactInclusiveIf(0.5)(bitShiftRight(D${k}, ${timeShift}), ${reachedAt(k)}) AS m${k}`);
+  const sql = `SELECT value, ${totals.join(', ')}
+FROM (SELECT value, ${perLevel.join(',\n  ')} FROM (${people}))
+WHERE ${reachedAt(1)}
+GROUP BY value ORDER BY c1 DESC, value
+SETTINGS optimize_aggregation_in_order = 1`;
+  return { sql, params };
+}
+
+/** People reaching each step per breakdown value (most people first); none when nobody entered the funnel. */
+export async function queryFunnel(wh: Warehouse, spec: FunnelSpec): Promise<FunnelGroupRow[]> {
+  const { sql, params } = funnelSql(spec);
+  const rows = await wh.query<Record<string, unknown>>(sql, params);
+  const n = spec.steps.length;
+  return rows.map((r) => {
+    const counts = Array.from({ length: n }, (_, i) => Number(r[`c${i + 1}`]));
+    const medianMs = counts.map((c, i) => (i === 0 || spec.mode === 'open' || c === 0 ? null : Number(r[`m${i + 1}`])));
+    return { value: String(r.value), counts, medianMs };
+  });
+}
+
+/** A saved funnel definition as stored (times in epoch ms; steps and exclusions as JSON). */
+export const FunnelRow = z.object({
+  project_id: z.string(),
+  funnel_id: z.string(),
+  name: z.string(),
+  steps: z.string(),
+  mode: z.enum(['closed', 'open']),
+  window_seconds: z.coerce.number().int(),
+  strict_order: z.coerce.boolean(),
+  exclusions: z.string(),
+  by: z.enum(['user', 'session']),
+  created_at: z.coerce.number().int(),
+  updated_at: z.coerce.number().int(),
+  deleted_at: z.union([z.null(), z.coerce.number().int()]),
+});
+export type FunnelRow = z.infer<typeof FunnelRow>;
+
+const funnelColumns = `project_id, funnel_id, name, steps, mode, window_seconds, strict_order, exclusions, by,
+  toUnixTimestamp64Milli(created_at) AS created_ms, toUnixTimestamp64Milli(updated_at) AS updated_ms,
+  if(isNull(deleted_at), NULL, toUnixTimestamp64Milli(assumeNotNull(deleted_at))) AS deleted_ms`;
+
+function funnelRowOf({ created_ms, updated_ms, deleted_ms, ...rest }: Record<string, unknown>): FunnelRow {
+  return FunnelRow.parse({ ...rest, created_at: created_ms, updated_at: updated_ms, deleted_at: deleted_ms });
+}
+
+/** Writes a new version of a saved funnel (a deletion is a version with deleted_at set). */
+export async function writeFunnel(wh: Warehouse, row: FunnelRow): Promise<void> {
+  await wh.insert('funnels', [{ ...row, version: nextVersion() }]);
+}
+
+/** A project's saved funnels, deleted ones left out, oldest first. */
+export async function savedFunnels(wh: Warehouse, projectId: string): Promise<FunnelRow[]> {
+  const rows = await wh.query<Record<string, unknown>>(
+    `SELECT ${funnelColumns} FROM funnels FINAL WHERE project_id = {project:String} AND deleted_at IS NULL ORDER BY created_at, funnel_id`,
+    { project: projectId },
+  );
+  return rows.map(funnelRowOf);
+}
+
+/** One saved funnel of the project, or undefined when there is none or it was deleted. */
+export async function savedFunnel(wh: Warehouse, projectId: string, funnelId: string): Promise<FunnelRow | undefined> {
+  const rows = await wh.query<Record<string, unknown>>(
+    `SELECT ${funnelColumns} FROM funnels FINAL WHERE project_id = {project:String} AND funnel_id = {id:String} AND deleted_at IS NULL`,
+    { project: projectId, id: funnelId },
+  );
+  return rows[0] ? funnelRowOf(rows[0]) : undefined;
+}
