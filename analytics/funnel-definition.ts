@@ -25,9 +25,23 @@ export const FunnelLimits = {
 
 const text = (max: number) =>
   z
-    .string({ message: 'must be a string' })
+    .string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a string') })
     .min(1, { message: 'must not be empty' })
     .max(max, { message: `must be at most ${max} characters` });
+
+/**
+ * A nested object that refuses unknown fields by their path and names the
+ * known ones (`strict()` reports an unknown key without its path, so a
+ * misspelt step field would read as a top-level one).
+ */
+function nested<Shape extends z.ZodRawShape>(shape: Shape) {
+  const known = Object.keys(shape);
+  return z.object(shape, { message: 'must be an object' }).catchall(z.unknown()).superRefine((value, ctx) => {
+    for (const key of Object.keys(value)) {
+      if (!known.includes(key)) ctx.addIssue({ code: 'custom', path: [key], message: `not a known field; expected ${known.join(', ')}` });
+    }
+  });
+}
 
 /**
  * A condition on an event property: a column (screen_name, app_version,
@@ -36,16 +50,15 @@ const text = (max: number) =>
  * `gt` and `lt` compare numbers, and a value that is not a number never
  * matches; `exists` means the attribute is present (a column: not empty).
  */
-export const PropertyFilter = z
-  .object({
-    property: text(IngestLimits.maxAttributeKeyChars),
-    op: z.enum(WhereOps, { message: `must be one of ${WhereOps.join(', ')}` }),
-    value: z.union([z.string().max(IngestLimits.maxAttributeValueChars, { message: `must be at most ${IngestLimits.maxAttributeValueChars} characters` }), z.number()], {
+export const PropertyFilter = nested({
+  property: text(IngestLimits.maxAttributeKeyChars),
+  op: z.enum(WhereOps, { message: `must be one of ${WhereOps.join(', ')}` }),
+  value: z
+    .union([z.string().max(IngestLimits.maxAttributeValueChars, { message: `must be at most ${IngestLimits.maxAttributeValueChars} characters` }), z.number()], {
       message: 'must be a string or a number',
-    }).optional(),
-  })
-  .strict()
-  .superRefine((f, ctx) => {
+    })
+    .optional(),
+}).superRefine((f, ctx) => {
     const issue = (message: string) => ctx.addIssue({ code: 'custom', path: ['value'], message });
     if (f.op === 'exists') {
       if (f.value !== undefined) issue('must be absent when op is exists');
@@ -65,13 +78,13 @@ const stepFields = {
     .optional(),
 };
 
-export const FunnelStep = z.object(stepFields).strict();
+export const FunnelStep = nested(stepFields);
 export type FunnelStep = z.infer<typeof FunnelStep>;
 
 const stepNumber = z.number({ message: 'must be a step number' }).int({ message: 'must be a whole number' }).min(1, { message: 'must be at least 1' });
 
 /** Voids a chain if the event happens after it reached `from_step` (default 1) and before or when it reaches `to_step` (default the last). */
-export const FunnelExclusion = z.object({ ...stepFields, from_step: stepNumber.optional(), to_step: stepNumber.optional() }).strict();
+export const FunnelExclusion = nested({ ...stepFields, from_step: stepNumber.optional(), to_step: stepNumber.optional() });
 export type FunnelExclusion = z.infer<typeof FunnelExclusion>;
 
 export const FunnelModes = ['closed', 'open'] as const;
@@ -123,13 +136,11 @@ export type FunnelDefinition = z.infer<typeof FunnelDefinition>;
 const breakdownProperties = ['app_version', 'environment'] as const satisfies readonly (typeof FunnelPropertyColumns)[number][];
 
 /** Splits a funnel's people by one value: an experiment's variant, a property of their first step, or a user property. */
-export const FunnelBreakdown = z
-  .object({
-    experiment: text(IngestLimits.maxAttributeKeyChars).optional(),
-    property: z.enum(breakdownProperties, { message: `must be one of ${breakdownProperties.join(', ')}` }).optional(),
-    user_property: text(IngestLimits.maxUserPropertyKeyChars).optional(),
-  })
-  .strict()
+export const FunnelBreakdown = nested({
+  experiment: text(IngestLimits.maxAttributeKeyChars).optional(),
+  property: z.enum(breakdownProperties, { message: `must be one of ${breakdownProperties.join(', ')}` }).optional(),
+  user_property: text(IngestLimits.maxUserPropertyKeyChars).optional(),
+})
   .refine((b) => [b.experiment, b.property, b.user_property].filter((v) => v !== undefined).length === 1, {
     message: 'must name exactly one of experiment, property, user_property',
   })

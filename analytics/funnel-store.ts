@@ -14,7 +14,7 @@ export interface SavedFunnel {
 }
 
 const funnelName = z
-  .string({ message: 'must be a string' })
+  .string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a string') })
   .trim()
   .min(1, { message: 'must not be empty' })
   .max(FunnelLimits.maxFunnelNameChars, { message: `must be at most ${FunnelLimits.maxFunnelNameChars} characters` });
