@@ -23,8 +23,8 @@ describe('metric-abandon on chDB', () => {
   });
 
   const abandonedRows = async () =>
-    wh.query<{ event_id: string; tracking_id: string; app_id: string; ts: number; app_version: string }>(
-      `SELECT event_id, tracking_id, app_id, toUnixTimestamp64Milli(ts) AS ts, app_version FROM events
+    wh.query<{ event_id: string; tracking_id: string; app_id: string; ts: number; app_version: string; attributes: object; user_set: object }>(
+      `SELECT event_id, tracking_id, app_id, toUnixTimestamp64Milli(ts) AS ts, app_version, attributes, user_set FROM events
        WHERE metric_phase = 'abandoned' ORDER BY app_id, tracking_id`,
     );
 
@@ -36,7 +36,7 @@ describe('metric-abandon on chDB', () => {
   before(async () => {
     ({ wh, close } = await openStore('p'));
     await wh.insert('events', [
-      point({ metric_phase: 'start', tracking_id: 'lost', app_version: '2.1.0', attributes: { step: 'pay' } }, t0),
+      point({ metric_phase: 'start', tracking_id: 'lost', app_version: '2.1.0', attributes: { step: 'pay' }, user_set: { plan: 'pro' } }, t0),
       point({ metric_phase: 'start', tracking_id: 'done' }, t0),
       point({ metric_phase: 'complete', tracking_id: 'done', duration_ms: 300 }, t0 + 300),
       point({ metric_phase: 'start', tracking_id: 'failed' }, t0),
@@ -63,7 +63,7 @@ describe('metric-abandon on chDB', () => {
     assert.deepEqual(rows.map((r) => [r.event_id, r.app_id]), [['abandoned:lost', 'ios'], ['abandoned:shared', 'ios']]);
     const lost = rows[0];
     assert.equal(Number(lost?.ts), t0 - 5_000, "the start's ts, so the rollups count it in the start's minute");
-    assert.equal(lost?.app_version, '2.1.0', "the start's dimensions");
+    assert.deepEqual([lost?.app_version, lost?.attributes, lost?.user_set], ['2.1.0', { step: 'pay' }, {}], "the start's dimensions, not its user properties");
     assert.equal(await abandonCursor(wh), t0);
 
     const later = await markAbandonedOperations(wh, t0 + MINUTE_MS + settings.timeoutMs, settings);

@@ -62,8 +62,9 @@ export async function abandonCursor(wh: Warehouse): Promise<number> {
  * The operations in the window that are abandoned and not yet marked, one row
  * each (its earliest start), ready to insert: the start's row with the phase
  * `abandoned`, a deterministic id and the start's `ts`, so the rollups count it
- * in the start's bucket with the start's dimensions. Everything is decided in
- * the engine; only the abandoned rows cross into JavaScript.
+ * in the start's bucket with the start's dimensions (user properties it set are
+ * not set again). Everything is decided in the engine; only the abandoned rows
+ * cross into JavaScript.
  */
 export async function findAbandoned(wh: Warehouse, window: AbandonWindow, now: number, limit: number): Promise<{ starts: number; rows: AbandonedRow[] }> {
   const params = { from: window.from, to: window.to };
@@ -81,6 +82,8 @@ export async function findAbandoned(wh: Warehouse, window: AbandonWindow, now: n
        fromUnixTimestamp64Milli({now:Int64}, 'UTC') AS received_at,
        NULL AS duration_ms,
        NULL AS metric_value,
+       CAST(map(), 'Map(String, String)') AS user_set,
+       CAST(map(), 'Map(String, String)') AS user_set_once,
        '' AS log_topic,
        0 AS log_partition,
        0 AS log_offset)
