@@ -172,13 +172,12 @@ export const MetricPoint = EventContext.extend({
 export type MetricPoint = z.infer<typeof MetricPoint>;
 
 /** The HTTP body of a batch endpoint: `{ <field>: [...] }`, each item validated on its own. */
-export function batchBody(field: 'events' | 'points') {
-  return z.object({
-    [field]: z
-      .array(z.unknown(), { message: `must be a list of ${field}` })
-      .min(1, { message: `must contain at least one ${field === 'events' ? 'event' : 'point'}` })
-      .max(L.maxEventsPerBatch, { message: `must contain at most ${L.maxEventsPerBatch} ${field}` }),
-  });
+export function batchBody<F extends 'events' | 'points'>(field: F) {
+  const items = z
+    .array(z.unknown(), { message: `must be a list of ${field}` })
+    .min(1, { message: `must contain at least one ${field === 'events' ? 'event' : 'point'}` })
+    .max(L.maxEventsPerBatch, { message: `must contain at most ${L.maxEventsPerBatch} ${field}` });
+  return z.object({ [field]: items } as Record<F, typeof items>);
 }
 
 /** The HTTP body of `POST /v1/ingest`; each event is validated on its own. */

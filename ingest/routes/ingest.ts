@@ -107,7 +107,7 @@ export const ingestRoutes: FastifyPluginAsync = async (app) => {
           throw new ApiError('bad_request', `${field}: ${issue?.message ?? 'invalid body'}`);
         }
         const receivedAt = Date.now();
-        const batch = endpoint.validate(body.data[endpoint.field] as unknown[], receivedAt);
+        const batch = endpoint.validate((body.data as Record<BatchField, unknown[]>)[endpoint.field], receivedAt);
         const repeated = endpoint.refine?.(principal.projectId, batch) ?? 0;
         await app.userPropertyLimits.enforce(principal.projectId, batch, endpoint.field);
         const { accepted, errors } = batch;
