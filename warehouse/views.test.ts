@@ -105,4 +105,23 @@ describe('analyst views in sql/views', () => {
     );
     assert.deepEqual(cohorts.map((c) => [c.cohort_week, c.week_number, Number(c.cohort_size), Number(c.people)]), flat);
   });
+
+  it('metric_rollups finalizes the hourly states', async () => {
+    const hour = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 3_600_000;
+    const point = (fields: Parameters<typeof eventRow>[0]) => eventRow({ kind: 'metric', name: 'upload', ts: hour + 60_000, ...fields });
+    await wh.insert('events', [
+      ...[100, 200, 300, 400].map((duration_ms, i) => point({ project_id: 'm', user_id: `u${i % 2}`, metric_phase: 'complete', duration_ms })),
+      point({ project_id: 'm', user_id: 'u2', metric_phase: 'fail', duration_ms: 50 }),
+      point({ project_id: 'm', user_id: 'u2', metric_phase: 'start' }),
+      point({ project_id: 'm', name: 'cart.size', metric_phase: 'record', metric_value: 5 }),
+    ]);
+    const rows = await wh.query<Record<string, unknown>>(
+      `SELECT name, completes, fails, starts, success_rate, duration_avg_ms, users, value_sum
+       FROM metric_rollups WHERE project_id = 'm' ORDER BY name`,
+    );
+    assert.deepEqual(
+      rows.map((r) => [r.name, Number(r.completes), Number(r.fails), Number(r.starts), r.success_rate, r.duration_avg_ms, Number(r.users), r.value_sum]),
+      [['cart.size', 0, 0, 0, null, null, 1, 5], ['upload', 4, 1, 1, 0.8, 250, 3, 0]],
+    );
+  });
 });
