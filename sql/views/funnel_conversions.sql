@@ -5,7 +5,8 @@
 -- Same rule as `POST /v1/funnels/query` in closed mode without property filters:
 -- a person reaches step k when they did steps 1..k in that order, at strictly
 -- increasing times, with step k at most window_seconds after step 1. People are
--- the user id, or the session for anonymous events.
+-- the user id, or the session for anonymous events. Reads funnel_events, the
+-- events of each person in time order.
 --
 -- Columns: project_id, app_id, is_dev, step (1-based), event, people,
 -- conversion_rate (of step 1), step_conversion_rate (of the previous step).
@@ -34,7 +35,7 @@ FROM
         project_id,
         app_id,
         is_dev,
-        if(user_id != '', user_id, concat('s:', session_id)) AS person,
+        person_key,
         windowFunnel({window_seconds:UInt64} * 1000, 'strict_increase')(
             toUInt64(toUnixTimestamp64Milli(ts)),
             name = funnel_steps[1], name = funnel_steps[2],
@@ -42,11 +43,10 @@ FROM
             name = funnel_steps[5] AND step_count >= 5, name = funnel_steps[6] AND step_count >= 6,
             name = funnel_steps[7] AND step_count >= 7, name = funnel_steps[8] AND step_count >= 8
         ) AS level
-    FROM events
-    WHERE ts >= {from:DateTime64(3, 'UTC')} AND ts < {to:DateTime64(3, 'UTC')} AND kind != 'metric'
-      AND (user_id != '' OR session_id != '') AND has(funnel_steps, name)
+    FROM funnel_events
+    WHERE ts >= {from:DateTime64(3, 'UTC')} AND ts < {to:DateTime64(3, 'UTC')} AND has(funnel_steps, name)
       AND throwIf(step_count NOT BETWEEN 2 AND 8, 'funnel_conversions takes 2 to 8 steps') = 0
-    GROUP BY project_id, app_id, is_dev, person
+    GROUP BY project_id, app_id, is_dev, person_key
 )
 ARRAY JOIN range(1, step_count + 1) AS step
 GROUP BY project_id, app_id, is_dev, step, event;
