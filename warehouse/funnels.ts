@@ -189,7 +189,7 @@ export function funnelSql(spec: FunnelSpec): { sql: string; params: QueryParams 
     params.names = [...new Set([...spec.steps, ...exclusions].map((s) => s.event))];
   }
   const steps = `toInt64(${spec.steps.map((s, i) => `if(${matchExpr(s, p)}, ${2 ** i}, 0)`).join(' + ')})`;
-  const unit = spec.by === 'session' ? 'session_id' : 'person_key';
+  const unit = spec.by === 'session' ? 'session_id' : 'person_id';
   const perPerson = [unit];
   if (spec.breakdown) {
     // From the earliest event matching step 1 (open mode: else any step); events at the same millisecond give the smallest value.
