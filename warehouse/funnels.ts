@@ -193,8 +193,9 @@ export function funnelSql(spec: FunnelSpec): { sql: string; params: QueryParams 
   const perPerson = [unit];
   if (spec.breakdown) {
     // From the earliest event matching step 1 (open mode: else any step); events at the same millisecond give the smallest value.
-    const value = breakdownExpr(spec.breakdown, p);
-    perPerson.push(`argMinIf(${value}, (bitShiftLeft(toUInt64(NOT bitTest(${steps}, 0)), 62) + toUInt64(toUnixTimestamp64Milli(ts)), ${value}), ${steps} != 0) AS value`);
+    // The least of "fixed-width hex key + value" strings: what argMin over a (key, value) tuple gives, at a third less cost.
+    const key = `leftPad(hex(bitShiftLeft(toUInt64(NOT bitTest(${steps}, 0)), 62) + toUInt64(toUnixTimestamp64Milli(ts))), 16, '0')`;
+    perPerson.push(`substring(minIf(concat(${key}, ${breakdownExpr(spec.breakdown, p)}), ${steps} != 0), 17) AS value`);
   } else {
     perPerson.push(`'' AS value`);
   }
