@@ -92,9 +92,11 @@ function groupOf(definition: FunnelDefinition, row: FunnelGroupRow, value: strin
  * - A step's count is the number of units with level ≥ its number.
  * - A breakdown value comes from the unit's earliest considered event that
  *   matches step 1 (in open mode, when none does, the earliest matching any
- *   step; at equal timestamps the smallest value): its experiments[name] (''
- *   when absent), its app_version or environment, or, for a user property,
- *   the current value for that event's user ('' when none or anonymous).
+ *   step): its experiments[name] ('' when absent), its app_version or
+ *   environment, or, for a user property, the current value for that event's
+ *   user ('' when none or anonymous). Of events at the same millisecond, the
+ *   one with the smallest value counts (for a user property, the smallest
+ *   user id).
  */
 export async function runFunnel(wh: Warehouse, scope: FunnelScope, definition: FunnelDefinition, breakdown?: FunnelBreakdown): Promise<FunnelReport> {
   const rows = await queryFunnel(wh, {
