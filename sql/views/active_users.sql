@@ -27,7 +27,7 @@ SELECT
     a.events AS events
 FROM
 (
-    -- Each day's states are counted toward the 30 days that end on or after it.
+    -- Each day's states (merged over apps first) count toward the 30 days that end on or after it.
     SELECT
         project_id,
         is_dev,
@@ -37,7 +37,12 @@ FROM
         uniqMerge(people) AS mau,
         uniqMergeIf(sessions, offset = 0) AS sessions,
         sumIf(events, offset = 0) AS events
-    FROM audience_daily
+    FROM
+    (
+        SELECT project_id, is_dev, day, uniqMergeState(people) AS people, uniqMergeState(sessions) AS sessions, sum(events) AS events
+        FROM audience_daily
+        GROUP BY project_id, is_dev, day
+    )
     ARRAY JOIN range(30) AS offset
     GROUP BY project_id, is_dev, day
     HAVING day <= today() AND dau > 0
