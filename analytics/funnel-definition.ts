@@ -59,15 +59,15 @@ export const PropertyFilter = nested({
     })
     .optional(),
 }).superRefine((f, ctx) => {
-    const issue = (message: string) => ctx.addIssue({ code: 'custom', path: ['value'], message });
-    if (f.op === 'exists') {
-      if (f.value !== undefined) issue('must be absent when op is exists');
-    } else if (f.op === 'gt' || f.op === 'lt') {
-      if (typeof f.value !== 'number' || !Number.isFinite(f.value)) issue(`must be a number when op is ${f.op}`);
-    } else if (typeof f.value !== 'string') {
-      issue(`must be a string when op is ${f.op} (properties are text)`);
-    }
-  });
+  const issue = (message: string) => ctx.addIssue({ code: 'custom', path: ['value'], message });
+  if (f.op === 'exists') {
+    if (f.value !== undefined) issue('must be absent when op is exists');
+  } else if (f.op === 'gt' || f.op === 'lt') {
+    if (typeof f.value !== 'number' || !Number.isFinite(f.value)) issue(`must be a number when op is ${f.op}`);
+  } else if (typeof f.value !== 'string') {
+    issue(`must be a string when op is ${f.op} (properties are text)`);
+  }
+});
 export type PropertyFilter = z.infer<typeof PropertyFilter>;
 
 const stepFields = {
@@ -92,7 +92,7 @@ export const FunnelUnits = ['user', 'session'] as const;
 
 export const definitionFields = {
   steps: z
-    .array(FunnelStep, { message: 'must be a list of steps' })
+    .array(FunnelStep, { error: (issue) => (issue.input === undefined ? 'is required' : 'must be a list of steps') })
     .min(FunnelLimits.minSteps, { message: `must contain at least ${FunnelLimits.minSteps} steps` })
     .max(FunnelLimits.maxSteps, { message: `must contain at most ${FunnelLimits.maxSteps} steps` }),
   mode: z.enum(FunnelModes, { message: `must be one of ${FunnelModes.join(', ')}` }).default('closed'),

@@ -158,6 +158,7 @@ describe('funnels API', () => {
     await rejected('POST', url, q({ from: t0 - 367 * dayMs }), 'body field to: must be at most 366 days after from');
     await rejected('POST', url, q({ from: 'yesterday' }), 'body field from: must be an ISO-8601 time or epoch milliseconds');
     await rejected('POST', url, { steps, to }, 'body field from: is required');
+    await rejected('POST', url, { from, to }, 'body field steps: is required');
     await rejected('POST', url, q({ mode: 'sideways' }), 'body field mode: must be one of closed, open');
     await rejected('POST', url, q({ by: 'device' }), 'body field by: must be one of user, session');
     await rejected('POST', url, q({ data_mode: 'staging' }), /^body field data_mode: must be one of production, development, all/);
