@@ -54,7 +54,8 @@ export interface FunnelGroupRow {
  * Each event is packed into one non-negative Int64 so a person's events sort
  * with one numeric sort and chain arithmetic needs no unpacking: milliseconds
  * since `from` (35 bits: ranges up to a year), then a bit per exclusion (8),
- * then a bit per step matched (20).
+ * then a bit per step NOT matched (20), so that events at the same time sort
+ * later steps first.
  */
 export const FunnelBits = { steps: 20, exclusions: 8, timeShift: 28, maxRangeMs: 2 ** 35 } as const;
 
@@ -117,17 +118,22 @@ function breakdownExpr(b: FunnelBreakdown, p: Params): string {
  * so the best chain is the one from the last extension since the last kill,
  * which arrayFill carries forward. A step reads level k-1 as it stood after
  * the previous timestamp (P<k>) and kills at a timestamp act on all of its
- * events first, so equal timestamps never chain.
+ * events first, so equal timestamps never chain. When every event matches one
+ * step at most (distinct step events, no exclusions, any order), the previous
+ * event's value is that: at one timestamp later steps come first, so no event
+ * before it at that timestamp moved level k-1.
  * D<k>: the least packed distance from step 1 to step k; its high bits are
  * the milliseconds to convert.
  */
 function closedColumns(spec: FunnelSpec, limit: string): string[] {
   const n = spec.steps.length;
   const { timeShift, steps: stepBits } = FunnelBits;
-  const cols = [
-    'arraySort(events) AS X',
-    `arrayMap((x, prev) -> bitShiftRight(x, ${timeShift}) != bitShiftRight(prev, ${timeShift}), X, arrayShiftRight(X, 1, ${NONE})) AS starts`,
-  ];
+  const matches = (k: number) => `NOT bitTest(x, ${k - 1})`;
+  const oneStepPerEvent = !spec.strictOrder && spec.exclusions.length === 0 && new Set(spec.steps.map((s) => s.event)).size === n;
+  const cols = ['arraySort(events) AS X'];
+  if (!oneStepPerEvent) {
+    cols.push(`arrayMap((x, prev) -> bitShiftRight(x, ${timeShift}) != bitShiftRight(prev, ${timeShift}), X, arrayShiftRight(X, 1, ${NONE})) AS starts`);
+  }
   // Whether any event at the same timestamp matched the exclusion: the cumulative count at its last event minus before its first.
   spec.exclusions.forEach((_, j) => {
     cols.push(
@@ -142,12 +148,13 @@ function closedColumns(spec: FunnelSpec, limit: string): string[] {
     const args = xs.map((_, i) => `k${i}`);
     return `arrayMap((${args.join(', ')}) -> ${args.join(' OR ')}, ${xs.join(', ')})`;
   };
-  const extendsTo = (k: number) => `bitTest(x, ${k - 1}) AND p != ${NONE} AND x - p < ${limit}`;
+  const extendsTo = (k: number) => `${matches(k)} AND p != ${NONE} AND x - p < ${limit}`;
   for (let k = 1; k <= n; k++) {
     const killed = killedAt(k);
-    const values = k === 1 ? `arrayMap(x -> if(bitTest(x, 0), bitShiftLeft(bitShiftRight(x, ${timeShift}), ${timeShift}), ${NONE}), X)` : `arrayMap((x, p) -> if(${extendsTo(k)}, p, ${NONE}), X, P${k})`;
+    const values = k === 1 ? `arrayMap(x -> if(${matches(1)}, bitShiftLeft(bitShiftRight(x, ${timeShift}), ${timeShift}), ${NONE}), X)` : `arrayMap((x, p) -> if(${extendsTo(k)}, p, ${NONE}), X, P${k})`;
     if (k > 1) {
-      const prior = `arrayFill((v, s) -> s, arrayShiftRight(L${k - 1}, 1, ${NONE}), starts)`;
+      const shifted = `arrayShiftRight(L${k - 1}, 1, ${NONE})`;
+      const prior = oneStepPerEvent ? shifted : `arrayFill((v, s) -> s, ${shifted}, starts)`;
       const killedBefore = killedAt(k - 1);
       cols.push(`${killedBefore ? `arrayMap((p, killed) -> if(killed, ${NONE}, p), ${prior}, ${killedBefore})` : prior} AS P${k}`);
     }
@@ -158,7 +165,7 @@ function closedColumns(spec: FunnelSpec, limit: string): string[] {
       else if (k === 1) cols.push(`arrayFill(v -> v != ${NONE}, ${values}) AS L1`);
       else cols.push(`arrayFill((p, x) -> ${extendsTo(k)}, P${k}, X) AS L${k}`);
     }
-    cols.push(k === 1 ? `if(arrayExists(x -> bitTest(x, 0), X), 0, ${NEVER}) AS D1` : `arrayMin((x, p) -> if(${extendsTo(k)}, x - p, ${NEVER}), X, P${k}) AS D${k}`);
+    cols.push(k === 1 ? `if(arrayExists(x -> ${matches(1)}, X), 0, ${NEVER}) AS D1` : `arrayMin((x, p) -> if(${extendsTo(k)}, x - p, ${NEVER}), X, P${k}) AS D${k}`);
   }
   return cols;
 }
@@ -203,7 +210,7 @@ export function funnelSql(spec: FunnelSpec): { sql: string; params: QueryParams 
   }
   if (closed) {
     const exclusionBits = exclusions.map((x, j) => ` + if(${matchExpr(x, p)}, ${2 ** (stepBits + j)}, 0)`).join('');
-    perPerson.push(`groupArray(bitShiftLeft(toUnixTimestamp64Milli(ts) - {from:Int64}, ${timeShift}) + ${steps}${exclusionBits}) AS events`);
+    perPerson.push(`groupArray(bitShiftLeft(toUnixTimestamp64Milli(ts) - {from:Int64}, ${timeShift}) + ${2 ** stepBits - 1} - ${steps}${exclusionBits}) AS events`);
   } else {
     perPerson.push(`groupBitOr(${steps}) AS reached`);
   }
