@@ -115,7 +115,7 @@ const attributes = z
   });
 
 /**
- * One event as a client sends it: the Owlmetry event model plus an optional
+ * One event as a client sends it: the Strix event model plus an optional
  * analytics `name`. Unknown fields are ignored so newer SDKs keep working.
  */
 export const IncomingEvent = EventContext.extend({

@@ -186,4 +186,52 @@ describe('embedded Strix: track and metric signals', () => {
     const agent = await post(h, '/v1/track:batch', { events: [{ name: 'x' }] }, h.credentials.agentKey);
     assert.equal(agent.statusCode, 403);
   });
+
+  it('signals flow through the pipeline into funnels, metric series and audience', async () => {
+    const t = Date.now() - 30 * 60_000;
+    const steps = ['e2e.view', 'e2e.cart', 'e2e.buy'];
+    // Six users: control converts 1 of 3 (one reaches the cart only), variant b 2 of 3.
+    const journeys: [string, string, number][] = [['c1', 'control', 3], ['c2', 'control', 2], ['c3', 'control', 1], ['b1', 'b', 3], ['b2', 'b', 3], ['b3', 'b', 1]];
+    const events = journeys.flatMap(([user, variant, reached]) =>
+      steps.slice(0, reached).map((name, i) => ({ name, user_id: `${user}-${process.pid}`, experiments: { e2e_checkout: variant }, timestamp: t + i * 60_000 })),
+    );
+    assert.equal((await post(h, '/v1/track:batch', { events })).statusCode, 200);
+    const points = [
+      { name: 'e2e.load', phase: 'start', tracking_id: 'l1', timestamp: t },
+      { name: 'e2e.load', phase: 'complete', tracking_id: 'l1', timestamp: t + 200 },
+      { name: 'e2e.load', phase: 'start', tracking_id: 'l2', timestamp: t },
+      { name: 'e2e.load', phase: 'fail', tracking_id: 'l2', timestamp: t + 900 },
+    ].map((p) => ({ ...p, user_id: `m-${process.pid}` }));
+    assert.equal((await post(h, '/v1/metrics:batch', { points })).statusCode, 200);
+    await h.strix.drained();
+
+    const funnel = await post(
+      h,
+      '/v1/funnels/query',
+      { steps: steps.map((event) => ({ event })), window_seconds: 3600, from: t - 60_000, to: Date.now() + 60_000, breakdown: { experiment: 'e2e_checkout' } },
+      h.credentials.agentKey,
+    );
+    assert.equal(funnel.statusCode, 200, funnel.body);
+    const report = funnel.json<{
+      groups: { value: string | null; steps: { count: number; median_seconds_to_convert: number | null }[] }[];
+      experiment?: { variants: { variant: string; users: number; conversions: number; sample_too_small: boolean }[]; verdict: string };
+    }>();
+    const byVariant = new Map(report.groups.map((g) => [g.value, g.steps.map((step) => step.count)]));
+    assert.deepEqual(byVariant.get('control'), [3, 2, 1]);
+    assert.deepEqual(byVariant.get('b'), [3, 2, 2]);
+    assert.equal(report.groups.find((g) => g.value === 'b')?.steps[2]?.median_seconds_to_convert, 120);
+    assert.deepEqual(report.experiment?.variants.map((v) => [v.variant, v.users, v.conversions, v.sample_too_small]), [['control', 3, 1, true], ['b', 3, 2, true]]);
+    assert.match(report.experiment?.verdict ?? '', /too small/i);
+
+    const series = await query(h, `/v1/metrics/e2e.load?interval=minute&from=${t - 60_000}&to=${Date.now() + 60_000}`);
+    assert.equal(series.statusCode, 200, series.body);
+    const summary = series.json<{ summary: { starts: number; completes: number; fails: number; success_rate: number; duration: { avg: number } } }>().summary;
+    assert.deepEqual([summary.starts, summary.completes, summary.fails, summary.success_rate, summary.duration.avg], [2, 1, 1, 0.5, 200]);
+
+    const active = await query(h, '/v1/audience/active');
+    assert.equal(active.statusCode, 200, active.body);
+    const day = new Date(t).toISOString().slice(0, 10);
+    const thatDay = active.json<{ days: { day: string; dau: number }[] }>().days.find((d) => d.day.startsWith(day));
+    assert.ok((thatDay?.dau ?? 0) >= 6, `DAU ${thatDay?.dau} on ${day} counts the six funnel users`);
+  });
 });

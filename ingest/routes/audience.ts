@@ -81,7 +81,7 @@ const liveResponse = object({
 });
 
 /**
- * Audience for agent keys with `events:read` (Sentori's Audience module):
+ * Audience for agent keys with `events:read`:
  * active people per day, top screens and routes, and who is active now.
  * `data_mode` and `app_id` narrow every read; days are UTC.
  */
