@@ -1,15 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { hashKey, type Log } from '@strix/contracts';
 import type { ChdbWarehouse } from '@strix/warehouse/chdb';
 import { eventRow, openStore } from '@strix/warehouse/fixtures';
-import { buildApp } from '../app.ts';
-import { KeyRegistry, type Principal } from '../auth.ts';
-import { StrixMetrics } from '../metrics.ts';
+import { principal, queryApp } from '../test-app.ts';
 
-const principal = (key: string, keyType: Principal['keyType'], permissions: string[], projectId = 'p'): Principal => ({
-  keyHash: hashKey(key), keyType, projectId, appId: keyType === 'client' ? 'web' : '', permissions, revoked: false, retentionDays: 90, keyPrefix: key.slice(0, 8),
-});
 
 const dayMs = 86_400_000;
 const minute = 60_000;
@@ -23,7 +17,7 @@ interface Live { since: string; window_seconds: number; people: number; countrie
 describe('audience API', () => {
   let wh: ChdbWarehouse;
   let close: () => Promise<void>;
-  let app: ReturnType<typeof buildApp>;
+  let app: Awaited<ReturnType<typeof queryApp>>;
 
   const get = (url: string, key = 'agent-read') => app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${key}` } });
   const ok = async <T>(url: string, key?: string) => {
@@ -41,25 +35,13 @@ describe('audience API', () => {
 
   before(async () => {
     ({ wh, close } = await openStore('p', 'other', 'l'));
-    const keys = new KeyRegistry(async () => [
+    app = await queryApp(wh, [
       principal('agent-read', 'agent', ['events:read']),
       principal('agent-issues', 'agent', ['issues:read']),
       principal('agent-other', 'agent', ['events:read'], 'other'),
       principal('agent-live', 'agent', ['events:read'], 'l'),
       principal('client-1', 'client', ['events:write']),
     ]);
-    await keys.refresh();
-    app = buildApp({
-      log: {} as Log,
-      warehouse: wh,
-      keys,
-      metrics: new StrixMetrics(),
-      rateLimits: { perKeyPerSecond: 1000, perDevicePerSecond: 1000, burstSeconds: 1 },
-      overloaded: () => undefined,
-      readiness: () => undefined,
-      routes: { ingest: false, query: true },
-    });
-    await app.ready();
     const at = (offset: number, hour: number) => today + offset * dayMs + hour * 3_600_000;
     await wh.insert('events', [
       // Two days ago: u1 (web, twice) and an anonymous session.

@@ -1,15 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { hashKey, type Log } from '@strix/contracts';
 import type { ChdbWarehouse } from '@strix/warehouse/chdb';
 import { eventRow, openStore } from '@strix/warehouse/fixtures';
-import { buildApp } from '../app.ts';
-import { KeyRegistry, type Principal } from '../auth.ts';
-import { StrixMetrics } from '../metrics.ts';
+import { principal, queryApp } from '../test-app.ts';
 
-const principal = (key: string, keyType: Principal['keyType'], permissions: string[], projectId = 'p'): Principal => ({
-  keyHash: hashKey(key), keyType, projectId, appId: keyType === 'client' ? 'web' : '', permissions, revoked: false, retentionDays: 90, keyPrefix: key.slice(0, 8),
-});
 
 const dayMs = 86_400_000;
 const t0 = Math.floor(Date.now() / dayMs) * dayMs - 5 * dayMs;
@@ -29,7 +23,7 @@ interface Report {
 describe('funnels API', () => {
   let wh: ChdbWarehouse;
   let close: () => Promise<void>;
-  let app: ReturnType<typeof buildApp>;
+  let app: Awaited<ReturnType<typeof queryApp>>;
 
   const call = (method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, payload?: object, key = 'agent-rw') =>
     app.inject({ method, url, headers: { authorization: `Bearer ${key}` }, ...(payload && { payload }) });
@@ -49,25 +43,13 @@ describe('funnels API', () => {
 
   before(async () => {
     ({ wh, close } = await openStore('p', 'other'));
-    const keys = new KeyRegistry(async () => [
+    app = await queryApp(wh, [
       principal('agent-rw', 'agent', ['events:read', 'funnels:write']),
       principal('agent-ro', 'agent', ['events:read']),
       principal('agent-write-only', 'agent', ['funnels:write']),
       principal('agent-other', 'agent', ['events:read', 'funnels:write'], 'other'),
       principal('client-1', 'client', ['events:write']),
     ]);
-    await keys.refresh();
-    app = buildApp({
-      log: {} as Log,
-      warehouse: wh,
-      keys,
-      metrics: new StrixMetrics(),
-      rateLimits: { perKeyPerSecond: 1000, perDevicePerSecond: 1000, burstSeconds: 1 },
-      overloaded: () => undefined,
-      readiness: () => undefined,
-      routes: { ingest: false, query: true },
-    });
-    await app.ready();
     const track = (user: string, name: string, sec: number, fields: object = {}) =>
       eventRow({ project_id: 'p', kind: 'track', user_id: user, session_id: `${user}-s`, name, ts: t0 + sec * 1000, ...fields });
     await wh.insert('events', [

@@ -1,21 +1,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { hashKey, type Log } from '@strix/contracts';
 import { IssueService, issueIdFor } from '@strix/issues';
 import { errorRow, openStore } from '@strix/issues/fixtures';
 import type { ChdbWarehouse } from '@strix/warehouse/chdb';
-import { buildApp } from '../app.ts';
-import { KeyRegistry, type Principal } from '../auth.ts';
-import { StrixMetrics } from '../metrics.ts';
+import { principal, queryApp } from '../test-app.ts';
 
-const principal = (key: string, keyType: Principal['keyType'], permissions: string[], projectId = 'p'): Principal => ({
-  keyHash: hashKey(key), keyType, projectId, appId: keyType === 'client' ? 'app' : '', permissions, revoked: false, retentionDays: 90, keyPrefix: key.slice(0, 8),
-});
 
 describe('issues API', () => {
   let wh: ChdbWarehouse;
   let close: () => Promise<void>;
-  let app: ReturnType<typeof buildApp>;
+  let app: Awaited<ReturnType<typeof queryApp>>;
   const id = (fp: string) => issueIdFor('p', fp);
 
   const call = (method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, payload?: object, key = 'agent-rw') =>
@@ -23,24 +17,12 @@ describe('issues API', () => {
 
   before(async () => {
     ({ wh, close } = await openStore('p', 'other'));
-    const keys = new KeyRegistry(async () => [
+    app = await queryApp(wh, [
       principal('agent-rw', 'agent', ['issues:read', 'issues:write']),
       principal('agent-ro', 'agent', ['issues:read']),
       principal('agent-other', 'agent', ['issues:read', 'issues:write'], 'other'),
       principal('client-1', 'client', ['events:write']),
-    ]);
-    await keys.refresh();
-    app = buildApp({
-      log: {} as Log,
-      warehouse: wh,
-      keys,
-      metrics: new StrixMetrics(),
-      rateLimits: { perKeyPerSecond: 1000, perDevicePerSecond: 1000, burstSeconds: 1 },
-      overloaded: () => undefined,
-      readiness: () => undefined,
-      issues: new IssueService({ warehouse: wh }),
-    });
-    await app.ready();
+    ], { issues: new IssueService({ warehouse: wh }) });
     await wh.insert('events', [
       ...['s1', 's2', 's3'].map((s) => errorRow({ project_id: 'p', fingerprint: 'crash', session_id: s, user_id: s, message: 'Null pointer in cart', exception_type: 'TypeError', app_version: '2.0.0' })),
       errorRow({ project_id: 'p', fingerprint: 'timeout', session_id: 's1', message: 'Timeout after 30s' }),

@@ -1,15 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { hashKey, type Log } from '@strix/contracts';
 import type { ChdbWarehouse } from '@strix/warehouse/chdb';
 import { eventRow, openStore } from '@strix/warehouse/fixtures';
-import { buildApp } from '../app.ts';
-import { KeyRegistry, type Principal } from '../auth.ts';
-import { StrixMetrics } from '../metrics.ts';
+import { principal, queryApp } from '../test-app.ts';
 
-const principal = (key: string, keyType: Principal['keyType'], permissions: string[], projectId = 'p'): Principal => ({
-  keyHash: hashKey(key), keyType, projectId, appId: keyType === 'client' ? 'ios' : '', permissions, revoked: false, retentionDays: 90, keyPrefix: key.slice(0, 8),
-});
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
@@ -44,7 +38,7 @@ interface Series {
 describe('metric query API', () => {
   let wh: ChdbWarehouse;
   let close: () => Promise<void>;
-  let app: ReturnType<typeof buildApp>;
+  let app: Awaited<ReturnType<typeof queryApp>>;
 
   const get = (url: string, key = 'agent-read') => app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${key}` } });
   const ok = async <T>(url: string, key?: string) => {
@@ -63,24 +57,12 @@ describe('metric query API', () => {
 
   before(async () => {
     ({ wh, close } = await openStore('p', 'other'));
-    const keys = new KeyRegistry(async () => [
+    app = await queryApp(wh, [
       principal('agent-read', 'agent', ['events:read']),
       principal('agent-issues', 'agent', ['issues:read']),
       principal('agent-other', 'agent', ['events:read'], 'other'),
       principal('client-1', 'client', ['events:write']),
     ]);
-    await keys.refresh();
-    app = buildApp({
-      log: {} as Log,
-      warehouse: wh,
-      keys,
-      metrics: new StrixMetrics(),
-      rateLimits: { perKeyPerSecond: 1000, perDevicePerSecond: 1000, burstSeconds: 1 },
-      overloaded: () => undefined,
-      readiness: () => undefined,
-      routes: { ingest: false, query: true },
-    });
-    await app.ready();
     const point = (fields: Parameters<typeof eventRow>[0]) => eventRow({ kind: 'metric', name: 'checkout', app_id: 'ios', app_version: '1.0.0', ...fields });
     await wh.insert('events', [
       point({ project_id: 'p', ts: m1, metric_phase: 'start', tracking_id: 'a', user_id: 'u1', attributes: { screen: 'cart' } }),

@@ -3,47 +3,29 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { defaultAgentPermissions, hashKey, type Log } from '@strix/contracts';
+import { defaultAgentPermissions } from '@strix/contracts';
 import { getProject, migrate, upsertProject } from '@strix/warehouse';
 import { ChdbWarehouse } from '@strix/warehouse/chdb';
-import { buildApp } from '../app.ts';
-import { KeyRegistry, type Principal } from '../auth.ts';
-import { StrixMetrics } from '../metrics.ts';
+import { principal, queryApp } from '../test-app.ts';
 
 const sqlDir = join(import.meta.dirname, '..', '..', 'sql');
 
-const principal = (key: string, keyType: Principal['keyType'], permissions: readonly string[]): Principal => ({
-  keyHash: hashKey(key), keyType, projectId: 'p1', appId: keyType === 'client' ? 'web' : '', permissions, revoked: false,
-  retentionDays: 90,
-});
 
 describe('project settings and members API', () => {
   let dir: string;
   let wh: ChdbWarehouse;
-  let app: ReturnType<typeof buildApp>;
+  let app: Awaited<ReturnType<typeof queryApp>>;
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'strix-project-api-'));
     wh = new ChdbWarehouse(join(dir, 'chdb'));
     await migrate(wh, sqlDir);
     await upsertProject(wh, { project_id: 'p1', name: 'Shop', retention_days: 90 });
-    const keys = new KeyRegistry(async () => [
-      principal('admin-key', 'agent', [...defaultAgentPermissions, 'project:admin']),
-      principal('agent-key', 'agent', [...defaultAgentPermissions]),
-      principal('client-key', 'client', ['events:write']),
+    app = await queryApp(wh, [
+      principal('admin-key', 'agent', [...defaultAgentPermissions, 'project:admin'], 'p1'),
+      principal('agent-key', 'agent', [...defaultAgentPermissions], 'p1'),
+      principal('client-key', 'client', ['events:write'], 'p1'),
     ]);
-    await keys.refresh();
-    app = buildApp({
-      log: {} as Log,
-      warehouse: wh,
-      keys,
-      metrics: new StrixMetrics(),
-      rateLimits: { perKeyPerSecond: 1000, perDevicePerSecond: 1000, burstSeconds: 1 },
-      overloaded: () => undefined,
-      readiness: () => undefined,
-      routes: { ingest: false, query: true },
-    });
-    await app.ready();
   });
 
   after(async () => {
