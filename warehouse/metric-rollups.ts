@@ -110,10 +110,10 @@ const statsColumns = `sum(records) AS n_records, sum(starts) AS n_starts, sum(co
   uniqMerge(users) AS n_users`;
 const pointsOrder = '(n_records + n_starts + n_completes + n_fails + n_cancels)';
 
-function statsOf(r: StatsRow): MetricStats {
-  const [dp50, dp95, dp99] = r.d_q.map((q) => q ?? 0) as [number, number, number];
-  const [vp50, vp95, vp99] = r.v_q.map((q) => q ?? 0) as [number, number, number];
-  const ended = r.n_completes + r.n_fails;
+type PhaseCountRow = Pick<StatsRow, 'n_records' | 'n_starts' | 'n_completes' | 'n_fails' | 'n_cancels' | 'n_abandoned'>;
+
+/** Points per phase; `count` is the points clients sent, so it leaves out the abandoned marks. */
+function phaseCounts(r: PhaseCountRow) {
   return {
     count: r.n_records + r.n_starts + r.n_completes + r.n_fails + r.n_cancels,
     records: r.n_records,
@@ -122,6 +122,15 @@ function statsOf(r: StatsRow): MetricStats {
     fails: r.n_fails,
     cancels: r.n_cancels,
     abandoned: r.n_abandoned,
+  };
+}
+
+function statsOf(r: StatsRow): MetricStats {
+  const [dp50, dp95, dp99] = r.d_q.map((q) => q ?? 0) as [number, number, number];
+  const [vp50, vp95, vp99] = r.v_q.map((q) => q ?? 0) as [number, number, number];
+  const ended = r.n_completes + r.n_fails;
+  return {
+    ...phaseCounts(r),
     success_rate: ended > 0 ? r.n_completes / ended : null,
     duration: r.d_count > 0 ? { avg: r.d_sum / r.d_count, p50: dp50, p95: dp95, p99: dp99 } : null,
     value: r.v_count > 0 ? { avg: r.v_sum / r.v_count, p50: vp50, p95: vp95, p99: vp99, sum: r.v_sum } : null,
@@ -251,13 +260,7 @@ export const MetricName = z
   .transform((r) => ({
     name: r.name,
     unit: r.unit,
-    count: r.n_records + r.n_starts + r.n_completes + r.n_fails + r.n_cancels,
-    records: r.n_records,
-    starts: r.n_starts,
-    completes: r.n_completes,
-    fails: r.n_fails,
-    cancels: r.n_cancels,
-    abandoned: r.n_abandoned,
+    ...phaseCounts(r),
     /** Start of the newest hour with a point, epoch ms. */
     last_seen_hour: r.last_bucket_s * 1000,
   }));
