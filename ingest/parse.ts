@@ -1,16 +1,6 @@
 import { z } from 'zod';
 import { ApiError } from './errors.ts';
 
-/** An ISO-8601 time or epoch milliseconds, as epoch ms. */
-export const time = z.string().transform((v, ctx) => {
-  const ms = /^\d+$/.test(v) ? Number(v) : Date.parse(v);
-  if (Number.isNaN(ms)) {
-    ctx.addIssue({ code: 'custom', message: 'must be an ISO-8601 time or epoch milliseconds' });
-    return z.NEVER;
-  }
-  return ms;
-});
-
 type Where = 'query parameter' | 'body field' | 'path parameter';
 
 /** The first problem, naming the field: `body field email: must be an email address`. */

@@ -128,7 +128,7 @@ describe('audience API', () => {
     await rejected(`/v1/audience/screens?from=${Date.now() + dayMs}`, 'query parameter from: must be before to');
     await rejected(`/v1/audience/active?from=${day(-367)}&to=${day(0)}`, 'query parameter from: the range from..to must span at most 366 days');
     await ok(`/v1/audience/active?from=${day(-366)}&to=${day(0)}`);
-    await rejected('/v1/audience/active?from=yesterday', 'query parameter from: must be an ISO-8601 time or epoch milliseconds');
+    await rejected('/v1/audience/active?from=yesterday', /^query parameter from: must be an ISO-8601 time .* or epoch milliseconds, between 1970-01-01T00:00:00.000Z and 2100-01-01T00:00:00.000Z$/);
     await rejected('/v1/audience/screens?limit=1001', 'query parameter limit: must be at most 1000');
     await rejected('/v1/audience/screens?limit=0', 'query parameter limit: must be at least 1');
     await rejected('/v1/audience/live?limit=ten', 'query parameter limit: must be a number');

@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { DataMode, IngestLimits, isDevFor } from '@strix/contracts';
 import { activePeople, liveAudience, topScreens, utcDay, type AudienceScope, type DayRange } from '@strix/warehouse';
 import { ApiError, errorResponseSchema } from '../errors.ts';
-import { parseQuery, time } from '../parse.ts';
+import { parseQuery } from '../parse.ts';
+import { queryTime } from '../time-range.ts';
 
 export const AudienceLimits = {
   /** A year of days, leap years included. */
@@ -30,7 +31,7 @@ const scopeFields = {
   data_mode: DataMode,
   app_id: z.string().min(1, { message: 'must not be empty' }).max(IngestLimits.maxShortFieldChars).optional(),
 };
-const rangeFields = { ...scopeFields, from: time.optional(), to: time.optional() };
+const rangeFields = { ...scopeFields, from: queryTime.optional(), to: queryTime.optional() };
 
 const ActiveQuery = z.object(rangeFields).strict();
 const ScreensQuery = z.object({ ...rangeFields, limit: limit(50) }).strict();

@@ -3,13 +3,14 @@ import { z } from 'zod';
 import { Levels, canonicalLevel } from '@strix/contracts';
 import { queryEvents, queryHourlyCounts, type StoredEvent } from '@strix/warehouse';
 import { ApiError, errorResponseSchema } from '../errors.ts';
-import { parseQuery, time } from '../parse.ts';
+import { parseQuery } from '../parse.ts';
+import { queryTime } from '../time-range.ts';
 
 const day = 24 * 60 * 60 * 1000;
 
 const EventsQuery = z.object({
-  from: time.optional(),
-  to: time.optional(),
+  from: queryTime.optional(),
+  to: queryTime.optional(),
   level: z
     .string()
     .transform((v, ctx) => {

@@ -20,6 +20,7 @@ import {
 import { DataMode, IngestLimits, isDevFor } from '@strix/contracts';
 import { ApiError, errorResponseSchema } from '../errors.ts';
 import { parseBody } from '../parse.ts';
+import { bodyTime } from '../time-range.ts';
 
 const dayMs = 86_400_000;
 const errors = { '4xx': errorResponseSchema, '5xx': errorResponseSchema };
@@ -27,20 +28,9 @@ const read = { keyType: 'agent', permission: 'events:read' } as const;
 const write = { keyType: 'agent', permission: 'funnels:write' } as const;
 const idParams = { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] } as const;
 
-const instantMessage = 'must be an ISO-8601 time or epoch milliseconds';
-/** An ISO-8601 time, or epoch milliseconds as a number or a string of digits. */
-const instant = z.union([z.string(), z.number()], { error: (issue) => (issue.input === undefined ? 'is required' : instantMessage) }).transform((v, ctx) => {
-  const ms = typeof v === 'number' ? v : /^\d+$/.test(v) ? Number(v) : Date.parse(v);
-  if (!Number.isInteger(ms) || ms < 0) {
-    ctx.addIssue({ code: 'custom', message: instantMessage });
-    return z.NEVER;
-  }
-  return ms;
-});
-
 const rangeFields = {
-  from: instant,
-  to: instant,
+  from: bodyTime,
+  to: bodyTime,
   data_mode: DataMode,
   app_id: z.string().min(1, { message: 'must not be empty' }).max(IngestLimits.maxShortFieldChars).optional(),
   breakdown: FunnelBreakdown.optional(),

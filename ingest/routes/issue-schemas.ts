@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { IssueSorts, IssueStatuses, type CommentRow, type FingerprintRow, type IssueRow, type IssueStatsRow, type Occurrence } from '@strix/warehouse';
-import { time } from '../parse.ts';
+import { bodyTime } from '../time-range.ts';
 
 export const IssueLimits = {
   maxListLimit: 200,
@@ -45,7 +45,7 @@ export const StatusChangeBody = z
   .object({
     status: z.enum(IssueStatuses).optional(),
     resolved_at_version: z.string().min(1).max(256).optional(),
-    snoozed_until: z.union([z.null(), time, z.number().int().nonnegative()]).optional(),
+    snoozed_until: bodyTime.nullable().optional(),
   })
   .strict()
   .refine((b) => b.status !== undefined || b.resolved_at_version !== undefined || b.snoozed_until !== undefined, {

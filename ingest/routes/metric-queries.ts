@@ -12,7 +12,8 @@ import {
   type MetricStats,
 } from '@strix/warehouse';
 import { ApiError, errorResponseSchema } from '../errors.ts';
-import { parseParams, parseQuery, time } from '../parse.ts';
+import { parseParams, parseQuery } from '../parse.ts';
+import { queryTime } from '../time-range.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -33,8 +34,8 @@ const groupBy = z.string().transform((v, ctx): MetricGroupBy => {
 });
 
 const RangeQuery = z.strictObject({
-  from: time.optional(),
-  to: time.optional(),
+  from: queryTime.optional(),
+  to: queryTime.optional(),
   data_mode: DataMode,
   app_id: z
     .string()
