@@ -9,6 +9,7 @@ import {
   type EventContext,
   type LogEvent,
 } from '@strix/contracts';
+import { findMalformedText } from './well-formed-text.ts';
 
 export interface EventError {
   index: number;
@@ -70,9 +71,10 @@ function toLogEvent<T extends Context>(item: T, ts: number, fields: Partial<LogE
 }
 
 /**
- * Validates each item on its own (one bad item never fails the batch), checks
- * its time against the accepted window, and gives it a stable id: the client's,
- * or one minted here so a redelivered log record keeps the same id.
+ * Validates each item on its own (one bad item never fails the batch), refuses
+ * text that is not well-formed Unicode (well-formed-text.ts), checks its time
+ * against the accepted window, and gives it a stable id: the client's, or one
+ * minted here so a redelivered log record keeps the same id.
  */
 function validateEach<S extends z.ZodType<Context>>(
   field: BatchField,
@@ -90,6 +92,11 @@ function validateEach<S extends z.ZodType<Context>>(
       continue;
     }
     const item = parsed.data;
+    const malformed = findMalformedText(item, `${field}[${index}]`);
+    if (malformed) {
+      batch.errors.push({ index, message: malformed });
+      continue;
+    }
     if ((item.$set || item.$set_once) && !item.user_id?.trim()) {
       batch.errors.push({ index, message: `${field}[${index}].${item.$set ? '$set' : '$set_once'}: user properties need a user_id` });
       continue;
