@@ -15,6 +15,40 @@ import { issueRoutes } from './routes/issues.ts';
 import { projectRoutes } from './routes/project.ts';
 import { UserPropertyLimits } from './user-property-limits.ts';
 
+/** How long the HTTP server waits on a client; see `server/config.ts` for each limit's variable. */
+export interface HttpTimeouts {
+  /** Time to receive a request's headers. */
+  headersMs: number;
+  /** Time to receive a whole request, body included; answering it (a streamed result) is not bounded by this. */
+  requestMs: number;
+  /** An idle keep-alive connection is closed after this long. */
+  keepAliveMs: number;
+}
+
+export const defaultHttpTimeouts: HttpTimeouts = { headersMs: 10_000, requestMs: 30_000, keepAliveMs: 65_000 };
+
+/**
+ * Fastify's own request timeout is 0 (none): a client that sends half a body and
+ * stalls would hold its socket forever. Node checks the headers and request
+ * timeouts on a timer (30 s by default), so a stalled request lived up to the
+ * timeout plus that; checking every second (or faster for sub-second limits)
+ * keeps the bound close to the limit. Node's request timeout ends when the
+ * request is fully received, so a long streamed answer is not cut. Node keeps
+ * an idle keep-alive socket one second past its advertised timeout, against
+ * races with a client reusing it.
+ */
+function serverOptions(t: HttpTimeouts) {
+  return {
+    requestTimeout: t.requestMs,
+    keepAliveTimeout: t.keepAliveMs,
+    http: {
+      headersTimeout: t.headersMs,
+      requestTimeout: t.requestMs,
+      connectionsCheckingInterval: Math.max(10, Math.min(1000, Math.floor(t.headersMs / 4))),
+    },
+  };
+}
+
 export interface AppDeps {
   log: Log;
   warehouse: Warehouse;
@@ -27,6 +61,8 @@ export interface AppDeps {
   readiness: () => string | undefined;
   /** Which route families this process serves (its role); health and metrics are always served. */
   routes?: { ingest: boolean; query: boolean };
+  /** Server timeouts when the app listens (default `defaultHttpTimeouts`). */
+  httpTimeouts?: HttpTimeouts;
   /** One log record per user of a request, keyed by project and user (a partitioned log). */
   partitionByUser?: boolean;
   /** Error tracking, for roles that serve the query routes. */
@@ -61,7 +97,12 @@ const overloadRetryAfterSeconds = 2;
 
 /** Builds the HTTP app; `server/` decides where it listens. */
 export function buildApp(deps: AppDeps): FastifyInstance {
-  const app = Fastify({ bodyLimit: IngestLimits.maxBodyBytes, logger: false, trustProxy: false });
+  const app = Fastify({
+    bodyLimit: IngestLimits.maxBodyBytes,
+    logger: false,
+    trustProxy: false,
+    ...serverOptions(deps.httpTimeouts ?? defaultHttpTimeouts),
+  });
   const limiter = new IngestRateLimiter(deps.rateLimits);
 
   app.decorate('ingestLog', deps.log);

@@ -32,6 +32,22 @@ describe('loadConfig', () => {
     assert.equal(loadConfig({}).mail.smtpUrl, undefined, 'no SMTP server unless one is configured');
   });
 
+  it('bounds how long the HTTP server waits on a client, a headers timeout no longer than the request timeout', () => {
+    assert.deepEqual(loadConfig({}).httpTimeouts, { headersMs: 10_000, requestMs: 30_000, keepAliveMs: 65_000 });
+    const config = loadConfig({ STRIX_HTTP_HEADERS_TIMEOUT_MS: '2000', STRIX_HTTP_REQUEST_TIMEOUT_MS: '5000', STRIX_HTTP_KEEP_ALIVE_TIMEOUT_MS: '5000' });
+    assert.deepEqual(config.httpTimeouts, { headersMs: 2000, requestMs: 5000, keepAliveMs: 5000 });
+    assert.throws(() => loadConfig({ STRIX_HTTP_REQUEST_TIMEOUT_MS: '0' }), /STRIX_HTTP_REQUEST_TIMEOUT_MS="0"/);
+    assert.throws(() => loadConfig({ STRIX_HTTP_HEADERS_TIMEOUT_MS: 'soon' }), /STRIX_HTTP_HEADERS_TIMEOUT_MS="soon"/);
+    assert.throws(() => loadConfig({ STRIX_HTTP_HEADERS_TIMEOUT_MS: '40000' }), /STRIX_HTTP_HEADERS_TIMEOUT_MS="40000": must be at most STRIX_HTTP_REQUEST_TIMEOUT_MS \(30000\)/);
+  });
+
+  it('refuses root unless STRIX_ALLOW_ROOT=1', () => {
+    assert.equal(loadConfig({}).allowRoot, false);
+    assert.equal(loadConfig({ STRIX_ALLOW_ROOT: '1' }).allowRoot, true);
+    assert.equal(loadConfig({ STRIX_ALLOW_ROOT: '0' }).allowRoot, false);
+    assert.throws(() => loadConfig({ STRIX_ALLOW_ROOT: 'yes' }), /STRIX_ALLOW_ROOT="yes": must be 0 or 1/);
+  });
+
   it('names the missing variable an engine or role needs', () => {
     assert.throws(() => loadConfig({ STRIX_LOG: 'kafka' }), /STRIX_KAFKA_BROKERS="": is required when STRIX_LOG=kafka/);
     assert.throws(() => loadConfig({ STRIX_WAREHOUSE: 'clickhouse' }), /STRIX_CLICKHOUSE_URL="": is required/);

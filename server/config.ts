@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { defaultHttpTimeouts, type HttpTimeouts } from '@strix/ingest';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const positive = z.coerce.number().positive();
@@ -21,6 +22,15 @@ const ConfigSchema = z.object({
   STRIX_DATA_DIR: z.string().min(1).default('./.strix'),
   STRIX_PORT: port.default(8080),
   STRIX_HOST: z.string().min(1).default('0.0.0.0'),
+  // A client that stalls mid-request holds a socket and its parser: these bound how long.
+  /** Time to receive a request's headers. */
+  STRIX_HTTP_HEADERS_TIMEOUT_MS: positiveInt.min(100).max(600_000).default(defaultHttpTimeouts.headersMs),
+  /** Time to receive a whole request, body included (not the time to answer it: /clickhouse streams long results). */
+  STRIX_HTTP_REQUEST_TIMEOUT_MS: positiveInt.min(100).max(3_600_000).default(defaultHttpTimeouts.requestMs),
+  /** An idle keep-alive connection is closed after this long: longer than the 60 s of common load balancers, so the proxy closes first. */
+  STRIX_HTTP_KEEP_ALIVE_TIMEOUT_MS: positiveInt.min(100).max(600_000).default(defaultHttpTimeouts.keepAliveMs),
+  /** Strix refuses to run as root unless this is 1: analyst SQL runs inside its process. */
+  STRIX_ALLOW_ROOT: z.enum(['0', '1'], { message: 'must be 0 or 1' }).default('0'),
   STRIX_RATE_LIMIT_KEY_RPS: positive.default(2000),
   STRIX_RATE_LIMIT_DEVICE_RPS: positive.default(50),
   STRIX_RATE_LIMIT_BURST_SECONDS: positive.default(2),
@@ -80,6 +90,10 @@ function crossCheck(c: Env, issue: (variable: keyof Env, message: string) => voi
   if (c.STRIX_SCHEDULER === 'temporal' && !c.STRIX_TEMPORAL_ADDRESS) {
     issue('STRIX_TEMPORAL_ADDRESS', 'is required when STRIX_SCHEDULER=temporal');
   }
+  // Node refuses a headers timeout longer than the request timeout.
+  if (c.STRIX_HTTP_HEADERS_TIMEOUT_MS > c.STRIX_HTTP_REQUEST_TIMEOUT_MS) {
+    issue('STRIX_HTTP_HEADERS_TIMEOUT_MS', `must be at most STRIX_HTTP_REQUEST_TIMEOUT_MS (${c.STRIX_HTTP_REQUEST_TIMEOUT_MS})`);
+  }
   const role = c.STRIX_ROLE;
   // The embedded log lives in one process's data directory: ingest and process cannot be split over it.
   if ((role === 'ingest' || role === 'process') && c.STRIX_LOG === 'embedded') {
@@ -95,6 +109,8 @@ export interface Config {
   dataDir: string;
   port: number;
   host: string;
+  httpTimeouts: HttpTimeouts;
+  allowRoot: boolean;
   rateLimits: { perKeyPerSecond: number; perDevicePerSecond: number; burstSeconds: number };
   maxPendingLogBytes: number;
   maxLogLagRecords: number;
@@ -138,6 +154,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: resolve(c.STRIX_DATA_DIR),
     port: c.STRIX_PORT,
     host: c.STRIX_HOST,
+    httpTimeouts: {
+      headersMs: c.STRIX_HTTP_HEADERS_TIMEOUT_MS,
+      requestMs: c.STRIX_HTTP_REQUEST_TIMEOUT_MS,
+      keepAliveMs: c.STRIX_HTTP_KEEP_ALIVE_TIMEOUT_MS,
+    },
+    allowRoot: c.STRIX_ALLOW_ROOT === '1',
     rateLimits: {
       perKeyPerSecond: c.STRIX_RATE_LIMIT_KEY_RPS,
       perDevicePerSecond: c.STRIX_RATE_LIMIT_DEVICE_RPS,

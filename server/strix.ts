@@ -92,6 +92,7 @@ export async function startStrix(config: Config): Promise<Strix> {
     keys,
     metrics,
     rateLimits: config.rateLimits,
+    httpTimeouts: config.httpTimeouts,
     routes: { ingest: runs.ingest, query: runs.query },
     partitionByUser: config.log.kind === 'kafka',
     ...(scans && { issues, scanIssues: (projectId: string) => scans.scan(projectId) }),
