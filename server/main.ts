@@ -1,8 +1,21 @@
 import { ConfigError, loadConfig } from './config.ts';
 import { startStrix } from './strix.ts';
 
+/**
+ * Analysts' SQL runs inside this process (chDB is a library, not a server): a
+ * query that escaped its read-only, project-scoped sandbox would act with this
+ * process's rights. Root would make that the whole machine, so it takes an
+ * explicit opt-in (containers in CI, for example).
+ */
+const rootRefusal = `Strix refuses to run as root: analysts' SQL (/clickhouse) runs inside this process, so a query that escaped its sandbox would have root's rights over this machine.
+Run Strix as an ordinary user (deploy/systemd runs it as user strix), or set STRIX_ALLOW_ROOT=1 to accept the risk.`;
+
 async function main(): Promise<void> {
   const config = loadConfig();
+  if (process.getuid?.() === 0 && !config.allowRoot) {
+    console.error(rootRefusal);
+    process.exit(1);
+  }
   const strix = await startStrix(config);
   const address = await strix.app.listen({ port: config.port, host: config.host });
   const { credentials, createdCredentials } = strix;

@@ -23,7 +23,8 @@ function profilingFlags(): string[] {
 export async function spawnStrix(env: Record<string, string>, timeoutMs = 60_000): Promise<StrixProcess> {
   const child = spawn(process.execPath, [...profilingFlags(), '--import', 'tsx', join(root, 'server', 'main.ts')], {
     cwd: root,
-    env: { ...process.env, STRIX_PORT: '0', STRIX_HOST: '127.0.0.1', ...env },
+    // Tests and CI run as root in containers: Strix refuses root unless told otherwise.
+    env: { ...process.env, STRIX_PORT: '0', STRIX_HOST: '127.0.0.1', STRIX_ALLOW_ROOT: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
