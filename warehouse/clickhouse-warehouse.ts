@@ -103,7 +103,9 @@ export class ClickHouseWarehouse implements Warehouse {
         }
       }
     } catch (error) {
-      if (error instanceof RowBinaryValueError) throw new WarehouseError(`insert into ${table} failed: ${error.message}`, false);
+      // The encoder refused a row's value before anything was sent: a content error, reported
+      // with TYPE_MISMATCH, the code the server gives the same refusal (see isContentError).
+      if (error instanceof RowBinaryValueError) throw new WarehouseError(`insert into ${table} failed: ${error.message}`, false, 53);
       throw error instanceof WarehouseError ? error : wrap(error, `insert into ${table} failed`);
     }
   }

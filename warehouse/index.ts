@@ -12,3 +12,4 @@ export * from './funnels.ts';
 export * from './audience.ts';
 export * from './metric-rollups.ts';
 export * from './user-properties.ts';
+export * from './dead-letters.ts';
