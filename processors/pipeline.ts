@@ -9,6 +9,8 @@ import {
   type Topic,
   type Warehouse,
 } from '@strix/contracts';
+import { DeadLetterSink, recordOwner, type DeadLetter } from './dead-letter-sink.ts';
+import { insertIsolatingPoison, type RefusedRow } from './isolate-poison.ts';
 import { EventDeduper } from './steps/dedupe.ts';
 import { groupEvent } from './steps/grouping.ts';
 import { fillDurations } from './steps/metric-durations.ts';
@@ -53,7 +55,8 @@ interface PreparedBatch {
   rows: EventRow[];
   keys: { key: string; receivedAt: number }[];
   duplicates: number;
-  deadLetters: { record: ConsumedRecord; reason: string }[];
+  /** Records that are not event batches. */
+  unreadable: { record: ConsumedRecord; reason: string }[];
 }
 
 /** Commit metadata naming the batch about to be inserted: `inflight:<first>-<last>`. */
@@ -71,6 +74,12 @@ const IN_FLIGHT = /^inflight:(\d+)-(\d+)$/;
  * current offset; whoever next owns the partition re-forms exactly that batch
  * (same records, same deduper state: see `seedDeduper`) and re-inserts it with
  * the same token, which fills in only what is missing.
+ *
+ * Rows the warehouse refuses for what they hold (a poison event: see
+ * `insertIsolatingPoison`) are isolated by bisection and dead-lettered with
+ * the engine's reason; every other row of the batch is inserted exactly once,
+ * and the partition moves on. Unreadable records are dead-lettered too. Both
+ * happen after the `inflight` commit, so a redone batch redoes them the same way.
  */
 export class EventPipeline {
   private consumer?: LogConsumer;
@@ -80,11 +89,14 @@ export class EventPipeline {
   private running?: Promise<void>;
   private readonly abort = new AbortController();
   private lastError?: { at: number; message: string };
+  private readonly deadLetters: DeadLetterSink;
 
   constructor(
     private readonly deps: PipelineDeps,
     private readonly options: PipelineOptions = defaultPipelineOptions,
-  ) {}
+  ) {
+    this.deadLetters = new DeadLetterSink(deps);
+  }
 
   async start(): Promise<void> {
     const consumer = await this.deps.log.consumer(this.options.topic, this.options.group);
@@ -165,12 +177,12 @@ export class EventPipeline {
     const last = records[records.length - 1];
     if (!first || !last) return;
     const batch = this.prepare(records);
-    if (batch.deadLetters.length > 0) await this.deadLetter(batch.deadLetters);
-    if (batch.rows.length > 0) {
-      await fillDurations(this.deps.warehouse, batch.rows);
+    if (batch.rows.length > 0 || batch.unreadable.length > 0) {
+      if (batch.rows.length > 0) await fillDurations(this.deps.warehouse, batch.rows);
       await consumer.commit(first.partition, first.offset, `inflight:${first.offset}-${last.offset}`);
       const token = `${first.topic}:${first.partition}:${first.offset}-${last.offset}`;
-      await this.insertWithRetry(batch, token);
+      const refused = await insertIsolatingPoison((rows, t) => this.insertWithRetry(rows, t), batch.rows, token);
+      await this.deadLetters.park([...batch.unreadable.map(unreadableLetter), ...refusedLetters(records, refused)], token);
     }
     for (const { key, receivedAt } of batch.keys) this.deps.deduper.add(key, receivedAt);
     if (batch.duplicates > 0) this.deps.observer.duplicatesDropped(batch.duplicates);
@@ -181,12 +193,12 @@ export class EventPipeline {
     const rows: EventRow[] = [];
     const keys: PreparedBatch['keys'] = [];
     const inBatch = new Set<string>();
-    const deadLetters: PreparedBatch['deadLetters'] = [];
+    const unreadable: PreparedBatch['unreadable'] = [];
     let duplicates = 0;
     for (const record of records) {
       const parsed = parseRecord(record.value);
       if (parsed.kind !== 'ok') {
-        deadLetters.push({ record, reason: parsed.reason });
+        unreadable.push({ record, reason: parsed.reason });
         continue;
       }
       const batch = parsed.value;
@@ -204,15 +216,16 @@ export class EventPipeline {
         rows.push(toEventRow(record, batch, event, grouping));
       }
     }
-    return { rows, keys, duplicates, deadLetters };
+    return { rows, keys, duplicates, unreadable };
   }
 
-  private async insertWithRetry(batch: PreparedBatch, token: string): Promise<void> {
+  /** One insert, retried while the warehouse says a retry may pass; anything else is thrown. */
+  private async insertWithRetry(rows: readonly EventRow[], token: string): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       const started = performance.now();
       try {
-        await this.deps.warehouse.insert('events', batch.rows, { dedupToken: token });
-        this.deps.observer.eventsInserted(batch.rows.length, (performance.now() - started) / 1000);
+        await this.deps.warehouse.insert('events', rows, { dedupToken: token });
+        this.deps.observer.eventsInserted(rows.length, (performance.now() - started) / 1000);
         return;
       } catch (error) {
         this.deps.observer.insertFailed();
@@ -222,24 +235,26 @@ export class EventPipeline {
       }
     }
   }
+}
 
-  private async deadLetter(items: PreparedBatch['deadLetters']): Promise<void> {
-    await this.deps.log.append(
-      Topics.dlq,
-      items.map(({ record, reason }) => ({
-        key: record.key,
-        value: Buffer.from(
-          JSON.stringify({
-            reason,
-            topic: record.topic,
-            partition: record.partition,
-            offset: record.offset,
-            failed_at: Date.now(),
-            value_base64: record.value.toString('base64'),
-          }),
-        ),
-      })),
-    );
-    for (const { reason } of items) this.deps.observer.deadLettered(reason.split(':')[0] ?? reason, 1);
-  }
+function unreadableLetter({ record, reason }: PreparedBatch['unreadable'][number]): DeadLetter {
+  return { record, reason, ...recordOwner(record.value), eventId: '', payload: record.value };
+}
+
+/** A refused row's letter carries the row itself: the record's other events were stored. */
+function refusedLetters(records: readonly ConsumedRecord[], refused: readonly RefusedRow<EventRow>[]): DeadLetter[] {
+  if (refused.length === 0) return [];
+  const byOffset = new Map(records.map((r) => [r.offset, r]));
+  return refused.flatMap(({ row, reason }) => {
+    const record = byOffset.get(row.log_offset);
+    if (!record) return [];
+    return [{
+      record,
+      reason: `warehouse refused the event: ${reason}`,
+      projectId: row.project_id,
+      appId: row.app_id,
+      eventId: row.event_id,
+      payload: Buffer.from(JSON.stringify(row)),
+    }];
+  });
 }
