@@ -8,6 +8,7 @@ import { decompressBody } from './gzip.ts';
 import type { StrixMetrics } from './metrics.ts';
 import { IngestRateLimiter, type RateLimits } from './rate-limit.ts';
 import { analyticsRoutes } from './routes/analytics.ts';
+import { deadLetterRoutes } from './routes/dead-letters.ts';
 import { eventRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
 import { ingestRoutes } from './routes/ingest.ts';
@@ -161,6 +162,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   if (routes.ingest) void app.register(ingestRoutes);
   if (routes.query) void app.register(eventRoutes);
   if (routes.query) void app.register(projectRoutes);
+  if (routes.query) void app.register(deadLetterRoutes);
   if (routes.query) void app.register(analyticsRoutes);
   if (routes.query && deps.issues) void app.register(issueRoutes);
   return app;
