@@ -31,16 +31,32 @@ const quotedKey = (key: string) => JSON.stringify(key);
  * warehouse in our experiments (NUL, noncharacters, empty or odd map keys, the
  * largest finite numbers); the schemas already bound nesting, sizes and types.
  *
- * Walks the schema's output, so only what goes on to the log is checked.
+ * Walks the schema's output, so only what goes on to the log is checked. The
+ * common case (all well formed) builds no path strings: paths are built on a
+ * second walk, only once something was found.
  */
 export function findMalformedText(value: unknown, path: string): string | undefined {
+  return isAllWellFormed(value) ? undefined : describeMalformed(value, path);
+}
+
+function isAllWellFormed(value: unknown): boolean {
+  if (typeof value === 'string') return isWellFormed(value);
+  if (typeof value !== 'object' || value === null) return true;
+  if (Array.isArray(value)) return value.every(isAllWellFormed);
+  for (const key in value) {
+    if (!isWellFormed(key) || !isAllWellFormed((value as Record<string, unknown>)[key])) return false;
+  }
+  return true;
+}
+
+function describeMalformed(value: unknown, path: string): string | undefined {
   if (typeof value === 'string') {
     return isWellFormed(value) ? undefined : `${path}: must be well-formed Unicode text (lone surrogate ${loneSurrogate(value)})`;
   }
   if (typeof value !== 'object' || value === null) return undefined;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
-      const found = findMalformedText(value[i], `${path}[${i}]`);
+      const found = describeMalformed(value[i], `${path}[${i}]`);
       if (found) return found;
     }
     return undefined;
@@ -49,7 +65,7 @@ export function findMalformedText(value: unknown, path: string): string | undefi
     if (!isWellFormed(key)) {
       return `${path}[${quotedKey(key)}]: keys must be well-formed Unicode text (lone surrogate ${loneSurrogate(key)})`;
     }
-    const found = findMalformedText(inner, `${path}.${key}`);
+    const found = describeMalformed(inner, `${path}.${key}`);
     if (found) return found;
   }
   return undefined;
