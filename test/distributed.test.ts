@@ -137,6 +137,51 @@ describe('distributed Strix: separate roles on Kafka and the ClickHouse protocol
     }
   });
 
+  it('an event the warehouse refuses, written past the edge, is dead-lettered alone; the rest is stored once', async () => {
+    const processor = await startRole('process');
+    const log = await KafkaLog.open({ brokers: kafka.brokers, clientId: 'refused-test', partitions: 4 });
+    try {
+      // Both records share a key, so one partition and, most likely, one batch. A
+      // retention past UInt16 is refused by the RowBinary encoder; the server
+      // deployment has no JSON parser to refuse a lone surrogate (it is sent as
+      // U+FFFD), so that record must simply not stall anything.
+      const now = Date.now();
+      const record = (retention: number, events: Record<string, unknown>[]) => ({
+        key: `${creds.projectId}:`,
+        value: Buffer.from(JSON.stringify({ v: 1, project_id: creds.projectId, app_id: 'direct', retention_days: retention, received_at: now, events })),
+      });
+      const ev = (id: string, extra: Record<string, unknown> = {}) => ({ event_id: id, ts: now, level: 'info', is_dev: false, message: id, session_id: 'refused', ...extra });
+      await log.append(Topics.events, [
+        record(30, [ev('ok-1'), ev('odd-text', { message: 'lone \ud800 surrogate' })]),
+        record(70_000, [ev('refused-1'), ev('refused-2')]),
+        record(30, [ev('ok-2')]),
+      ]);
+      const ingest = await startRole('ingest');
+      const stop = { done: false };
+      const sending = sendUntil(ingest.url, creds.clientKey, 'after-refused', stop, { session: 'after-refused', name: 'after_refused', pauseMs: 20 });
+      await sleep(1000);
+      stop.done = true;
+      const acked = await sending;
+      const after = await waitFor(async () => (await storedEvents(api.url, creds.agentKey, 'after-refused')).size, acked.length, 60_000);
+      assert.equal(after, acked.length, 'events after the refused ones are processed');
+      await assertExactlyOnce(api.url, creds.agentKey, acked, 'after-refused', 'after_refused');
+
+      const stored = await storedEvents(api.url, creds.agentKey, 'refused');
+      assert.deepEqual([...stored].sort(), [['odd-text', 1], ['ok-1', 1], ['ok-2', 1]]);
+      const letters = await fetch(`${api.url}/v1/dead-letters?limit=100`, { headers: { authorization: `Bearer ${creds.agentKey}` } });
+      const { dead_letters } = (await letters.json()) as { dead_letters: { event_id: string; reason: string }[] };
+      const refused = dead_letters.filter((d) => d.event_id.startsWith('refused-'));
+      assert.deepEqual(refused.map((d) => d.event_id).sort(), ['refused-1', 'refused-2']);
+      assert.ok(refused.every((d) => /warehouse refused the event: .*out of range for UInt16/.test(d.reason)), JSON.stringify(refused));
+      const ready = (await (await fetch(`${processor.url}/readyz`)).json()) as { status: string };
+      assert.equal(ready.status, 'ready');
+      await kill(ingest, 'SIGTERM');
+    } finally {
+      await log.close();
+      await kill(processor, 'SIGTERM');
+    }
+  });
+
   it('broker down for 30 s: ingest answers 503 with Retry-After once its buffer is full, then recovers', async () => {
     // A small buffer (about four requests) so eight concurrent clients fill it during the outage.
     const ingest = await startRole('ingest', { STRIX_MAX_PENDING_LOG_MB: '0.02', STRIX_KAFKA_APPEND_TIMEOUT_MS: '120000' });
