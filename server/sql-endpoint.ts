@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { clickhouseRoutes, type ClickHouseAccess, type KeyRegistry } from '@strix/ingest';
+import { unscopedTables } from '@strix/warehouse/chdb-engine';
 import { ChdbSql } from '@strix/warehouse/chdb-sql';
 import type { Config } from './config.ts';
 
@@ -15,21 +16,30 @@ function samePassword(given: string, expected: string): boolean {
  * Serves the ClickHouse HTTP protocol at /clickhouse over the process's chDB
  * store: read-only and scoped to the project for agent keys (analysts' tools),
  * and full SQL for user `admin` when STRIX_SQL_ADMIN_PASSWORD is set (other
- * roles' warehouse adapter, when this api role hosts the store). Returns the
+ * roles' warehouse adapter, when this api role hosts the store). Refuses to
+ * start when a table holds projects' rows without a row policy. Returns the
  * function that closes the engine session.
  */
-export function mountSqlEndpoint(app: FastifyInstance, config: Config, keys: KeyRegistry): () => void {
-  const engine = ChdbSql.open(join(config.dataDir, 'chdb'));
+export async function mountSqlEndpoint(app: FastifyInstance, config: Config, keys: KeyRegistry): Promise<() => void> {
+  const dataPath = join(config.dataDir, 'chdb');
+  const engine = ChdbSql.open(dataPath);
+  const withProjects = await engine.rows<{ name: string }>("SELECT DISTINCT table AS name FROM system.columns WHERE database = currentDatabase() AND name = 'project_id'");
+  const unscoped = unscopedTables(withProjects.map((t) => t.name));
+  if (unscoped.length > 0) {
+    engine.close();
+    throw new Error(`tables ${unscoped.join(', ')} hold a project_id but have no row policy: add them to projectScopedTables (warehouse/chdb-engine.ts)`);
+  }
   const admin = config.sqlAdminPassword;
-  void app.register(clickhouseRoutes, {
+  await app.register(clickhouseRoutes, {
     engine,
     // buildApp's preParsing hook already gunzips request bodies.
     decompress: false,
+    analyst: { dataPath },
     authenticate: (user, password): ClickHouseAccess | undefined => {
       if (admin !== undefined && user === 'admin') return samePassword(password, admin) ? { kind: 'admin' } : undefined;
       const principal = keys.lookup(password);
       if (!principal || principal.keyType !== 'agent' || !principal.permissions.includes('events:read')) return undefined;
-      return { kind: 'analyst', projectId: principal.projectId };
+      return { kind: 'analyst', projectId: principal.projectId, keyId: principal.keyHash };
     },
   });
   return () => engine.close();

@@ -104,7 +104,7 @@ export async function startStrix(config: Config): Promise<Strix> {
     readiness: () => (pipelines.every((p) => p.isHealthy()) ? jobs?.problem() : 'warehouse inserts are failing'),
   });
   // The SQL endpoint serves the store this process hosts; with a ClickHouse server, analysts use its own users.
-  const closeSql = runs.query && config.warehouse.kind === 'chdb' ? mountSqlEndpoint(app, config, keys) : undefined;
+  const closeSql = runs.query && config.warehouse.kind === 'chdb' ? await mountSqlEndpoint(app, config, keys) : undefined;
   await app.ready();
 
   return {

@@ -1,7 +1,8 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Session, type RawInsertFormat } from 'chdb';
+import type { Session, RawInsertFormat } from 'chdb';
+import { openChdbSession, type SessionSettings } from './chdb-engine.ts';
 
 export type SettingValue = string | number | boolean;
 export type Settings = Record<string, SettingValue>;
@@ -94,8 +95,17 @@ function asSqlError(error: unknown): ChdbSqlError {
 export class ChdbSql {
   constructor(private readonly session: Session) {}
 
+  /** A session of Strix's own: every project's rows, any statement. */
   static open(dataPath: string): ChdbSql {
-    return new ChdbSql(new Session(dataPath));
+    return new ChdbSql(openChdbSession(dataPath));
+  }
+
+  /**
+   * A session whose settings are fixed when it opens (`readonly=1` among them
+   * makes the engine refuse any later change), for one analyst query.
+   */
+  static openFixed(dataPath: string, settings: SessionSettings): ChdbSql {
+    return new ChdbSql(openChdbSession(dataPath, settings));
   }
 
   async run(sql: string, options: RunOptions): Promise<RunResult> {
@@ -106,6 +116,23 @@ export class ChdbSql {
         ? await this.session.queryBindAsync(text, params, { format: options.format })
         : await this.session.queryAsync(text, { format: options.format });
       return { bytes: result.bytes(), rowsRead: result.rowsRead, bytesRead: result.bytesRead, elapsedSeconds: result.elapsed };
+    } catch (error) {
+      throw asSqlError(error);
+    }
+  }
+
+  /**
+   * The result in chunks as the engine produces them, so a large answer never
+   * sits whole in memory; the next chunk is computed only when asked for. An
+   * abort ends the stream at the next chunk boundary.
+   */
+  async *stream(sql: string, options: RunOptions & { readonly signal?: AbortSignal }): AsyncGenerator<Uint8Array> {
+    const text = sql + settingsClause(options.settings);
+    const params = options.params ?? {};
+    const opts = { format: options.format, ...(options.signal ? { signal: options.signal } : {}) };
+    try {
+      const stream = Object.keys(params).length > 0 ? this.session.queryStreamBind(text, params, opts) : this.session.queryStream(text, opts);
+      for await (const chunk of stream) yield chunk.raw();
     } catch (error) {
       throw asSqlError(error);
     }

@@ -1,5 +1,6 @@
-import { Session } from 'chdb';
+import type { Session } from 'chdb';
 import { WarehouseError, type InsertOptions, type QueryParams, type Warehouse } from '@strix/contracts';
+import { openChdbSession } from './chdb-engine.ts';
 
 interface ChdbError extends Error {
   clickhouseCode?: number;
@@ -25,7 +26,7 @@ export class ChdbWarehouse implements Warehouse {
   private readonly session: Session;
 
   constructor(dataPath: string) {
-    this.session = new Session(dataPath);
+    this.session = openChdbSession(dataPath);
   }
 
   async insert(table: string, rows: readonly object[], options?: InsertOptions): Promise<void> {

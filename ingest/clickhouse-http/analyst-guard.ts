@@ -1,60 +1,48 @@
-import type { ChdbSql } from '@strix/warehouse/chdb-sql';
-import { quoteString, settingsClause, type BoundParam, type Settings } from '@strix/warehouse/chdb-sql';
+import type { BoundParam, ChdbSql } from '@strix/warehouse/chdb-sql';
+import { analystReadableTables, strixDatabase } from '@strix/warehouse/chdb-engine';
 import { ClickHouseHttpError } from './errors.ts';
+import { aggregateCombinators, allowedFunctionNames } from './function-allowlist.ts';
+import { analystOutputFormats } from './formats.ts';
 
-/** What one analyst query may cost; every one is enforced by the engine, per query. */
-export interface AnalystLimits {
-  readonly maxExecutionSeconds: number;
-  readonly maxMemoryBytes: number;
-  readonly maxResultRows: number;
-  readonly maxResultBytes: number;
-}
-
-export const defaultAnalystLimits: AnalystLimits = {
-  maxExecutionSeconds: 30,
-  maxMemoryBytes: 1_000_000_000,
-  maxResultRows: 1_000_000,
-  maxResultBytes: 200_000_000,
-};
-
-export interface AnalystGuardOptions {
-  readonly limits?: Partial<AnalystLimits>;
-  /** Tables of the Strix database an analyst never sees, even filtered (key hashes). */
-  readonly hiddenTables?: readonly string[];
-  /** How long the catalogue (tables with project_id, function names) is reused. */
-  readonly catalogTtlMs?: number;
-}
-
-/** Harmless system tables; `tables`, `columns` and `databases` are filtered to the Strix database. */
-const allowedSystemTables = new Set([
-  'one', 'numbers', 'numbers_mt', 'zeros', 'zeros_mt', 'tables', 'columns', 'databases', 'functions',
-  'data_type_families', 'table_engines', 'time_zones', 'collations', 'keywords', 'formats',
-]);
-/** Table functions that generate data and touch nothing else. */
-const allowedTableFunctions = new Set(['numbers', 'numbers_mt', 'zeros', 'zeros_mt', 'generate_series', 'generateseries', 'values']);
-/** Scalar functions that read files, tables around the row filters, or server state. */
-const deniedFunctions = /^(file|joinget|joingetornull|catboostevaluate|modelevaluate|getserversetting|getmergetreesetting|filesystem\w*|dict\w*)$/;
-const allowedStatements = new Set(['SelectWithUnionQuery', 'SelectIntersectExceptQuery', 'DescribeQuery', 'ShowTables', 'ExistsTableQuery']);
-/** Output settings a tool may choose; anything else could loosen a limit or reach outside. */
-const allowedUserSetting = /^(output_format_\w+|format_csv_\w+|format_tsv_\w+|date_time_output_format|extremes|readonly)$/;
-const limitSettings: Record<string, keyof AnalystLimits> = {
-  max_execution_time: 'maxExecutionSeconds',
-  max_memory_usage: 'maxMemoryBytes',
-  max_result_rows: 'maxResultRows',
-  max_result_bytes: 'maxResultBytes',
-};
-
-interface Catalog {
-  readonly database: string;
-  readonly databases: ReadonlySet<string>;
-  readonly tableFunctions: ReadonlySet<string>;
+/** What the engine knows, read from a trusted session and reused for a few seconds. */
+export interface EngineCatalog {
+  /** Every function name, exactly as the engine spells it. */
   readonly functions: ReadonlySet<string>;
-  readonly scopedTables: readonly string[];
+  /** Lower-cased names of the functions the engine also finds in any case. */
+  readonly caseInsensitive: ReadonlyMap<string, string>;
+  readonly aggregates: ReadonlySet<string>;
+  /** Every table of the Strix database, readable or not. */
+  readonly strixTables: ReadonlySet<string>;
+  readonly timeZones: ReadonlySet<string>;
   readonly loadedAt: number;
 }
 
+/** System tables an analyst may read, with the columns of each (`*` means all: static engine facts). */
+const systemColumns: Readonly<Record<string, readonly string[] | '*'>> = {
+  one: '*', numbers: '*', numbers_mt: '*', zeros: '*', zeros_mt: '*',
+  functions: '*', data_type_families: '*', table_engines: '*', time_zones: '*', collations: '*', keywords: '*', formats: '*',
+  table_functions: '*', aggregate_function_combinators: '*',
+  // Row policies keep these to the readable tables; sizes and paths are left out, since they count every project.
+  databases: ['name', 'engine', 'comment', 'uuid'],
+  tables: ['database', 'name', 'uuid', 'engine', 'is_temporary', 'create_table_query', 'engine_full', 'as_select', 'partition_key', 'sorting_key', 'primary_key', 'sampling_key', 'comment', 'parameterized_view_parameters'],
+  columns: ['database', 'table', 'name', 'type', 'position', 'default_kind', 'default_expression', 'comment', 'is_in_partition_key', 'is_in_sorting_key', 'is_in_primary_key', 'is_in_sampling_key', 'compression_codec', 'character_octet_length', 'numeric_precision', 'numeric_precision_radix', 'numeric_scale', 'datetime_precision'],
+};
+/** Table functions that only generate rows. Parameterized analyst views are called like table functions too. */
+const allowedTableFunctions = new Set(['numbers', 'numbers_mt', 'zeros', 'zeros_mt', 'generate_series', 'generateSeries', 'values', 'primes']);
+/** Parser forms that appear as functions in the syntax tree without being engine functions. */
+const syntaxFunctions = new Set(['lambda', 'exists']);
+/** Every kind of syntax-tree node an analyst query may contain; `* APPLY(f)` names a function outside the tree, so its node is not here. */
+const allowedNodes = new Set([
+  'SelectWithUnionQuery', 'SelectIntersectExceptQuery', 'SelectQuery', 'ExpressionList', 'Identifier', 'Literal', 'Function',
+  'Asterisk', 'QualifiedAsterisk', 'ColumnsRegexpMatcher', 'QualifiedColumnsRegexpMatcher', 'ColumnsListMatcher', 'QualifiedColumnsListMatcher',
+  'ColumnsTransformerList', 'ColumnsExceptTransformer', 'ColumnsReplaceTransformer', 'ColumnsReplaceTransformer::Replacement',
+  'TablesInSelectQuery', 'TablesInSelectQueryElement', 'TableExpression', 'TableIdentifier', 'TableJoin', 'Subquery', 'WithElement',
+  'OrderByElement', 'ArrayJoin', 'WindowDefinition', 'WindowListElement', 'SampleRatio', 'InterpolateElement', 'QueryParameter',
+  'DescribeQuery', 'ShowTables', 'ExistsTableQuery',
+]);
+
 export interface GuardedQuery {
-  /** The statement to run: normalised by the engine's own formatter, limits and row filters appended. */
+  /** The statement to run, as the engine's formatter wrote it, without its FORMAT clause. */
   readonly sql: string;
   /** The statement's FORMAT clause, which overrides `default_format`. */
   readonly format?: string;
@@ -63,45 +51,55 @@ export interface GuardedQuery {
 const denied = (message: string) => ClickHouseHttpError.of('ACCESS_DENIED', `${message} (analyst keys are read-only and scoped to their project)`);
 
 /**
- * Turns an analyst's SQL into a statement that can only read its own project.
- * The engine parses the query (formatQuerySingleLine refuses multi-statements,
- * EXPLAIN AST exposes every table, function and SETTINGS clause, including those
- * in subqueries); readonly=1 and the limits ride in the outermost SETTINGS, and
- * `additional_table_filters` adds `project_id = <key's project>` to every read of
- * every table, view and materialized view with that column, which ClickHouse
- * applies inside subqueries, joins, IN, CTEs, views and FINAL. A SETTINGS clause
- * anywhere in the user's query is refused: one in a subquery would override them.
+ * Decides whether an analyst's SQL may run, by explicit lists: statement kinds,
+ * syntax-tree node kinds, functions, tables, system tables and their columns,
+ * output formats. The engine parses the query (one statement only) and prints
+ * its syntax tree, which is checked before anything is evaluated; a query
+ * reading system catalogue tables is also resolved by the analyzer, so `*`
+ * cannot reach a column that is not listed.
+ *
+ * Tenant isolation does not rest here: the session runs with row policies
+ * that hold every read to the key's project (see `@strix/warehouse/chdb-engine`).
  */
 export class AnalystGuard {
-  private catalog: Catalog | undefined;
-  private readonly limits: AnalystLimits;
-  private readonly hidden: ReadonlySet<string>;
+  private catalog: EngineCatalog | undefined;
 
   constructor(
-    private readonly engine: ChdbSql,
-    private readonly options: AnalystGuardOptions = {},
-  ) {
-    this.limits = { ...defaultAnalystLimits, ...options.limits };
-    // Key hashes, and the team's addresses and who was mailed what: not analytics.
-    this.hidden = new Set(options.hiddenTables ?? ['api_keys', 'project_members', 'issue_digest_cursors', 'issue_digests']);
-  }
+    private readonly trusted: ChdbSql,
+    private readonly catalogTtlMs = 5_000,
+  ) {}
 
-  async prepare(sql: string, params: Record<string, BoundParam>, projectId: string, userSettings: Record<string, string>): Promise<GuardedQuery> {
-    const catalog = await this.loadCatalog();
-    const [formatted] = await this.engine.rows<{ q: string }>('SELECT formatQuerySingleLine({q:String}) AS q', { q: sql });
+  /** Runs the checks on the analyst's own session (`engine`), so nothing they evaluate can see past its policies. */
+  async prepare(engine: ChdbSql, sql: string, params: Record<string, BoundParam>): Promise<GuardedQuery> {
+    const catalog = await this.engineCatalog();
+    const [formatted] = await engine.rows<{ q: string }>('SELECT formatQuerySingleLine({q:String}) AS q', { q: sql });
     let canonical = formatted?.q ?? '';
     // EXPLAIN AST prints names raw; a line break in one could forge AST lines.
     if (/`[^`]*\\[nr]/.test(canonical)) throw denied('Identifiers containing line breaks are not allowed');
     const format = / FORMAT ([A-Za-z]\w*)$/.exec(canonical)?.[1];
-    if (format) canonical = canonical.slice(0, -` FORMAT ${format}`.length);
-    const { bytes } = await this.engine.run(`EXPLAIN AST ${canonical}`, { format: 'TabSeparatedRaw', params });
-    this.check(Buffer.from(bytes).toString('utf8').split('\n').filter((l) => l.length > 0), catalog);
-    return { sql: canonical + this.settingsFor(projectId, userSettings, catalog), ...(format ? { format } : {}) };
+    if (format) {
+      canonical = canonical.slice(0, -` FORMAT ${format}`.length);
+      if (!analystOutputFormats.has(format)) throw ClickHouseHttpError.of('UNKNOWN_FORMAT', `Format ${format} is not available to analyst keys`);
+    }
+    const { bytes } = await engine.run(`EXPLAIN AST ${canonical}`, { format: 'TabSeparatedRaw', params });
+    const lines = Buffer.from(bytes).toString('utf8').split('\n').filter((l) => l.length > 0);
+    this.checkTree(lines, canonical, catalog);
+    if (/^(SELECT|WITH)\b/.test(canonical)) await this.checkResolvedTables(engine, canonical, params, catalog);
+    return { sql: canonical, ...(format ? { format } : {}) };
   }
 
-  private check(lines: string[], catalog: Catalog): void {
+  /**
+   * Checks the syntax tree, before anything is evaluated. A plain table name
+   * may still be a CTE here; the analyzer's pass (`checkResolvedTables`) sees
+   * what every name resolved to.
+   */
+  private checkTree(lines: string[], canonical: string, catalog: EngineCatalog): void {
     const root = /^(\w+)/.exec(lines[0] ?? '')?.[1] ?? '';
-    if (!allowedStatements.has(root)) throw ClickHouseHttpError.of('READONLY', `Cannot execute query in readonly mode: ${root || 'this statement'} is not a SELECT, DESCRIBE, SHOW TABLES or EXISTS`);
+    if (!['SelectWithUnionQuery', 'SelectIntersectExceptQuery', 'DescribeQuery', 'ShowTables', 'ExistsTableQuery'].includes(root)) {
+      throw ClickHouseHttpError.of('READONLY', `Cannot execute query in readonly mode: only SELECT, DESCRIBE, SHOW TABLES, SHOW DATABASES and EXISTS are allowed`);
+    }
+    if (root === 'ShowTables' && !/^SHOW (TABLES|DATABASES)\b/.test(canonical)) throw denied('Only SHOW TABLES and SHOW DATABASES are allowed');
+    const cteAllowed = root === 'SelectWithUnionQuery' || root === 'SelectIntersectExceptQuery';
     lines.forEach((line, i) => {
       // Every node but the root is indented; an unindented line is an identifier with a line break in it.
       const depth = line.length - line.trimStart().length;
@@ -109,82 +107,119 @@ export class AnalystGuard {
       const [kind = '', ...rest] = line.trim().split(' ');
       const name = rest.join(' ').replace(/ \((alias [^)]*|children \d+)\)/g, '').trim();
       if (kind === 'Set') throw ClickHouseHttpError.of('READONLY', 'Cannot modify settings in readonly mode: SETTINGS clauses are not allowed; the server fixes limits for analyst keys');
+      if (!allowedNodes.has(kind)) throw denied(`This SQL construct (${kind}) is not allowed`);
       if (depth === 1 && root === 'SelectWithUnionQuery' && kind !== 'ExpressionList') throw denied('INTO OUTFILE is not allowed');
-      if (kind === 'Function') this.checkFunction(name.toLowerCase(), /^\s*TableExpression\b/.test(lines[i - 1] ?? ''), catalog);
-      if (kind === 'TableIdentifier') this.checkTable(name, true, catalog);
-      if (kind === 'Identifier') this.checkTable(name, false, catalog);
+      if (kind === 'Function') {
+        const inFrom = /^\s*TableExpression\b/.test(lines[i - 1] ?? '');
+        if (inFrom) this.checkTableFunction(name);
+        else this.checkFunction(name, catalog);
+      }
+      if (kind === 'TableIdentifier' || (kind === 'ExistsTableQuery' && name)) this.checkTableName(name, cteAllowed, catalog);
+      if (kind === 'Identifier') this.checkIdentifier(name, catalog);
     });
   }
 
-  private checkFunction(name: string, inFrom: boolean, catalog: Catalog): void {
-    const isTableFunction = catalog.tableFunctions.has(name);
-    if (isTableFunction && (inFrom || !catalog.functions.has(name)) && !allowedTableFunctions.has(name)) {
-      throw denied(`Table function ${name} is not allowed`);
-    }
-    if (!inFrom && deniedFunctions.test(name)) throw denied(`Function ${name} is not allowed`);
+  private checkTableName(name: string, cteAllowed: boolean, catalog: EngineCatalog): void {
+    const plain = /^[A-Za-z_][A-Za-z0-9_]*$/.test(name);
+    // A plain name that is not a Strix table can only be a CTE (or nothing): the analyzer's pass decides.
+    if (cteAllowed && plain && !catalog.strixTables.has(name)) return;
+    if (!plain && !name.includes('.')) throw denied(`Table ${name} is not readable`);
+    this.checkTable(name, catalog);
   }
 
-  /** `name` is `table`, `db.table` or, for a plain identifier, maybe `alias.column`. */
-  private checkTable(name: string, isTable: boolean, catalog: Catalog): void {
+  private checkFunction(name: string, catalog: EngineCatalog): void {
+    if (syntaxFunctions.has(name) || this.allowedFunction(name, catalog)) return;
+    throw denied(`Function ${name} is not allowed`);
+  }
+
+  private allowedFunction(name: string, catalog: EngineCatalog): boolean {
+    // The engine looks a name up exactly first; only a name it does not know goes through the case-insensitive table.
+    if (catalog.functions.has(name)) return allowedFunctionNames.has(name) || this.combined(name, catalog);
+    const canonical = catalog.caseInsensitive.get(name.toLowerCase());
+    if (canonical !== undefined) return allowedFunctionNames.has(canonical);
+    return this.combined(name, catalog);
+  }
+
+  /** `sumIf`, `uniqMergeState`, ...: an allowed aggregate function followed by combinators. */
+  private combined(name: string, catalog: EngineCatalog, depth = 0): boolean {
+    if (depth > 4) return false;
+    for (const suffix of aggregateCombinators) {
+      if (!name.endsWith(suffix) || name.length === suffix.length) continue;
+      const base = name.slice(0, -suffix.length);
+      if (catalog.aggregates.has(base) && allowedFunctionNames.has(base)) return true;
+      if (this.combined(base, catalog, depth + 1)) return true;
+    }
+    return false;
+  }
+
+  private checkTableFunction(name: string): void {
+    if (allowedTableFunctions.has(name)) return;
+    if (analystReadableTables.has(name)) return; // a parameterized view: funnel_conversions(steps = [...], ...)
+    throw denied(`Table function ${name} is not allowed`);
+  }
+
+  /** `name` is `table` or `db.table`. */
+  private checkTable(name: string, catalog: EngineCatalog): void {
+    const dot = name.indexOf('.');
+    const db = dot < 0 ? strixDatabase : name.slice(0, dot);
+    const table = dot < 0 ? name : name.slice(dot + 1);
+    if (db === 'system') {
+      const columns = systemColumns[table];
+      if (!columns) throw denied(`Table system.${table} is not readable`);
+      return;
+    }
+    if (db !== strixDatabase) throw denied(`Database ${db} is not readable`);
+    if (!analystReadableTables.has(table)) {
+      throw catalog.strixTables.has(table) ? denied(`Table ${table} is not readable`) : ClickHouseHttpError.of('UNKNOWN_TABLE', `Table ${strixDatabase}.${table} does not exist`);
+    }
+  }
+
+  /** A plain identifier is a column, an alias, or a table (`x IN t`, `db.t`): a table must be readable. */
+  private checkIdentifier(name: string, catalog: EngineCatalog): void {
     const parts = name.split('.');
-    for (const part of parts) if (this.hidden.has(part)) throw denied(`Table ${part} is not readable`);
-    if (parts.length < 2) return;
-    const db = parts[0] ?? '';
-    const lower = db.toLowerCase();
-    if (lower === 'system') {
-      if (!allowedSystemTables.has(parts[1] ?? '')) throw denied(`Table ${name} is not readable`);
-    } else if (lower === 'information_schema') {
-      throw denied('information_schema is not readable; use system.tables and system.columns');
-    } else if (db !== catalog.database && (isTable || catalog.databases.has(db))) {
-      throw denied(`Database ${db} is not readable`);
+    const [first = '', second] = parts;
+    if (catalog.strixTables.has(first) && !analystReadableTables.has(first) && parts.length === 1) throw denied(`Table ${first} is not readable`);
+    if (second !== undefined && (first === 'system' || first === strixDatabase || first.toLowerCase() === 'information_schema')) {
+      this.checkTable(`${first.toLowerCase() === 'information_schema' ? 'information_schema' : first}.${second}`, catalog);
     }
   }
 
-  private settingsFor(projectId: string, user: Record<string, string>, catalog: Catalog): string {
-    const settings: Settings = {};
-    const limits = { ...this.limits };
-    for (const [name, value] of Object.entries(user)) {
-      const limit = limitSettings[name];
-      if (limit) limits[limit] = Math.min(limits[limit], Number(value) > 0 ? Number(value) : limits[limit]);
-      else if (name === 'readonly' && value !== '0') continue;
-      else if (allowedUserSetting.test(name) && name !== 'readonly') settings[name] = value;
-      else throw ClickHouseHttpError.of('READONLY', `Cannot modify '${name}' setting in readonly mode`);
+  /**
+   * The analyzer resolves every table name (CTEs included) and every column,
+   * `*` included, to where it comes from: each table must be readable, and a
+   * column of a system table with limited columns must be listed. It runs
+   * after the syntax checks, so whatever it evaluates is allowed.
+   */
+  private async checkResolvedTables(engine: ChdbSql, canonical: string, params: Record<string, BoundParam>, catalog: EngineCatalog): Promise<void> {
+    const { bytes } = await engine.run(`EXPLAIN QUERY TREE ${canonical}`, { format: 'TabSeparatedRaw', params });
+    const text = Buffer.from(bytes).toString('utf8');
+    const limited = new Map<string, string>();
+    for (const m of text.matchAll(/\bTABLE id: (\d+)[^\n]*, table_name: ([^,\n]+)/g)) {
+      const name = (m[2] ?? '').trim();
+      this.checkTable(name, catalog);
+      if (name.startsWith('system.') && systemColumns[name.slice('system.'.length)] !== '*') limited.set(m[1] ?? '', name.slice('system.'.length));
     }
-    Object.assign(settings, {
-      max_execution_time: limits.maxExecutionSeconds,
-      timeout_overflow_mode: 'throw',
-      max_memory_usage: limits.maxMemoryBytes,
-      max_result_rows: limits.maxResultRows,
-      max_result_bytes: limits.maxResultBytes,
-      result_overflow_mode: 'throw',
-      readonly: 1,
-    });
-    const project = `project_id = ${quoteString(projectId)}`;
-    const db = quoteString(catalog.database);
-    const hidden = [...this.hidden].map(quoteString).join(', ') || "''";
-    const filters: [string, string][] = [
-      ...catalog.scopedTables.map((t): [string, string] => [t, project]),
-      ['system.tables', `database = ${db} AND name NOT IN (${hidden})`],
-      ['system.columns', `database = ${db} AND table NOT IN (${hidden})`],
-      ['system.databases', `name = ${db}`],
-    ];
-    const map = filters.map(([t, f]) => `${quoteString(t)}: ${quoteString(f)}`).join(', ');
-    return `${settingsClause(settings)}, additional_table_filters = {${map}}`;
+    if (limited.size === 0) return;
+    for (const m of text.matchAll(/COLUMN id: \d+, column_name: ([^,\n]+),[^\n]*source_id: (\d+)/g)) {
+      const table = limited.get(m[2] ?? '');
+      const allowed = table ? systemColumns[table] : undefined;
+      if (table && allowed !== '*' && !allowed?.includes(m[1] ?? '')) throw denied(`Column ${m[1]} of system.${table} is not readable`);
+    }
   }
 
-  private async loadCatalog(): Promise<Catalog> {
-    const ttl = this.options.catalogTtlMs ?? 5_000;
-    if (this.catalog && Date.now() - this.catalog.loadedAt < ttl) return this.catalog;
-    const names = async (sql: string) => new Set((await this.engine.rows<{ name: string }>(sql)).map((r) => r.name));
-    const [current] = await this.engine.rows<{ db: string }>('SELECT currentDatabase() AS db');
+  async engineCatalog(): Promise<EngineCatalog> {
+    if (this.catalog && Date.now() - this.catalog.loadedAt < this.catalogTtlMs) return this.catalog;
+    const functions = await this.trusted.rows<{ name: string; ci: number; agg: number }>(
+      'SELECT name, case_insensitive AS ci, is_aggregate AS agg FROM system.functions',
+    );
+    const tables = await this.trusted.rows<{ name: string }>(`SELECT name FROM system.tables WHERE database = '${strixDatabase}'`);
+    const zones = await this.trusted.rows<{ name: string }>('SELECT time_zone AS name FROM system.time_zones');
     this.catalog = {
-      database: current?.db ?? 'default',
-      databases: await names('SELECT name FROM system.databases'),
-      tableFunctions: await names('SELECT lower(name) AS name FROM system.table_functions'),
-      functions: await names('SELECT DISTINCT lower(name) AS name FROM system.functions'),
-      // Views and materialized views are listed too: a filter on a view's source
-      // does not reach rows read through the materialized view's own name.
-      scopedTables: [...(await names("SELECT DISTINCT c.table AS name FROM system.columns AS c WHERE c.database = currentDatabase() AND c.name = 'project_id'"))],
+      functions: new Set(functions.map((f) => f.name)),
+      caseInsensitive: new Map(functions.filter((f) => f.ci).map((f) => [f.name.toLowerCase(), f.name])),
+      aggregates: new Set(functions.filter((f) => f.agg).map((f) => f.name)),
+      strixTables: new Set(tables.map((t) => t.name)),
+      timeZones: new Set(zones.map((z) => z.name)),
       loadedAt: Date.now(),
     };
     return this.catalog;

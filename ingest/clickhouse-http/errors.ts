@@ -5,6 +5,10 @@
  */
 export const ClickHouseCodes = {
   SYNTAX_ERROR: 62,
+  BAD_ARGUMENTS: 36,
+  UNKNOWN_TABLE: 60,
+  TOO_MANY_SIMULTANEOUS_QUERIES: 202,
+  TOO_MANY_ROWS_OR_BYTES: 396,
   UNKNOWN_DATABASE: 81,
   UNKNOWN_QUERY_PARAMETER: 456,
   READONLY: 164,
@@ -21,15 +25,32 @@ export class ClickHouseHttpError extends Error {
     readonly code: number,
     /** Full `Code: N. DB::Exception: …` text, as the engine or this endpoint wrote it. */
     readonly body: string,
+    /** The HTTP status, when it is not the one ClickHouse gives the code. */
+    readonly status = httpStatusFor(code),
   ) {
     super(body);
     this.name = 'ClickHouseHttpError';
   }
 
-  static of(name: ClickHouseCodeName, message: string): ClickHouseHttpError {
+  static of(name: ClickHouseCodeName, message: string, status?: number): ClickHouseHttpError {
     const code = ClickHouseCodes[name];
-    return new ClickHouseHttpError(code, `Code: ${code}. DB::Exception: ${message}. (${name})`);
+    return new ClickHouseHttpError(code, `Code: ${code}. DB::Exception: ${message}. (${name})`, status);
   }
+}
+
+/** Engine failures that are the server's, not the analyst's query's: out of memory as a whole, too busy, a bug. */
+const serverSide = new Set([202, 1001, 49, 999, 1002]);
+
+/**
+ * The status of an engine error raised by an analyst's query. The query is the
+ * caller's input, so its failures, limits hit included, are 4xx; only the
+ * server's own trouble is 5xx.
+ */
+export function analystStatusFor(code: number, message: string): number {
+  if (code === 241 && /\(total\)/.test(message)) return 503;
+  if (serverSide.has(code)) return code === 202 ? 503 : 500;
+  const status = httpStatusFor(code);
+  return status < 500 ? status : 400;
 }
 
 const badRequest = new Set([

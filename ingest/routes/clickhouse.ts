@@ -1,21 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { ChdbSql, RunResult } from '@strix/warehouse/chdb-sql';
-import { AnalystGuard, type AnalystGuardOptions } from '../clickhouse-http/analyst-guard.ts';
+import { AnalystQueries, type AnalystQueryOptions } from '../clickhouse-http/analyst-queries.ts';
 import { ClickHouseHttpError, errorBodyOf, httpStatusFor } from '../clickhouse-http/errors.ts';
 import { decodeParams } from '../clickhouse-http/params.ts';
 import { parseClickHouseRequest, trailingFormat, type ClickHouseRequest } from '../clickhouse-http/request.ts';
 import { decompressBody } from '../gzip.ts';
 
-/** Who a ClickHouse user/password pair is: an agent key's read-only project view, or an operator. */
-export type ClickHouseAccess = { readonly kind: 'analyst'; readonly projectId: string } | { readonly kind: 'admin' };
+/** Who a ClickHouse user/password pair is: an agent key's read-only project view (`keyId` for its caps), or an operator. */
+export type ClickHouseAccess = { readonly kind: 'analyst'; readonly projectId: string; readonly keyId: string } | { readonly kind: 'admin' };
 
 export interface ClickHouseRoutesOptions {
-  /** Raw SQL on the embedded engine (a session on the same data path as the warehouse). */
+  /** Raw SQL on the embedded engine (a session of Strix's own on the warehouse's data path), for admins. */
   readonly engine: ChdbSql;
   /** Resolves HTTP basic auth or X-ClickHouse-User/Key; undefined refuses the request. */
   readonly authenticate: (user: string, password: string) => ClickHouseAccess | undefined;
-  readonly analyst?: AnalystGuardOptions;
+  /** Where analysts' queries run and what they may cost (`trusted` defaults to `engine`). */
+  readonly analyst?: Omit<AnalystQueryOptions, 'trusted'> & { readonly trusted?: ChdbSql };
   /** Where the interface is mounted; `<path>/` runs queries, `<path>/ping` answers `Ok.`. */
   readonly path?: string;
   /** Largest request body (an admin INSERT's data), after decompression. */
@@ -70,7 +71,7 @@ function send(reply: FastifyReply, queryId: string, format: string, result: RunR
  */
 export const clickhouseRoutes: FastifyPluginAsync<ClickHouseRoutesOptions> = async (app, options) => {
   const base = (options.path ?? '/clickhouse').replace(/\/$/, '');
-  const guard = new AnalystGuard(options.engine, options.analyst);
+  const analysts = options.analyst && new AnalystQueries({ trusted: options.engine, ...options.analyst });
   const database = options.database ?? 'default';
   const bodyLimit = options.bodyLimit ?? 64 * 1024 * 1024;
 
@@ -84,7 +85,7 @@ export const clickhouseRoutes: FastifyPluginAsync<ClickHouseRoutesOptions> = asy
   app.setErrorHandler((error, request, reply) => {
     const e = error as { code?: unknown; statusCode?: number; message: string };
     let code = typeof e.code === 'number' ? e.code : 1001;
-    let status = httpStatusFor(code);
+    let status = error instanceof ClickHouseHttpError ? error.status : httpStatusFor(code);
     let body: string;
     if (error instanceof ClickHouseHttpError || typeof e.code === 'number') {
       body = errorBodyOf(e, code);
@@ -103,7 +104,8 @@ export const clickhouseRoutes: FastifyPluginAsync<ClickHouseRoutesOptions> = asy
     const { user, password } = request.credentials;
     const access = options.authenticate(user, password);
     if (!access) {
-      throw ClickHouseHttpError.of('AUTHENTICATION_FAILED', `${user}: Authentication failed: password is incorrect, or there is no user with such name`);
+      // The user name is not echoed: a client that put its key there would see it in the answer.
+      throw ClickHouseHttpError.of('AUTHENTICATION_FAILED', 'Authentication failed: password is incorrect, or there is no user with such name');
     }
     if (request.database && request.database !== database) {
       throw ClickHouseHttpError.of('UNKNOWN_DATABASE', `Database ${request.database} does not exist (this endpoint serves only '${database}')`);
@@ -114,9 +116,15 @@ export const clickhouseRoutes: FastifyPluginAsync<ClickHouseRoutesOptions> = asy
     switch (access.kind) {
       case 'analyst': {
         if (request.insert) throw ClickHouseHttpError.of('READONLY', 'Cannot execute query in readonly mode: analyst keys cannot INSERT');
-        const guarded = await guard.prepare(request.sql, params, access.projectId, settings);
-        const format = guarded.format ?? request.defaultFormat;
-        return send(reply, queryId, format, await options.engine.run(guarded.sql, { format, params }));
+        if (!analysts) throw ClickHouseHttpError.of('ACCESS_DENIED', 'This endpoint serves no analyst queries');
+        const { keyId, projectId } = access;
+        const run = { keyId, projectId, sql: request.sql, params, settings: request.settings, defaultFormat: request.defaultFormat };
+        return analysts.run(run, reply, (format) => ({
+          'x-clickhouse-query-id': queryId,
+          'x-clickhouse-format': format,
+          'x-clickhouse-summary': summaryOf({}),
+          'content-type': contentTypeOf(format),
+        }));
       }
       case 'admin': {
         if (request.insert) {
