@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { KeyType, Log, Warehouse } from '@strix/contracts';
 import type { IssueService, ScanSummary } from '@strix/issues';
 import { IngestLimits } from '@strix/contracts';
@@ -93,6 +93,9 @@ declare module 'fastify' {
   }
 }
 
+/** Fastify's default: the longest path parameter the router matches. */
+const maxParamLength = 100;
+
 /** Seconds a client is asked to wait when the pipeline pushes back. */
 const overloadRetryAfterSeconds = 2;
 
@@ -102,7 +105,20 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     bodyLimit: IngestLimits.maxBodyBytes,
     logger: false,
     trustProxy: false,
+    routerOptions: { maxParamLength },
     ...serverOptions(deps.httpTimeouts ?? defaultHttpTimeouts),
+    // The router's own refusals (a path that is not UTF-8, a parameter over maxParamLength) answer in the error table's shape too.
+    frameworkErrors: (error, _request, reply) => {
+      const apiError =
+        error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+          ? new ApiError('bad_request', `path parameter: at most ${maxParamLength} characters`)
+          : error.code === 'FST_ERR_BAD_URL'
+            ? new ApiError('bad_request', 'path: not a valid percent-encoded UTF-8 path')
+            : toApiError(error);
+      deps.metrics.rejected(apiError.code);
+      // The reply is typed for any route schema; this answer fits the shape every route declares for errors.
+      void (reply as FastifyReply).code(apiError.statusCode).send({ error: apiError.code, message: apiError.message });
+    },
   });
   const limiter = new IngestRateLimiter(deps.rateLimits);
 

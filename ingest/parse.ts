@@ -1,12 +1,18 @@
 import { z } from 'zod';
 import { ApiError } from './errors.ts';
+import { findMalformedText } from './well-formed-text.ts';
 
 type Where = 'query parameter' | 'body field' | 'path parameter';
 
 /** The first problem, naming the field: `body field email: must be an email address`. */
 function parse<T extends z.ZodType>(schema: T, input: unknown, where: Where): z.infer<T> {
   const parsed = schema.safeParse(input);
-  if (parsed.success) return parsed.data;
+  if (parsed.success) {
+    // Valid JSON may hold lone surrogates; the warehouse refuses them (a 500 on a project or funnel name, found by the fuzz suite).
+    const malformed = findMalformedText(parsed.data, '');
+    if (malformed) throw new ApiError('bad_request', `${where} ${malformed.replace(/^\./, '')}`);
+    return parsed.data;
+  }
   const issue = parsed.error.issues[0];
   if (issue?.code === 'unrecognized_keys') {
     const known = Object.keys((schema as unknown as { shape?: object }).shape ?? {}).join(', ');
