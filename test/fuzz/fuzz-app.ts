@@ -1,0 +1,116 @@
+/**
+ * The app the endpoint fuzzer drives: every route of the edge and the read API
+ * (`buildApp` with both route families and issues) over a real chDB warehouse,
+ * through `app.inject()`. Its routes are collected as the app registers them,
+ * so a new route is fuzzed without editing the suite.
+ */
+import { hashKey, type KeyType, type Log, type LogRecord, type Topic } from '@strix/contracts';
+import { buildApp, KeyRegistry, StrixMetrics, type Principal } from '@strix/ingest';
+import { IssueService } from '@strix/issues';
+import { eventRow, openStore } from '@strix/warehouse/fixtures';
+import { InputClassWarehouse } from './input-class-warehouse.ts';
+
+export interface FuzzRoute {
+  method: string;
+  /** As declared: `/v1/funnels/:id`, `/v1/metrics/*`. */
+  url: string;
+  /** The key it needs, if any. */
+  keyType: KeyType | undefined;
+}
+
+/** The edge appends to the durable log; here records are counted and dropped (the pipeline has its own property). */
+class CountingLog implements Log {
+  records = 0;
+  async append(_topic: Topic, records: readonly LogRecord[]) {
+    this.records += records.length;
+  }
+  consumer(): never {
+    throw new Error('the fuzzed app runs no pipeline');
+  }
+  pendingBytes() {
+    return 0;
+  }
+  async close() {}
+}
+
+export const fuzzKeys = { agent: 'fuzz-agent-key', client: 'fuzz-client-key' } as const;
+const projectId = 'fuzz';
+
+/** `/clickhouse` is fuzzed by its own suite (the SQL gateway has its own grammar of inputs). */
+const excluded = (url: string) => url === '/clickhouse' || url.startsWith('/clickhouse/');
+
+export async function startFuzzApp() {
+  const store = await openStore(projectId);
+  const warehouse = new InputClassWarehouse(store.wh);
+  const permissions = new Set<string>();
+  const principals = (): Principal[] => [
+    { keyHash: hashKey(fuzzKeys.agent), keyType: 'agent', projectId, appId: '', permissions: [...permissions], revoked: false, retentionDays: 90 },
+    { keyHash: hashKey(fuzzKeys.client), keyType: 'client', projectId, appId: 'app', permissions: ['events:write'], revoked: false, retentionDays: 90 },
+  ];
+  const keys = new KeyRegistry(async () => principals());
+  const log = new CountingLog();
+  const app = buildApp({
+    log,
+    warehouse,
+    keys,
+    metrics: new StrixMetrics(),
+    // The fuzzer is one device sending thousands of requests a second.
+    rateLimits: { perKeyPerSecond: 1e9, perDevicePerSecond: 1e9, burstSeconds: 1 },
+    overloaded: () => undefined,
+    readiness: () => (warehouse.counts.failed > 0 ? `${warehouse.counts.failed} warehouse calls failed` : undefined),
+    issues: new IssueService({ warehouse }),
+  });
+  const routes: FuzzRoute[] = [];
+  // Plugins load at ready(), after this hook: it sees every route of the app.
+  app.addHook('onRoute', (route) => {
+    if (route.config?.permission) permissions.add(route.config.permission);
+    for (const method of [route.method].flat()) {
+      if (method === 'HEAD' || excluded(route.url)) continue;
+      routes.push({ method, url: route.url, keyType: route.config?.keyType });
+    }
+  });
+  await app.ready();
+  // The agent key holds every permission a route asks for, so no route answers only 403.
+  await keys.refresh();
+  const existing = await seed(app, warehouse);
+  return {
+    app,
+    routes,
+    existing,
+    warehouse,
+    log,
+    async close() {
+      await app.close();
+      await store.close();
+    },
+  };
+}
+
+export type FuzzApp = Awaited<ReturnType<typeof startFuzzApp>>;
+
+/** Things for path parameters to name: an issue with a comment, a saved funnel, a member, a metric. */
+async function seed(app: Awaited<ReturnType<typeof buildApp>>, warehouse: InputClassWarehouse): Promise<Record<string, string[]>> {
+  const now = Date.now();
+  await warehouse.insert('events', [
+    eventRow({ project_id: projectId, kind: 'log', name: 'error', level: 'error', message: 'Boom', fingerprint: 'boom', session_id: 's1', user_id: 'u1', ts: now - 60_000 }),
+    eventRow({ project_id: projectId, kind: 'track', name: 'signup', session_id: 's1', user_id: 'u1', ts: now - 50_000 }),
+  ]);
+  const auth = { authorization: `Bearer ${fuzzKeys.agent}` };
+  const call = async (method: 'POST' | 'GET', url: string, payload?: object) => {
+    const res = await app.inject({ method, url, headers: auth, ...(payload && { payload }) });
+    if (res.statusCode >= 300) throw new Error(`seeding ${method} ${url}: ${res.statusCode} ${res.body}`);
+    return res.json<Record<string, unknown>>();
+  };
+  await call('POST', '/v1/issues/scan');
+  const issues = (await call('GET', '/v1/issues')).issues as { id: string }[];
+  const issueId = issues[0]?.id ?? 'none';
+  const comment = await call('POST', `/v1/issues/${issueId}/comments`, { body: 'seen' });
+  const funnel = await call('POST', '/v1/funnels', { name: 'f', steps: [{ event: 'signup' }, { event: 'purchase' }], mode: 'closed', window_seconds: 3600 });
+  await call('POST', '/v1/project/members', { email: 'ada@example.com', name: 'Ada' });
+  return {
+    id: [issueId, (funnel.funnel as { id: string }).id, 'u1'],
+    commentId: [(comment.comment as { id: string } | undefined)?.id ?? 'none'],
+    email: ['ada@example.com'],
+    '*': ['checkout', 'load'],
+  };
+}

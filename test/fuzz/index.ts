@@ -1,0 +1,2 @@
+export * from './endpoint-fuzzer.ts';
+export * from './fuzz-app.ts';
