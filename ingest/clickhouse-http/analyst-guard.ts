@@ -46,6 +46,8 @@ export interface GuardedQuery {
   readonly sql: string;
   /** The statement's FORMAT clause, which overrides `default_format`. */
   readonly format?: string;
+  /** SELECTs stream; SHOW, DESCRIBE and EXISTS answer a few rows at once. */
+  readonly streams: boolean;
 }
 
 const denied = (message: string) => ClickHouseHttpError.of('ACCESS_DENIED', `${message} (analyst keys are read-only and scoped to their project)`);
@@ -76,16 +78,19 @@ export class AnalystGuard {
     let canonical = formatted?.q ?? '';
     // EXPLAIN AST prints names raw; a line break in one could forge AST lines.
     if (/`[^`]*\\[nr]/.test(canonical)) throw denied('Identifiers containing line breaks are not allowed');
-    const format = / FORMAT ([A-Za-z]\w*)$/.exec(canonical)?.[1];
-    if (format) {
-      canonical = canonical.slice(0, -` FORMAT ${format}`.length);
+    // The formatter quotes names that are keywords: FORMAT `Null`.
+    const clause = / FORMAT (`?)([A-Za-z]\w*)\1$/.exec(canonical);
+    const format = clause?.[2];
+    if (clause && format) {
+      canonical = canonical.slice(0, -clause[0].length);
       if (!analystOutputFormats.has(format)) throw ClickHouseHttpError.of('UNKNOWN_FORMAT', `Format ${format} is not available to analyst keys`);
     }
     const { bytes } = await engine.run(`EXPLAIN AST ${canonical}`, { format: 'TabSeparatedRaw', params });
     const lines = Buffer.from(bytes).toString('utf8').split('\n').filter((l) => l.length > 0);
     this.checkTree(lines, canonical, catalog);
-    if (/^(SELECT|WITH)\b/.test(canonical)) await this.checkResolvedTables(engine, canonical, params, catalog);
-    return { sql: canonical, ...(format ? { format } : {}) };
+    const streams = /^(SELECT|WITH)\b/.test(canonical);
+    if (streams) await this.checkResolvedTables(engine, canonical, params, catalog);
+    return { sql: canonical, streams, ...(format ? { format } : {}) };
   }
 
   /**

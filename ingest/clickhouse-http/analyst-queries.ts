@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import type { FastifyReply } from 'fastify';
-import { ChdbSql, ChdbSqlError, quoteString, type BoundParam } from '@strix/warehouse/chdb-sql';
+import { ChdbSql, ChdbSqlError, quoteString, type BoundParam, type RunOptions } from '@strix/warehouse/chdb-sql';
 import { analystScope } from '@strix/warehouse/chdb-engine';
 import { AnalystGuard } from './analyst-guard.ts';
 import { defaultAnalystLimits, planAnalystSession, type AnalystLimits } from './analyst-settings.ts';
@@ -93,7 +93,9 @@ export class AnalystQueries {
       const guarded = await this.guard.prepare(session, request.sql, request.params);
       const format = guarded.format ?? request.defaultFormat;
       if (!analystOutputFormats.has(format)) throw ClickHouseHttpError.of('UNKNOWN_FORMAT', `Format ${format} is not available to analyst keys`);
-      await this.stream(session.stream(guarded.sql, { format, params: request.params, signal: abort.signal }), plan.limits.maxResultBytes, reply, headers(format), abort.signal);
+      const options = { format, params: request.params, signal: abort.signal };
+      const chunks = guarded.streams ? session.stream(guarded.sql, options) : whole(session, guarded.sql, options);
+      await this.stream(chunks, plan.limits.maxResultBytes, reply, headers(format), abort.signal);
     } catch (error) {
       throw error instanceof ChdbSqlError ? new ClickHouseHttpError(error.code, error.message, analystStatusFor(error.code, error.message)) : error;
     } finally {
@@ -167,8 +169,13 @@ export class AnalystQueries {
   }
 }
 
+/** A statement the engine cannot stream (SHOW, DESCRIBE, EXISTS: a few rows), as one chunk. */
+async function* whole(session: ChdbSql, sql: string, options: RunOptions): AsyncGenerator<Uint8Array> {
+  yield (await session.run(sql, options)).bytes;
+}
+
 const busy = () => ClickHouseHttpError.of('TOO_MANY_SIMULTANEOUS_QUERIES', 'Too many simultaneous analyst queries on this server; retry shortly', 503);
-const outputLimit = (maxBytes: number) => ClickHouseHttpError.of('TOO_MANY_ROWS_OR_BYTES', `Limit for result exceeded: the output is larger than ${maxBytes} bytes; add a LIMIT or aggregate`);
+const outputLimit = (maxBytes: number) => ClickHouseHttpError.of('TOO_MANY_ROWS_OR_BYTES', `Limit for result exceeded: the output is larger than ${maxBytes} bytes; add a LIMIT or aggregate`, 400);
 
 function errorText(error: unknown): string {
   if (error instanceof ClickHouseHttpError || error instanceof ChdbSqlError) return error.message.trimEnd();
