@@ -61,6 +61,12 @@ const ConfigSchema = z.object({
   STRIX_CLICKHOUSE_DATABASE: z.string().min(1).default('default'),
   /** Enables full SQL for user `admin` on `/clickhouse` (a chDB-hosting api role serving other roles). */
   STRIX_SQL_ADMIN_PASSWORD: z.string().min(16, { message: 'must be at least 16 characters' }).optional(),
+  /** Analyst queries at /clickhouse: how many run at once (all keys, one key) and what one may cost. */
+  STRIX_SQL_MAX_CONCURRENT: z.coerce.number().int().min(1).max(64).default(4),
+  STRIX_SQL_MAX_CONCURRENT_PER_KEY: z.coerce.number().int().min(1).max(64).default(2),
+  STRIX_SQL_MAX_EXECUTION_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
+  STRIX_SQL_MAX_MEMORY_MB: z.coerce.number().int().min(16).max(1_000_000).default(1000),
+  STRIX_SQL_MAX_RESULT_MB: z.coerce.number().int().min(1).max(100_000).default(200),
 
   STRIX_SCHEDULER: z.enum(['embedded', 'temporal']).default('embedded'),
   STRIX_TEMPORAL_ADDRESS: z.string().regex(/^[^\s:]+:\d{1,5}$/, { message: 'must be host:port' }).optional(),
@@ -127,6 +133,7 @@ export interface Config {
     | { kind: 'chdb' }
     | { kind: 'clickhouse'; url: string; username: string; password: string; database: string };
   sqlAdminPassword: string | undefined;
+  sql: { maxConcurrent: number; maxConcurrentPerKey: number; maxExecutionSeconds: number; maxMemoryBytes: number; maxResultBytes: number };
   scheduler: { kind: 'embedded' } | { kind: 'temporal'; address: string; namespace: string; taskQueue: string };
   retentionSweepIntervalMs: number;
   issueScanIntervalMs: number;
@@ -195,6 +202,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
           }
         : { kind: 'chdb' },
     sqlAdminPassword: c.STRIX_SQL_ADMIN_PASSWORD,
+    sql: {
+      maxConcurrent: c.STRIX_SQL_MAX_CONCURRENT,
+      maxConcurrentPerKey: c.STRIX_SQL_MAX_CONCURRENT_PER_KEY,
+      maxExecutionSeconds: c.STRIX_SQL_MAX_EXECUTION_SECONDS,
+      maxMemoryBytes: c.STRIX_SQL_MAX_MEMORY_MB * 1_000_000,
+      maxResultBytes: c.STRIX_SQL_MAX_RESULT_MB * 1_000_000,
+    },
     scheduler:
       c.STRIX_SCHEDULER === 'temporal' && c.STRIX_TEMPORAL_ADDRESS
         ? {

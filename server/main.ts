@@ -1,3 +1,4 @@
+import './threadpool.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { startStrix } from './strix.ts';
 

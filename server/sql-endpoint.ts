@@ -34,7 +34,12 @@ export async function mountSqlEndpoint(app: FastifyInstance, config: Config, key
     engine,
     // buildApp's preParsing hook already gunzips request bodies.
     decompress: false,
-    analyst: { dataPath },
+    analyst: {
+      dataPath,
+      maxConcurrent: config.sql.maxConcurrent,
+      maxConcurrentPerKey: config.sql.maxConcurrentPerKey,
+      limits: { maxExecutionSeconds: config.sql.maxExecutionSeconds, maxMemoryBytes: config.sql.maxMemoryBytes, maxResultBytes: config.sql.maxResultBytes },
+    },
     authenticate: (user, password): ClickHouseAccess | undefined => {
       if (admin !== undefined && user === 'admin') return samePassword(password, admin) ? { kind: 'admin' } : undefined;
       const principal = keys.lookup(password);
