@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { IncomingEvent } from './event.ts';
+import { IncomingEvent, canonicalLevel } from './event.ts';
 import { IngestLimits as L } from './limits.ts';
 
 /** The first problem zod reports, as `path: message` (the ingest edge reports the same two). */
@@ -61,4 +61,13 @@ describe('exception', () => {
   for (const [name, value, expected] of rejected) {
     test(`rejects ${name}`, () => assert.equal(firstIssue({ exception: value }), expected));
   }
+});
+
+describe('canonicalLevel', () => {
+  test('maps the spellings SDKs send, and nothing an object inherits', () => {
+    assert.equal(canonicalLevel(' Warning '), 'warn');
+    assert.equal(canonicalLevel('fatal'), 'error');
+    for (const inherited of ['constructor', '__proto__', 'toString', 'hasOwnProperty']) assert.equal(canonicalLevel(inherited), undefined, inherited);
+    assert.equal(IncomingEvent.safeParse({ message: 'm', level: 'constructor' }).success, false);
+  });
 });

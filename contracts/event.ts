@@ -13,7 +13,9 @@ const levelAliases: Record<string, Level> = {
 };
 
 export function canonicalLevel(raw: string): Level | undefined {
-  return levelAliases[raw.trim().toLowerCase()];
+  const key = raw.trim().toLowerCase();
+  // Own keys only: `constructor` or `__proto__` would find Object's and reach the warehouse as a level (found by the fuzz suite).
+  return Object.hasOwn(levelAliases, key) ? levelAliases[key] : undefined;
 }
 
 const text = (max: number) => z.string().max(max, { message: `must be at most ${max} characters` });
