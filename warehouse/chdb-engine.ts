@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Session } from 'chdb';
 
@@ -99,12 +99,17 @@ function usersXml(): string {
 `;
 }
 
+const configured = new Map<string, string[]>();
+
 /**
  * Writes the engine's configuration under the data path and returns the
  * argument that loads it. Path-taking server settings point into an empty
- * directory of their own. Written on every open: the file follows the code.
+ * directory of their own. Written once per process and data path, so the file
+ * always follows the code that runs.
  */
 function engineConfigArgs(dataPath: string): string[] {
+  const known = configured.get(dataPath);
+  if (known && existsSync(join(dataPath, 'strix-engine', 'users.xml'))) return [...known];
   const dir = join(dataPath, 'strix-engine');
   mkdirSync(join(dir, 'format_schemas'), { recursive: true });
   const users = join(dir, 'users.xml');
@@ -119,6 +124,7 @@ function engineConfigArgs(dataPath: string): string[] {
 `,
     { mode: 0o600 },
   );
+  configured.set(dataPath, [`--config-file=${config}`]);
   return [`--config-file=${config}`];
 }
 
