@@ -77,8 +77,9 @@ export async function createFunnel(wh: Warehouse, projectId: string, input: NewF
   return funnel;
 }
 
-export async function listFunnels(wh: Warehouse, projectId: string): Promise<SavedFunnel[]> {
-  return (await savedFunnels(wh, projectId)).map(fromRow);
+/** One page of the project's saved funnels, oldest first. */
+export async function listFunnels(wh: Warehouse, projectId: string, page: { limit: number; offset: number }): Promise<SavedFunnel[]> {
+  return (await savedFunnels(wh, projectId, page)).map(fromRow);
 }
 
 /** The project's funnel, or undefined (another project's id finds nothing). */

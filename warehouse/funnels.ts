@@ -280,10 +280,11 @@ export async function writeFunnel(wh: Warehouse, row: FunnelRow): Promise<void> 
 }
 
 /** A project's saved funnels, deleted ones left out, oldest first. */
-export async function savedFunnels(wh: Warehouse, projectId: string): Promise<FunnelRow[]> {
+export async function savedFunnels(wh: Warehouse, projectId: string, page: { limit: number; offset: number }): Promise<FunnelRow[]> {
   const rows = await wh.query<Record<string, unknown>>(
-    `SELECT ${funnelColumns} FROM funnels FINAL WHERE project_id = {project:String} AND deleted_at IS NULL ORDER BY created_at, funnel_id`,
-    { project: projectId },
+    `SELECT ${funnelColumns} FROM funnels FINAL WHERE project_id = {project:String} AND deleted_at IS NULL ORDER BY created_at, funnel_id
+     LIMIT {limit:UInt32} OFFSET {offset:UInt32}`,
+    { project: projectId, limit: page.limit, offset: page.offset },
   );
   return rows.map(funnelRowOf);
 }

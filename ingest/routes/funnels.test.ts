@@ -105,6 +105,19 @@ describe('funnels API', () => {
     assert.deepEqual((await ok<{ funnels: Saved[] }>('GET', '/v1/funnels')).funnels, []);
   });
 
+  it('lists saved funnels a page at a time', async () => {
+    const ids: string[] = [];
+    for (const name of ['a', 'b', 'c']) ids.push((await ok<{ funnel: Saved }>('POST', '/v1/funnels', { name, steps }, 201)).funnel.id);
+    const first = await ok<{ funnels: Saved[]; next_offset: number | null }>('GET', '/v1/funnels?limit=2');
+    assert.deepEqual([first.funnels.map((f) => f.id), first.next_offset], [ids.slice(0, 2), 2]);
+    const second = await ok<{ funnels: Saved[]; next_offset: number | null }>('GET', '/v1/funnels?limit=2&offset=2');
+    assert.deepEqual([second.funnels.map((f) => f.id), second.next_offset], [ids.slice(2), null]);
+    const tooMany = await call('GET', '/v1/funnels?limit=201');
+    assert.equal(tooMany.statusCode, 400);
+    assert.match(tooMany.body, /limit.*at most 200/);
+    for (const id of ids) assert.equal((await call('DELETE', `/v1/funnels/${id}`)).statusCode, 204);
+  });
+
   it("another project's funnel is not found", async () => {
     const { funnel } = await ok<{ funnel: Saved }>('POST', '/v1/funnels', { name: 'Mine', steps }, 201);
     for (const [method, url, body] of [['GET', `/v1/funnels/${funnel.id}`], ['PATCH', `/v1/funnels/${funnel.id}`, { name: 'Theirs' }], ['DELETE', `/v1/funnels/${funnel.id}`], ['POST', `/v1/funnels/${funnel.id}/query`, { from, to }]] as const) {

@@ -19,7 +19,7 @@ import {
 } from '@strix/analytics';
 import { DataMode, IngestLimits, isDevFor } from '@strix/contracts';
 import { ApiError, errorResponseSchema } from '../errors.ts';
-import { parseBody } from '../parse.ts';
+import { parseBody, parseQuery } from '../parse.ts';
 import { bodyTime } from '../time-range.ts';
 
 const dayMs = 86_400_000;
@@ -154,9 +154,17 @@ export const funnelsRoutes: FastifyPluginAsync = async (app) => {
     return reply.code(201).send({ funnel: savedJson(funnel) });
   });
 
-  app.get('/v1/funnels', { config: read, schema: { response: { 200: { type: 'object', properties: { funnels: list(savedSchema) }, required: ['funnels'] }, ...errors } } }, async (request) => ({
-    funnels: (await listFunnels(app.warehouse, request.principal.projectId)).map(savedJson),
-  }));
+  // Paged: a project's saved definitions add up to megabytes, and one answer must not carry them all.
+  app.get(
+    '/v1/funnels',
+    { config: read, schema: { response: { 200: { type: 'object', properties: { funnels: list(savedSchema), next_offset: { type: ['integer', 'null'] } }, required: ['funnels', 'next_offset'] }, ...errors } } },
+    async (request) => {
+      const { limit, offset } = parseQuery(FunnelListQuery, request.query);
+      // One more than asked tells whether another page follows.
+      const funnels = await listFunnels(app.warehouse, request.principal.projectId, { limit: limit + 1, offset });
+      return { funnels: funnels.slice(0, limit).map(savedJson), next_offset: funnels.length > limit ? offset + limit : null };
+    },
+  );
 
   app.get('/v1/funnels/:id', { config: read, schema: { params: idParams, response: { 200: one, ...errors } } }, async (request) => {
     const { id } = request.params as { id: string };
@@ -185,6 +193,19 @@ export const funnelsRoutes: FastifyPluginAsync = async (app) => {
     return { funnel: savedJson(funnel), ...rangeJson(range), ...(await report(app, request.principal.projectId, funnel.definition, range)) };
   });
 };
+
+const pageNumber = (min: number, max: number) =>
+  z.coerce
+    .number({ error: 'must be an integer' })
+    .int({ error: 'must be an integer' })
+    .min(min, { error: `must be at least ${min}` })
+    .max(max, { error: `must be at most ${max}` });
+
+/** `GET /v1/funnels`: a page of saved funnels, `next_offset` for the next one. */
+const FunnelListQuery = z.strictObject({
+  limit: pageNumber(1, 200).default(50),
+  offset: pageNumber(0, 1_000_000).default(0),
+});
 
 /** Runs an update whose merged definition may be invalid, turning the schema's first complaint into a 400 like parseBody's. */
 async function parseMerged<T>(update: () => Promise<T>): Promise<T> {
