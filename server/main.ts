@@ -1,4 +1,3 @@
-import './threadpool.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { startStrix } from './strix.ts';
 
@@ -16,6 +15,12 @@ async function main(): Promise<void> {
   if (process.getuid?.() === 0 && !config.allowRoot) {
     console.error(rootRefusal);
     process.exit(1);
+  }
+  // chDB runs each query and insert on libuv's pool, which is sized once, before any code here runs:
+  // analyst queries holding every thread would stall the pipeline's inserts and every other read.
+  const pool = Number(process.env.UV_THREADPOOL_SIZE ?? 4);
+  if (config.sql.maxConcurrent + 2 > pool) {
+    console.warn(`[strix] UV_THREADPOOL_SIZE=${pool} leaves fewer than 2 threads beside ${config.sql.maxConcurrent} analyst queries (STRIX_SQL_MAX_CONCURRENT); start Strix with UV_THREADPOOL_SIZE=${config.sql.maxConcurrent + 4}, as npm start does`);
   }
   const strix = await startStrix(config);
   const address = await strix.app.listen({ port: config.port, host: config.host });

@@ -24,7 +24,7 @@ export async function spawnStrix(env: Record<string, string>, timeoutMs = 60_000
   const child = spawn(process.execPath, [...profilingFlags(), '--import', 'tsx', join(root, 'server', 'main.ts')], {
     cwd: root,
     // Tests and CI run as root in containers: Strix refuses root unless told otherwise.
-    env: { ...process.env, STRIX_PORT: '0', STRIX_HOST: '127.0.0.1', STRIX_ALLOW_ROOT: '1', ...env },
+    env: { UV_THREADPOOL_SIZE: '8', ...process.env, STRIX_PORT: '0', STRIX_HOST: '127.0.0.1', STRIX_ALLOW_ROOT: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
