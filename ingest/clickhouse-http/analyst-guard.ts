@@ -2,7 +2,6 @@ import type { BoundParam, ChdbSql } from '@strix/warehouse/chdb-sql';
 import { analystReadableTables, strixDatabase } from '@strix/warehouse/chdb-engine';
 import { ClickHouseHttpError } from './errors.ts';
 import { aggregateCombinators, allowedFunctionNames } from './function-allowlist.ts';
-import { analystOutputFormats } from './formats.ts';
 
 /** What the engine knows, read from a trusted session and reused for a few seconds. */
 export interface EngineCatalog {
@@ -81,10 +80,8 @@ export class AnalystGuard {
     // The formatter quotes names that are keywords: FORMAT `Null`.
     const clause = / FORMAT (`?)([A-Za-z]\w*)\1$/.exec(canonical);
     const format = clause?.[2];
-    if (clause && format) {
-      canonical = canonical.slice(0, -clause[0].length);
-      if (!analystOutputFormats.has(format)) throw ClickHouseHttpError.of('UNKNOWN_FORMAT', `Format ${format} is not available to analyst keys`);
-    }
+    // Which formats may be used is decided once, for this one and `default_format` alike (AnalystQueries).
+    if (clause) canonical = canonical.slice(0, -clause[0].length);
     const { bytes } = await engine.run(`EXPLAIN AST ${canonical}`, { format: 'TabSeparatedRaw', params });
     const lines = Buffer.from(bytes).toString('utf8').split('\n').filter((l) => l.length > 0);
     this.checkTree(lines, canonical, catalog);
@@ -184,9 +181,7 @@ export class AnalystGuard {
     const parts = name.split('.');
     const [first = '', second] = parts;
     if (catalog.strixTables.has(first) && !analystReadableTables.has(first) && parts.length === 1) throw denied(`Table ${first} is not readable`);
-    if (second !== undefined && (first === 'system' || first === strixDatabase || first.toLowerCase() === 'information_schema')) {
-      this.checkTable(`${first.toLowerCase() === 'information_schema' ? 'information_schema' : first}.${second}`, catalog);
-    }
+    if (second !== undefined && (first === 'system' || first === strixDatabase || first.toLowerCase() === 'information_schema')) this.checkTable(`${first}.${second}`, catalog);
   }
 
   /**
