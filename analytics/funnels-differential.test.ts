@@ -10,7 +10,8 @@ import { after, before, describe, it } from 'node:test';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import type { EventRow } from '@strix/warehouse';
 import type { ChdbWarehouse } from '@strix/warehouse/chdb';
-import { eventRow, openStore } from '@strix/warehouse/fixtures';
+import { eventRow } from '@strix/testkit/rows';
+import { openStore } from '@strix/testkit/stores';
 import { FunnelBreakdown, FunnelDefinition, runFunnel, type PropertyFilter } from './funnels.ts';
 
 const seed = Number(process.env.FUNNEL_SEED ?? 20251123);

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { EventRow } from '@strix/warehouse';
 import type { ChdbWarehouse } from '@strix/warehouse/chdb';
-import { eventRow, openStore } from '@strix/warehouse/fixtures';
+import { eventRow } from '@strix/testkit/rows';
+import { openStore } from '@strix/testkit/stores';
 import { FunnelBreakdown, FunnelDefinition, runFunnel, type FunnelReport, type FunnelScope } from './funnels.ts';
 
 const day = 86_400_000;

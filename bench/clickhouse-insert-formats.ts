@@ -17,7 +17,7 @@ import { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
 import Fastify from 'fastify';
-import { clickhouseRoutes } from '@strix/ingest';
+import { clickhouseRoutes } from '@strix/sql-gateway';
 import { migrate, type EventRow } from '@strix/warehouse';
 import { ChdbWarehouse } from '@strix/warehouse/chdb';
 import { ChdbSql } from '@strix/warehouse/chdb-sql';

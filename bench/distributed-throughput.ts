@@ -11,7 +11,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { kill, spawnStrix, startKafka, startWarehouseHost, type StrixProcess } from '@strix/test';
+import { kill, spawnStrix, type StrixProcess } from '@strix/testkit/process';
+import { startKafka } from '@strix/testkit/kafka';
+import { startWarehouseHost } from '@strix/testkit/warehouse-host';
 import { HttpLoad, batchSize, cpuSeconds } from './http-load.ts';
 
 const totalEvents = Number(process.env.BENCH_EVENTS ?? 500_000);

@@ -13,7 +13,7 @@ import { readFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { kill, spawnStrix } from '@strix/test';
+import { kill, spawnStrix } from '@strix/testkit/process';
 import { HttpLoad, batchSize, cpuSeconds, peakRss, percentile } from './http-load.ts';
 
 const totalEvents = Number(process.env.BENCH_EVENTS ?? 1_000_000);

@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Warehouse } from '@strix/contracts';
 import { scanProject } from '@strix/issues';
-import { kill, spawnStrix } from '@strix/test';
+import { kill, spawnStrix } from '@strix/testkit/process';
 import { migrate, upsertProject } from '@strix/warehouse';
 import { ChdbWarehouse } from '@strix/warehouse/chdb';
 import { ErrorSampler, errorEvent, errorRow } from './error-rows.ts';

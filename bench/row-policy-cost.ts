@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { Session } from 'chdb';
 import { migrate } from '@strix/warehouse';
 import { ChdbWarehouse } from '@strix/warehouse/chdb';
-import { sqlDir } from '@strix/warehouse/fixtures';
+import { sqlDir } from '@strix/warehouse';
 
 const events = Number(process.env.BENCH_EVENTS ?? 2_000_000);
 

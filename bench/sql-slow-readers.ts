@@ -13,7 +13,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { kill, spawnStrix } from '@strix/test';
+import { kill, spawnStrix } from '@strix/testkit/process';
 
 const readers = Number(process.env.BENCH_READERS ?? 3);
 const seconds = Number(process.env.BENCH_SECONDS ?? 20);

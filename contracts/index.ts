@@ -6,3 +6,4 @@ export * from './mailer.ts';
 export * from './metrics.ts';
 export * from './warehouse.ts';
 export * from './analytics.ts';
+export * from './errors.ts';

@@ -1,12 +1,11 @@
-/** Expected refusals of an issue operation; the HTTP layer maps `kind` onto its status codes. */
-export type IssueErrorKind = 'not_found' | 'conflict' | 'invalid';
+import { DomainError, type DomainErrorKind } from '@strix/contracts';
 
-export class IssueError extends Error {
-  constructor(
-    readonly kind: IssueErrorKind,
-    message: string,
-  ) {
-    super(message);
+export type IssueErrorKind = DomainErrorKind;
+
+/** An issue operation's expected refusal. */
+export class IssueError extends DomainError {
+  constructor(kind: IssueErrorKind, message: string) {
+    super(kind, message);
     this.name = 'IssueError';
   }
 }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { ParsedMail } from 'mailparser';
-import { startSmtpReceiver, type SmtpReceiver } from '../test/smtp-receiver.ts';
+import { startSmtpReceiver, type SmtpReceiver } from '@strix/testkit/smtp';
 import {
   addProjectMember,
   listIssueDigests,

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { fingerprintRoutes, issuesById, recentOccurrences, recordOccurrences, statsById } from '@strix/warehouse';
 import type { ChdbWarehouse } from '@strix/warehouse/chdb';
-import { errorRow, openStore, pause } from './fixtures.ts';
+import { errorRow } from '@strix/testkit/rows';
+import { openStore, pause } from '@strix/testkit/stores';
 import { issueIdFor } from './scan.ts';
 import { IssueService } from './service.ts';
 

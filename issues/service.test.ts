@@ -3,7 +3,8 @@ import { after, before, describe, it } from 'node:test';
 import { fingerprintRoutes, issuesById, purgeDeletedComments, statsById } from '@strix/warehouse';
 import type { ChdbWarehouse } from '@strix/warehouse/chdb';
 import { IssueError } from './errors.ts';
-import { errorRow, openStore, pause } from './fixtures.ts';
+import { errorRow } from '@strix/testkit/rows';
+import { openStore, pause } from '@strix/testkit/stores';
 import { issueIdFor } from './scan.ts';
 import { IssueService } from './service.ts';
 

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { WarehouseError, type Warehouse } from '@strix/contracts';
 import type { EventRow } from '@strix/warehouse';
-import { eventRow, openStore } from '@strix/warehouse/fixtures';
+import { eventRow } from '@strix/testkit/rows';
+import { openStore } from '@strix/testkit/stores';
 import { insertIsolatingPoison, type InsertRows } from './isolate-poison.ts';
 
 /** A lone surrogate: valid JSON, refused by the warehouse's JSONEachRow parser. */

@@ -6,7 +6,7 @@ import { Topics, WarehouseError, silentObserver, type EventBatchRecord, type Ins
 import { migrate } from '@strix/warehouse';
 import { ChdbWarehouse } from '@strix/warehouse/chdb';
 import { openDurableLog } from './log/durable-log.ts';
-import { tempDir } from './log/test-dir.fixture.ts';
+import { tempDir } from '@strix/testkit/temp-dir';
 import { EventPipeline, defaultPipelineOptions } from './pipeline.ts';
 import { EventDeduper } from './steps/dedupe.ts';
 

@@ -12,7 +12,7 @@ import {
 import { DeadLetterSink, recordOwner, type DeadLetter } from './dead-letter-sink.ts';
 import { insertIsolatingPoison, type RefusedRow } from './isolate-poison.ts';
 import { EventDeduper } from './steps/dedupe.ts';
-import { groupEvent } from './steps/grouping.ts';
+import { groupEvent } from '@strix/grouping';
 import { fillDurations } from './steps/metric-durations.ts';
 import { normalizeEvent } from './steps/normalize.ts';
 import { PartitionBatches } from './partition-batches.ts';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { defaultAgentPermissions, generateKey, hashKey, type Warehouse } from '@strix/contracts';
 import { listApiKeys, listProjects, upsertApiKey, upsertApp, upsertProject } from '@strix/warehouse';
-import type { Principal } from '@strix/ingest';
+import type { Principal } from '@strix/http';
 
 export const Credentials = z.object({
   projectId: z.string(),

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { defaultHttpTimeouts, type HttpTimeouts } from '@strix/ingest';
+import { defaultHttpTimeouts, type HttpTimeouts } from '@strix/http';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const positive = z.coerce.number().positive();

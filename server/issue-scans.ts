@@ -4,7 +4,7 @@
  * deployment, so a manual scan and a scheduled one never run side by side.
  */
 import type { Client, Connection } from '@temporalio/client';
-import { ApiError } from '@strix/ingest';
+import { ApiError } from '@strix/http';
 import type { IssueService, ScanSummary } from '@strix/issues';
 import type { Config } from './config.ts';
 

@@ -1,19 +1,18 @@
 import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { Topics, type Log, type Warehouse } from '@strix/contracts';
-import { HotKeyRouter, KeyRegistry, StrixMetrics, buildApp } from '@strix/ingest';
+import type { Log, Warehouse } from '@strix/contracts';
+import { KeyRegistry, StrixMetrics, buildHttpApp } from '@strix/http';
 import { IssueService } from '@strix/issues';
-import { EventDeduper, EventPipeline, defaultPipelineOptions } from '@strix/processors';
-import { migrate } from '@strix/warehouse';
-import { ensureDefaultProject, loadPrincipals, type Credentials } from './bootstrap.ts';
+import { migrate, sqlDir } from '@strix/warehouse';
+import { loadPrincipals, type Credentials } from './bootstrap.ts';
 import type { Config, Role } from './config.ts';
 import { openLog, openWarehouse } from './engines.ts';
-import { issueScanTrigger } from './issue-scans.ts';
-import { startJobs } from './scheduling.ts';
-import { mountSqlEndpoint } from './sql-endpoint.ts';
-
-export const sqlDir = join(import.meta.dirname, '..', 'sql');
+import { startAllRoles } from './roles/all.ts';
+import { startApiRole } from './roles/api.ts';
+import { startIngestRole } from './roles/ingest.ts';
+import { startProcessRole } from './roles/process.ts';
+import type { RoleContext, RunningRole } from './roles/role.ts';
+import { startWorkerRole } from './roles/worker.ts';
 
 export interface Strix {
   app: FastifyInstance;
@@ -28,16 +27,24 @@ export interface Strix {
   stop(): Promise<void>;
 }
 
-/** What each role runs; `all` is the embedded deployment. */
-function parts(role: Role) {
-  const all = role === 'all';
-  return {
-    ingest: all || role === 'ingest',
-    process: all || role === 'process',
-    query: all || role === 'api',
-    bootstrap: all || role === 'api',
-    jobs: all || role === 'worker',
-  };
+const usesLog = (role: Role) => role === 'all' || role === 'ingest' || role === 'process';
+
+/** Each role's file (`roles/`) assembles exactly the packages it serves. */
+async function startRoles(role: Role, ctx: RoleContext, issues: IssueService): Promise<RunningRole[]> {
+  switch (role) {
+    case 'all':
+      return startAllRoles(ctx, issues);
+    case 'ingest':
+      return [await startIngestRole(ctx)];
+    case 'process':
+      return [await startProcessRole(ctx)];
+    case 'api':
+      return [await startApiRole(ctx, issues)];
+    case 'worker':
+      return [await startWorkerRole(ctx, issues)];
+    default:
+      return role satisfies never;
+  }
 }
 
 /**
@@ -45,66 +52,34 @@ function parts(role: Role) {
  * listen; `main.ts` does. Every role serves /healthz, /readyz and /metrics.
  */
 export async function startStrix(config: Config): Promise<Strix> {
-  const runs = parts(config.role);
   await mkdir(config.dataDir, { recursive: true });
   const warehouse = await openWarehouse(config);
   // Every role migrates: the statements are idempotent, so roles may start in any order.
   await migrate(warehouse, sqlDir);
-  const bootstrap = runs.bootstrap
-    ? await ensureDefaultProject(warehouse, config.dataDir, config.defaultRetentionDays)
-    : undefined;
+  const opened = usesLog(config.role) ? await openLog(config) : undefined;
 
-  const opened = runs.ingest || runs.process ? await openLog(config) : undefined;
-  const pipelines: EventPipeline[] = [];
-  const lag = () => pipelines.reduce((sum, p) => sum + p.lag(), 0);
-  const metrics = new StrixMetrics(runs.process ? { logLag: lag, ...(opened?.dlqRecords && { dlqRecords: opened.dlqRecords }) } : undefined);
-
-  if (runs.process && opened) {
-    const deduper = new EventDeduper({ windowMs: config.dedupeWindowMs, maxKeys: config.dedupeMaxKeys });
-    const deps = { log: opened.log, warehouse, deduper, observer: metrics };
-    pipelines.push(new EventPipeline(deps, defaultPipelineOptions));
-    // Hot keys are only redirected on a partitioned log; the embedded one has no overflow.
-    if (config.log.kind === 'kafka') {
-      pipelines.push(new EventPipeline(deps, { ...defaultPipelineOptions, topic: Topics.overflow, group: 'overflow-processor' }));
-    }
-    for (const pipeline of pipelines) await pipeline.start();
-  }
+  let roles: RunningRole[] = [];
+  const lag = () => roles.reduce((sum, r) => sum + (r.lag?.() ?? 0), 0);
+  const processes = config.role === 'all' || config.role === 'process';
+  const metrics = new StrixMetrics(processes ? { logLag: lag, ...(opened?.dlqRecords && { dlqRecords: opened.dlqRecords }) } : undefined);
+  const keys = new KeyRegistry(() => loadPrincipals(warehouse));
+  const app = buildHttpApp({
+    keys,
+    metrics,
+    httpTimeouts: config.httpTimeouts,
+    readiness: () => roles.map((r) => r.problem?.()).find((problem) => problem !== undefined),
+  });
 
   // One per process: scans, status changes and merges of a project take turns through it.
   const issues = new IssueService({ warehouse });
-  const jobs = runs.jobs ? await startJobs(config, warehouse, issues) : undefined;
-  const scans = runs.query ? issueScanTrigger(config, issues) : undefined;
+  roles = await startRoles(config.role, { config, warehouse, app, keys, metrics, log: opened, lag }, issues);
+  const bootstrap = roles.find((r) => r.bootstrap)?.bootstrap;
 
-  const keys = new KeyRegistry(() => loadPrincipals(warehouse));
   await keys.refresh();
   const keyRefresh = setInterval(() => {
     keys.refresh().catch((error: unknown) => console.error('[strix] key refresh failed:', error));
   }, 10_000);
   keyRefresh.unref();
-
-  const ingestLog =
-    opened && config.log.kind === 'kafka'
-      ? new HotKeyRouter(opened.log, { recordsPerSecond: config.hotKeyRecordsPerSecond, onRedirect: (n) => metrics.overflowed(n) })
-      : opened?.log;
-  const app = buildApp({
-    log: ingestLog ?? refusingLog,
-    warehouse,
-    keys,
-    metrics,
-    rateLimits: config.rateLimits,
-    httpTimeouts: config.httpTimeouts,
-    routes: { ingest: runs.ingest, query: runs.query },
-    partitionByUser: config.log.kind === 'kafka',
-    ...(scans && { issues, scanIssues: (projectId: string) => scans.scan(projectId) }),
-    overloaded: () => {
-      if (ingestLog && ingestLog.pendingBytes() > config.maxPendingLogBytes) return 'log write buffer full';
-      if (runs.process && lag() > config.maxLogLagRecords) return 'processors behind';
-      return undefined;
-    },
-    readiness: () => (pipelines.every((p) => p.isHealthy()) ? jobs?.problem() : 'warehouse inserts are failing'),
-  });
-  // The SQL endpoint serves the store this process hosts; with a ClickHouse server, analysts use its own users.
-  const closeSql = runs.query && config.warehouse.kind === 'chdb' ? await mountSqlEndpoint(app, config, keys) : undefined;
   await app.ready();
 
   return {
@@ -123,20 +98,10 @@ export async function startStrix(config: Config): Promise<Strix> {
     async stop() {
       clearInterval(keyRefresh);
       await app.close();
-      for (const pipeline of pipelines) await pipeline.stop();
-      await jobs?.stop();
-      await scans?.close();
-      closeSql?.();
+      // The edge stops taking events before the pipeline drains them.
+      for (const role of roles) await role.stop();
       await opened?.log.close();
       await warehouse.close();
     },
   };
 }
-
-/** The log of a role without one: its app serves no ingest route, so this is never reached. */
-const refusingLog: Log = {
-  append: () => Promise.reject(new Error('this role has no log')),
-  consumer: () => Promise.reject(new Error('this role has no log')),
-  pendingBytes: () => 0,
-  close: () => Promise.resolve(),
-};

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { post, query, startHarness, type Harness } from './harness.ts';
+import { post, query, startHarness, type Harness } from '@strix/testkit/harness';
 
 type Result = { accepted: number; rejected: number; errors: { index: number; message: string }[] };
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
 import { assertExactlyOnce, sendUntil } from './load.ts';
-import { kill, spawnStrix } from './process.ts';
+import { kill, spawnStrix } from '@strix/testkit/process';
 
 interface Credentials {
   clientKey: string;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Topics } from '@strix/contracts';
-import { event, ingest, post, query, startHarness, type Harness } from './harness.ts';
+import { event, ingest, post, query, startHarness, type Harness } from '@strix/testkit/harness';
 
 describe('poison records', () => {
   let h: Harness;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { event, ingest, ingestGzip, query, startHarness, type Harness } from './harness.ts';
+import { event, ingest, ingestGzip, query, startHarness, type Harness } from '@strix/testkit/harness';
 
 describe('embedded Strix: ingest → log → processors → chDB → query API', () => {
   let h: Harness;

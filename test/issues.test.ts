@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { groupingCases } from '@strix/processors/grouping-cases';
-import { event, ingest, query, startHarness, type Harness } from './harness.ts';
+import { groupingCases } from '@strix/grouping/cases';
+import { event, ingest, query, startHarness, type Harness } from '@strix/testkit/harness';
 
 interface IssueJson {
   id: string;

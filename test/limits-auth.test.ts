@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { gzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
-import { event, ingest, query, startHarness, type Harness } from './harness.ts';
+import { event, ingest, query, startHarness, type Harness } from '@strix/testkit/harness';
 
 interface Rejection {
   accepted: number;

@@ -4,7 +4,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { kill, spawnStrix } from './process.ts';
+import { kill, spawnStrix } from '@strix/testkit/process';
 
 const runningAsRoot = process.getuid?.() === 0;
 const skip = runningAsRoot ? false : 'needs to run as root (uid 0) to see the refusal; this run is not root';

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
-import { kill, spawnStrix, type StrixProcess } from './process.ts';
+import { kill, spawnStrix, type StrixProcess } from '@strix/testkit/process';
 
 describe('the ClickHouse-compatible SQL endpoint of embedded Strix', { timeout: 120_000 }, () => {
   let dir: string;

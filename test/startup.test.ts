@@ -4,7 +4,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { kill, spawnStrix } from './process.ts';
+import { kill, spawnStrix } from '@strix/testkit/process';
 
 describe('npm start', () => {
   it('creates a project and keys on first start and reuses them on the next', { timeout: 120_000 }, async () => {

@@ -3,7 +3,8 @@ import { after, before, describe, it } from 'node:test';
 import { activePeople, liveAudience, topScreens, utcDay, type ActiveDay, type AudienceScope } from './audience.ts';
 import type { ChdbWarehouse } from './chdb-warehouse.ts';
 import type { EventRow } from './events.ts';
-import { eventRow, openStore } from './fixtures.ts';
+import { eventRow } from '@strix/testkit/rows';
+import { openStore } from '@strix/testkit/stores';
 
 const dayMs = 86_400_000;
 const minute = 60_000;

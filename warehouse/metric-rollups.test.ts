@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { ChdbWarehouse } from './chdb-warehouse.ts';
 import type { EventRow } from './events.ts';
-import { eventRow, openStore } from './fixtures.ts';
+import { eventRow } from '@strix/testkit/rows';
+import { openStore } from '@strix/testkit/stores';
 import { listMetricNames, queryMetricSeries, type MetricGroupBy, type MetricInterval, type MetricSeriesResult, type MetricStats } from './metric-rollups.ts';
 
 const HOUR = 3_600_000;

@@ -2,6 +2,9 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Warehouse } from '@strix/contracts';
 
+/** The ClickHouse schema: numbered migrations, and `views/` for analysts. The one place that knows where it lives. */
+export const sqlDir = join(import.meta.dirname, '..', 'sql');
+
 const migrationFile = /^(\d{3})_[a-z0-9_]+\.sql$/;
 
 export interface Migration {

@@ -1,17 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import Fastify, { type FastifyInstance } from 'fastify';
 import { WarehouseError } from '@strix/contracts';
-import { clickhouseRoutes } from '@strix/ingest';
-import { ChdbSql } from './chdb-sql.ts';
+import { startClickHouseStandIn, type ClickHouseStandIn } from '@strix/testkit/clickhouse-server';
 import { ClickHouseWarehouse } from './clickhouse-warehouse.ts';
 import { queryEvents } from './events.ts';
-import { migrate } from './migrate.ts';
+import { migrate, sqlDir } from './migrate.ts';
 import { compileType, RowBinaryTableEncoder, RowBinaryValueError, RowBinaryWriter, rowColumns, UnsupportedTypeError } from './row-binary.ts';
-import { eventRow } from './warehouse-contract.ts';
+import { contractRow } from './warehouse-contract.ts';
 
 function hexOf(type: string, value: unknown): string {
   const w = new RowBinaryWriter(16);
@@ -125,26 +120,18 @@ describe('RowBinary value encoding', () => {
 });
 
 describe('ClickHouseWarehouse inserts as RowBinary (HTTP → Strix endpoint on chDB)', () => {
-  let dir: string;
-  let engine: ChdbSql;
-  let app: FastifyInstance;
+  let server: ClickHouseStandIn;
   let wh: ClickHouseWarehouse;
   const warnings: string[] = [];
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'strix-rowbinary-'));
-    engine = ChdbSql.open(join(dir, 'chdb'));
-    app = Fastify({ logger: false });
-    await app.register(clickhouseRoutes, { engine, authenticate: (u, p) => (u === 'admin' && p === 'rb' ? { kind: 'admin' } : undefined) });
-    const url = await app.listen({ host: '127.0.0.1', port: 0 });
-    wh = new ClickHouseWarehouse({ url, pathname: '/clickhouse', username: 'admin', password: 'rb', onWarning: (m) => warnings.push(m) });
-    await migrate(wh, join(import.meta.dirname, '..', 'sql'));
+    server = await startClickHouseStandIn('rb');
+    wh = new ClickHouseWarehouse({ url: server.url, pathname: '/clickhouse', username: 'admin', password: 'rb', onWarning: (m) => warnings.push(m) });
+    await migrate(wh, sqlDir);
   });
   after(async () => {
     await wh.close();
-    await app.close();
-    engine.close();
-    await rm(dir, { recursive: true, force: true });
+    await server.close();
   });
 
   it('round-trips every supported type, with defaults for what rows omit', async () => {
@@ -201,7 +188,7 @@ describe('ClickHouseWarehouse inserts as RowBinary (HTTP → Strix endpoint on c
   it('stores events rows exactly as the JSONEachRow path does', async () => {
     await wh.command('CREATE TABLE events_json AS events');
     const rows = Array.from({ length: 50 }, (_, i) =>
-      eventRow(i, { project_id: 'rb', level: (['debug', 'info', 'warn', 'error'] as const)[i % 4], attributes: { i: String(i), 'ü': 'ñ' }, message: i % 7 ? '' : 'x'.repeat(300) }),
+      contractRow(i, { project_id: 'rb', level: (['debug', 'info', 'warn', 'error'] as const)[i % 4], attributes: { i: String(i), 'ü': 'ñ' }, message: i % 7 ? '' : 'x'.repeat(300) }),
     );
     await wh.insert('events', rows, { dedupToken: 'rb:events:0-49' });
     await wh.insert('events', rows, { dedupToken: 'rb:events:0-49' });
@@ -253,11 +240,11 @@ describe('ClickHouseWarehouse inserts as RowBinary (HTTP → Strix endpoint on c
   });
 
   it('fails clearly, without row data, on bad rows', async () => {
-    const enumError = await wh.insert('events', [eventRow(1, { level: 'fatal' as 'info', message: 'SECRET' })]).then(() => undefined, (e: unknown) => e);
+    const enumError = await wh.insert('events', [contractRow(1, { level: 'fatal' as 'info', message: 'SECRET' })]).then(() => undefined, (e: unknown) => e);
     assert.ok(enumError instanceof WarehouseError && !enumError.retry);
     assert.match(enumError.message, /insert into events failed: column 'level' .*unknown value 'fatal'/);
     assert.doesNotMatch(enumError.message, /SECRET/);
-    const noMessage = Object.fromEntries(Object.entries(eventRow(2)).filter(([k]) => k !== 'message'));
-    await assert.rejects(wh.insert('events', [eventRow(1), noMessage]), { name: 'WarehouseError', message: /row 1 .*missing 'message'/ });
+    const noMessage = Object.fromEntries(Object.entries(contractRow(2)).filter(([k]) => k !== 'message'));
+    await assert.rejects(wh.insert('events', [contractRow(1), noMessage]), { name: 'WarehouseError', message: /row 1 .*missing 'message'/ });
   });
 });

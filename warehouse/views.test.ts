@@ -3,7 +3,9 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { ChdbWarehouse } from './chdb-warehouse.ts';
-import { eventRow, openStore, sqlDir } from './fixtures.ts';
+import { eventRow } from '@strix/testkit/rows';
+import { openStore } from '@strix/testkit/stores';
+import { sqlDir } from './migrate.ts';
 
 const viewsDir = join(sqlDir, 'views');
 

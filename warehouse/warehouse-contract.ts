@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { WarehouseError, type Warehouse } from '@strix/contracts';
 import { type EventRow, queryEvents, queryHourlyCounts } from './events.ts';
-import { migrate } from './migrate.ts';
+import { migrate, sqlDir } from './migrate.ts';
+import { eventRow } from '@strix/testkit/rows';
 
 export interface WarehouseUnderTest {
   readonly warehouse: Warehouse;
@@ -12,18 +12,15 @@ export interface WarehouseUnderTest {
   cleanup(): Promise<void>;
 }
 
-const sqlDir = join(import.meta.dirname, '..', 'sql');
 const hour = 3_600_000;
 const base = Math.floor(Date.now() / hour) * hour - 2 * hour;
 
-export function eventRow(i: number, over: Partial<EventRow> = {}): EventRow {
-  return {
-    project_id: 'p1', app_id: 'a1', is_dev: false, event_id: `e${i}`, ts: base + i * 1000,
-    received_at: Date.now(), name: i % 2 ? 'tap' : 'view', level: 'info', message: `m${i}`,
-    session_id: 's1', user_id: `u${i % 3}`, source_module: '', screen_name: '', environment: 'production',
-    os_version: '', app_version: '1.0.0', build_number: '', device_model: '', locale: '', country: '',
-    fingerprint: '', attributes: { k: String(i) }, experiments: {}, retention_days: 90, log_topic: 'events', log_partition: 0, log_offset: i, ...over,
-  };
+/** The contract's rows: ten events of project p1 a second apart, alternating names, three users. */
+export function contractRow(i: number, over: Partial<EventRow> = {}): EventRow {
+  return eventRow({
+    project_id: 'p1', app_id: 'a1', event_id: `e${i}`, ts: base + i * 1000, name: i % 2 ? 'tap' : 'view', message: `m${i}`,
+    session_id: 's1', user_id: `u${i % 3}`, app_version: '1.0.0', attributes: { k: String(i) }, log_offset: i, ...over,
+  });
 }
 
 async function rejection(p: Promise<unknown>): Promise<WarehouseError> {
@@ -59,7 +56,7 @@ export function describeWarehouseContract(name: string, factory: () => Promise<W
     });
 
     it('drops a retried insert with the same token from the table and its views', async () => {
-      const rows = Array.from({ length: 10 }, (_, i) => eventRow(i));
+      const rows = Array.from({ length: 10 }, (_, i) => contractRow(i));
       await wh.insert('events', rows, { dedupToken: 'events:0:0-9' });
       await wh.insert('events', rows, { dedupToken: 'events:0:0-9' });
       const [raw] = await wh.query<{ n: string }>('SELECT count() AS n FROM events');
@@ -70,7 +67,7 @@ export function describeWarehouseContract(name: string, factory: () => Promise<W
     });
 
     it('inserts raw JSONEachRow bytes with the same dedup semantics', async () => {
-      const payload = Buffer.from([20, 21].map((i) => JSON.stringify(eventRow(i, { project_id: 'raw' }))).join('\n'));
+      const payload = Buffer.from([20, 21].map((i) => JSON.stringify(contractRow(i, { project_id: 'raw' }))).join('\n'));
       await wh.insertRaw('events', payload, { dedupToken: 'events:0:20-21' });
       await wh.insertRaw('events', payload, { dedupToken: 'events:0:20-21' });
       const rows = await wh.query<{ event_id: string }>("SELECT event_id FROM events WHERE project_id = 'raw' ORDER BY event_id");
@@ -112,7 +109,7 @@ export function describeWarehouseContract(name: string, factory: () => Promise<W
     });
 
     it('keeps row data out of insert error messages', async () => {
-      const bad = { ...eventRow(99), ts: 'SECRET-VALUE-not-a-time' } as unknown as EventRow;
+      const bad = { ...contractRow(99), ts: 'SECRET-VALUE-not-a-time' } as unknown as EventRow;
       const error = await rejection(wh.insert('events', [bad]));
       assert.equal(error.retry, false);
       assert.doesNotMatch(error.message, /SECRET-VALUE/);

@@ -8,7 +8,7 @@ import { lastScheduledSuccess, listJobRuns, migrate } from '@strix/warehouse';
 import { ChdbWarehouse } from '@strix/warehouse/chdb';
 import { createActivities } from './activities.ts';
 import { EmbeddedScheduler } from './embedded-scheduler.ts';
-import { sqlDir } from './event-fixture.ts';
+import { sqlDir } from '@strix/warehouse';
 import { HOUR_MS, jobSpec, jobSpecs, type JobOutcome } from './jobs.ts';
 
 async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {

@@ -6,7 +6,8 @@ import { after, before, describe, it } from 'node:test';
 import { listJobRuns, migrate, upsertProject } from '@strix/warehouse';
 import { ChdbWarehouse } from '@strix/warehouse/chdb';
 import { createActivities } from './activities.ts';
-import { eventRow, sqlDir } from './event-fixture.ts';
+import { sqlDir } from '@strix/warehouse';
+import { agedEventRow } from '@strix/testkit/rows';
 import { executeJob, jobSpec, jobSpecs } from './jobs.ts';
 
 async function eventIds(wh: ChdbWarehouse, project: string): Promise<string[]> {
@@ -31,7 +32,7 @@ describe('retention sweep on chDB', () => {
     await upsertProject(wh, { project_id: 'keep', name: 'Unchanged', retention_days: 90 });
     // Ages straddle the new 30-day cutoff; all are inside the 90 days the rows (and their TTL) carry.
     const ages = { e05: 5, e29: 29, e31: 31, e45: 45, e80: 80 };
-    const rows = Object.entries(ages).flatMap(([id, age]) => [eventRow('short', id, age, now), eventRow('keep', id, age, now)]);
+    const rows = Object.entries(ages).flatMap(([id, age]) => [agedEventRow('short', id, age, now), agedEventRow('keep', id, age, now)]);
     await wh.insert('events', rows);
   });
 

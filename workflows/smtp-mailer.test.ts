@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { startSmtpReceiver, type SmtpReceiver } from '../test/smtp-receiver.ts';
+import { startSmtpReceiver, type SmtpReceiver } from '@strix/testkit/smtp';
 import { MailerError, type MailMessage } from '@strix/contracts';
 import { SmtpMailer } from './smtp-mailer.ts';
 

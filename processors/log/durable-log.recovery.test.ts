@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { Topics } from '@strix/contracts';
 import { crashValue } from './crash-writer.fixture.ts';
 import { openDurableLog } from './durable-log.ts';
-import { drain, record, tempDir } from './test-dir.fixture.ts';
+import { drain, record, tempDir } from '@strix/testkit/temp-dir';
 
 const firstSegment = (dir: string): string => join(dir, Topics.events, '00000000000000000000.seg');
 

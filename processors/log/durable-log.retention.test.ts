@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Topics, type Topic } from '@strix/contracts';
 import { openDurableLog, type DurableLog } from './durable-log.ts';
-import { drain, record, tempDir } from './test-dir.fixture.ts';
+import { drain, record, tempDir } from '@strix/testkit/temp-dir';
 
 /** Appends `count` records of ~100 bytes, a few per call. */
 async function fill(log: DurableLog, count: number, topic: Topic = Topics.events): Promise<void> {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { Topics } from '@strix/contracts';
 import { openDurableLog } from './durable-log.ts';
-import { drain, record, tempDir } from './test-dir.fixture.ts';
+import { drain, record, tempDir } from '@strix/testkit/temp-dir';
 
 test('append then poll returns records in order with keys and values', async (t) => {
   const dir = await tempDir(t);

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LogEvent, type EventBatchRecord } from '@strix/contracts';
 import { EventRow } from '@strix/warehouse';
-import { groupEvent } from './grouping.ts';
+import { groupEvent } from '@strix/grouping';
 import { normalizeEvent } from './normalize.ts';
 import { toEventRow } from './to-event-row.ts';
 

@@ -1,6 +1,6 @@
 import type { ConsumedRecord, EventBatchRecord, LogEvent } from '@strix/contracts';
 import type { EventRow } from '@strix/warehouse';
-import type { Grouping } from './grouping.ts';
+import type { Grouping } from '@strix/grouping';
 
 /** ClickHouse stores attributes as Map(String, String); nulls mean "absent". */
 function stringValues(attributes: LogEvent['attributes']): Record<string, string> {

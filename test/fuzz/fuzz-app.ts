@@ -4,10 +4,13 @@
  * through `app.inject()`. Its routes are collected as the app registers them,
  * so a new route is fuzzed without editing the suite.
  */
+import type { FastifyInstance } from 'fastify';
 import { hashKey, type KeyType, type Log, type LogRecord, type Topic } from '@strix/contracts';
-import { buildApp, KeyRegistry, StrixMetrics, type Principal } from '@strix/ingest';
+import type { Principal } from '@strix/http';
 import { IssueService } from '@strix/issues';
-import { eventRow, openStore } from '@strix/warehouse/fixtures';
+import { testApp } from '@strix/testkit/apps';
+import { eventRow } from '@strix/testkit/rows';
+import { openStore } from '@strix/testkit/stores';
 import { InputClassWarehouse } from './input-class-warehouse.ts';
 
 export interface FuzzRoute {
@@ -47,29 +50,30 @@ export async function startFuzzApp() {
     { keyHash: hashKey(fuzzKeys.agent), keyType: 'agent', projectId, appId: '', permissions: [...permissions], revoked: false, retentionDays: 90 },
     { keyHash: hashKey(fuzzKeys.client), keyType: 'client', projectId, appId: 'app', permissions: ['events:write'], revoked: false, retentionDays: 90 },
   ];
-  const keys = new KeyRegistry(async () => principals());
   const log = new CountingLog();
-  const app = buildApp({
-    log,
-    warehouse,
-    keys,
-    metrics: new StrixMetrics(),
-    // The fuzzer is one device sending thousands of requests a second.
-    rateLimits: { perKeyPerSecond: 1e9, perDevicePerSecond: 1e9, burstSeconds: 1 },
-    overloaded: () => undefined,
-    readiness: () => (warehouse.counts.failed > 0 ? `${warehouse.counts.failed} warehouse calls failed` : undefined),
-    issues: new IssueService({ warehouse }),
-  });
   const routes: FuzzRoute[] = [];
-  // Plugins load at ready(), after this hook: it sees every route of the app.
-  app.addHook('onRoute', (route) => {
-    if (route.config?.permission) permissions.add(route.config.permission);
-    for (const method of [route.method].flat()) {
-      if (method === 'HEAD' || excluded(route.url)) continue;
-      routes.push({ method, url: route.url, keyType: route.config?.keyType });
-    }
+  const { app, keys } = await testApp({
+    principals,
+    edge: {
+      log,
+      partitionByUser: false,
+      warehouse,
+      // The fuzzer is one device sending thousands of requests a second.
+      rateLimits: { perKeyPerSecond: 1e9, perDevicePerSecond: 1e9, burstSeconds: 1 },
+      overloaded: () => undefined,
+    },
+    api: { warehouse, issues: new IssueService({ warehouse }) },
+    readiness: () => (warehouse.counts.failed > 0 ? `${warehouse.counts.failed} warehouse calls failed` : undefined),
+    // Plugins load at ready(), after this hook: it sees every route of the app.
+    configure: (app) =>
+      app.addHook('onRoute', (route) => {
+        if (route.config?.permission) permissions.add(route.config.permission);
+        for (const method of [route.method].flat()) {
+          if (method === 'HEAD' || excluded(route.url)) continue;
+          routes.push({ method, url: route.url, keyType: route.config?.keyType });
+        }
+      }),
   });
-  await app.ready();
   // The agent key holds every permission a route asks for, so no route answers only 403.
   await keys.refresh();
   const existing = await seed(app, warehouse);
@@ -89,7 +93,7 @@ export async function startFuzzApp() {
 export type FuzzApp = Awaited<ReturnType<typeof startFuzzApp>>;
 
 /** Things for path parameters to name: an issue with a comment, a saved funnel, a member, a metric. */
-async function seed(app: Awaited<ReturnType<typeof buildApp>>, warehouse: InputClassWarehouse): Promise<Record<string, string[]>> {
+async function seed(app: FastifyInstance, warehouse: InputClassWarehouse): Promise<Record<string, string[]>> {
   const now = Date.now();
   await warehouse.insert('events', [
     eventRow({ project_id: projectId, kind: 'log', name: 'error', level: 'error', message: 'Boom', fingerprint: 'boom', session_id: 's1', user_id: 'u1', ts: now - 60_000 }),

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
-import { startHarness, type Harness } from '../harness.ts';
+import { startHarness, type Harness } from '@strix/testkit/harness';
 
 const numRuns = Number(process.env.STRIX_FUZZ_BATCH_CASES ?? 200);
 const seed = Number(process.env.STRIX_FUZZ_SEED ?? 20_240_501);

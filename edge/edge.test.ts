@@ -1,0 +1,72 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { hashKey, type Log, type LogRecord, type Topic, type Warehouse } from '@strix/contracts';
+import type { FastifyInstance } from 'fastify';
+import { testApp } from '@strix/testkit/apps';
+
+/** The edge's view of the log; appends are recorded. The durable log has its own suite. */
+class RecordingLog implements Log {
+  readonly appended: { topic: Topic; records: readonly LogRecord[] }[] = [];
+  async append(topic: Topic, records: readonly LogRecord[]) {
+    this.appended.push({ topic, records });
+  }
+  consumer(): never {
+    throw new Error('not used by the edge');
+  }
+  pendingBytes() {
+    return 0;
+  }
+  async close() {}
+}
+
+describe('ingest edge back-pressure and key checks', () => {
+  const log = new RecordingLog();
+  let overloaded: string | undefined;
+  let app: FastifyInstance;
+  before(async () => {
+    ({ app } = await testApp({
+      principals: [
+        { keyHash: hashKey('client-1'), keyType: 'client', projectId: 'p', appId: 'a', permissions: [], revoked: false, retentionDays: 30 },
+        { keyHash: hashKey('revoked-1'), keyType: 'client', projectId: 'p', appId: 'a', permissions: [], revoked: true, retentionDays: 30 },
+      ],
+      edge: {
+        log,
+        partitionByUser: false,
+        warehouse: {} as Warehouse,
+        rateLimits: { perKeyPerSecond: 1000, perDevicePerSecond: 1000, burstSeconds: 1 },
+        overloaded: () => overloaded,
+      },
+    }));
+  });
+  after(async () => app.close());
+
+  const send = (key = 'client-1') =>
+    app.inject({
+      method: 'POST',
+      url: '/v1/ingest',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      payload: { events: [{ message: 'hello', client_event_id: 'e1' }] },
+    });
+
+  it('answers 503 with Retry-After while the pipeline is behind, and appends nothing', async () => {
+    overloaded = 'processors behind';
+    const res = await send();
+    assert.equal(res.statusCode, 503);
+    assert.equal(res.headers['retry-after'], '2');
+    assert.match(res.json<{ message: string }>().message, /processors behind/);
+    assert.equal(log.appended.length, 0);
+
+    overloaded = undefined;
+    assert.equal((await send()).statusCode, 200);
+    assert.equal(log.appended.length, 1);
+    const record = JSON.parse(log.appended[0]!.records[0]!.value.toString()) as { project_id: string; events: { event_id: string }[] };
+    assert.equal(record.project_id, 'p');
+    assert.equal(record.events[0]?.event_id, 'e1');
+  });
+
+  it('rejects a revoked key with 401', async () => {
+    const res = await send('revoked-1');
+    assert.equal(res.statusCode, 401);
+    assert.match(res.json<{ message: string }>().message, /revoked/);
+  });
+});

@@ -1,0 +1,54 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { Log, Warehouse } from '@strix/contracts';
+import { ApiError } from '@strix/http';
+import { IngestRateLimiter, type RateLimits } from './rate-limit.ts';
+import { batchRoutes } from './routes/batches.ts';
+import { UserPropertyLimits } from './user-property-limits.ts';
+
+export interface EdgeDeps {
+  /** Where accepted batches are appended (acknowledged once durable). */
+  log: Log;
+  /** One log record per user of a request, keyed by project and user (a partitioned log). */
+  partitionByUser: boolean;
+  /** Read for the user-property key limit. */
+  warehouse: Warehouse;
+  rateLimits: RateLimits;
+  /** Why ingest must push back right now (log or processors behind), or undefined. */
+  overloaded: () => string | undefined;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    ingestLog: Log;
+    partitionByUser: boolean;
+    userPropertyLimits: UserPropertyLimits;
+  }
+}
+
+/** Seconds a client is asked to wait when the pipeline pushes back. */
+const overloadRetryAfterSeconds = 2;
+
+/**
+ * The edge: the batch endpoints for client keys, their rate limits and
+ * back-pressure, validation and the append to the log. Registered on the app of
+ * `@strix/http`, whose hook has already authenticated the key.
+ */
+export const edgeRoutes: FastifyPluginAsync<EdgeDeps> = async (app, deps) => {
+  const limiter = new IngestRateLimiter(deps.rateLimits);
+  app.decorate('ingestLog', deps.log);
+  app.decorate('partitionByUser', deps.partitionByUser);
+  app.decorate('userPropertyLimits', new UserPropertyLimits(deps.warehouse));
+
+  // Before the body is read, so a rejected request costs no parsing.
+  app.addHook('onRequest', async (request) => {
+    if (!request.routeOptions.config.rateLimited) return;
+    const device = request.headers['x-strix-device-id'];
+    limiter.check(request.principal.keyHash, typeof device === 'string' && device ? `d:${device}` : `ip:${request.ip}`);
+    const overload = deps.overloaded();
+    if (overload) {
+      throw new ApiError('overloaded', `ingest is temporarily over capacity (${overload}); retry later`, overloadRetryAfterSeconds);
+    }
+  });
+
+  await app.register(batchRoutes);
+};

@@ -1,0 +1,165 @@
+import { randomUUID } from 'node:crypto';
+import type { z } from 'zod';
+import {
+  IncomingEvent,
+  IngestLimits,
+  MetricPoint,
+  TrackEvent,
+  canonicalLevel,
+  type EventContext,
+  type LogEvent,
+} from '@strix/contracts';
+import { findMalformedText } from '@strix/http';
+
+export interface EventError {
+  index: number;
+  message: string;
+}
+
+export interface ValidatedBatch {
+  accepted: LogEvent[];
+  /** Where each accepted event was in the request, for errors found after validation. */
+  indexes: number[];
+  errors: EventError[];
+}
+
+/** Which list of the body the items came from: error messages name it (`events[3].name`). */
+export type BatchField = 'events' | 'points';
+
+function describeIssue(field: BatchField, index: number, issue: z.core.$ZodIssue): string {
+  const path = issue.path.length ? `.${issue.path.map(String).join('.')}` : '';
+  // A bad record key is reported as "Invalid key in record"; what is wrong with it is inside.
+  const message = issue.code === 'invalid_key' ? (issue.issues[0]?.message ?? issue.message) : issue.message;
+  return `${field}[${index}]${path}: ${message}`;
+}
+
+function parseTimestamp(raw: string | number | undefined, receivedAt: number): number {
+  if (raw === undefined) return receivedAt;
+  return typeof raw === 'number' ? raw : Date.parse(raw);
+}
+
+/** Properties are stored as text, like attributes. */
+function asText(properties: Record<string, string | number | boolean> | undefined): Record<string, string> | undefined {
+  if (properties === undefined) return undefined;
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(properties)) out[key] = String(value);
+  return out;
+}
+
+type Context = z.infer<typeof EventContext>;
+
+/**
+ * Turns a validated item into its log form in place: zod's output is a fresh
+ * object holding only schema fields, so it is reused rather than copied (a
+ * rest-spread per event showed in the ingest profile). Input-only fields go,
+ * log-only ones come in.
+ */
+function toLogEvent<T extends Context>(item: T, ts: number, fields: Partial<LogEvent>): LogEvent {
+  const id = item.client_event_id ?? randomUUID();
+  const userSet = asText(item.$set);
+  const userSetOnce = asText(item.$set_once);
+  delete item.timestamp;
+  delete item.client_event_id;
+  delete item.$set;
+  delete item.$set_once;
+  return Object.assign(item as unknown as LogEvent, fields, {
+    event_id: id,
+    ts,
+    ...(userSet && { user_set: userSet }),
+    ...(userSetOnce && { user_set_once: userSetOnce }),
+  });
+}
+
+/**
+ * Validates each item on its own (one bad item never fails the batch), refuses
+ * text that is not well-formed Unicode (well-formed-text.ts), checks its time
+ * against the accepted window, and gives it a stable id: the client's, or one
+ * minted here so a redelivered log record keeps the same id.
+ */
+function validateEach<S extends z.ZodType<Context>>(
+  field: BatchField,
+  items: readonly unknown[],
+  receivedAt: number,
+  schema: S,
+  fieldsOf: (item: z.infer<S>) => Partial<LogEvent>,
+): ValidatedBatch {
+  const batch: ValidatedBatch = { accepted: [], indexes: [], errors: [] };
+  for (let index = 0; index < items.length; index++) {
+    const parsed = schema.safeParse(items[index]);
+    if (!parsed.success) {
+      const first = parsed.error.issues[0];
+      batch.errors.push({ index, message: first ? describeIssue(field, index, first) : `${field}[${index}]: invalid` });
+      continue;
+    }
+    const item = parsed.data;
+    const malformed = findMalformedText(item, `${field}[${index}]`);
+    if (malformed) {
+      batch.errors.push({ index, message: malformed });
+      continue;
+    }
+    if ((item.$set || item.$set_once) && !item.user_id?.trim()) {
+      batch.errors.push({ index, message: `${field}[${index}].${item.$set ? '$set' : '$set_once'}: user properties need a user_id` });
+      continue;
+    }
+    const ts = parseTimestamp(item.timestamp, receivedAt);
+    if (ts > receivedAt + IngestLimits.maxFutureSkewMs) {
+      batch.errors.push({ index, message: `${field}[${index}].timestamp: more than 5 minutes in the future` });
+      continue;
+    }
+    if (ts < receivedAt - IngestLimits.maxPastAgeMs) {
+      batch.errors.push({ index, message: `${field}[${index}].timestamp: more than 30 days in the past` });
+      continue;
+    }
+    batch.accepted.push(toLogEvent(item, ts, fieldsOf(item)));
+    batch.indexes.push(index);
+  }
+  return batch;
+}
+
+/** `POST /v1/ingest`: log events, errors among them. */
+export function validateEvents(events: readonly unknown[], receivedAt: number): ValidatedBatch {
+  return validateEach('events', events, receivedAt, IncomingEvent, (event) => ({
+    level: canonicalLevel(event.level) ?? 'info',
+  }));
+}
+
+/** `POST /v1/track:batch`: product events; the name is also the message. */
+export function validateTrack(events: readonly unknown[], receivedAt: number): ValidatedBatch {
+  return validateEach('events', events, receivedAt, TrackEvent, (event) => {
+    const { props, path } = event;
+    delete event.props;
+    delete event.path;
+    return {
+      kind: 'track',
+      level: 'info',
+      message: event.name,
+      ...(props && { attributes: props }),
+      ...(path !== undefined && { screen_name: path }),
+    };
+  });
+}
+
+/** `POST /v1/metrics:batch`: numeric points and operation phases. */
+export function validateMetrics(points: readonly unknown[], receivedAt: number): ValidatedBatch {
+  return validateEach('points', points, receivedAt, MetricPoint, (point) => {
+    const { phase, value, unit, tracking_id, duration_ms, error, tags, trace_id, span_id } = point;
+    for (const key of ['phase', 'value', 'unit', 'tracking_id', 'duration_ms', 'error', 'tags', 'trace_id', 'span_id'] as const) {
+      delete point[key];
+    }
+    return {
+      kind: 'metric',
+      level: 'info',
+      message: error ?? `${point.name} ${phase}`,
+      ...(tags && { attributes: tags }),
+      metric: {
+        phase,
+        ...(tracking_id !== undefined && { tracking_id }),
+        ...(value !== undefined && { value }),
+        ...(unit !== undefined && { unit }),
+        ...(duration_ms !== undefined && { duration_ms }),
+        ...(trace_id !== undefined && { trace_id }),
+        ...(span_id !== undefined && { span_id }),
+      },
+    };
+  });
+}

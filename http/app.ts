@@ -1,0 +1,136 @@
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import { IngestLimits, type KeyType } from '@strix/contracts';
+import type { KeyRegistry, Principal } from './auth.ts';
+import { ApiError, toApiError } from './errors.ts';
+import { decompressBody } from './gzip.ts';
+import { healthRoutes } from './health.ts';
+import type { StrixMetrics } from './metrics.ts';
+
+/** How long the HTTP server waits on a client; see `server/config.ts` for each limit's variable. */
+export interface HttpTimeouts {
+  /** Time to receive a request's headers. */
+  headersMs: number;
+  /** Time to receive a whole request, body included; answering it (a streamed result) is not bounded by this. */
+  requestMs: number;
+  /** An idle keep-alive connection is closed after this long. */
+  keepAliveMs: number;
+}
+
+export const defaultHttpTimeouts: HttpTimeouts = { headersMs: 10_000, requestMs: 30_000, keepAliveMs: 65_000 };
+
+/**
+ * Fastify's own request timeout is 0 (none): a client that sends half a body and
+ * stalls would hold its socket forever. Node checks the headers and request
+ * timeouts on a timer (30 s by default), so a stalled request lived up to the
+ * timeout plus that; checking every second (or faster for sub-second limits)
+ * keeps the bound close to the limit. Node's request timeout ends when the
+ * request is fully received, so a long streamed answer is not cut. Node keeps
+ * an idle keep-alive socket one second past its advertised timeout, against
+ * races with a client reusing it.
+ */
+function serverOptions(t: HttpTimeouts) {
+  return {
+    requestTimeout: t.requestMs,
+    keepAliveTimeout: t.keepAliveMs,
+    http: {
+      headersTimeout: t.headersMs,
+      requestTimeout: t.requestMs,
+      connectionsCheckingInterval: Math.max(10, Math.min(1000, Math.floor(t.headersMs / 4))),
+    },
+  };
+}
+
+/** What every role's HTTP server shares: keys, metrics, readiness and timeouts. */
+export interface HttpAppDeps {
+  keys: KeyRegistry;
+  metrics: StrixMetrics;
+  /** Why the service is not ready, or undefined when it is. */
+  readiness: () => string | undefined;
+  /** Server timeouts when the app listens (default `defaultHttpTimeouts`). */
+  httpTimeouts?: HttpTimeouts;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    metrics: StrixMetrics;
+    readiness: () => string | undefined;
+  }
+  interface FastifyRequest {
+    principal: Principal;
+  }
+  interface FastifyContextConfig {
+    /** The key a route requires; routes without one are public (health). */
+    keyType?: KeyType;
+    permission?: string;
+    /** Rate limits and back-pressure apply (the edge's batch endpoints). */
+    rateLimited?: boolean;
+  }
+}
+
+/** Fastify's default: the longest path parameter the router matches. */
+const maxParamLength = 100;
+
+/**
+ * The HTTP server every role starts from: key authentication (before the body
+ * is read, so a refused request costs no parsing), gzip bodies, one error
+ * shape, request metrics and the health routes. A role registers the route
+ * packages it serves (`@strix/edge`, `@strix/api`, `@strix/sql-gateway`) on it;
+ * `server/roles/` decides which and where it listens.
+ */
+export function buildHttpApp(deps: HttpAppDeps): FastifyInstance {
+  const app = Fastify({
+    bodyLimit: IngestLimits.maxBodyBytes,
+    logger: false,
+    trustProxy: false,
+    routerOptions: { maxParamLength },
+    ...serverOptions(deps.httpTimeouts ?? defaultHttpTimeouts),
+    // The router's own refusals (a path that is not UTF-8, a parameter over maxParamLength) answer in the error table's shape too.
+    frameworkErrors: (error, _request, reply) => {
+      const apiError =
+        error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+          ? new ApiError('bad_request', `path parameter: at most ${maxParamLength} characters`)
+          : error.code === 'FST_ERR_BAD_URL'
+            ? new ApiError('bad_request', 'path: not a valid percent-encoded UTF-8 path')
+            : toApiError(error);
+      deps.metrics.rejected(apiError.code);
+      // The reply is typed for any route schema; this answer fits the shape every route declares for errors.
+      void (reply as FastifyReply).code(apiError.statusCode).send({ error: apiError.code, message: apiError.message });
+    },
+  });
+
+  app.decorate('metrics', deps.metrics);
+  app.decorate('readiness', deps.readiness);
+  app.decorateRequest('principal', null as unknown as Principal);
+
+  app.addHook('onRequest', async (request) => {
+    const config = request.routeOptions.config;
+    if (!config.keyType) return;
+    request.principal = deps.keys.authenticate(request.headers.authorization, config.keyType, config.permission);
+  });
+
+  app.addHook('preParsing', async (request, _reply, payload) =>
+    decompressBody(payload, request.headers['content-encoding']),
+  );
+
+  app.addHook('onResponse', async (request, reply) => {
+    deps.metrics.request(request.routeOptions.url ?? 'unknown', reply.statusCode);
+  });
+
+  app.setErrorHandler((error, request, reply) => {
+    const apiError = toApiError(error as { code?: string; statusCode?: number; message: string });
+    if (apiError.statusCode >= 500 && apiError.code !== 'overloaded') {
+      request.log.error({ err: error }, 'request failed');
+      console.error(`[strix] ${request.method} ${request.url} failed:`, error);
+    }
+    if (apiError.code !== 'internal') deps.metrics.rejected(apiError.code);
+    if (apiError.retryAfterSeconds) void reply.header('retry-after', String(apiError.retryAfterSeconds));
+    return reply.code(apiError.statusCode).send({ error: apiError.code, message: apiError.message });
+  });
+
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send({ error: 'not_found', message: `no route for ${request.method} ${request.url}` }),
+  );
+
+  void app.register(healthRoutes);
+  return app;
+}

@@ -1,0 +1,30 @@
+import { join } from 'node:path';
+import { apiRoutes } from '@strix/api';
+import { IssueService } from '@strix/issues';
+import { mountSqlGateway } from '@strix/sql-gateway';
+import { ensureDefaultProject } from '../bootstrap.ts';
+import { issueScanTrigger } from '../issue-scans.ts';
+import type { RoleContext, RunningRole } from './role.ts';
+
+/**
+ * The read and management API for agent keys, and the SQL gateway for analysts
+ * over the chDB store this process hosts (with a ClickHouse server, analysts use
+ * its own users). Bootstraps the default project on first start.
+ */
+export async function startApiRole(ctx: RoleContext, issues: IssueService): Promise<RunningRole> {
+  const { config, warehouse } = ctx;
+  const bootstrap = await ensureDefaultProject(warehouse, config.dataDir, config.defaultRetentionDays);
+  const scans = issueScanTrigger(config, issues);
+  await ctx.app.register(apiRoutes, { warehouse, issues, scanIssues: (projectId: string) => scans.scan(projectId) });
+  const closeSql =
+    config.warehouse.kind === 'chdb'
+      ? await mountSqlGateway(ctx.app, { dataPath: join(config.dataDir, 'chdb'), adminPassword: config.sqlAdminPassword, ...config.sql }, ctx.keys)
+      : undefined;
+  return {
+    bootstrap,
+    async stop() {
+      await scans.close();
+      closeSql?.();
+    },
+  };
+}

@@ -1,0 +1,32 @@
+import type { FastifyInstance } from 'fastify';
+import type { Warehouse } from '@strix/contracts';
+import type { KeyRegistry, StrixMetrics } from '@strix/http';
+import type { Credentials } from '../bootstrap.ts';
+import type { Config } from '../config.ts';
+import type { OpenedLog } from '../engines.ts';
+
+/** What every role of one process shares: its configuration, store, HTTP app, keys, metrics and (when a role needs one) log. */
+export interface RoleContext {
+  readonly config: Config;
+  readonly warehouse: Warehouse;
+  /** The process's HTTP app (`@strix/http`): a role registers the route packages it serves on it. */
+  readonly app: FastifyInstance;
+  readonly keys: KeyRegistry;
+  readonly metrics: StrixMetrics;
+  /** The log, for roles that use one (ingest, process); opened once per process. */
+  readonly log: OpenedLog | undefined;
+  /** Records the process role still has to store (0 in a process without it). */
+  readonly lag: () => number;
+}
+
+/** A started role. */
+export interface RunningRole {
+  /** Why the role is not ready right now, or undefined. */
+  problem?: () => string | undefined;
+  /** Records it still has to store (the process role). */
+  lag?: () => number;
+  /** The default project's keys (the api role bootstraps them). */
+  bootstrap?: { credentials: Credentials; created: boolean };
+  /** Stops its work; the app is closed before. */
+  stop: () => Promise<void>;
+}

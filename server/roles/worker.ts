@@ -1,0 +1,12 @@
+import type { IssueService } from '@strix/issues';
+import { startJobs } from '../scheduling.ts';
+import type { RoleContext, RunningRole } from './role.ts';
+
+/**
+ * Scheduled jobs (retention sweep, issue scans and digests, comment purge,
+ * metric-abandon): the Temporal worker and its schedules, or the in-process scheduler.
+ */
+export async function startWorkerRole(ctx: RoleContext, issues: IssueService): Promise<RunningRole> {
+  const jobs = await startJobs(ctx.config, ctx.warehouse, issues);
+  return { problem: () => jobs.problem(), stop: () => jobs.stop() };
+}

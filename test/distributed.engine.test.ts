@@ -1,0 +1,222 @@
+/**
+ * The distributed deployment on real engines: Apache Kafka, and a ClickHouse
+ * HTTP endpoint (the api role hosting chDB serves other roles' warehouse
+ * adapter over the ClickHouse protocol). Every role is its own process.
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { after, before, describe, it } from 'node:test';
+import { Topics } from '@strix/contracts';
+import { KafkaLog } from '@strix/processors';
+import { startKafka, type KafkaEngine } from '@strix/testkit/kafka';
+import { assertExactlyOnce, sendUntil, storedEvents } from './load.ts';
+import { kill, spawnStrix, type StrixProcess } from '@strix/testkit/process';
+import { startWarehouseHost, type WarehouseHost } from '@strix/testkit/warehouse-host';
+
+/** Waits until `count()` reaches `expected` (or `timeoutMs` passes); returns the last count. */
+async function waitFor(count: () => Promise<number>, expected: number, timeoutMs: number): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  let last = await count();
+  while (last < expected && Date.now() < deadline) {
+    await sleep(250);
+    last = await count();
+  }
+  return last;
+}
+
+describe('distributed Strix: separate roles on Kafka and the ClickHouse protocol', { timeout: 900_000 }, () => {
+  let kafka: KafkaEngine;
+  let api: StrixProcess;
+  let creds: WarehouseHost['credentials'];
+  let roleEnv: Record<string, string>;
+  const dirs: string[] = [];
+  const running: StrixProcess[] = [];
+
+  async function startRole(role: string, env: Record<string, string> = {}): Promise<StrixProcess> {
+    const dir = await mkdtemp(join(tmpdir(), `strix-${role}-`));
+    dirs.push(dir);
+    const p = await spawnStrix({ ...roleEnv, STRIX_ROLE: role, STRIX_DATA_DIR: dir, ...env }, 120_000);
+    running.push(p);
+    return p;
+  }
+
+  before(async () => {
+    kafka = await startKafka();
+    const apiDir = await mkdtemp(join(tmpdir(), 'strix-api-'));
+    dirs.push(apiDir);
+    const host = await startWarehouseHost(apiDir);
+    api = host.api;
+    running.push(api);
+    creds = host.credentials;
+    roleEnv = {
+      STRIX_LOG: 'kafka',
+      STRIX_KAFKA_BROKERS: kafka.brokers.join(','),
+      STRIX_KAFKA_PARTITIONS: '4',
+      ...host.warehouseEnv,
+      STRIX_RATE_LIMIT_DEVICE_RPS: '100000',
+    };
+  });
+
+  after(async () => {
+    for (const p of running) await kill(p, 'SIGKILL');
+    await kafka?.cleanup();
+    for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('ingest role → Kafka → process role → warehouse → api role, exactly once', async () => {
+    const ingest = await startRole('ingest');
+    const processor = await startRole('process');
+    const stop = { done: false };
+    const sending = sendUntil(ingest.url, creds.clientKey, 'e2e', stop, { session: 'e2e', name: 'e2e_test' });
+    await sleep(3000);
+    stop.done = true;
+    const acked = await sending;
+    assert.ok(acked.length >= 200, `only ${acked.length} events were acknowledged`);
+    const stored = await waitFor(async () => (await storedEvents(api.url, creds.agentKey, 'e2e')).size, acked.length, 60_000);
+    assert.equal(stored, acked.length);
+    await assertExactlyOnce(api.url, creds.agentKey, acked, 'e2e', 'e2e_test');
+    await kill(ingest, 'SIGTERM');
+    await kill(processor, 'SIGTERM');
+  });
+
+  it('SIGKILL of the process role mid-batch, then restarts: no loss, no double count', async () => {
+    const ingest = await startRole('ingest');
+    const stop = { done: false };
+    // A steady, bounded flow (about 2,000 events/s) so batches are in flight at every kill.
+    const sending = sendUntil(ingest.url, creds.clientKey, 'kill', stop, { session: 'kill', name: 'kill_test', workers: 2, batchSize: 20, pauseMs: 20 });
+    for (let round = 0; round < 3; round++) {
+      const processor = await startRole('process');
+      await sleep(1500 + round * 500);
+      await kill(processor, 'SIGKILL');
+    }
+    stop.done = true;
+    const acked = await sending;
+    const beforeRestart = (await storedEvents(api.url, creds.agentKey, 'kill')).size;
+    assert.ok(beforeRestart > 0, 'the killed processors were inserting when they died');
+    const processor = await startRole('process');
+    const stored = await waitFor(async () => (await storedEvents(api.url, creds.agentKey, 'kill')).size, acked.length, 120_000);
+    assert.equal(stored, acked.length, 'every acknowledged event arrives');
+    await assertExactlyOnce(api.url, creds.agentKey, acked, 'kill', 'kill_test');
+    await kill(ingest, 'SIGTERM');
+    await kill(processor, 'SIGTERM');
+  });
+
+  it('a poison record lands in the DLQ with its reason and processing continues', async () => {
+    const processor = await startRole('process');
+    const log = await KafkaLog.open({ brokers: kafka.brokers, clientId: 'poison-test', partitions: 4 });
+    try {
+      await log.append(Topics.events, [{ key: 'poison', value: Buffer.from('{"v":1,"not":"a batch"') }]);
+      const ingest = await startRole('ingest');
+      const stop = { done: false };
+      const sending = sendUntil(ingest.url, creds.clientKey, 'after-poison', stop, { session: 'poison', name: 'poison_test', pauseMs: 20 });
+      await sleep(1000);
+      stop.done = true;
+      const acked = await sending;
+      const stored = await waitFor(async () => (await storedEvents(api.url, creds.agentKey, 'poison')).size, acked.length, 60_000);
+      assert.equal(stored, acked.length, 'records after the poison are processed');
+
+      const dlq = await log.consumer(Topics.dlq, 'poison-test-reader');
+      const parked: { reason: string; value_base64: string }[] = [];
+      const deadline = Date.now() + 30_000;
+      while (parked.length === 0 && Date.now() < deadline) {
+        for (const r of await dlq.poll({ maxRecords: 100, maxWaitMs: 1000 })) {
+          parked.push(JSON.parse(r.value.toString()) as { reason: string; value_base64: string });
+        }
+      }
+      const poison = parked.find((p) => Buffer.from(p.value_base64, 'base64').toString() === '{"v":1,"not":"a batch"');
+      assert.ok(poison, `the poison record is in the DLQ (found ${parked.length} records)`);
+      assert.match(poison.reason, /json|schema|invalid/i);
+      await dlq.close();
+      await kill(ingest, 'SIGTERM');
+    } finally {
+      await log.close();
+      await kill(processor, 'SIGTERM');
+    }
+  });
+
+  it('an event the warehouse refuses, written past the edge, is dead-lettered alone; the rest is stored once', async () => {
+    const processor = await startRole('process');
+    const log = await KafkaLog.open({ brokers: kafka.brokers, clientId: 'refused-test', partitions: 4 });
+    try {
+      // Both records share a key, so one partition and, most likely, one batch. A
+      // retention past UInt16 is refused by the RowBinary encoder; the server
+      // deployment has no JSON parser to refuse a lone surrogate (it is sent as
+      // U+FFFD), so that record must simply not stall anything.
+      const now = Date.now();
+      const record = (retention: number, events: Record<string, unknown>[]) => ({
+        key: `${creds.projectId}:`,
+        value: Buffer.from(JSON.stringify({ v: 1, project_id: creds.projectId, app_id: 'direct', retention_days: retention, received_at: now, events })),
+      });
+      const ev = (id: string, extra: Record<string, unknown> = {}) => ({ event_id: id, ts: now, level: 'info', is_dev: false, message: id, session_id: 'refused', ...extra });
+      await log.append(Topics.events, [
+        record(30, [ev('ok-1'), ev('odd-text', { message: 'lone \ud800 surrogate' })]),
+        record(70_000, [ev('refused-1'), ev('refused-2')]),
+        record(30, [ev('ok-2')]),
+      ]);
+      const ingest = await startRole('ingest');
+      const stop = { done: false };
+      const sending = sendUntil(ingest.url, creds.clientKey, 'after-refused', stop, { session: 'after-refused', name: 'after_refused', pauseMs: 20 });
+      await sleep(1000);
+      stop.done = true;
+      const acked = await sending;
+      const after = await waitFor(async () => (await storedEvents(api.url, creds.agentKey, 'after-refused')).size, acked.length, 60_000);
+      assert.equal(after, acked.length, 'events after the refused ones are processed');
+      await assertExactlyOnce(api.url, creds.agentKey, acked, 'after-refused', 'after_refused');
+
+      const stored = await storedEvents(api.url, creds.agentKey, 'refused');
+      assert.deepEqual([...stored].sort(), [['odd-text', 1], ['ok-1', 1], ['ok-2', 1]]);
+      const letters = await fetch(`${api.url}/v1/dead-letters?limit=100`, { headers: { authorization: `Bearer ${creds.agentKey}` } });
+      const { dead_letters } = (await letters.json()) as { dead_letters: { event_id: string; reason: string }[] };
+      const refused = dead_letters.filter((d) => d.event_id.startsWith('refused-'));
+      assert.deepEqual(refused.map((d) => d.event_id).sort(), ['refused-1', 'refused-2']);
+      assert.ok(refused.every((d) => /warehouse refused the event: .*out of range for UInt16/.test(d.reason)), JSON.stringify(refused));
+      const ready = (await (await fetch(`${processor.url}/readyz`)).json()) as { status: string };
+      assert.equal(ready.status, 'ready');
+      await kill(ingest, 'SIGTERM');
+    } finally {
+      await log.close();
+      await kill(processor, 'SIGTERM');
+    }
+  });
+
+  it('broker down for 30 s: ingest answers 503 with Retry-After once its buffer is full, then recovers', async () => {
+    // A small buffer (about four requests) so eight concurrent clients fill it during the outage.
+    const ingest = await startRole('ingest', { STRIX_MAX_PENDING_LOG_MB: '0.02', STRIX_KAFKA_APPEND_TIMEOUT_MS: '120000' });
+    const processor = await startRole('process');
+    const pushBack: { status: number; retryAfter: string | null }[] = [];
+    let ackedSoFar = 0;
+    const stop = { done: false };
+    const sending = sendUntil(ingest.url, creds.clientKey, 'outage', stop, {
+      session: 'outage',
+      name: 'outage_test',
+      workers: 8,
+      batchSize: 20,
+      pauseMs: 20,
+      onStatus: (status, retryAfter) => pushBack.push({ status, retryAfter }),
+      onAck: (ids) => (ackedSoFar += ids.length),
+    });
+    await sleep(1000);
+    await kafka.stop();
+    await sleep(30_000);
+    const duringOutage = pushBack.length;
+    await kafka.restart();
+    // Appends pending through the outage complete first; then new requests are accepted again.
+    await sleep(10_000);
+    const ackedBeforeRecovery = ackedSoFar;
+    await sleep(5000);
+    stop.done = true;
+    const acked = await sending;
+
+    assert.ok(duringOutage > 0, 'ingest pushed back while the broker was down');
+    assert.ok(pushBack.every((p) => p.status === 503 && Number(p.retryAfter) > 0), JSON.stringify(pushBack.slice(0, 3)));
+    assert.ok(acked.length > ackedBeforeRecovery, 'requests are acknowledged again after the broker is back');
+    const stored = await waitFor(async () => (await storedEvents(api.url, creds.agentKey, 'outage')).size, acked.length, 180_000);
+    assert.equal(stored, acked.length, 'every event acknowledged around the outage arrives');
+    await assertExactlyOnce(api.url, creds.agentKey, acked, 'outage', 'outage_test');
+    await kill(ingest, 'SIGTERM');
+    await kill(processor, 'SIGTERM');
+  });
+});

@@ -1,0 +1,51 @@
+// The HTTP apps the route suites drive with `app.inject()`: `@strix/http` with the route packages under test.
+import type { FastifyInstance } from 'fastify';
+import { apiRoutes, type ApiDeps } from '@strix/api';
+import { hashKey, type Warehouse } from '@strix/contracts';
+import { edgeRoutes, type EdgeDeps } from '@strix/edge';
+import { KeyRegistry, StrixMetrics, buildHttpApp, type HttpAppDeps, type Principal } from '@strix/http';
+import { IssueService } from '@strix/issues';
+
+/** A key of a project; client keys belong to the app `app`. */
+export const principal = (key: string, keyType: Principal['keyType'], permissions: readonly string[], projectId = 'p'): Principal => ({
+  keyHash: hashKey(key), keyType, projectId, appId: keyType === 'client' ? 'app' : '', permissions, revoked: false, retentionDays: 90, keyPrefix: key.slice(0, 8),
+});
+
+export interface TestAppOptions {
+  /** The keys the app answers; a function is re-read at every `keys.refresh()`. */
+  principals: Principal[] | (() => Principal[]);
+  /** Serve the read API with these dependencies (issues default to an `IssueService` over the warehouse). */
+  api?: Omit<ApiDeps, 'issues'> & Partial<Pick<ApiDeps, 'issues'>>;
+  /** Serve the edge's batch endpoints with these dependencies. */
+  edge?: EdgeDeps;
+  readiness?: HttpAppDeps['readiness'];
+  httpTimeouts?: HttpAppDeps['httpTimeouts'];
+  /** Called before the app is ready (an `onRoute` hook sees every route). */
+  configure?: (app: FastifyInstance) => void;
+}
+
+/** An HTTP app as a role assembles it, not yet listening; `keys` reloads the principals. */
+export async function testApp(options: TestAppOptions): Promise<{ app: FastifyInstance; keys: KeyRegistry }> {
+  const { principals } = options;
+  const keys = new KeyRegistry(async () => (typeof principals === 'function' ? principals() : principals));
+  const app = buildHttpApp({
+    keys,
+    metrics: new StrixMetrics(),
+    readiness: options.readiness ?? (() => undefined),
+    ...(options.httpTimeouts && { httpTimeouts: options.httpTimeouts }),
+  });
+  options.configure?.(app);
+  if (options.edge) await app.register(edgeRoutes, options.edge);
+  if (options.api) {
+    const { api } = options;
+    await app.register(apiRoutes, { ...api, issues: api.issues ?? new IssueService({ warehouse: api.warehouse }) });
+  }
+  await app.ready();
+  await keys.refresh();
+  return { app, keys };
+}
+
+/** The read API over `warehouse`, answering the given keys; `deps` adds or overrides its dependencies. */
+export async function queryApp(warehouse: Warehouse, principals: Principal[], deps: Partial<ApiDeps> = {}): Promise<FastifyInstance> {
+  return (await testApp({ principals, api: { warehouse, ...deps } })).app;
+}

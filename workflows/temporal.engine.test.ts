@@ -1,0 +1,181 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { after, before, describe, it } from 'node:test';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { errorRow } from '@strix/testkit/rows';
+import { listJobRuns, migrate, statsById, upsertProject } from '@strix/warehouse';
+import { ChdbWarehouse } from '@strix/warehouse/chdb';
+import { startTemporal, type TemporalEngine } from '@strix/testkit/temporal';
+import { createActivities } from './activities.ts';
+import { HOUR_MS, issueScanWorkflowId, jobSpecs } from './jobs.ts';
+import { sqlDir } from '@strix/warehouse';
+import { agedEventRow } from '@strix/testkit/rows';
+import { runIssueScan } from './issue-scan-client.ts';
+import { ensureSchedules, scheduleIdFor } from './schedules.ts';
+import { createWorker, runWorker } from './worker.ts';
+import type { scheduledJobWorkflow } from './workflows.ts';
+
+describe('job workflows on a real Temporal dev server and chDB', { timeout: 150_000 }, () => {
+  let temporal: TemporalEngine;
+  let connection: Connection;
+  let client: Client;
+  let workerConnection: NativeConnection;
+  let dir: string;
+  let wh: ChdbWarehouse;
+  const taskQueue = `strix-test-${process.pid}`;
+  const now = Date.now();
+
+  before(async () => {
+    // The worker's bundler and state changes log at INFO; only problems are worth reading here.
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+    temporal = await startTemporal();
+    connection = await Connection.connect({ address: temporal.address });
+    client = new Client({ connection, namespace: temporal.namespace });
+    workerConnection = await NativeConnection.connect({ address: temporal.address });
+    dir = await mkdtemp(join(tmpdir(), 'strix-temporal-wf-'));
+    wh = new ChdbWarehouse(join(dir, 'chdb'));
+    await migrate(wh, sqlDir);
+  });
+
+  after(async () => {
+    await workerConnection?.close();
+    await connection?.close();
+    await temporal?.stop();
+    await wh?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('runs the retention sweep as a workflow and from its schedule, recording both runs', async () => {
+    await upsertProject(wh, { project_id: 'short', name: 'Shortened', retention_days: 90 });
+    await upsertProject(wh, { project_id: 'keep', name: 'Unchanged', retention_days: 90 });
+    await wh.insert('events', [agedEventRow('short', 'old', 40, now), agedEventRow('short', 'new', 2, now), agedEventRow('keep', 'old', 40, now)]);
+    await upsertProject(wh, { project_id: 'short', name: 'Shortened', retention_days: 30 });
+
+    const worker = await createWorker(workerConnection, {
+      namespace: temporal.namespace,
+      taskQueue,
+      activities: createActivities({ warehouse: wh }),
+    });
+    await worker.runUntil(async () => {
+      const summary = await client.workflow.execute<typeof scheduledJobWorkflow>('scheduledJobWorkflow', {
+        args: [{ job: 'retention-sweep', trigger: 'manual' }],
+        taskQueue,
+        workflowId: `retention-sweep-manual-${now}`,
+      });
+      assert.deepEqual(summary.deleted, { short: 1 });
+      const left = await wh.query<{ project_id: string; event_id: string }>('SELECT project_id, event_id FROM events ORDER BY project_id, event_id');
+      assert.deepEqual(left, [
+        { project_id: 'keep', event_id: 'old' },
+        { project_id: 'short', event_id: 'new' },
+      ]);
+
+      // The schedule itself: created, then triggered rather than waiting an hour for its slot.
+      const [ensured] = await ensureSchedules(client, jobSpecs(), { taskQueue, idPrefix: 'e2e-' });
+      assert.equal(ensured?.action, 'created');
+      const before = Date.now();
+      await client.schedule.getHandle(scheduleIdFor('retention-sweep', 'e2e-')).trigger();
+      const deadline = Date.now() + 30_000;
+      for (;;) {
+        const runs = await listJobRuns(wh, { job: 'retention-sweep' });
+        const scheduled = runs.find((r) => r.trigger === 'schedule' && r.status === 'succeeded');
+        if (scheduled) {
+          // The server stamps the run's scheduled time; a re-run found nothing left to delete.
+          assert.ok(scheduled.scheduled_at >= before - 5_000 && scheduled.scheduled_at <= Date.now());
+          assert.deepEqual((JSON.parse(scheduled.summary) as { deleted: unknown }).deleted, {});
+          break;
+        }
+        if (Date.now() > deadline) throw new Error(`no scheduled run recorded; runs: ${JSON.stringify(runs)}`);
+        await sleep(100);
+      }
+      const runs = await listJobRuns(wh, { job: 'retention-sweep' });
+      assert.equal(runs.length, 2);
+      assert.ok(runs.every((r) => r.status === 'succeeded' && r.run_id.startsWith('temporal:')));
+    });
+  });
+
+  it('ensureSchedules is idempotent and moves an existing schedule to the current spec', async () => {
+    const id = scheduleIdFor('retention-sweep', 'idem-');
+    const hourly = jobSpecs();
+    const first = await ensureSchedules(client, hourly, { taskQueue, idPrefix: 'idem-' });
+    const second = await ensureSchedules(client, hourly, { taskQueue, idPrefix: 'idem-' });
+    assert.deepEqual([first[0]?.action, second[0]?.action], ['created', 'unchanged']);
+    const hourlyDescription = await client.schedule.getHandle(id).describe();
+    assert.deepEqual(hourlyDescription.spec.intervals?.map((i) => i.every), [HOUR_MS]);
+
+    const every15 = jobSpecs({ 'retention-sweep': 15 * 60_000 });
+    const changed = await ensureSchedules(client, every15, { taskQueue, idPrefix: 'idem-' });
+    const settled = await ensureSchedules(client, every15, { taskQueue, idPrefix: 'idem-' });
+    assert.deepEqual([changed[0]?.action, settled[0]?.action], ['updated', 'unchanged']);
+
+    const description = await client.schedule.getHandle(id).describe();
+    assert.deepEqual(description.spec.intervals?.map((i) => i.every), [15 * 60_000]);
+    assert.equal(description.policies.overlap, 'SKIP');
+    assert.equal(description.action.workflowType, 'scheduledJobWorkflow');
+
+    // Listing is eventually consistent: wait until it shows the schedule, then count.
+    let ids: string[] = [];
+    const deadline = Date.now() + 20_000;
+    while (!ids.includes(id) && Date.now() < deadline) {
+      ids = [];
+      for await (const s of client.schedule.list()) ids.push(s.scheduleId);
+      if (!ids.includes(id)) await sleep(200);
+    }
+    assert.equal(ids.filter((s) => s === id).length, 1);
+  });
+
+  it('runWorker (the worker role) serves workflows until its signal aborts', async () => {
+    const queue = `${taskQueue}-role`;
+    const abort = new AbortController();
+    const running = runWorker({ address: temporal.address, namespace: temporal.namespace, taskQueue: queue, activities: createActivities({ warehouse: wh }), signal: abort.signal });
+    const summary = await client.workflow.execute<typeof scheduledJobWorkflow>('scheduledJobWorkflow', {
+      args: [{ job: 'retention-sweep', trigger: 'manual' }],
+      taskQueue: queue,
+      workflowId: `retention-sweep-role-${now}`,
+    });
+    assert.equal(summary.rowsDeleted, 0);
+    abort.abort();
+    await running;
+  });
+
+  it('scans issues as one workflow per project: scan-now, concurrent requests and the scheduled job', async () => {
+    const queue = `${taskQueue}-issues`;
+    await upsertProject(wh, { project_id: 'errors-a', name: 'A', retention_days: 90 });
+    await upsertProject(wh, { project_id: 'errors-b', name: 'B', retention_days: 90 });
+    await wh.insert('events', [
+      errorRow({ project_id: 'errors-a', fingerprint: 'fa', session_id: 'sa1' }),
+      errorRow({ project_id: 'errors-a', fingerprint: 'fa', session_id: 'sa2' }),
+      errorRow({ project_id: 'errors-b', fingerprint: 'fb', session_id: 'sb1' }),
+    ]);
+    const worker = await createWorker(workerConnection, { namespace: temporal.namespace, taskQueue: queue, activities: createActivities({ warehouse: wh }) });
+    await worker.runUntil(async () => {
+      const first = await runIssueScan(client, 'errors-a', queue);
+      assert.equal(first.created.length, 1);
+      assert.equal(first.newOccurrences, 2);
+
+      // Two scan-now calls at once: the second waits for the first's workflow (one id per project), then runs its own.
+      await wh.insert('events', [errorRow({ project_id: 'errors-a', fingerprint: 'fa', session_id: 'sa3' })]);
+      const both = await Promise.all([runIssueScan(client, 'errors-a', queue), runIssueScan(client, 'errors-a', queue)]);
+      assert.deepEqual(both.map((s) => s.created.length), [0, 0]);
+      assert.equal(both.reduce((n, s) => n + s.newOccurrences, 0), 1, 'the new session is counted by exactly one of them');
+      const runs: string[] = [];
+      for await (const w of client.workflow.list({ query: `WorkflowId = '${issueScanWorkflowId('errors-a')}'` })) runs.push(w.runId);
+      assert.ok(runs.length >= 2, `one workflow id, one run after another (${runs.length} runs)`);
+
+      const summary = await client.workflow.execute<typeof scheduledJobWorkflow>('scheduledJobWorkflow', {
+        args: [{ job: 'issue-scan', trigger: 'manual' }],
+        taskQueue: queue,
+        workflowId: `issue-scan-manual-${now}`,
+      });
+      assert.ok(Number(summary.projects) >= 2);
+      assert.equal(summary.created, 1, "project B's issue; A's already exists");
+      const [statsA] = await statsById(wh, 'errors-a', [first.created[0]?.issue_id ?? '']);
+      assert.equal(statsA?.occurrences, 3);
+      const recorded = (await listJobRuns(wh, { job: 'issue-scan' })).find((r) => r.status === 'succeeded');
+      assert.ok(recorded, 'the job run is recorded');
+    });
+  });
+});
