@@ -7,3 +7,4 @@ export * from './metrics.ts';
 export * from './warehouse.ts';
 export * from './analytics.ts';
 export * from './errors.ts';
+export * from './issues.ts';

@@ -1,4 +1,5 @@
-import type { DigestIssue, IssueAlertFrequency } from '@strix/warehouse';
+import { type IssueAlertFrequency } from '@strix/contracts';
+import { type DigestIssue } from '@strix/warehouse';
 
 /** What one digest mail says: a project's new and regressed issues in one window. */
 export interface IssueDigestContent {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { IssueStatuses } from '@strix/warehouse';
+import { IssueStatuses } from '@strix/contracts';
 import { checkTransition } from './lifecycle.ts';
 
 test('the lifecycle allows exactly the documented moves', () => {

@@ -13,7 +13,7 @@
  * needs; a resolved issue that comes back in an older or unknown version stays
  * resolved (see versions.ts).
  */
-import type { IssueStatus } from '@strix/warehouse';
+import { type IssueStatus } from '@strix/contracts';
 
 const manual: Record<IssueStatus, readonly IssueStatus[]> = {
   new: ['in_progress', 'resolved', 'silenced'],

@@ -5,15 +5,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { ParsedMail } from 'mailparser';
 import { startSmtpReceiver, type SmtpReceiver } from '@strix/testkit/smtp';
-import {
-  addProjectMember,
-  listIssueDigests,
-  migrate,
-  removeProjectMember,
-  upsertApp,
-  upsertProject,
-  type IssueAlertFrequency,
-} from '@strix/warehouse';
+import { type IssueAlertFrequency } from '@strix/contracts';
+import { addProjectMember, listIssueDigests, migrate, removeProjectMember, upsertApp, upsertProject } from '@strix/warehouse';
 import { ChdbWarehouse } from '@strix/warehouse/chdb';
 // The real SMTP adapter, so 4xx/5xx replies reach the retry logic as they would in
 // production. A path import: @strix/workflows depends on this package, not the reverse.

@@ -1,20 +1,7 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { MailerError, type Mailer, type MailMessage, type SentMail, type Warehouse } from '@strix/contracts';
-import {
-  advanceIssueDigestCursor,
-  lastIssueDigestAttempt,
-  listApps,
-  listDigestIssues,
-  listIssueDigestCursors,
-  listProjectMembers,
-  listProjects,
-  recordIssueDigestAttempt,
-  type DigestIssues,
-  type IssueAlertFrequency,
-  type ProjectMemberRow,
-  type ProjectRow,
-} from '@strix/warehouse';
+import { MailerError, type Mailer, type MailMessage, type SentMail, type Warehouse, type IssueAlertFrequency } from '@strix/contracts';
+import { advanceIssueDigestCursor, lastIssueDigestAttempt, listApps, listDigestIssues, listIssueDigestCursors, listProjectMembers, listProjects, recordIssueDigestAttempt, type DigestIssues, type ProjectMemberRow, type ProjectRow } from '@strix/warehouse';
 import { composeIssueDigest } from './digest.ts';
 
 const HOUR_MS = 3_600_000;

@@ -1,17 +1,5 @@
-import type { Warehouse } from '@strix/contracts';
-import {
-  commentsOf,
-  fingerprintsOfIssues,
-  listProjects,
-  listIssues,
-  queryEvents,
-  recentOccurrences,
-  statsById,
-  writeIssues,
-  type IssueListFilter,
-  type IssueRow,
-  type IssueStatus,
-} from '@strix/warehouse';
+import { type Warehouse, type IssueStatus } from '@strix/contracts';
+import { commentsOf, fingerprintsOfIssues, listProjects, listIssues, queryEvents, recentOccurrences, statsById, writeIssues, type IssueListFilter, type IssueRow } from '@strix/warehouse';
 import { addComment, deleteComment, editComment, listComments, type CommentAuthor } from './comments.ts';
 import { IssueError } from './errors.ts';
 import { checkTransition } from './lifecycle.ts';

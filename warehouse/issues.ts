@@ -1,10 +1,6 @@
 import { z } from 'zod';
-import type { QueryParams, Warehouse } from '@strix/contracts';
+import { IssueSorts, IssueStatuses, type IssueSort, type IssueStatus, type QueryParams, type Warehouse } from '@strix/contracts';
 import { nextVersion } from './row-version.ts';
-
-/** The `issues.status` column's values, in the table's order. */
-export const IssueStatuses = ['new', 'in_progress', 'resolved', 'silenced', 'regressed'] as const;
-export type IssueStatus = (typeof IssueStatuses)[number];
 
 const ms = z.coerce.number().int();
 const nullableMs = z.union([z.null(), ms]);
@@ -93,8 +89,6 @@ export async function statsById(wh: Warehouse, projectId: string, ids: readonly 
   return rows.map((r) => IssueStatsRow.parse(unalias(r)));
 }
 
-export const IssueSorts = ['last_seen', 'first_seen', 'occurrences', 'users'] as const;
-export type IssueSort = (typeof IssueSorts)[number];
 
 export interface IssueListFilter {
   projectId: string;

@@ -1,13 +1,9 @@
 import { z } from 'zod';
-import type { KeyType, Warehouse } from '@strix/contracts';
+import { IssueAlertFrequency, type KeyType, type Warehouse } from '@strix/contracts';
 import { nextVersion } from './row-version.ts';
 
 /** Metadata rows are versioned: the newest `version` wins when read with FINAL. */
 const version = () => nextVersion();
-
-/** How often a project's team gets the digest of new and regressed issues. */
-export const IssueAlertFrequency = z.enum(['none', 'hourly', '6_hourly', 'daily', 'weekly']);
-export type IssueAlertFrequency = z.infer<typeof IssueAlertFrequency>;
 
 export const ProjectRow = z.object({
   project_id: z.string(),

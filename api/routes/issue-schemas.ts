@@ -3,7 +3,8 @@
  * the field) and response schemas (JSON Schema, which fastify serializes by).
  */
 import { z } from 'zod';
-import { IssueSorts, IssueStatuses, type CommentRow, type FingerprintRow, type IssueRow, type IssueStatsRow, type Occurrence } from '@strix/warehouse';
+import { IssueSorts, IssueStatuses } from '@strix/contracts';
+import { type CommentRow, type FingerprintRow, type IssueRow, type IssueStatsRow, type Occurrence } from '@strix/warehouse';
 import { bodyTime } from '@strix/http';
 
 export const IssueLimits = {

@@ -1,15 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
-import {
-  IssueAlertFrequency,
-  addProjectMember,
-  getProject,
-  listProjectMembers,
-  removeProjectMember,
-  updateProjectSettings,
-  type ProjectMemberRow,
-  type ProjectRow,
-} from '@strix/warehouse';
+import { IssueAlertFrequency } from '@strix/contracts';
+import { addProjectMember, getProject, listProjectMembers, removeProjectMember, updateProjectSettings, type ProjectMemberRow, type ProjectRow } from '@strix/warehouse';
 import { ApiError, errorResponseSchema } from '@strix/http';
 import { parseBody, parseParams } from '@strix/http';
 
