@@ -1,4 +1,5 @@
 import { IngestLimits, type Warehouse } from '@strix/contracts';
+import { userPropertyKeys } from '@strix/warehouse';
 import type { BatchField, ValidatedBatch } from './validate-events.ts';
 
 const { maxUserPropertyKeys } = IngestLimits;
@@ -75,11 +76,7 @@ export class UserPropertyLimits {
       }
     }
     if (missing.length > 0) {
-      const rows = await this.warehouse.query<{ user_id: string; keys: string[] }>(
-        `SELECT user_id, groupUniqArray(key) AS keys FROM user_properties
-         WHERE project_id = {project:String} AND user_id IN {users:Array(String)} GROUP BY user_id`,
-        { project: projectId, users: missing },
-      );
+      const rows = await userPropertyKeys(this.warehouse, projectId, missing);
       const stored = new Map(rows.map((row) => [row.user_id, row.keys]));
       for (const user of missing) {
         const keys = new Set(stored.get(user) ?? []);

@@ -13,3 +13,6 @@ export * from './audience.ts';
 export * from './metric-rollups.ts';
 export * from './user-properties.ts';
 export * from './dead-letters.ts';
+export * from './metric-abandon.ts';
+export * from './retention.ts';
+export * from './query-rows.ts';

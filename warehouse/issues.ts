@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { IssueSorts, IssueStatuses, type IssueSort, type IssueStatus, type QueryParams, type Warehouse } from '@strix/contracts';
+import { queryRows } from './query-rows.ts';
 import { nextVersion } from './row-version.ts';
 
 const ms = z.coerce.number().int();
@@ -53,11 +54,18 @@ const issueColumns = `project_id, issue_id, app_id, is_dev, title, culprit, exce
 const statsColumns = `occurrences, users, ${msOf('first_seen')}, ${msOf('last_seen')}, ${msOf('last_activity_at')}, last_app_version`;
 
 /** Renames the `<column>_ms` aliases back (an alias named like its column would shadow it in WHERE). */
-function unalias(row: Record<string, unknown>): Record<string, unknown> {
+function unalias(row: unknown): unknown {
+  if (typeof row !== 'object' || row === null) return row;
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(row)) out[key.endsWith('_ms') ? key.slice(0, -3) : key] = value;
   return out;
 }
+
+// The stored shapes as read back: the `<column>_ms` aliases renamed before parsing.
+const IssueRead = z.preprocess(unalias, IssueRow);
+const IssueStatsRead = z.preprocess(unalias, IssueStatsRow);
+const IssueListRead = z.preprocess(unalias, IssueWithStats.extend({ total: z.coerce.number() }));
+const ScanCursorRow = z.object({ to_ms: ms });
 
 export async function writeIssues(wh: Warehouse, rows: readonly IssueRow[]): Promise<void> {
   if (rows.length === 0) return;
@@ -72,21 +80,25 @@ export async function writeIssueStats(wh: Warehouse, rows: readonly IssueStatsRo
 /** Issues by id, merged-away tombstones included (callers follow `merged_into`). */
 export async function issuesById(wh: Warehouse, projectId: string, ids: readonly string[]): Promise<IssueRow[]> {
   if (ids.length === 0) return [];
-  const rows = await wh.query<Record<string, unknown>>(
+  return queryRows(
+    wh,
+    'issues',
+    IssueRead,
     `SELECT ${issueColumns} FROM issues FINAL WHERE project_id = {project:String} AND issue_id IN {ids:Array(String)}`,
     { project: projectId, ids },
   );
-  return rows.map((r) => IssueRow.parse(unalias(r)));
 }
 
 export async function statsById(wh: Warehouse, projectId: string, ids: readonly string[]): Promise<IssueStatsRow[]> {
   if (ids.length === 0) return [];
-  const rows = await wh.query<Record<string, unknown>>(
+  return queryRows(
+    wh,
+    'issue stats',
+    IssueStatsRead,
     `SELECT project_id, issue_id, ${statsColumns} FROM issue_stats FINAL
      WHERE project_id = {project:String} AND issue_id IN {ids:Array(String)}`,
     { project: projectId, ids },
   );
-  return rows.map((r) => IssueStatsRow.parse(unalias(r)));
 }
 
 
@@ -126,7 +138,10 @@ export async function listIssues(wh: Warehouse, f: IssueListFilter): Promise<{ i
   }
   // The sort column is one of IssueSorts (checked by the caller's schema), never client text.
   const order = IssueSorts.includes(f.sort) ? f.sort : 'last_seen';
-  const rows = await wh.query<Record<string, unknown>>(
+  const rows = await queryRows(
+    wh,
+    'issue list',
+    IssueListRead,
     `SELECT i.*, s.occurrences, s.users, s.first_seen_ms, s.last_seen_ms, s.last_activity_at_ms, s.last_app_version,
        count() OVER () AS total
      FROM (SELECT ${issueColumns} FROM issues FINAL WHERE project_id = {project:String}) AS i
@@ -136,8 +151,7 @@ export async function listIssues(wh: Warehouse, f: IssueListFilter): Promise<{ i
      LIMIT {limit:UInt32} OFFSET {offset:UInt32}`,
     params,
   );
-  const total = Number(rows[0]?.total ?? 0);
-  return { issues: rows.map(({ total: _total, ...r }) => IssueWithStats.parse(unalias(r))), total };
+  return { issues: rows.map(({ total: _total, ...issue }) => issue), total: rows[0]?.total ?? 0 };
 }
 
 export const FingerprintRow = z.object({
@@ -148,6 +162,7 @@ export const FingerprintRow = z.object({
   created_at: ms,
 });
 export type FingerprintRow = z.infer<typeof FingerprintRow>;
+const FingerprintRead = z.preprocess(unalias, FingerprintRow);
 
 export async function writeFingerprints(wh: Warehouse, rows: readonly FingerprintRow[]): Promise<void> {
   if (rows.length === 0) return;
@@ -157,32 +172,39 @@ export async function writeFingerprints(wh: Warehouse, rows: readonly Fingerprin
 /** Which issue each of the given fingerprints routes to (unknown ones are absent). */
 export async function fingerprintRoutes(wh: Warehouse, projectId: string, fingerprints: readonly string[]): Promise<FingerprintRow[]> {
   if (fingerprints.length === 0) return [];
-  const rows = await wh.query<Record<string, unknown>>(
+  return queryRows(
+    wh,
+    'issue fingerprints',
+    FingerprintRead,
     `SELECT project_id, fingerprint, issue_id, grouping_config, ${msOf('created_at')} FROM issue_fingerprints FINAL
      WHERE project_id = {project:String} AND fingerprint IN {fps:Array(String)}`,
     { project: projectId, fps: fingerprints },
   );
-  return rows.map((r) => FingerprintRow.parse(unalias(r)));
 }
 
 /** The fingerprints that route to the given issues. */
 export async function fingerprintsOfIssues(wh: Warehouse, projectId: string, issueIds: readonly string[]): Promise<FingerprintRow[]> {
   if (issueIds.length === 0) return [];
-  const rows = await wh.query<Record<string, unknown>>(
+  return queryRows(
+    wh,
+    'issue fingerprints',
+    FingerprintRead,
     `SELECT project_id, fingerprint, issue_id, grouping_config, ${msOf('created_at')} FROM issue_fingerprints FINAL
      WHERE project_id = {project:String} AND issue_id IN {ids:Array(String)} ORDER BY created_at, fingerprint`,
     { project: projectId, ids: issueIds },
   );
-  return rows.map((r) => FingerprintRow.parse(unalias(r)));
 }
 
 /** Where the project's scan has read `events.inserted_at` up to (epoch ms), or undefined before its first scan. */
 export async function scanCursor(wh: Warehouse, projectId: string): Promise<number | undefined> {
-  const rows = await wh.query<{ to_ms: string | number }>(
+  const rows = await queryRows(
+    wh,
+    'issue scan cursors',
+    ScanCursorRow,
     `SELECT toUnixTimestamp64Milli(scanned_to) AS to_ms FROM issue_scan_cursors FINAL WHERE project_id = {project:String}`,
     { project: projectId },
   );
-  return rows[0] ? Number(rows[0].to_ms) : undefined;
+  return rows[0]?.to_ms;
 }
 
 export async function advanceScanCursor(wh: Warehouse, projectId: string, scannedTo: number, scannedAt: number): Promise<void> {

@@ -1,23 +1,36 @@
+import { z } from 'zod';
 import type { Warehouse } from '@strix/contracts';
+import { queryRows } from './query-rows.ts';
 
-export interface UserProperties {
-  user_id: string;
-  properties: Record<string, string>;
-  first_seen_at: string;
-  updated_at: string;
-}
+/** A user's current properties as the read API serves them (times as ISO 8601 UTC). */
+export const UserProperties = z.object({
+  user_id: z.string(),
+  properties: z.record(z.string(), z.string()),
+  first_seen_at: z.string(),
+  updated_at: z.string(),
+});
+export type UserProperties = z.infer<typeof UserProperties>;
 
-interface PropertyRow {
-  user_id: string;
-  key: string;
-  value: string;
-  first_seen: string;
-  updated: string;
-}
+/** One property of one user, as `user_property_values` holds it. */
+export const UserPropertyRow = z.object({
+  user_id: z.string(),
+  key: z.string(),
+  value: z.string(),
+  first_seen: z.string(),
+  updated: z.string(),
+});
+export type UserPropertyRow = z.infer<typeof UserPropertyRow>;
+
+/** The property keys a user has stored, for the edge's per-user key limit. */
+export const UserPropertyKeysRow = z.object({
+  user_id: z.string(),
+  keys: z.array(z.string()),
+});
+export type UserPropertyKeysRow = z.infer<typeof UserPropertyKeysRow>;
 
 const iso = (column: string) => `formatDateTime(${column}, '%Y-%m-%dT%H:%i:%S.%fZ')`;
 
-function collect(rows: PropertyRow[]): UserProperties[] {
+function collect(rows: UserPropertyRow[]): UserProperties[] {
   const users = new Map<string, UserProperties>();
   for (const row of rows) {
     let user = users.get(row.user_id);
@@ -34,7 +47,10 @@ function collect(rows: PropertyRow[]): UserProperties[] {
 
 /** A user's current properties (`$set` merged, `$set_once` first), or undefined when none were ever set. */
 export async function userProperties(wh: Warehouse, projectId: string, userId: string): Promise<UserProperties | undefined> {
-  const rows = await wh.query<PropertyRow>(
+  const rows = await queryRows(
+    wh,
+    'user properties',
+    UserPropertyRow,
     `SELECT user_id, key, value, ${iso('first_seen_at')} AS first_seen, ${iso('updated_at')} AS updated
      FROM user_property_values WHERE project_id = {project:String} AND user_id = {user:String} ORDER BY key`,
     { project: projectId, user: userId },
@@ -50,7 +66,10 @@ export async function usersWithProperty(
   limit: number,
   afterUserId = '',
 ): Promise<UserProperties[]> {
-  const rows = await wh.query<PropertyRow>(
+  const rows = await queryRows(
+    wh,
+    'user properties',
+    UserPropertyRow,
     `SELECT user_id, key, value, ${iso('first_seen_at')} AS first_seen, ${iso('updated_at')} AS updated
      FROM user_property_values
      WHERE project_id = {project:String} AND user_id IN (
@@ -61,4 +80,20 @@ export async function usersWithProperty(
     { project: projectId, key: filter.key, value: filter.value, after: afterUserId, limit },
   );
   return collect(rows);
+}
+
+/**
+ * The distinct property keys each of the given users has stored; users with
+ * none are absent. One query per call, however many users.
+ */
+export async function userPropertyKeys(wh: Warehouse, projectId: string, userIds: readonly string[]): Promise<UserPropertyKeysRow[]> {
+  if (userIds.length === 0) return [];
+  return queryRows(
+    wh,
+    'user property keys',
+    UserPropertyKeysRow,
+    `SELECT user_id, groupUniqArray(key) AS keys FROM user_properties
+     WHERE project_id = {project:String} AND user_id IN {users:Array(String)} GROUP BY user_id`,
+    { project: projectId, users: userIds },
+  );
 }

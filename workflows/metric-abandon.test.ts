@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { listJobRuns, queryMetricSeries, type EventRow } from '@strix/warehouse';
+import { abandonCursor, findAbandoned, listJobRuns, queryMetricSeries, writeAbandoned, type EventRow } from '@strix/warehouse';
 import type { ChdbWarehouse } from '@strix/warehouse/chdb';
 import { eventRow } from '@strix/testkit/rows';
 import { openStore } from '@strix/testkit/stores';
 import { createActivities } from './activities.ts';
 import { executeJob, jobSpec, jobSpecs, MINUTE_MS } from './jobs.ts';
-import { abandonCursor, defaultAbandonSettings, findAbandoned, markAbandonedOperations, writeAbandoned } from './metric-abandon.ts';
+import { defaultAbandonSettings, markAbandonedOperations } from './metric-abandon.ts';
 
 const HOUR = 3_600_000;
 const settings = defaultAbandonSettings;

@@ -1,5 +1,5 @@
 import type { Warehouse } from '@strix/contracts';
-import { listProjects } from '@strix/warehouse';
+import { countEventsBefore, deleteEventsBefore, listProjects } from '@strix/warehouse';
 
 const DAY_MS = 86_400_000;
 
@@ -29,13 +29,10 @@ export async function sweepExpiredEvents(wh: Warehouse, asOf: number): Promise<R
     summary.projectsChecked += 1;
     // 0 would mean "delete everything": treat it as unset, never as a policy.
     if (project.retention_days <= 0) continue;
-    const params = { project: project.project_id, cutoff: asOf - project.retention_days * DAY_MS };
-    const where = `project_id = {project:String} AND ts < fromUnixTimestamp64Milli({cutoff:Int64}, 'UTC')`;
-    const [counted] = await wh.query<{ n: string | number }>(`SELECT count() AS n FROM events WHERE ${where}`, params);
-    const rows = Number(counted?.n ?? 0);
+    const cutoff = asOf - project.retention_days * DAY_MS;
+    const rows = await countEventsBefore(wh, project.project_id, cutoff);
     if (rows === 0) continue;
-    // Lightweight DELETE (chDB and ClickHouse server alike): rows vanish from reads at once, parts are rewritten later by merges.
-    await wh.command(`DELETE FROM events WHERE ${where}`, params);
+    await deleteEventsBefore(wh, project.project_id, cutoff);
     summary.deleted[project.project_id] = rows;
     summary.rowsDeleted += rows;
   }
