@@ -16,3 +16,4 @@ export * from './dead-letters.ts';
 export * from './metric-abandon.ts';
 export * from './retention.ts';
 export * from './query-rows.ts';
+export * from './metric-starts.ts';
