@@ -18,12 +18,12 @@ import { finished } from 'node:stream/promises';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
 import Fastify from 'fastify';
 import { clickhouseRoutes } from '@strix/sql-gateway';
-import { migrate, type EventRow } from '@strix/warehouse';
+import { migrate, sqlDir, type EventRow } from '@strix/warehouse';
 import { ChdbWarehouse } from '@strix/warehouse/chdb';
 import { ChdbSql } from '@strix/warehouse/chdb-sql';
 import { ClickHouseWarehouse } from '@strix/warehouse/clickhouse';
-// Not in @strix/warehouse's exports map (an internal of the server adapter): imported by path.
-import { RowBinaryTableEncoder } from '../warehouse/row-binary.ts';
+// The server adapter's own encoder, exported for this comparison.
+import { RowBinaryTableEncoder } from '@strix/warehouse/row-binary';
 
 const totalRows = Number(process.env.INSERT_BENCH_ROWS ?? 200_000);
 const batchRows = Number(process.env.INSERT_BENCH_BATCH ?? 10_000);
@@ -103,7 +103,7 @@ async function main(): Promise<void> {
   const engine = ChdbSql.open(join(dir, 'chdb'));
   const app = Fastify({ logger: false });
   try {
-    await migrate(wh, join(import.meta.dirname, '..', 'sql'));
+    await migrate(wh, sqlDir);
     await app.register(clickhouseRoutes, { engine, authenticate: (u, p) => (u === 'bench' && p === 'bench' ? { kind: 'admin' } : undefined) });
     const url = await app.listen({ host: '127.0.0.1', port: 0 });
     const client = createClient({ url, pathname: '/clickhouse', username: 'bench', password: 'bench' });

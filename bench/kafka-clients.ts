@@ -13,7 +13,7 @@
 import { randomUUID } from 'node:crypto';
 import { Admin, Consumer, MessagesStreamModes, ProduceAcks, Producer } from '@platformatic/kafka';
 import { Kafka, logLevel } from 'kafkajs';
-import { startKafka } from '../testkit/engines/kafka.ts';
+import { startKafka } from '@strix/testkit/kafka';
 
 const totalMb = Number(process.env.KAFKA_BENCH_MB ?? 60);
 const batch = Number(process.env.KAFKA_BENCH_BATCH ?? 100);

@@ -6,15 +6,12 @@ import { after, before, describe, it } from 'node:test';
 import type { ParsedMail } from 'mailparser';
 import { startSmtpReceiver, type SmtpReceiver } from '@strix/testkit/smtp';
 import { type IssueAlertFrequency } from '@strix/contracts';
-import { addProjectMember, listIssueDigests, migrate, removeProjectMember, upsertApp, upsertProject } from '@strix/warehouse';
+import { addProjectMember, listIssueDigests, migrate, removeProjectMember, sqlDir, upsertApp, upsertProject } from '@strix/warehouse';
 import { ChdbWarehouse } from '@strix/warehouse/chdb';
-// The real SMTP adapter, so 4xx/5xx replies reach the retry logic as they would in
-// production. A path import: @strix/workflows depends on this package, not the reverse.
-import { SmtpMailer } from '../workflows/smtp-mailer.ts';
-import { composeIssueDigest } from './digest.ts';
-import { IssueDigestDeliveryError, issueDigestWindowEnd, sendIssueDigests } from './notify.ts';
-
-const sqlDir = join(import.meta.dirname, '..', 'sql');
+import { composeIssueDigest, IssueDigestDeliveryError, issueDigestWindowEnd, sendIssueDigests } from '@strix/issues';
+// The issues service's digest delivery through the real SMTP adapter, so 4xx/5xx replies reach the retry logic as
+// they would in production. It lives here, beside the adapter, because issues/ sits below workflows/.
+import { SmtpMailer } from './smtp-mailer.ts';
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 // Relative to the real clock: the delivery log's TTL runs on it too.
