@@ -5,8 +5,9 @@
  *
  *   node --import tsx bench/pipeline-stages.ts      (STAGES_EVENTS, STAGES_USERS_PER_REQUEST, STAGES_CHDB=0 to tune)
  *
- * The events are those of e2e-throughput.ts. The processor stage repeats
- * EventPipeline.prepare's loop with the exported steps (prepare is private).
+ * The events are those of e2e-throughput.ts. The processor stages run the
+ * pipeline's own declared steps (createRecordSteps) through its runner, all
+ * records as one batch; the batch steps after them are the chDB stage.
  * The chDB stage inserts the prepared JSONEachRow at two batch sizes, because
  * the pipeline's batch size is counted in log records, not events.
  */
@@ -14,15 +15,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IngestBody, type ConsumedRecord, type LogRecord } from '@strix/contracts';
-import { groupEvent } from '@strix/grouping';
-import { EventDeduper } from '@strix/processors';
+import { EventDeduper, StepOutcomes, createRecordSteps, encodeFrame, type EventSource } from '@strix/processors';
 import { migrate } from '@strix/warehouse';
 import { ChdbWarehouse } from '@strix/warehouse/chdb';
 import { toLogRecords, validateEvents } from '@strix/edge';
-import { encodeFrame } from '../processors/log/frame.ts';
-import { normalizeEvent } from '../processors/steps/normalize.ts';
-import { parseRecord } from '../processors/steps/parse-record.ts';
-import { toEventRow } from '../processors/steps/to-event-row.ts';
 import { benchEvent } from './http-load.ts';
 
 const totalEvents = Number(process.env.STAGES_EVENTS ?? 200_000);
@@ -75,19 +71,16 @@ console.log(`  ${records.length} log records, ${(records.reduce((s, r) => s + r.
 
 const consumed: ConsumedRecord[] = records.map((r: LogRecord, offset) => ({ ...r, topic: 'events', partition: 0, offset }));
 const deduper = new EventDeduper();
-const parsed = stage('processor: parseRecord', consumed, (r) => ({ record: r, result: parseRecord(r.value) }));
-const lines = stage('processor: dedupe, normalize, fingerprint, row', parsed, ({ record, result }) => {
+const steps = createRecordSteps({ deduper });
+const outcomes = new StepOutcomes();
+const parsed = stage('processor: parse step', consumed, (r) => ({ record: r, result: steps.parse(r) }));
+const lines = stage('processor: dedupe, normalize, group, row steps', parsed, ({ record, result }) => {
   if (result.kind !== 'ok') throw new Error(result.kind);
-  const batch = result.value;
+  const source: EventSource = { record, batch: result.value, outcomes };
   const out: string[] = [];
-  for (const raw of batch.events) {
-    const key = EventDeduper.keyOf(batch.project_id, batch.app_id, raw.event_id);
-    if (deduper.seen(key)) continue;
-    deduper.add(key, batch.received_at);
-    const event = normalizeEvent(raw);
-    const { is_dev, level, source_module, message, fingerprint, exception } = event;
-    const grouping = groupEvent({ app_id: batch.app_id, is_dev, level, source_module, message, fingerprint, exception });
-    out.push(JSON.stringify(toEventRow(record, batch, event, grouping)));
+  for (const raw of result.value.events) {
+    const row = steps.event.run(raw, source);
+    if (row.kind === 'ok') out.push(JSON.stringify(row.value));
   }
   return out;
 }).flat();

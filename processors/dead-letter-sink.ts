@@ -1,5 +1,5 @@
-import { Topics, type ConsumedRecord, type Log, type PipelineObserver, type Warehouse } from '@strix/contracts';
-import { deadLetterRow, insertDeadLetters, isContentError } from '@strix/warehouse';
+import { Topics, type ConsumedRecord, type EventBatchRecord, type Log, type LogEvent, type PipelineObserver, type Warehouse } from '@strix/contracts';
+import { deadLetterRow, insertDeadLetters, isContentError, type EventRow } from '@strix/warehouse';
 
 /** Something the pipeline could not store: a whole log record, or one event of it. */
 export interface DeadLetter {
@@ -29,6 +29,21 @@ export function recordOwner(value: Buffer): { projectId: string; appId: string }
   } catch {
     return { projectId: '', appId: '' };
   }
+}
+
+/** The letter of a whole record no step could read: its bytes as they are in the log. */
+export function recordLetter(record: ConsumedRecord, reason: string): DeadLetter {
+  return { record, reason, ...recordOwner(record.value), eventId: '', payload: record.value };
+}
+
+/** The letter of one event of a readable record: the event as it arrived; the record's other events go on. */
+export function eventLetter(record: ConsumedRecord, batch: EventBatchRecord, event: LogEvent, reason: string): DeadLetter {
+  return { record, reason, projectId: batch.project_id, appId: batch.app_id, eventId: event.event_id, payload: Buffer.from(JSON.stringify(event)) };
+}
+
+/** A refused row's letter carries the row itself: the record's other events were stored. */
+export function rowLetter(record: ConsumedRecord, row: EventRow, reason: string): DeadLetter {
+  return { record, reason, projectId: row.project_id, appId: row.app_id, eventId: row.event_id, payload: Buffer.from(JSON.stringify(row)) };
 }
 
 export interface DeadLetterSinkDeps {

@@ -1,25 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  Topics,
-  WarehouseError,
-  type ConsumedRecord,
-  type Log,
-  type LogConsumer,
-  type PipelineObserver,
-  type Topic,
-  type Warehouse,
-} from '@strix/contracts';
-import { DeadLetterSink, recordOwner, type DeadLetter } from './dead-letter-sink.ts';
-import { insertIsolatingPoison, type RefusedRow } from './isolate-poison.ts';
-import { EventDeduper } from './steps/dedupe.ts';
-import { groupEvent } from '@strix/grouping';
-import { fillDurations } from './steps/metric-durations.ts';
-import { normalizeEvent } from './steps/normalize.ts';
+import { Topics, type ConsumedRecord, type Log, type LogConsumer, type PipelineObserver, type Topic, type Warehouse } from '@strix/contracts';
+import { DeadLetterSink } from './dead-letter-sink.ts';
+import { createEventSteps, type EventSteps } from './event-steps.ts';
 import { PartitionBatches } from './partition-batches.ts';
 import { seedDeduper } from './seed-deduper.ts';
-import { parseRecord } from './steps/parse-record.ts';
-import { toEventRow } from './steps/to-event-row.ts';
-import type { EventRow } from '@strix/warehouse';
+import type { EventDeduper } from './steps/dedupe.ts';
+import { IN_FLIGHT } from './steps/offsets.ts';
+import { runBatchSteps, runRecordSteps, StepOutcomes } from './steps/runner.ts';
 
 export interface PipelineDeps {
   log: Log;
@@ -50,18 +37,6 @@ export const defaultPipelineOptions: PipelineOptions = {
   lingerMs: 25,
 };
 
-interface PreparedBatch {
-  /** Rows for the warehouse; each adapter picks its wire format (JSONEachRow for chDB, RowBinary for a server). */
-  rows: EventRow[];
-  keys: { key: string; receivedAt: number }[];
-  duplicates: number;
-  /** Records that are not event batches. */
-  unreadable: { record: ConsumedRecord; reason: string }[];
-}
-
-/** Commit metadata naming the batch about to be inserted: `inflight:<first>-<last>`. */
-const IN_FLIGHT = /^inflight:(\d+)-(\d+)$/;
-
 /**
  * Log → steps → warehouse, one batch per partition at a time. Offsets are
  * committed only after the insert succeeded, and the insert's deduplication
@@ -89,13 +64,13 @@ export class EventPipeline {
   private running?: Promise<void>;
   private readonly abort = new AbortController();
   private lastError?: { at: number; message: string };
-  private readonly deadLetters: DeadLetterSink;
+  private readonly steps: EventSteps;
 
   constructor(
     private readonly deps: PipelineDeps,
     private readonly options: PipelineOptions = defaultPipelineOptions,
   ) {
-    this.deadLetters = new DeadLetterSink(deps);
+    this.steps = createEventSteps({ ...deps, deadLetters: new DeadLetterSink(deps), signal: this.abort.signal });
   }
 
   async start(): Promise<void> {
@@ -171,90 +146,14 @@ export class EventPipeline {
     return records;
   }
 
-  /** Processes one partition's batch end to end, committing its offsets last. */
+  /** Processes one partition's batch end to end (the steps of event-steps.ts), committing its offsets last. */
   private async handleBatch(consumer: LogConsumer, records: ConsumedRecord[]): Promise<void> {
     const first = records[0];
     const last = records[records.length - 1];
     if (!first || !last) return;
-    const batch = this.prepare(records);
-    if (batch.rows.length > 0 || batch.unreadable.length > 0) {
-      if (batch.rows.length > 0) await fillDurations(this.deps.warehouse, batch.rows);
-      await consumer.commit(first.partition, first.offset, `inflight:${first.offset}-${last.offset}`);
-      const token = `${first.topic}:${first.partition}:${first.offset}-${last.offset}`;
-      const refused = await insertIsolatingPoison((rows, t) => this.insertWithRetry(rows, t), batch.rows, token);
-      await this.deadLetters.park([...batch.unreadable.map(unreadableLetter), ...refusedLetters(records, refused)], token);
-    }
-    for (const { key, receivedAt } of batch.keys) this.deps.deduper.add(key, receivedAt);
-    if (batch.duplicates > 0) this.deps.observer.duplicatesDropped(batch.duplicates);
-    await consumer.commit(last.partition, last.offset + 1);
+    const outcomes = new StepOutcomes();
+    const rows = runRecordSteps(this.steps, records, outcomes);
+    const token = `${first.topic}:${first.partition}:${first.offset}-${last.offset}`;
+    await runBatchSteps(this.steps.batch, { consumer, records, token, rows, outcomes });
   }
-
-  private prepare(records: ConsumedRecord[]): PreparedBatch {
-    const rows: EventRow[] = [];
-    const keys: PreparedBatch['keys'] = [];
-    const inBatch = new Set<string>();
-    const unreadable: PreparedBatch['unreadable'] = [];
-    let duplicates = 0;
-    for (const record of records) {
-      const parsed = parseRecord(record.value);
-      if (parsed.kind !== 'ok') {
-        unreadable.push({ record, reason: parsed.reason });
-        continue;
-      }
-      const batch = parsed.value;
-      for (const raw of batch.events) {
-        const key = EventDeduper.keyOf(batch.project_id, batch.app_id, raw.event_id);
-        if (inBatch.has(key) || this.deps.deduper.seen(key)) {
-          duplicates++;
-          continue;
-        }
-        inBatch.add(key);
-        keys.push({ key, receivedAt: batch.received_at });
-        const event = normalizeEvent(raw);
-        const { is_dev, level, source_module, message, fingerprint, exception } = event;
-        const grouping = groupEvent({ app_id: batch.app_id, is_dev, level, source_module, message, fingerprint, exception });
-        rows.push(toEventRow(record, batch, event, grouping));
-      }
-    }
-    return { rows, keys, duplicates, unreadable };
-  }
-
-  /** One insert, retried while the warehouse says a retry may pass; anything else is thrown. */
-  private async insertWithRetry(rows: readonly EventRow[], token: string): Promise<void> {
-    for (let attempt = 0; ; attempt++) {
-      const started = performance.now();
-      try {
-        await this.deps.warehouse.insert('events', rows, { dedupToken: token });
-        this.deps.observer.eventsInserted(rows.length, (performance.now() - started) / 1000);
-        return;
-      } catch (error) {
-        this.deps.observer.insertFailed();
-        const retryable = !(error instanceof WarehouseError) || error.retry;
-        if (!retryable || attempt >= 5 || this.abort.signal.aborted) throw error;
-        await sleep(Math.min(5000, 100 * 2 ** attempt));
-      }
-    }
-  }
-}
-
-function unreadableLetter({ record, reason }: PreparedBatch['unreadable'][number]): DeadLetter {
-  return { record, reason, ...recordOwner(record.value), eventId: '', payload: record.value };
-}
-
-/** A refused row's letter carries the row itself: the record's other events were stored. */
-function refusedLetters(records: readonly ConsumedRecord[], refused: readonly RefusedRow<EventRow>[]): DeadLetter[] {
-  if (refused.length === 0) return [];
-  const byOffset = new Map(records.map((r) => [r.offset, r]));
-  return refused.flatMap(({ row, reason }) => {
-    const record = byOffset.get(row.log_offset);
-    if (!record) return [];
-    return [{
-      record,
-      reason: `warehouse refused the event: ${reason}`,
-      projectId: row.project_id,
-      appId: row.app_id,
-      eventId: row.event_id,
-      payload: Buffer.from(JSON.stringify(row)),
-    }];
-  });
 }

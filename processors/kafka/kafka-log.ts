@@ -71,10 +71,6 @@ export class KafkaLog implements Log {
   }
 }
 
-export async function openKafkaLog(options: KafkaLogOptions): Promise<KafkaLog> {
-  return KafkaLog.open(options);
-}
-
 function assertTopic(topic: Topic): void {
   if (!Object.values(Topics).includes(topic)) {
     throw new Error(`unknown log topic ${JSON.stringify(topic)}; expected one of ${Object.values(Topics).join(', ')}`);

@@ -1,3 +1,6 @@
+import type { LogEvent } from '@strix/contracts';
+import { drop, DropReasons, ok, type EventStep } from './step.ts';
+
 const HOUR_MS = 60 * 60 * 1000;
 
 export interface EventDeduperOptions {
@@ -170,4 +173,23 @@ export class EventDeduper {
       bucket.head = 0;
     }
   }
+}
+
+/** Shared by every duplicate: a drop carries nothing of its event. */
+const duplicate = drop(DropReasons.duplicate);
+
+/**
+ * Drops an event whose (project, app, event id) the deduper has seen, or that came
+ * earlier in the same batch. The keys of the events let through are only noted in
+ * the batch's outcomes: the deduper learns them when the batch is committed, so a
+ * batch redone after a failure is re-formed with the same events.
+ */
+export function createDedupeStep({ deduper }: { deduper: EventDeduper }): EventStep<LogEvent, LogEvent> {
+  return (event, { batch, outcomes }) => {
+    const key = EventDeduper.keyOf(batch.project_id, batch.app_id, event.event_id);
+    const { newEvents } = outcomes;
+    if (newEvents.has(key) || deduper.seen(key)) return duplicate;
+    newEvents.set(key, batch.received_at);
+    return ok(event);
+  };
 }

@@ -1,5 +1,6 @@
 import type { Warehouse } from '@strix/contracts';
-import type { EventRow } from '@strix/warehouse';
+import { storedMetricStarts, type EventRow } from '@strix/warehouse';
+import { noRowRefused, type BatchStep } from './step.ts';
 
 const endPhases = new Set(['complete', 'fail', 'cancel']);
 
@@ -39,24 +40,26 @@ export async function fillDurations(warehouse: Warehouse, rows: EventRow[]): Pro
     else byProject.set(row.project_id, [row]);
   }
   for (const [project, ends] of byProject) {
-    const stored = await warehouse.query<{ app_id: string; name: string; tracking_id: string; start_ms: string | number }>(
-      `SELECT app_id, name, tracking_id, toUnixTimestamp64Milli(min(ts)) AS start_ms FROM events
-       WHERE project_id = {project:String} AND kind = 'metric' AND metric_phase = 'start'
-         AND tracking_id IN {ids:Array(String)} AND name IN {names:Array(String)}
-       GROUP BY app_id, name, tracking_id`,
-      {
-        project,
-        ids: [...new Set(ends.map((row) => row.tracking_id ?? ''))],
-        names: [...new Set(ends.map((row) => row.name))],
-      },
-    );
+    const stored = await storedMetricStarts(warehouse, {
+      projectId: project,
+      trackingIds: [...new Set(ends.map((row) => row.tracking_id ?? ''))],
+      names: [...new Set(ends.map((row) => row.name))],
+    });
     for (const start of stored) {
       const key = operationKey({ project_id: project, ...start });
-      starts.set(key, Math.min(starts.get(key) ?? Number(start.start_ms), Number(start.start_ms)));
+      starts.set(key, Math.min(starts.get(key) ?? start.start_ms, start.start_ms));
     }
   }
   for (const row of missing) {
     const start = starts.get(operationKey(row));
     if (start !== undefined && start <= row.ts) row.duration_ms = row.ts - start;
   }
+}
+
+/** The batch's first step: durations are filled before the rows are inserted, in place. */
+export function createMetricDurationsStep({ warehouse }: { warehouse: Warehouse }): BatchStep {
+  return async ({ rows }) => {
+    await fillDurations(warehouse, rows);
+    return noRowRefused;
+  };
 }

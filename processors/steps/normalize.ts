@@ -1,4 +1,5 @@
 import { canonicalLevel, IngestLimits, type Level, type LogEvent } from '@strix/contracts';
+import { ok, type EventStep } from './step.ts';
 
 /**
  * A `LogEvent` after `normalizeEvent`: the level is canonical and attribute values are
@@ -169,4 +170,8 @@ export function normalizeEvent(event: LogEvent): NormalizedEvent {
   const normalizedExperiments = normalizeExperiments(event.experiments);
   if (normalizedExperiments) out.experiments = normalizedExperiments;
   return out;
+}
+
+export function createNormalizeStep(): EventStep<LogEvent, NormalizedEvent> {
+  return (event) => ok(normalizeEvent(event));
 }

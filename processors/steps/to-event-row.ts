@@ -1,6 +1,8 @@
 import type { ConsumedRecord, EventBatchRecord, LogEvent } from '@strix/contracts';
 import type { EventRow } from '@strix/warehouse';
 import type { Grouping } from '@strix/grouping';
+import type { GroupedEvent } from './group.ts';
+import { ok, type EventStep } from './step.ts';
 
 /** ClickHouse stores attributes as Map(String, String); nulls mean "absent". */
 function stringValues(attributes: LogEvent['attributes']): Record<string, string> {
@@ -68,4 +70,9 @@ export function toEventRow(
     user_set: event.user_set ?? {},
     user_set_once: event.user_set_once ?? {},
   };
+}
+
+/** The last per-event step: the row the batch inserts. */
+export function createToRowStep(): EventStep<GroupedEvent, EventRow> {
+  return ({ event, grouping }, { record, batch }) => ok(toEventRow(record, batch, event, grouping));
 }
