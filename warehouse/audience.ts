@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import type { QueryParams, Warehouse } from '@strix/contracts';
+import { queryRows } from './query-rows.ts';
 
 export interface AudienceScope {
   projectId: string;
@@ -78,7 +79,10 @@ export async function activePeople(wh: Warehouse, scope: AudienceScope, range: D
   const { sql, params } = scopeFilter(scope);
   const rangeParams = { ...params, from: range.from, to: range.to };
   const [rolled, firstSeen] = await Promise.all([
-    wh.query(
+    queryRows(
+      wh,
+      'audience active people',
+      RolledDay,
       `SELECT toString(target) AS date,
          uniqMergeIf(people_of_day, day = target) AS dau,
          uniqMergeIf(people_of_day, target - day < 7) AS wau,
@@ -96,7 +100,10 @@ export async function activePeople(wh: Warehouse, scope: AudienceScope, range: D
        GROUP BY target`,
       rangeParams,
     ),
-    wh.query(
+    queryRows(
+      wh,
+      'audience new people',
+      NewPeople,
       `SELECT toString(toDate(first)) AS date, count() AS people
        FROM (SELECT person_key, min(first_seen) AS first FROM audience_people WHERE ${sql} GROUP BY person_key)
        WHERE toDate(first) >= {from:Date} AND toDate(first) <= {to:Date}
@@ -104,8 +111,8 @@ export async function activePeople(wh: Warehouse, scope: AudienceScope, range: D
       rangeParams,
     ),
   ]);
-  const byDay = new Map(rolled.map((r) => RolledDay.parse(r)).map((r) => [r.date, r]));
-  const newByDay = new Map(firstSeen.map((r) => NewPeople.parse(r)).map((r) => [r.date, r.people]));
+  const byDay = new Map(rolled.map((r) => [r.date, r]));
+  const newByDay = new Map(firstSeen.map((r) => [r.date, r.people]));
   return daysOf(range).map((day) => {
     const r = byDay.get(day);
     const dau = r?.dau ?? 0;
@@ -135,7 +142,10 @@ export type ScreenStats = z.infer<typeof ScreenStats>;
  */
 export async function topScreens(wh: Warehouse, scope: AudienceScope, range: DayRange, limit: number): Promise<ScreenStats[]> {
   const { sql, params } = scopeFilter(scope);
-  const rows = await wh.query(
+  const rows = await queryRows(
+    wh,
+    'audience screens',
+    ScreenStats,
     `SELECT screen_name, sum(views) AS total_views, sum(events) AS total_events, uniqMerge(people) AS total_people
      FROM audience_screens_daily
      WHERE ${sql} AND day >= {from:Date} AND day <= {to:Date}
@@ -144,7 +154,7 @@ export async function topScreens(wh: Warehouse, scope: AudienceScope, range: Day
      LIMIT {limit:UInt32}`,
     { ...params, from: range.from, to: range.to, limit },
   );
-  return rows.map((r) => ScreenStats.parse(r));
+  return rows;
 }
 
 export interface LiveAudience {
@@ -170,7 +180,10 @@ const Dimension = { country: 0b011, osVersion: 0b101, route: 0b110, all: 0b111 }
 export async function liveAudience(wh: Warehouse, scope: AudienceScope, nowMs: number, windowMs: number, limit: number): Promise<LiveAudience> {
   const { sql, params } = scopeFilter(scope);
   const since = nowMs - windowMs;
-  const rows = await wh.query(
+  const rows = await queryRows(
+    wh,
+    'audience live',
+    LiveRow,
     `SELECT GROUPING(country, os_version, route) AS dimension, country, os_version, route, count() AS people
      FROM (
        SELECT if(user_id != '', user_id, concat('s:', session_id)) AS person,
@@ -187,7 +200,7 @@ export async function liveAudience(wh: Warehouse, scope: AudienceScope, nowMs: n
     { ...params, since, limit },
   );
   const live: LiveAudience = { since, people: 0, countries: [], osVersions: [], routes: [] };
-  for (const row of rows.map((r) => LiveRow.parse(r))) {
+  for (const row of rows) {
     const people = row.people;
     if (row.dimension === Dimension.all) live.people = people;
     else if (row.dimension === Dimension.country) live.countries.push({ country: row.country, people });

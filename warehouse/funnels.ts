@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { QueryParams, Warehouse } from '@strix/contracts';
+import { queryRows } from './query-rows.ts';
 import { nextVersion } from './row-version.ts';
 
 /** Event properties that are columns of `funnel_events`; any other name is an attribute. */
@@ -237,15 +238,22 @@ SETTINGS optimize_aggregation_in_order = 1`;
   return { sql, params };
 }
 
+/**
+ * One row of `funnelSql`: the breakdown value, people reaching step i as `c<i>`
+ * and, in closed mode, the median time to step k as `m<k>` (null when nobody
+ * reached it, read as 0 and never served: its count is 0).
+ */
+const FunnelResultRow = z.object({ value: z.coerce.string() }).catchall(z.coerce.number());
+
 /** People reaching each step per breakdown value (most people first); none when nobody entered the funnel. */
 export async function queryFunnel(wh: Warehouse, spec: FunnelSpec): Promise<FunnelGroupRow[]> {
   const { sql, params } = funnelSql(spec);
-  const rows = await wh.query<Record<string, unknown>>(sql, params);
+  const rows = await queryRows(wh, 'funnel', FunnelResultRow, sql, params);
   const n = spec.steps.length;
   return rows.map((r) => {
-    const counts = Array.from({ length: n }, (_, i) => Number(r[`c${i + 1}`]));
-    const medianMs = counts.map((c, i) => (i === 0 || spec.mode === 'open' || c === 0 ? null : Number(r[`m${i + 1}`])));
-    return { value: String(r.value), counts, medianMs };
+    const counts = Array.from({ length: n }, (_, i) => r[`c${i + 1}`] ?? 0);
+    const medianMs = counts.map((c, i) => (i === 0 || spec.mode === 'open' || c === 0 ? null : (r[`m${i + 1}`] ?? 0)));
+    return { value: r.value, counts, medianMs };
   });
 }
 
@@ -270,9 +278,12 @@ const funnelColumns = `project_id, funnel_id, name, steps, mode, window_seconds,
   toUnixTimestamp64Milli(created_at) AS created_ms, toUnixTimestamp64Milli(updated_at) AS updated_ms,
   if(isNull(deleted_at), NULL, toUnixTimestamp64Milli(assumeNotNull(deleted_at))) AS deleted_ms`;
 
-function funnelRowOf({ created_ms, updated_ms, deleted_ms, ...rest }: Record<string, unknown>): FunnelRow {
-  return FunnelRow.parse({ ...rest, created_at: created_ms, updated_at: updated_ms, deleted_at: deleted_ms });
-}
+/** A stored funnel as read back: the `_ms` aliases (an alias named like its column would shadow it) renamed. */
+const FunnelRead = z.preprocess((row) => {
+  if (typeof row !== 'object' || row === null) return row;
+  const { created_ms, updated_ms, deleted_ms, ...rest } = row as Record<string, unknown>;
+  return { ...rest, created_at: created_ms, updated_at: updated_ms, deleted_at: deleted_ms };
+}, FunnelRow);
 
 /** Writes a new version of a saved funnel (a deletion is a version with deleted_at set). */
 export async function writeFunnel(wh: Warehouse, row: FunnelRow): Promise<void> {
@@ -281,19 +292,24 @@ export async function writeFunnel(wh: Warehouse, row: FunnelRow): Promise<void> 
 
 /** A project's saved funnels, deleted ones left out, oldest first. */
 export async function savedFunnels(wh: Warehouse, projectId: string, page: { limit: number; offset: number }): Promise<FunnelRow[]> {
-  const rows = await wh.query<Record<string, unknown>>(
+  return queryRows(
+    wh,
+    'saved funnels',
+    FunnelRead,
     `SELECT ${funnelColumns} FROM funnels FINAL WHERE project_id = {project:String} AND deleted_at IS NULL ORDER BY created_at, funnel_id
      LIMIT {limit:UInt32} OFFSET {offset:UInt32}`,
     { project: projectId, limit: page.limit, offset: page.offset },
   );
-  return rows.map(funnelRowOf);
 }
 
 /** One saved funnel of the project, or undefined when there is none or it was deleted. */
 export async function savedFunnel(wh: Warehouse, projectId: string, funnelId: string): Promise<FunnelRow | undefined> {
-  const rows = await wh.query<Record<string, unknown>>(
+  const [row] = await queryRows(
+    wh,
+    'saved funnels',
+    FunnelRead,
     `SELECT ${funnelColumns} FROM funnels FINAL WHERE project_id = {project:String} AND funnel_id = {id:String} AND deleted_at IS NULL`,
     { project: projectId, id: funnelId },
   );
-  return rows[0] ? funnelRowOf(rows[0]) : undefined;
+  return row;
 }

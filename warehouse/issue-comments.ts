@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Warehouse } from '@strix/contracts';
+import { queryRows } from './query-rows.ts';
 import { nextVersion } from './row-version.ts';
 
 export const CommentAuthorTypes = ['user', 'agent'] as const;
@@ -22,10 +23,13 @@ const columns = `project_id, comment_id, issue_id, author_type, author_name, bod
   if(isNull(edited_at), NULL, toUnixTimestamp64Milli(assumeNotNull(edited_at))) AS edited_ms,
   if(isNull(deleted_at), NULL, toUnixTimestamp64Milli(assumeNotNull(deleted_at))) AS deleted_ms`;
 
-function parse(row: Record<string, unknown>): CommentRow {
-  const { created_ms, edited_ms, deleted_ms, ...rest } = row;
-  return CommentRow.parse({ ...rest, created_at: created_ms, edited_at: edited_ms, deleted_at: deleted_ms });
-}
+/** A comment as read back: the `_ms` aliases (an alias named like its column would shadow it) renamed. */
+const CommentRead = z.preprocess((row) => {
+  if (typeof row !== 'object' || row === null) return row;
+  const { created_ms, edited_ms, deleted_ms, ...rest } = row as Record<string, unknown>;
+  return { ...rest, created_at: created_ms, edited_at: edited_ms, deleted_at: deleted_ms };
+}, CommentRow);
+const CommentIdRow = z.object({ comment_id: z.string() });
 
 export async function writeComments(wh: Warehouse, rows: readonly CommentRow[]): Promise<void> {
   if (rows.length === 0) return;
@@ -35,21 +39,26 @@ export async function writeComments(wh: Warehouse, rows: readonly CommentRow[]):
 /** The comments of the given issues, oldest first; soft-deleted ones only when asked. */
 export async function commentsOf(wh: Warehouse, projectId: string, issueIds: readonly string[], includeDeleted = false): Promise<CommentRow[]> {
   if (issueIds.length === 0) return [];
-  const rows = await wh.query<Record<string, unknown>>(
+  return queryRows(
+    wh,
+    'issue comments',
+    CommentRead,
     `SELECT ${columns} FROM issue_comments FINAL
      WHERE project_id = {project:String} AND issue_id IN {ids:Array(String)} ${includeDeleted ? '' : 'AND isNull(deleted_at)'}
      ORDER BY created_at, comment_id`,
     { project: projectId, ids: issueIds },
   );
-  return rows.map(parse);
 }
 
 export async function commentById(wh: Warehouse, projectId: string, commentId: string): Promise<CommentRow | undefined> {
-  const rows = await wh.query<Record<string, unknown>>(
+  const [row] = await queryRows(
+    wh,
+    'issue comments',
+    CommentRead,
     `SELECT ${columns} FROM issue_comments FINAL WHERE project_id = {project:String} AND comment_id = {id:String}`,
     { project: projectId, id: commentId },
   );
-  return rows[0] ? parse(rows[0]) : undefined;
+  return row;
 }
 
 /**
@@ -58,7 +67,10 @@ export async function commentById(wh: Warehouse, projectId: string, commentId: s
  * to purge issues no mutation, and a mutation never reads its own table.
  */
 export async function purgeDeletedComments(wh: Warehouse, cutoff: number): Promise<number> {
-  const rows = await wh.query<{ comment_id: string }>(
+  const rows = await queryRows(
+    wh,
+    'issue comments',
+    CommentIdRow,
     `SELECT comment_id FROM issue_comments FINAL
      WHERE isNotNull(deleted_at) AND deleted_at < fromUnixTimestamp64Milli({cutoff:Int64}, 'UTC')`,
     { cutoff },

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Warehouse } from '@strix/contracts';
+import { queryRows } from './query-rows.ts';
 
 // Times cross this module as epoch ms; they leave the engine under their own
 // names (an alias named like the column would shadow it in WHERE).
@@ -63,7 +64,10 @@ export async function listDigestIssues(
   wh: Warehouse,
   q: { projectId: string; fromMs: number; toMs: number; nowMs: number; limit: number },
 ): Promise<DigestIssues> {
-  const rows = await wh.query(
+  const rows = await queryRows(
+    wh,
+    'issue digest issues',
+    StoredDigestIssue,
     `SELECT i.issue_id AS issue_id, i.app_id AS app_id, toString(i.status) AS status, i.title AS title, i.culprit AS culprit,
        s.occurrences AS occurrences, s.users AS users, ${ms('s.last_seen', 'last_seen_ms')},
        ${ms('s.last_activity_at', 'last_activity_ms')}, s.last_app_version AS last_app_version,
@@ -77,20 +81,23 @@ export async function listDigestIssues(
      LIMIT {limit:UInt32}`,
     { project: q.projectId, from: q.fromMs, to: q.toMs, now: q.nowMs, limit: q.limit },
   );
-  const parsed = rows.map((r) => StoredDigestIssue.parse(r));
-  return { issues: parsed.map((p) => p.issue), totals: parsed[0]?.totals ?? { new: 0, regressed: 0 } };
+  return { issues: rows.map((p) => p.issue), totals: rows[0]?.totals ?? { new: 0, regressed: 0 } };
 }
 
 // ---- per-recipient cursors ----
 
+const DigestCursorRow = z.object({ email: z.string(), notified_ms: z.coerce.number() });
+
 /** Recipient → end of the last window they were sent (or that was empty), epoch ms. */
 export async function listIssueDigestCursors(wh: Warehouse, projectId: string): Promise<Map<string, number>> {
-  const rows = await wh.query(
+  const rows = await queryRows(
+    wh,
+    'issue digest cursors',
+    DigestCursorRow,
     `SELECT email, ${ms('notified_to', 'notified_ms')} FROM issue_digest_cursors FINAL WHERE project_id = {project:String}`,
     { project: projectId },
   );
-  const parsed = rows.map((r) => z.object({ email: z.string(), notified_ms: z.coerce.number() }).parse(r));
-  return new Map(parsed.map((r) => [r.email, r.notified_ms]));
+  return new Map(rows.map((r) => [r.email, r.notified_ms]));
 }
 
 /** Moves a recipient's cursor to `notifiedTo`; the version is the position, so it never moves back. */
@@ -164,13 +171,16 @@ export async function lastIssueDigestAttempt(
   projectId: string,
   digestId: string,
 ): Promise<IssueDigestRow | undefined> {
-  const rows = await wh.query(
+  const rows = await queryRows(
+    wh,
+    'issue digests',
+    StoredDigest,
     `SELECT ${digestColumns} FROM issue_digests FINAL
      WHERE project_id = {project:String} AND digest_id = {digest:String}
      ORDER BY attempt DESC LIMIT 1`,
     { project: projectId, digest: digestId },
   );
-  return rows.map((r) => StoredDigest.parse(r))[0];
+  return rows[0];
 }
 
 /** A project's delivery attempts, newest first; one recipient's when `recipient` is given. */
@@ -180,11 +190,14 @@ export async function listIssueDigests(
   options: { recipient?: string; limit?: number } = {},
 ): Promise<IssueDigestRow[]> {
   const recipient = options.recipient === undefined ? '' : 'AND recipient = {recipient:String}';
-  const rows = await wh.query(
+  const rows = await queryRows(
+    wh,
+    'issue digests',
+    StoredDigest,
     `SELECT ${digestColumns} FROM issue_digests FINAL
      WHERE project_id = {project:String} ${recipient}
      ORDER BY at DESC, digest_id, attempt DESC LIMIT {limit:UInt32}`,
     { project: projectId, limit: options.limit ?? 100, ...(options.recipient === undefined ? {} : { recipient: options.recipient }) },
   );
-  return rows.map((r) => StoredDigest.parse(r));
+  return rows;
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Warehouse } from '@strix/contracts';
+import { queryRows } from './query-rows.ts';
 
 /**
  * The error events a scan reads: errors with a fingerprint that reached the
@@ -38,7 +39,10 @@ export const WindowFingerprint = z.object({
 export type WindowFingerprint = z.infer<typeof WindowFingerprint>;
 
 export async function fingerprintsInWindow(wh: Warehouse, w: ScanWindow): Promise<WindowFingerprint[]> {
-  const rows = await wh.query(
+  const rows = await queryRows(
+    wh,
+    'issue scan fingerprints',
+    WindowFingerprint,
     `SELECT fingerprint, any(fingerprint_previous) AS fingerprint_previous, any(grouping_config) AS grouping_config,
        any(app_id) AS app_id, any(is_dev) AS is_dev,
        argMin(message, ts) AS message, argMin(exception_type, ts) AS exception_type, argMin(culprit, ts) AS culprit,
@@ -48,7 +52,7 @@ export async function fingerprintsInWindow(wh: Warehouse, w: ScanWindow): Promis
      FROM events WHERE ${scanWindow} GROUP BY fingerprint`,
     windowParams(w),
   );
-  return rows.map((r) => WindowFingerprint.parse(r));
+  return rows;
 }
 
 export const WindowVersion = z.object({
@@ -62,13 +66,16 @@ export type WindowVersion = z.infer<typeof WindowVersion>;
 /** The app versions the given fingerprints' errors came from in the window (regression checks). */
 export async function versionsInWindow(wh: Warehouse, w: ScanWindow, fingerprints: readonly string[]): Promise<WindowVersion[]> {
   if (fingerprints.length === 0) return [];
-  const rows = await wh.query(
+  const rows = await queryRows(
+    wh,
+    'issue scan versions',
+    WindowVersion,
     `SELECT fingerprint, app_version, toUnixTimestamp64Milli(max(inserted_at)) AS last_inserted_at
      FROM events WHERE ${scanWindow} AND fingerprint IN {fps:Array(String)} AND app_version != ''
      GROUP BY fingerprint, app_version`,
     { ...windowParams(w), fps: fingerprints },
   );
-  return rows.map((r) => WindowVersion.parse(r));
+  return rows;
 }
 
 const sessionKey = `if(session_id != '', session_id,
@@ -119,7 +126,10 @@ export type IssueCounts = z.infer<typeof IssueCounts>;
  */
 export async function countOccurrences(wh: Warehouse, projectId: string, issueIds: readonly string[]): Promise<IssueCounts[]> {
   if (issueIds.length === 0) return [];
-  const rows = await wh.query(
+  const rows = await queryRows(
+    wh,
+    'issue occurrence counts',
+    IssueCounts,
     `SELECT r.issue_id AS issue_id, uniqExact(o.session_key) AS occurrences, uniqExactIf(o.user_id, o.user_id != '') AS users,
        toUnixTimestamp64Milli(min(o.first_seen)) AS first_seen, toUnixTimestamp64Milli(max(o.last_seen)) AS last_seen
      FROM issue_occurrences AS o
@@ -131,7 +141,7 @@ export async function countOccurrences(wh: Warehouse, projectId: string, issueId
      GROUP BY r.issue_id`,
     { project: projectId, ids: issueIds },
   );
-  return rows.map((r) => IssueCounts.parse(r));
+  return rows;
 }
 
 export const Occurrence = z.object({
@@ -146,10 +156,20 @@ export const Occurrence = z.object({
 });
 export type Occurrence = z.infer<typeof Occurrence>;
 
+/** An occurrence as read back: the short aliases (an alias named like its column would shadow it) renamed. */
+const OccurrenceRead = z.preprocess((row) => {
+  if (typeof row !== 'object' || row === null) return row;
+  const { user, version, env, ...rest } = row as Record<string, unknown>;
+  return { ...rest, user_id: user, app_version: version, environment: env };
+}, Occurrence);
+
 /** An issue's most recent occurrences, one per session even when two of its fingerprints share a session. */
 export async function recentOccurrences(wh: Warehouse, projectId: string, fingerprints: readonly string[], limit: number): Promise<Occurrence[]> {
   if (fingerprints.length === 0) return [];
-  const rows = await wh.query(
+  const rows = await queryRows(
+    wh,
+    'issue occurrences',
+    OccurrenceRead,
     `SELECT fingerprint, if(startsWith(session_key, 'burst:'), '', session_key) AS session_id, user, version, env,
        toUnixTimestamp64Milli(first_seen_at) AS first_seen, toUnixTimestamp64Milli(last_seen_at) AS last_seen
      FROM (
@@ -161,10 +181,7 @@ export async function recentOccurrences(wh: Warehouse, projectId: string, finger
      ORDER BY last_seen_at DESC LIMIT 1 BY session_key LIMIT {limit:UInt32}`,
     { project: projectId, fps: fingerprints, limit },
   );
-  return rows.map((r) => {
-    const { user, version, env, ...rest } = r as Record<string, unknown>;
-    return Occurrence.parse({ ...rest, user_id: user, app_version: version, environment: env });
-  });
+  return rows;
 }
 
 export const ErrorSummary = z.object({
@@ -182,11 +199,14 @@ export type ErrorSummary = z.infer<typeof ErrorSummary>;
 export async function describeFingerprint(wh: Warehouse, projectId: string, fingerprint: string): Promise<ErrorSummary | undefined> {
   const [latest] = await recentOccurrences(wh, projectId, [fingerprint], 1);
   if (!latest) return undefined;
-  const rows = await wh.query(
+  const rows = await queryRows(
+    wh,
+    'issue error summary',
+    ErrorSummary,
     `SELECT message, exception_type, culprit, source_module FROM events
      WHERE project_id = {project:String} AND toDate(ts) = toDate(fromUnixTimestamp64Milli({at:Int64}, 'UTC'))
        AND ts = fromUnixTimestamp64Milli({at:Int64}, 'UTC') AND fingerprint = {fp:String} LIMIT 1`,
     { project: projectId, at: latest.first_seen, fp: fingerprint },
   );
-  return rows[0] ? ErrorSummary.parse(rows[0]) : undefined;
+  return rows[0];
 }

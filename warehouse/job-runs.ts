@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Warehouse } from '@strix/contracts';
+import { queryRows } from './query-rows.ts';
 
 export const JobRunStatus = z.enum(['running', 'succeeded', 'failed']);
 export type JobRunStatus = z.infer<typeof JobRunStatus>;
@@ -62,21 +63,27 @@ const StoredJobRun = z
 
 /** The newest successful run started by the schedule (manual runs do not move the schedule). */
 export async function lastScheduledSuccess(wh: Warehouse, job: string): Promise<JobRunRow | undefined> {
-  const rows = await wh.query(
+  const rows = await queryRows(
+    wh,
+    'job runs',
+    StoredJobRun,
     `SELECT ${columns} FROM job_runs FINAL
      WHERE job = {job:String} AND status = 'succeeded' AND trigger = 'schedule'
      ORDER BY scheduled_at DESC LIMIT 1`,
     { job },
   );
-  return rows.map((r) => StoredJobRun.parse(r))[0];
+  return rows[0];
 }
 
 /** Newest first; every job when `job` is omitted. */
 export async function listJobRuns(wh: Warehouse, options: { job?: string; limit?: number } = {}): Promise<JobRunRow[]> {
   const where = options.job === undefined ? '' : 'WHERE job = {job:String}';
-  const rows = await wh.query(
+  const rows = await queryRows(
+    wh,
+    'job runs',
+    StoredJobRun,
     `SELECT ${columns} FROM job_runs FINAL ${where} ORDER BY started_at DESC, run_id DESC LIMIT {limit:UInt32}`,
     { limit: options.limit ?? 100, ...(options.job === undefined ? {} : { job: options.job }) },
   );
-  return rows.map((r) => StoredJobRun.parse(r));
+  return rows;
 }

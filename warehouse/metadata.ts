@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { IssueAlertFrequency, type KeyType, type Warehouse } from '@strix/contracts';
+import { queryRows } from './query-rows.ts';
 import { nextVersion } from './row-version.ts';
 
 /** Metadata rows are versioned: the newest `version` wins when read with FINAL. */
@@ -58,18 +59,17 @@ export async function upsertApiKey(
 const projectColumns = 'project_id, name, retention_days, issue_alert_frequency';
 
 export async function listProjects(wh: Warehouse): Promise<ProjectRow[]> {
-  const rows = await wh.query(`SELECT ${projectColumns} FROM projects FINAL ORDER BY project_id`);
-  return rows.map((r) => ProjectRow.parse(r));
+  return queryRows(wh, 'projects', ProjectRow, `SELECT ${projectColumns} FROM projects FINAL ORDER BY project_id`);
 }
 
 export async function getProject(wh: Warehouse, projectId: string): Promise<ProjectRow | undefined> {
-  const rows = await wh.query(`SELECT ${projectColumns} FROM projects FINAL WHERE project_id = {project:String}`, {
+  const rows = await queryRows(wh, 'projects', ProjectRow, `SELECT ${projectColumns} FROM projects FINAL WHERE project_id = {project:String}`, {
     project: projectId,
   });
-  return rows.map((r) => ProjectRow.parse(r))[0];
+  return rows[0];
 }
 
-const StoredCreatedAt = z.object({ created_ms: z.coerce.number() });
+const StoredProject = ProjectRow.extend({ created_ms: z.coerce.number() });
 
 /**
  * Changes some settings of an existing project and returns the new row, or
@@ -81,15 +81,17 @@ export async function updateProjectSettings(
   projectId: string,
   settings: ProjectSettings,
 ): Promise<ProjectRow | undefined> {
-  const rows = await wh.query(
+  const rows = await queryRows(
+    wh,
+    'projects',
+    StoredProject,
     `SELECT ${projectColumns}, toUnixTimestamp64Milli(created_at) AS created_ms
      FROM projects FINAL WHERE project_id = {project:String}`,
     { project: projectId },
   );
   const [stored] = rows;
   if (stored === undefined) return undefined;
-  const current = ProjectRow.parse(stored);
-  const { created_ms } = StoredCreatedAt.parse(stored);
+  const { created_ms, ...current } = stored;
   const next = ProjectRow.parse({
     ...current,
     ...Object.fromEntries(Object.entries(settings).filter(([, v]) => v !== undefined)),
@@ -99,16 +101,22 @@ export async function updateProjectSettings(
 }
 
 export async function listApps(wh: Warehouse, projectId: string): Promise<AppRow[]> {
-  const rows = await wh.query(
+  const rows = await queryRows(
+    wh,
+    'apps',
+    AppRow,
     'SELECT project_id, app_id, name, platform FROM apps FINAL WHERE project_id = {project:String} ORDER BY app_id',
     { project: projectId },
   );
-  return rows.map((r) => AppRow.parse(r));
+  return rows;
 }
 
 export async function listApiKeys(wh: Warehouse): Promise<ApiKeyRow[]> {
-  const rows = await wh.query(
+  const rows = await queryRows(
+    wh,
+    'api keys',
+    ApiKeyRow,
     'SELECT key_hash, key_prefix, key_type, project_id, app_id, permissions, revoked FROM api_keys FINAL',
   );
-  return rows.map((r) => ApiKeyRow.parse(r));
+  return rows;
 }

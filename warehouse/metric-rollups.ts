@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { QueryParams, Warehouse } from '@strix/contracts';
+import { queryRows } from './query-rows.ts';
 
 /**
  * Reads of the metric rollups (sql/013): per-minute and per-hour aggregates of
@@ -200,40 +201,44 @@ export async function queryMetricSeries(wh: Warehouse, q: MetricSeriesQuery): Pr
   const bucket = q.interval === 'day' ? 'toUnixTimestamp(toStartOfDay(bucket))' : 'toUnixTimestamp(bucket)';
 
   if (!q.groupBy) {
-    const rows = await wh.query(
+    const parsed = await queryRows(
+      wh,
+      'metric series',
+      BucketRow,
       `SELECT grouping(bucket_s) AS is_total, '' AS grp, ${bucket} AS bucket_s, ${statsColumns}
        FROM ${spec.table} WHERE ${sql} AND ${allPoints}
        GROUP BY GROUPING SETS ((), (bucket_s)) ORDER BY is_total DESC, bucket_s`,
       params,
     );
-    const parsed = rows.map((r) => BucketRow.parse(r));
     const total = parsed.find((r) => r.is_total === 1);
     const buckets = parsed.filter((r) => r.is_total === 0).map((r) => ({ bucket: r.bucket_s * 1000, ...statsOf(r) }));
     const summary = statsOf(total ?? emptyStats);
     return { summary, series: buckets.length > 0 ? [{ group: null, summary, buckets }] : [], moreGroups: false };
   }
 
-  const [overall] = (
-    await wh.query(`SELECT '' AS grp, ${statsColumns} FROM ${spec.table} WHERE ${sql} AND ${allPoints}`, params)
-  ).map((r) => TotalRow.parse(r));
+  const [overall] = await queryRows(wh, 'metric series', TotalRow, `SELECT '' AS grp, ${statsColumns} FROM ${spec.table} WHERE ${sql} AND ${allPoints}`, params);
   const { rows: groupWhere, group } = groupRows(q.groupBy, params);
-  const groups = (
-    await wh.query(
-      `SELECT ${group} AS grp, ${statsColumns} FROM ${spec.table} WHERE ${sql} AND ${groupWhere}
-       GROUP BY grp ORDER BY ${pointsOrder} DESC, grp LIMIT {limit:UInt32}`,
-      { ...params, limit: q.maxGroups + 1 },
-    )
-  ).map((r) => TotalRow.parse(r));
+  const groups = await queryRows(
+    wh,
+    'metric series',
+    TotalRow,
+    `SELECT ${group} AS grp, ${statsColumns} FROM ${spec.table} WHERE ${sql} AND ${groupWhere}
+     GROUP BY grp ORDER BY ${pointsOrder} DESC, grp LIMIT {limit:UInt32}`,
+    { ...params, limit: q.maxGroups + 1 },
+  );
   const kept = groups.slice(0, q.maxGroups);
   const series = new Map<string, MetricSeries>(kept.map((g) => [g.grp, { group: g.grp, summary: statsOf(g), buckets: [] }]));
   if (kept.length > 0) {
-    const rows = await wh.query(
+    const rows = await queryRows(
+      wh,
+      'metric series',
+      BucketRow,
       `SELECT 0 AS is_total, ${group} AS grp, ${bucket} AS bucket_s, ${statsColumns}
        FROM ${spec.table} WHERE ${sql} AND ${groupWhere} AND grp IN {groups:Array(String)}
        GROUP BY grp, bucket_s ORDER BY grp, bucket_s`,
       { ...params, groups: kept.map((g) => g.grp) },
     );
-    for (const r of rows.map((row) => BucketRow.parse(row))) {
+    for (const r of rows) {
       series.get(r.grp)?.buckets.push({ bucket: r.bucket_s * 1000, ...statsOf(r) });
     }
   }
@@ -269,12 +274,14 @@ export type MetricName = z.infer<typeof MetricName>;
 /** The metric names with points in a range (whole hours), alphabetically, with their counts. */
 export async function listMetricNames(wh: Warehouse, f: MetricRollupFilter, limit: number): Promise<MetricName[]> {
   const where = whereOf(f, metricIntervalSpecs.hour.bucketMs);
-  const rows = await wh.query(
+  return queryRows(
+    wh,
+    'metric names',
+    MetricName,
     `SELECT name, max(unit) AS unit, sum(records) AS n_records, sum(starts) AS n_starts, sum(completes) AS n_completes,
        sum(fails) AS n_fails, sum(cancels) AS n_cancels, sum(abandoned) AS n_abandoned, toUnixTimestamp(max(bucket)) AS last_bucket_s
      FROM metric_rollup_hours WHERE ${where.sql} AND ${allPoints}
      GROUP BY name ORDER BY name LIMIT {limit:UInt32}`,
     { ...where.params, limit },
   );
-  return rows.map((r) => MetricName.parse(r));
 }

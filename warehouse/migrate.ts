@@ -1,9 +1,13 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { z } from 'zod';
 import type { Warehouse } from '@strix/contracts';
+import { queryRows } from './query-rows.ts';
 
 /** The ClickHouse schema: numbered migrations, and `views/` for analysts. The one place that knows where it lives. */
 export const sqlDir = join(import.meta.dirname, '..', 'sql');
+
+const AppliedMigration = z.object({ version: z.coerce.number() });
 
 const migrationFile = /^(\d{3})_[a-z0-9_]+\.sql$/;
 
@@ -50,7 +54,7 @@ export async function migrate(warehouse: Warehouse, dir: string): Promise<string
     (version UInt32, name String, applied_at DateTime64(3, 'UTC') DEFAULT now64(3))
     ENGINE = ReplacingMergeTree ORDER BY version`);
   const applied = new Set(
-    (await warehouse.query<{ version: number }>('SELECT version FROM schema_migrations FINAL')).map((r) => r.version),
+    (await queryRows(warehouse, 'schema migrations', AppliedMigration, 'SELECT version FROM schema_migrations FINAL')).map((r) => r.version),
   );
   const ran: string[] = [];
   for (const migration of await loadMigrations(dir)) {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Warehouse } from '@strix/contracts';
+import { queryRows } from './query-rows.ts';
 import { nextVersion } from './row-version.ts';
 
 /** A project's team member, who gets its issue digests while not removed (times in epoch ms). */
@@ -31,20 +32,26 @@ async function writeMember(wh: Warehouse, row: ProjectMemberRow): Promise<void> 
 
 /** The member row, removed or not; undefined if the address was never on the team. */
 export async function getProjectMember(wh: Warehouse, projectId: string, email: string): Promise<ProjectMemberRow | undefined> {
-  const rows = await wh.query(
+  const rows = await queryRows(
+    wh,
+    'project members',
+    StoredMember,
     `SELECT ${columns} FROM project_members FINAL WHERE project_id = {project:String} AND email = {email:String}`,
     { project: projectId, email },
   );
-  return rows.map((r) => StoredMember.parse(r))[0];
+  return rows[0];
 }
 
 /** Current members (removed ones left out), by email. */
 export async function listProjectMembers(wh: Warehouse, projectId: string): Promise<ProjectMemberRow[]> {
-  const rows = await wh.query(
+  const rows = await queryRows(
+    wh,
+    'project members',
+    StoredMember,
     `SELECT ${columns} FROM project_members FINAL WHERE project_id = {project:String} AND NOT removed ORDER BY email`,
     { project: projectId },
   );
-  return rows.map((r) => StoredMember.parse(r));
+  return rows;
 }
 
 /**

@@ -15,11 +15,11 @@ export async function queryRows<Schema extends z.ZodType>(
   params?: QueryParams,
 ): Promise<z.output<Schema>[]> {
   const rows = await wh.query<unknown>(sql, params);
-  const parsed: z.output<Schema>[] = new Array(rows.length);
-  for (let i = 0; i < rows.length; i++) {
-    const result = row.safeParse(rows[i]);
+  const parsed: z.output<Schema>[] = [];
+  for (const value of rows) {
+    const result = row.safeParse(value);
     if (!result.success) throw new RowShapeError(family, result.error);
-    parsed[i] = result.data;
+    parsed.push(result.data);
   }
   return parsed;
 }
