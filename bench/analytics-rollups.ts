@@ -22,7 +22,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Warehouse } from '@strix/contracts';
-import { migrate, queryMetricSeries, upsertProject, type MetricSeriesQuery } from '@strix/warehouse';
+import { migrate, queryMetricSeries, sqlDir, upsertProject, type MetricSeriesQuery } from '@strix/warehouse';
 import { ChdbWarehouse } from '@strix/warehouse/chdb';
 import { createActivities } from '@strix/workflows';
 
@@ -33,7 +33,6 @@ const batchRows = 20_000;
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 const project = 'bench-project';
-const sqlDir = join(import.meta.dirname, '..', 'sql');
 
 const n = (v: number | string) => Number(v).toLocaleString('en-US');
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;

@@ -15,7 +15,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Warehouse } from '@strix/contracts';
-import { activePeople, liveAudience, migrate, topScreens, upsertProject, utcDay, type AudienceScope } from '@strix/warehouse';
+import { activePeople, liveAudience, migrate, sqlDir, topScreens, upsertProject, utcDay, type AudienceScope } from '@strix/warehouse';
 import { ChdbWarehouse } from '@strix/warehouse/chdb';
 import { StatementTimer } from './statement-timer.ts';
 
@@ -108,7 +108,7 @@ async function accuracy(wh: Warehouse, now: number): Promise<void> {
 const dir = await mkdtemp(join(tmpdir(), 'strix-bench-audience-'));
 const chdb = new ChdbWarehouse(dir);
 try {
-  await migrate(chdb, join(import.meta.dirname, '..', 'sql'));
+  await migrate(chdb, sqlDir);
   await upsertProject(chdb, { project_id: 'bench', name: 'Audience bench', retention_days: 90 });
   const now = Date.now();
   let start = performance.now();

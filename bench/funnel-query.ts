@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FunnelBreakdown, FunnelDefinition, runFunnel, type FunnelReport } from '@strix/analytics';
 import type { Warehouse } from '@strix/contracts';
-import { migrate, upsertProject } from '@strix/warehouse';
+import { migrate, sqlDir, upsertProject } from '@strix/warehouse';
 import { ChdbWarehouse } from '@strix/warehouse/chdb';
 
 const events = Number(process.env.BENCH_EVENTS ?? 10_000_000);
@@ -85,7 +85,7 @@ async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'strix-bench-funnels-'));
   const wh = new ChdbWarehouse(dir);
   try {
-    await migrate(wh, join(import.meta.dirname, '..', 'sql'));
+    await migrate(wh, sqlDir);
     await upsertProject(wh, { project_id: project, name: 'Funnel bench', retention_days: 90 });
     let start = performance.now();
     await generate(wh);

@@ -20,7 +20,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Warehouse } from '@strix/contracts';
 import { scanProject } from '@strix/issues';
 import { kill, spawnStrix } from '@strix/testkit/process';
-import { migrate, upsertProject } from '@strix/warehouse';
+import { migrate, sqlDir, upsertProject } from '@strix/warehouse';
 import { ChdbWarehouse } from '@strix/warehouse/chdb';
 import { ErrorSampler, errorEvent, errorRow } from './error-rows.ts';
 import { HttpLoad, batchSize, cpuSeconds, peakRss, percentile } from './http-load.ts';
@@ -92,7 +92,7 @@ async function engineScan(): Promise<void> {
   const chdb = new ChdbWarehouse(dir);
   const scope = { projectId: 'bench-project', appId: 'bench-app' };
   try {
-    await migrate(chdb, join(import.meta.dirname, '..', 'sql'));
+    await migrate(chdb, sqlDir);
     await upsertProject(chdb, { project_id: scope.projectId, name: 'Issue scan bench', retention_days: 90 });
     const sampler = new ErrorSampler();
     let start = performance.now();

@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IngestBody, type ConsumedRecord, type LogRecord } from '@strix/contracts';
 import { EventDeduper, StepOutcomes, createRecordSteps, encodeFrame, type EventSource } from '@strix/processors';
-import { migrate } from '@strix/warehouse';
+import { migrate, sqlDir } from '@strix/warehouse';
 import { ChdbWarehouse } from '@strix/warehouse/chdb';
 import { toLogRecords, validateEvents } from '@strix/edge';
 import { benchEvent } from './http-load.ts';
@@ -89,7 +89,7 @@ if (withChdb) {
   const dir = await mkdtemp(join(tmpdir(), 'strix-stages-'));
   const warehouse = new ChdbWarehouse(join(dir, 'chdb'));
   try {
-    await migrate(warehouse, join(import.meta.dirname, '..', 'sql'));
+    await migrate(warehouse, sqlDir);
     for (const rowsPerInsert of [1_000, 50_000]) {
       const slice = lines.slice(0, Math.min(lines.length, 100_000));
       const cpu = process.cpuUsage();

@@ -3,14 +3,12 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 import { Topics, WarehouseError, silentObserver, type EventBatchRecord, type InsertOptions, type QueryParams, type Warehouse } from '@strix/contracts';
-import { migrate } from '@strix/warehouse';
+import { migrate, sqlDir } from '@strix/warehouse';
 import { ChdbWarehouse } from '@strix/warehouse/chdb';
 import { openDurableLog } from './log/durable-log.ts';
 import { tempDir } from '@strix/testkit/temp-dir';
 import { EventPipeline, defaultPipelineOptions } from './pipeline.ts';
 import { EventDeduper } from './steps/dedupe.ts';
-
-const sqlDir = join(import.meta.dirname, '..', 'sql');
 
 function batchRecord(n: number, events: number): { key: string; value: Buffer } {
   const now = Date.now();

@@ -6,12 +6,11 @@ import { gzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import { ClickHouseError, createClient } from '@clickhouse/client';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { migrate } from '@strix/warehouse';
+import { migrate, sqlDir } from '@strix/warehouse';
 import { ChdbWarehouse } from '@strix/warehouse/chdb';
 import { ChdbSql } from '@strix/warehouse/chdb-sql';
 import { clickhouseRoutes, type ClickHouseAccess } from './routes.ts';
 
-const sqlDir = join(import.meta.dirname, '..', '..', 'sql');
 const keys: Record<string, ClickHouseAccess> = {
   'key-p1': { kind: 'analyst', projectId: 'p1', keyId: 'k1' },
   'key-p2': { kind: 'analyst', projectId: 'p2', keyId: 'k2' },

@@ -4,11 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { defaultAgentPermissions } from '@strix/contracts';
-import { getProject, migrate, upsertProject } from '@strix/warehouse';
+import { getProject, migrate, sqlDir, upsertProject } from '@strix/warehouse';
 import { ChdbWarehouse } from '@strix/warehouse/chdb';
 import { principal, queryApp } from '@strix/testkit/apps';
 
-const sqlDir = join(import.meta.dirname, '..', '..', 'sql');
 
 
 describe('project settings and members API', () => {
