@@ -42,9 +42,6 @@ class TornInsertWarehouse implements Warehouse {
     this.attempted = true;
     throw new WarehouseError('simulated death after the table part', false);
   }
-  insertRaw(table: string, rows: Buffer, options?: InsertOptions): Promise<void> {
-    return this.inner.insertRaw(table, rows, options);
-  }
   query<Row>(sql: string, params?: QueryParams): Promise<Row[]> {
     return this.inner.query<Row>(sql, params);
   }

@@ -1,6 +1,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { EventDeduper } from './dedupe.ts';
+import type { ConsumedRecord, EventBatchRecord } from '@strix/contracts';
+import { createDedupeStep, EventDeduper } from './dedupe.ts';
+import { StepOutcomes } from './runner.ts';
 
 const HOUR = 60 * 60 * 1000;
 const T0 = Date.UTC(2025, 0, 1, 12, 0, 0);
@@ -148,5 +150,31 @@ describe('EventDeduper', () => {
   test('rejects a configuration that could never hold a key', () => {
     assert.throws(() => new EventDeduper({ maxKeys: 0 }), RangeError);
     assert.throws(() => new EventDeduper({ windowMs: 0 }), RangeError);
+  });
+});
+
+describe('createDedupeStep', () => {
+  const batch: EventBatchRecord = { v: 1, project_id: 'p1', app_id: 'a1', retention_days: 30, received_at: T0, events: [] };
+  const record: ConsumedRecord = { topic: 'events', partition: 0, offset: 0, key: 'p1', value: Buffer.alloc(0) };
+  const event = (event_id: string) => ({ event_id, ts: T0, level: 'info' as const, message: 'm', is_dev: false });
+
+  test('lets a new event through and notes its key with the batch\'s received_at, without telling the deduper yet', () => {
+    const { deduper } = setup();
+    const outcomes = new StepOutcomes();
+    const e1 = event('e1');
+    assert.deepEqual(createDedupeStep({ deduper })(e1, { record, batch: { ...batch }, outcomes }), { kind: 'ok', value: e1 });
+    assert.deepEqual([...outcomes.newEvents], [[EventDeduper.keyOf('p1', 'a1', 'e1'), T0]]);
+    assert.equal(deduper.seen(EventDeduper.keyOf('p1', 'a1', 'e1')), false, 'learnt only when the batch is committed');
+  });
+
+  test('drops, as a duplicate, an event the deduper has seen and one repeated in the same batch', () => {
+    const { clock, deduper } = setup();
+    deduper.add(EventDeduper.keyOf('p1', 'a1', 'stored'), clock.now);
+    const step = createDedupeStep({ deduper });
+    const source = { record, batch: { ...batch }, outcomes: new StepOutcomes() };
+    assert.deepEqual(step(event('stored'), source), { kind: 'drop', reason: 'duplicate' });
+    assert.equal(step(event('e1'), source).kind, 'ok');
+    assert.deepEqual(step(event('e1'), source), { kind: 'drop', reason: 'duplicate' });
+    assert.equal(step(event('e1'), { ...source, batch: { ...batch, app_id: 'a2' } }).kind, 'ok', 'another app\'s event of the same id');
   });
 });

@@ -1,7 +1,9 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LogEvent } from '@strix/contracts';
-import { canonicalEnvironment, normalizeEvent } from './normalize.ts';
+import { canonicalEnvironment, createNormalizeStep, normalizeEvent } from './normalize.ts';
+import { StepOutcomes } from './runner.ts';
+import type { EventSource } from './step.ts';
 
 /** Built through the schema so fixtures are events the pipeline can really receive. */
 function event(fields: Record<string, unknown>): LogEvent {
@@ -119,4 +121,18 @@ describe('canonicalEnvironment', () => {
   for (const [raw, expected] of aliases) {
     test(`${raw} → ${expected}`, () => assert.equal(canonicalEnvironment(raw), expected));
   }
+});
+
+describe('createNormalizeStep', () => {
+  test('passes on the normalized event, never dropping one', () => {
+    const source: EventSource = {
+      record: { topic: 'events', partition: 0, offset: 0, key: 'p1', value: Buffer.alloc(0) },
+      batch: { v: 1, project_id: 'p1', app_id: 'a1', retention_days: 30, received_at: 1, events: [] },
+      outcomes: new StepOutcomes(),
+    };
+    const raw = event({ message: ' boom ', environment: 'PROD' });
+    const result = createNormalizeStep()(raw, source);
+    assert.deepEqual(result, { kind: 'ok', value: normalizeEvent(raw) });
+    assert.equal(result.kind === 'ok' && result.value.environment, 'production');
+  });
 });

@@ -4,7 +4,8 @@ import { LogEvent, type EventBatchRecord } from '@strix/contracts';
 import { EventRow } from '@strix/warehouse';
 import { groupEvent } from '@strix/grouping';
 import { normalizeEvent } from './normalize.ts';
-import { toEventRow } from './to-event-row.ts';
+import { createToRowStep, toEventRow } from './to-event-row.ts';
+import { StepOutcomes } from './runner.ts';
 
 const source = { topic: 'events', partition: 0, offset: 7 } as const;
 
@@ -38,4 +39,15 @@ test('other rows fill every grouping column with empty text', () => {
     ['', '', '', '', '', ''],
   );
   assert.equal(rowOf({ level: 'error', exception: { type: 'E', stacktrace: { frames: [] } } }).stack_frames, '');
+});
+
+test('the step builds the row from the grouped event and the record it came in', () => {
+  const raw = LogEvent.parse({ event_id: 'e1', ts: 1_700_000_000_000, message: 'boom', level: 'error' });
+  const batch: EventBatchRecord = { v: 1, project_id: 'p1', app_id: 'a1', retention_days: 30, received_at: 1_700_000_000_001, events: [raw] };
+  const event = normalizeEvent(raw);
+  const grouping = groupEvent({ ...event, app_id: batch.app_id });
+  const record = { ...source, key: 'p1', value: Buffer.alloc(0) };
+  const result = createToRowStep()({ event, grouping }, { record, batch, outcomes: new StepOutcomes() });
+  assert.deepEqual(result, { kind: 'ok', value: toEventRow(record, batch, event, grouping) });
+  assert.deepEqual(result.kind === 'ok' && [result.value.log_offset, result.value.fingerprint], [7, grouping.fingerprint]);
 });
