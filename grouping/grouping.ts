@@ -4,6 +4,7 @@ import {
   currentGroupingConfig,
   EventFacts,
   groupingConfigs,
+  partsOf,
   type GroupingBasis,
   type GroupingConfigId,
   type GroupingInput,
@@ -34,6 +35,11 @@ const notGrouped: Grouping = Object.freeze({
   culprit: '',
 });
 
+/** Only errors (and their aliases: fatal, ERROR, ...) are grouped into issues. */
+export function becomesIssue(level: string): boolean {
+  return canonicalLevel(level) === 'error';
+}
+
 /**
  * Assigns an event to an issue. Only error-level events become issues; every other
  * event gets '' fingerprints, so the warehouse columns stay non-nullable and "has a
@@ -50,18 +56,18 @@ const notGrouped: Grouping = Object.freeze({
  * issues seen under the config before last were already mapped while it was current.
  */
 export function groupEvent(event: GroupingInput, configId: GroupingConfigId = currentGroupingConfig): Grouping {
-  if (canonicalLevel(event.level) !== 'error') {
+  if (!becomesIssue(event.level)) {
     const exceptionType = event.exception?.type?.trim() ?? '';
     return exceptionType === '' ? notGrouped : { ...notGrouped, exceptionType };
   }
   const facts = new EventFacts(event);
   const config = groupingConfigs[configId];
   const current = config.group(facts);
-  const json = JSON.stringify(current.parts);
+  const json = JSON.stringify(partsOf(current));
   let previous = '';
   if (config.previous !== undefined) {
     // Equal parts mean an equal hash: compare the text and skip the second digest.
-    const previousJson = JSON.stringify(groupingConfigs[config.previous].group(facts).parts);
+    const previousJson = JSON.stringify(partsOf(groupingConfigs[config.previous].group(facts)));
     if (previousJson !== json) previous = hashGroupingJson(previousJson);
   }
   return {

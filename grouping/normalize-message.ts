@@ -148,16 +148,28 @@ const rules: readonly Rule[] = [
   },
 ];
 
-/** The order the rules run in, for tests and documentation. */
-export const normalizationRuleNames: readonly string[] = rules.map((rule) => rule.name);
+/** Called once per variable part a rule replaced: the rule's name, the text and its token. */
+export type OnToken = (rule: string, text: string, token: string) => void;
 
-export function normalizeMessage(message: string): string {
+/**
+ * The message's shape. With `onToken`, each replacement is also reported (for a grouping
+ * explanation); the shape is the same either way, since both run these rules in this
+ * order, and without it the rules run as plain string replacements: this is the hot path.
+ */
+export function normalizeMessage(message: string, onToken?: OnToken): string {
   let out = message;
   for (const rule of rules) {
-    out =
-      typeof rule.replace === 'string'
-        ? out.replace(rule.pattern, rule.replace)
-        : out.replace(rule.pattern, rule.replace);
+    const { name, pattern, replace } = rule;
+    if (onToken !== undefined) {
+      // None of the replacement strings holds a `$` pattern, so returning it from a function is the same replacement.
+      out = out.replace(pattern, (text: string) => {
+        const token = typeof replace === 'string' ? replace : replace(text);
+        if (token !== text) onToken(name, text, token);
+        return token;
+      });
+    } else {
+      out = typeof replace === 'string' ? out.replace(pattern, replace) : out.replace(pattern, replace);
+    }
   }
   return out.toLowerCase().replace(/\s+/g, ' ').trim();
 }

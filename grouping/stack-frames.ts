@@ -200,18 +200,37 @@ export function frameIdentity(frame: StackFrame): FrameIdentity | undefined {
 }
 
 /**
+ * What grouping did with one frame: kept it, or left it out as library/runtime/OS code
+ * (`system`), as naming nothing stable (`unnamed`), or as a repeat of the kept frame
+ * before it (`repeat`).
+ */
+export type FrameVerdict = 'in_app' | 'system' | 'unnamed' | 'repeat';
+export type OnFrame = (frame: StackFrame, verdict: FrameVerdict, identity: FrameIdentity | undefined) => void;
+
+/**
  * The identities of the app's own frames, oldest call first. Consecutive equal frames
  * collapse to one, also across library frames between them (A → forEach → A): how
- * deep a recursion went is data, not a different bug.
+ * deep a recursion went is data, not a different bug. `onFrame` hears the verdict on
+ * every frame, for a grouping explanation; grouping itself passes none.
  */
-export function inAppFrameIdentities(frames: readonly StackFrame[] | undefined): FrameIdentity[] {
+export function inAppFrameIdentities(frames: readonly StackFrame[] | undefined, onFrame?: OnFrame): FrameIdentity[] {
   const out: FrameIdentity[] = [];
   let last: FrameIdentity | undefined;
   for (const frame of frames ?? []) {
-    if (!isInAppFrame(frame)) continue;
+    if (!isInAppFrame(frame)) {
+      onFrame?.(frame, 'system', undefined);
+      continue;
+    }
     const identity = frameIdentity(frame);
-    if (!identity) continue;
-    if (last && last[0] === identity[0] && last[1] === identity[1]) continue;
+    if (!identity) {
+      onFrame?.(frame, 'unnamed', undefined);
+      continue;
+    }
+    if (last && last[0] === identity[0] && last[1] === identity[1]) {
+      onFrame?.(frame, 'repeat', identity);
+      continue;
+    }
+    onFrame?.(frame, 'in_app', identity);
     out.push(identity);
     last = identity;
   }
@@ -228,10 +247,13 @@ export function describeCulprit(frames: readonly StackFrame[] | undefined): stri
     const frame = frames[i];
     if (!frame || !isInAppFrame(frame)) continue;
     const identity = frameIdentity(frame);
-    if (!identity) continue;
-    const [fn, location] = identity;
-    if (location === '') return fn;
-    return fn === ANONYMOUS_FUNCTION ? location : `${fn} (${location})`;
+    if (identity) return describeFrame(identity);
   }
   return '';
+}
+
+/** A frame identity in words, `function (file)`: for culprits and grouping explanations. */
+export function describeFrame([fn, location]: FrameIdentity): string {
+  if (location === '') return fn;
+  return fn === ANONYMOUS_FUNCTION ? location : `${fn} (${location})`;
 }
