@@ -15,7 +15,7 @@ import {
   describeFingerprint,
 } from '@strix/warehouse';
 import { IssueError } from './errors.ts';
-import { issueTitle } from './scan.ts';
+import { headlineOf, newIssue } from './new-issue.ts';
 
 /** A live issue of the project, or a 404 that says where a merged one went. */
 export async function liveIssue(wh: Warehouse, projectId: string, issueId: string): Promise<IssueRow> {
@@ -91,25 +91,18 @@ export async function unmergeFingerprint(wh: Warehouse, projectId: string, issue
   if (!route) throw new IssueError('not_found', `fingerprint ${fingerprint} does not route to issue ${issueId}`);
   if (routes.length === 1) throw new IssueError('conflict', `fingerprint ${fingerprint} is the only one of issue ${issueId}; there is nothing to split it from`);
   const about = await describeFingerprint(wh, projectId, fingerprint);
-  const split: IssueRow = {
-    ...issue,
-    ...(about && {
-      title: issueTitle(about.exception_type, about.message),
-      culprit: about.culprit || about.source_module,
-      exception_type: about.exception_type,
-    }),
-    issue_id: `iss_${randomUUID().replaceAll('-', '').slice(0, 24)}`,
-    grouping_config: route.grouping_config,
-    status: 'new',
-    resolved_at: null,
-    resolved_at_version: '',
-    snoozed_until: null,
-    regressed_at: null,
-    regressed_in_version: '',
-    created_at: now,
-    updated_at: now,
-    merged_into: '',
-  };
+  const split = newIssue(
+    {
+      project_id: issue.project_id,
+      issue_id: `iss_${randomUUID().replaceAll('-', '').slice(0, 24)}`,
+      app_id: issue.app_id,
+      is_dev: issue.is_dev,
+      grouping_config: route.grouping_config,
+      // The split-out fingerprint's own error names it; without one it keeps the issue's words.
+      ...(about ? headlineOf(about) : { title: issue.title, culprit: issue.culprit, exception_type: issue.exception_type }),
+    },
+    now,
+  );
   await writeIssues(wh, [split]);
   await writeFingerprints(wh, [{ ...route, issue_id: split.issue_id }]);
   await recountIssues(wh, projectId, [issueId]);

@@ -19,6 +19,7 @@ import {
   type ScanWindow,
   type WindowFingerprint,
 } from '@strix/warehouse';
+import { headlineOf, newIssue } from './new-issue.ts';
 import { isNewerVersion } from './versions.ts';
 
 export interface ScanSettings {
@@ -56,36 +57,6 @@ export function issueIdFor(projectId: string, fingerprint: string): string {
   return 'iss_' + createHash('sha256').update(`${projectId}\u0000${fingerprint}`).digest('hex').slice(0, 24);
 }
 
-const maxTitleChars = 500;
-
-/** "TypeError: x is undefined", or the message alone when the error has no exception type. */
-export function issueTitle(exceptionType: string, message: string): string {
-  const title = exceptionType ? `${exceptionType}: ${message}` : message;
-  return title.length > maxTitleChars ? `${title.slice(0, maxTitleChars - 1)}…` : title;
-}
-
-function newIssue(projectId: string, issueId: string, fp: WindowFingerprint, now: number): IssueRow {
-  return {
-    project_id: projectId,
-    issue_id: issueId,
-    app_id: fp.app_id,
-    is_dev: fp.is_dev,
-    title: issueTitle(fp.exception_type, fp.message),
-    culprit: fp.culprit || fp.source_module,
-    exception_type: fp.exception_type,
-    grouping_config: fp.grouping_config,
-    status: 'new',
-    resolved_at: null,
-    resolved_at_version: '',
-    snoozed_until: null,
-    regressed_at: null,
-    regressed_in_version: '',
-    created_at: now,
-    updated_at: now,
-    merged_into: '',
-  };
-}
-
 /**
  * Routes each fingerprint to an issue: its own route; else the route of the
  * hash the previous grouping config gave the same error (the new hash then
@@ -106,7 +77,10 @@ async function route(wh: Warehouse, projectId: string, fps: readonly WindowFinge
     }
     const inherited = fp.fingerprint_previous ? known.get(fp.fingerprint_previous) : undefined;
     const issueId = inherited ?? issueIdFor(projectId, fp.fingerprint);
-    if (inherited === undefined) created.set(issueId, newIssue(projectId, issueId, fp, now));
+    if (inherited === undefined) {
+      const { app_id, is_dev, grouping_config } = fp;
+      created.set(issueId, newIssue({ project_id: projectId, issue_id: issueId, app_id, is_dev, grouping_config, ...headlineOf(fp) }, now));
+    }
     issueOf.set(fp.fingerprint, issueId);
     newRoutes.push({ project_id: projectId, fingerprint: fp.fingerprint, issue_id: issueId, grouping_config: fp.grouping_config, created_at: now });
   }

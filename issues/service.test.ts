@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { fingerprintRoutes, issuesById, purgeDeletedComments, statsById } from '@strix/warehouse';
 import type { ChdbWarehouse } from '@strix/warehouse/chdb';
+import { groupEvent, type GroupingInput } from '@strix/grouping';
 import { IssueError } from './errors.ts';
 import { errorRow } from '@strix/testkit/rows';
 import { openStore, pause } from '@strix/testkit/stores';
@@ -136,5 +137,36 @@ describe('issue lifecycle, regressions, comments, merge and unmerge on chDB', ()
     assert.equal(detail.session.session_id, 'shared');
     assert.ok(detail.session.events.some((e) => e.name === 'screen_view'));
     assert.ok(detail.session.events.every((e) => e.session_id === 'shared'));
+  });
+
+  it('detail explains the grouping of the latest stored error, and says when what was stored cannot reproduce it', async () => {
+    const frames = [
+      { function: 'processTicksAndRejections', filename: 'node:internal/process/task_queues', lineno: 95 },
+      { function: 'loadCart', filename: '/srv/build-7/app/src/cart/load.ts', lineno: 17, colno: 3 },
+    ];
+    const error: GroupingInput = { app_id: 'app', is_dev: false, level: 'error', message: 'Cart 42 is empty', source_module: 'Cart', exception: { type: 'CartError', stacktrace: { frames } } };
+    const grouping = groupEvent(error);
+    await wh.insert('events', [
+      errorRow({
+        project_id: 'p', app_id: 'app', message: error.message, source_module: 'Cart', session_id: 'cart-1',
+        fingerprint: grouping.fingerprint, fingerprint_previous: grouping.previous, grouping_config: grouping.config,
+        exception_type: grouping.exceptionType, culprit: grouping.culprit, stack_frames: JSON.stringify(frames),
+      }),
+    ]);
+    await issues.scan('p');
+    const { grouping_explanation: explained } = await issues.detail('p', id(grouping.fingerprint), { occurrences: 10 });
+    assert.ok(explained);
+    assert.deepEqual([explained.config, explained.basis, explained.fingerprint], ['strix-2', 'stack', grouping.fingerprint]);
+    const frameComponent = explained.components.find((c) => c.name === 'in_app_frames');
+    assert.deepEqual([frameComponent?.contributes, frameComponent?.values], [true, ['loadCart (src/cart/load.ts)']]);
+    assert.deepEqual(explained.components.find((c) => c.name === 'system_frames')?.values, ['processTicksAndRejections (node:internal/process/task_queues)']);
+    assert.match(explained.components.find((c) => c.name === 'client_fingerprint')?.hint ?? '', /not stored with events/);
+    assert.match(explained.summary, /Recomputed from the issue's latest stored error/);
+
+    // m1's rows carry a made-up fingerprint: nothing stored of them gives it back.
+    const { grouping_explanation: unexplained } = await issues.detail('p', id('m1'), { occurrences: 0 });
+    assert.deepEqual([unexplained?.basis, unexplained?.config], ['unknown', 'strix-2']);
+    assert.ok(unexplained?.components.every((c) => !c.contributes));
+    assert.match(unexplained?.summary ?? '', /does not come out of its stored fields/);
   });
 });

@@ -1,7 +1,22 @@
 import { type Warehouse, type IssueStatus } from '@strix/contracts';
-import { commentsOf, fingerprintsOfIssues, listProjects, listIssues, queryEvents, recentOccurrences, statsById, writeIssues, type IssueListFilter, type IssueRow } from '@strix/warehouse';
+import type { GroupingExplanation } from '@strix/grouping';
+import {
+  commentsOf,
+  fingerprintsOfIssues,
+  latestIssueError,
+  listProjects,
+  listIssues,
+  queryEvents,
+  recentOccurrences,
+  statsById,
+  storedErrorAt,
+  writeIssues,
+  type IssueListFilter,
+  type IssueRow,
+} from '@strix/warehouse';
 import { addComment, deleteComment, editComment, listComments, type CommentAuthor } from './comments.ts';
 import { IssueError } from './errors.ts';
+import { explainStoredError } from './grouping-explanation.ts';
 import { checkTransition } from './lifecycle.ts';
 import { liveIssue, mergeIssues, unmergeFingerprint } from './merge.ts';
 import { ProjectLock } from './project-lock.ts';
@@ -62,11 +77,20 @@ export class IssueService {
     return { issue, stats };
   }
 
-  /** An issue with its counts, fingerprints, latest occurrences, comments and one session's event stream. */
+  /**
+   * An issue with its counts, fingerprints, latest occurrences, comments, one session's
+   * event stream, and why its latest error was grouped into it.
+   */
   async detail(projectId: string, issueId: string, options: { occurrences: number; sessionId?: string }) {
     const { issue, stats } = await this.get(projectId, issueId);
     const fingerprints = await fingerprintsOfIssues(this.wh, projectId, [issueId]);
     const occurrences = await recentOccurrences(this.wh, projectId, fingerprints.map((f) => f.fingerprint), options.occurrences);
+    // The occurrences come newest first: the first one already says where the latest error is.
+    const [latest] = occurrences;
+    const latestError = latest
+      ? await storedErrorAt(this.wh, projectId, latest.fingerprint, latest.last_seen)
+      : await latestIssueError(this.wh, projectId, fingerprints.map((f) => f.fingerprint));
+    const grouping_explanation: GroupingExplanation | null = latestError ? explainStoredError(latestError) : null;
     const comments = await commentsOf(this.wh, projectId, [issueId]);
     const focus = options.sessionId ?? occurrences.find((o) => o.session_id !== '')?.session_id;
     const around = occurrences.find((o) => o.session_id === focus);
@@ -85,7 +109,7 @@ export class IssueService {
             },
             500,
           );
-    return { issue, stats, fingerprints, occurrences, comments, session: { session_id: focus ?? null, events: sessionEvents.reverse() } };
+    return { issue, stats, fingerprints, occurrences, comments, session: { session_id: focus ?? null, events: sessionEvents.reverse() }, grouping_explanation };
   }
 
   /** Moves an issue along the lifecycle and/or snoozes it; a refused move is a conflict naming the allowed ones. */

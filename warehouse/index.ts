@@ -4,6 +4,7 @@ export * from './migrate.ts';
 export * from './job-runs.ts';
 export * from './issues.ts';
 export * from './issue-occurrences.ts';
+export * from './issue-events.ts';
 export * from './issue-comments.ts';
 export * from './row-version.ts';
 export * from './project-members.ts';
