@@ -48,12 +48,12 @@ async function insertErrors(wh: Warehouse, sampler: ErrorSampler, first: number,
   const now = Date.now();
   for (let b = 0; b < batches; b++) {
     const arrived = now - Math.round((arrivedOverMs * (batches - 1 - b)) / batches);
-    const lines: string[] = [];
+    const rows: object[] = [];
     for (let n = first + b * perBatch; n < Math.min(first + count, first + (b + 1) * perBatch); n++) {
       const row = errorRow(sampler.next(), n, arrived - Math.floor(sampler.random() * 300_000), { ...scope, receivedAt: arrived });
-      lines.push(JSON.stringify(arrivedOverMs > 0 ? { ...row, inserted_at: arrived } : row));
+      rows.push(arrivedOverMs > 0 ? { ...row, inserted_at: arrived } : row);
     }
-    await wh.insertRaw('events', Buffer.from(lines.join('\n')));
+    await wh.insert('events', rows);
   }
 }
 

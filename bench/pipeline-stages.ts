@@ -18,6 +18,7 @@ import { IngestBody, type ConsumedRecord, type LogRecord } from '@strix/contract
 import { EventDeduper, StepOutcomes, createRecordSteps, encodeFrame, type EventSource } from '@strix/processors';
 import { migrate, sqlDir } from '@strix/warehouse';
 import { ChdbWarehouse } from '@strix/warehouse/chdb';
+import { ChdbSql } from '@strix/warehouse/chdb-sql';
 import { toLogRecords, validateEvents } from '@strix/edge';
 import { benchEvent } from './http-load.ts';
 
@@ -88,6 +89,8 @@ const lines = stage('processor: dedupe, normalize, group, row steps', parsed, ({
 if (withChdb) {
   const dir = await mkdtemp(join(tmpdir(), 'strix-stages-'));
   const warehouse = new ChdbWarehouse(join(dir, 'chdb'));
+  // The prepared JSONEachRow goes to the engine as bytes, with the settings ChdbWarehouse.insert uses.
+  const engine = ChdbSql.open(join(dir, 'chdb'));
   try {
     await migrate(warehouse, sqlDir);
     for (const rowsPerInsert of [1_000, 50_000]) {
@@ -96,7 +99,12 @@ if (withChdb) {
       const started = performance.now();
       for (let i = 0; i < slice.length; i += rowsPerInsert) {
         const rows = Buffer.from(slice.slice(i, i + rowsPerInsert).join('\n'));
-        await warehouse.insertRaw('events', rows, { dedupToken: `bench-${rowsPerInsert}-${i}` });
+        await engine.insert({
+          table: 'events',
+          format: 'JSONEachRow',
+          data: rows,
+          settings: { date_time_input_format: 'best_effort', deduplicate_blocks_in_dependent_materialized_views: 1, insert_deduplication_token: `bench-${rowsPerInsert}-${i}` },
+        });
       }
       const ms = performance.now() - started;
       const used = process.cpuUsage(cpu);
@@ -106,6 +114,7 @@ if (withChdb) {
       );
     }
   } finally {
+    engine.close();
     await warehouse.close();
     await rm(dir, { recursive: true, force: true });
   }

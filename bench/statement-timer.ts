@@ -28,9 +28,6 @@ export class StatementTimer implements Warehouse {
   insert(table: string, rows: readonly object[], options?: InsertOptions) {
     return this.timed(`INSERT ${table} (rows from JS)`, () => this.inner.insert(table, rows, options));
   }
-  insertRaw(table: string, jsonEachRow: Buffer, options?: InsertOptions) {
-    return this.timed(`INSERT ${table} (raw)`, () => this.inner.insertRaw(table, jsonEachRow, options));
-  }
   query<Row>(sql: string, params?: QueryParams) {
     return this.timed(StatementTimer.label(sql), () => this.inner.query<Row>(sql, params));
   }

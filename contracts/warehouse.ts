@@ -13,8 +13,6 @@ export interface InsertOptions {
 export interface Warehouse {
   /** Inserts row objects (one shape per call); the adapter picks the wire format (JSONEachRow for chDB, RowBinary for a server). */
   insert(table: string, rows: readonly object[], options?: InsertOptions): Promise<void>;
-  /** Inserts pre-serialised JSONEachRow bytes (one JSON object per line). */
-  insertRaw(table: string, jsonEachRow: Buffer, options?: InsertOptions): Promise<void>;
   /** Runs a SELECT with `{name:Type}` placeholders bound server-side; returns the rows. */
   query<Row>(sql: string, params?: QueryParams): Promise<Row[]>;
   /** Runs a statement that returns nothing (DDL, mutations). */

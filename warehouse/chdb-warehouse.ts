@@ -32,11 +32,6 @@ export class ChdbWarehouse implements Warehouse {
   async insert(table: string, rows: readonly object[], options?: InsertOptions): Promise<void> {
     if (rows.length === 0) return;
     const payload = Buffer.from(rows.map((r) => JSON.stringify(r)).join('\n'));
-    await this.insertRaw(table, payload, options);
-  }
-
-  async insertRaw(table: string, jsonEachRow: Buffer, options?: InsertOptions): Promise<void> {
-    if (jsonEachRow.length === 0) return;
     const settings: Record<string, string | number> = {
       date_time_input_format: 'best_effort',
       // Without this a retried block is dropped from the table but still counted by its views.
@@ -44,7 +39,7 @@ export class ChdbWarehouse implements Warehouse {
     };
     if (options?.dedupToken) settings.insert_deduplication_token = options.dedupToken;
     try {
-      await this.session.insert({ table, values: jsonEachRow, format: 'JSONEachRow', settings });
+      await this.session.insert({ table, values: payload, format: 'JSONEachRow', settings });
     } catch (error) {
       throw wrap(error, `insert into ${table} failed`);
     }

@@ -163,22 +163,6 @@ export class ClickHouseWarehouse implements Warehouse {
     return described;
   }
 
-  async insertRaw(table: string, jsonEachRow: Buffer, options?: InsertOptions): Promise<void> {
-    if (jsonEachRow.length === 0) return;
-    try {
-      // insert() wants JSON rows as objects; exec() sends the bytes as the body untouched.
-      const result = await this.client.exec({
-        query: `INSERT INTO ${table} FORMAT JSONEachRow`,
-        values: Readable.from([jsonEachRow], { objectMode: false }),
-        clickhouse_settings: ClickHouseWarehouse.jsonInsertSettings(options),
-      });
-      result.stream.resume();
-      await finished(result.stream);
-    } catch (error) {
-      throw wrap(error, `insert into ${table} failed`);
-    }
-  }
-
   async query<Row>(sql: string, params: QueryParams = {}): Promise<Row[]> {
     try {
       const result = await this.client.query({ query: sql, query_params: params, format: 'JSONEachRow' });

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { createClient } from '@clickhouse/client';
 import { WarehouseError } from '@strix/contracts';
 import { startClickHouseStandIn, type ClickHouseStandIn } from '@strix/testkit/clickhouse-server';
 import { ClickHouseWarehouse } from './clickhouse-warehouse.ts';
@@ -192,7 +193,13 @@ describe('ClickHouseWarehouse inserts as RowBinary (HTTP → Strix endpoint on c
     );
     await wh.insert('events', rows, { dedupToken: 'rb:events:0-49' });
     await wh.insert('events', rows, { dedupToken: 'rb:events:0-49' });
-    await wh.insertRaw('events_json', Buffer.from(rows.map((r) => JSON.stringify(r)).join('\n')));
+    // The JSONEachRow path, sent by the ClickHouse client itself with the settings the adapter's JSON fallback uses.
+    const json = createClient({ url: server.url, pathname: '/clickhouse', username: 'admin', password: 'rb' });
+    try {
+      await json.insert({ table: 'events_json', values: rows, format: 'JSONEachRow', clickhouse_settings: { date_time_input_format: 'best_effort' } });
+    } finally {
+      await json.close();
+    }
     // inserted_at is the engine's clock at each insert, so it is the one column the two paths cannot share.
     const all = "SELECT * EXCEPT (inserted_at) FROM {t:Identifier} WHERE project_id = 'rb' ORDER BY event_id";
     const binary = await wh.query(all, { t: 'events' });

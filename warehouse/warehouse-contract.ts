@@ -66,14 +66,6 @@ export function describeWarehouseContract(name: string, factory: () => Promise<W
       assert.deepEqual(new Set(counts.map((c) => c.name)), new Set(['tap', 'view']));
     });
 
-    it('inserts raw JSONEachRow bytes with the same dedup semantics', async () => {
-      const payload = Buffer.from([20, 21].map((i) => JSON.stringify(contractRow(i, { project_id: 'raw' }))).join('\n'));
-      await wh.insertRaw('events', payload, { dedupToken: 'events:0:20-21' });
-      await wh.insertRaw('events', payload, { dedupToken: 'events:0:20-21' });
-      const rows = await wh.query<{ event_id: string }>("SELECT event_id FROM events WHERE project_id = 'raw' ORDER BY event_id");
-      assert.deepEqual(rows, [{ event_id: 'e20' }, { event_id: 'e21' }]);
-    });
-
     it('binds {name:Type} parameters server-side, including arrays and hostile strings', async () => {
       const rows = await wh.query<{ n: string; s: string }>(
         'SELECT count() AS n, {s:String} AS s FROM events WHERE project_id = {p:String} AND event_id IN {ids:Array(String)} AND log_offset >= {min:UInt64}',

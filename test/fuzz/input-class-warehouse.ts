@@ -72,11 +72,6 @@ export class InputClassWarehouse implements Warehouse {
     this.rows.clear();
   }
 
-  async insertRaw(table: string, jsonEachRow: Buffer, options?: InsertOptions): Promise<void> {
-    await this.counted(() => this.inner.insertRaw(table, jsonEachRow, options));
-    this.rows.clear();
-  }
-
   async command(sql: string, params?: QueryParams): Promise<void> {
     await this.counted(() => this.inner.command(sql, params));
     this.rows.clear();
