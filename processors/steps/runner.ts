@@ -83,7 +83,7 @@ export function runRecordSteps(steps: RecordSteps, records: readonly ConsumedRec
   for (const record of records) {
     const parsed = steps.parse(record);
     if (parsed.kind !== 'ok') {
-      outcomes.settle(parsed, (reason) => recordLetter(record, reason));
+      settleRecord(outcomes, parsed, record);
       continue;
     }
     const batch = parsed.value;
@@ -91,10 +91,24 @@ export function runRecordSteps(steps: RecordSteps, records: readonly ConsumedRec
     for (const event of batch.events) {
       const result = steps.event.run(event, source);
       if (result.kind === 'ok') rows.push(result.value);
-      else outcomes.settle(result, (reason) => eventLetter(record, batch, event, reason));
+      else settleEvent(outcomes, result, record, batch, event);
     }
   }
   return rows;
+}
+
+// The letters' closures live in these functions, not in the loops above: a closure in
+// a loop body would put the loop's variables in a context allocated per event.
+function settleRecord(outcomes: StepOutcomes, result: Drop<DropReason> | Dlq, record: ConsumedRecord): void {
+  outcomes.settle(result, (reason) => recordLetter(record, reason));
+}
+
+function settleEvent(outcomes: StepOutcomes, result: Drop<DropReason> | Dlq, record: ConsumedRecord, batch: EventBatchRecord, event: LogEvent): void {
+  outcomes.settle(result, (reason) => eventLetter(record, batch, event, reason));
+}
+
+function settleRow(outcomes: StepOutcomes, result: Drop<DropReason> | Dlq, record: ConsumedRecord, row: EventRow): void {
+  outcomes.settle(result, (reason) => rowLetter(record, row, reason));
 }
 
 /** Runs the batch steps in order; each refused row becomes its dead letter before the next step runs. */
@@ -105,7 +119,7 @@ export async function runBatchSteps(steps: readonly BatchStep[], batch: BatchInF
       byOffset ??= new Map(batch.records.map((r) => [r.offset, r]));
       const record = byOffset.get(row.log_offset);
       // A row is built from one of the batch's records; one that is not has no place to be parked.
-      if (record) batch.outcomes.settle(result, (reason) => rowLetter(record, row, reason));
+      if (record) settleRow(batch.outcomes, result, record, row);
     }
   }
 }
