@@ -1,6 +1,8 @@
-import type { FastifyPluginAsync } from 'fastify';
-import type { Warehouse } from '@strix/contracts';
+import type { Analytics } from '@strix/analytics';
 import type { IssueService, ScanSummary } from '@strix/issues';
+import type { DeadLetters } from '@strix/processors/dead-letters';
+import type { ProjectService } from '@strix/projects';
+import type { ZodRoutes } from '@strix/http';
 import { audienceRoutes } from './routes/audience.ts';
 import { deadLetterRoutes } from './routes/dead-letters.ts';
 import { eventRoutes } from './routes/events.ts';
@@ -10,25 +12,35 @@ import { metricQueriesRoutes } from './routes/metric-queries.ts';
 import { projectRoutes } from './routes/project.ts';
 import { userRoutes } from './routes/users.ts';
 
+/** The domain services the routes call; none of them is the warehouse. */
 export interface ApiDeps {
-  warehouse: Warehouse;
+  /** Events explorer, audience, metrics, user properties, funnels. */
+  analytics: Analytics;
   issues: IssueService;
+  /** Settings and the team that receives digests. */
+  projects: ProjectService;
+  /** What the processors could not store. */
+  deadLetters: DeadLetters;
   /** Runs a project's issue scan now and resolves when it finished (in-process, or a Temporal workflow); default `issues.scan`. */
   scanIssues?: (projectId: string) => Promise<ScanSummary>;
 }
 
 declare module 'fastify' {
   interface FastifyInstance {
-    warehouse: Warehouse;
+    analytics: Analytics;
     issues: IssueService;
+    projects: ProjectService;
+    deadLetters: DeadLetters;
     scanIssues: (projectId: string) => Promise<ScanSummary>;
   }
 }
 
 /** The read and management API for agent keys: events, issues, funnels, metrics, audience, users, the project. */
-export const apiRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
-  app.decorate('warehouse', deps.warehouse);
+export const apiRoutes: ZodRoutes<ApiDeps> = async (app, deps) => {
+  app.decorate('analytics', deps.analytics);
   app.decorate('issues', deps.issues);
+  app.decorate('projects', deps.projects);
+  app.decorate('deadLetters', deps.deadLetters);
   app.decorate('scanIssues', deps.scanIssues ?? ((projectId: string) => deps.issues.scan(projectId)));
   await app.register(eventRoutes);
   await app.register(projectRoutes);

@@ -5,6 +5,8 @@ import { ApiError, toApiError } from './errors.ts';
 import { decompressBody } from './gzip.ts';
 import { healthRoutes } from './health.ts';
 import type { StrixMetrics } from './metrics.ts';
+import { registerOpenApi } from './openapi.ts';
+import { documentingValidator, zodSerializer } from './route-schemas.ts';
 
 /** How long the HTTP server waits on a client; see `server/config.ts` for each limit's variable. */
 export interface HttpTimeouts {
@@ -73,7 +75,8 @@ const maxParamLength = 100;
 /**
  * The HTTP server every role starts from: key authentication (before the body
  * is read, so a refused request costs no parsing), gzip bodies, one error
- * shape, request metrics and the health routes. A role registers the route
+ * shape, request metrics, the health routes and the OpenAPI document with its
+ * rendered reference (`/openapi.json`, `/docs`). A role registers the route
  * packages it serves (`@strix/edge`, `@strix/api`, `@strix/sql-gateway`) on it;
  * `server/roles/` decides which and where it listens.
  */
@@ -98,6 +101,8 @@ export function buildHttpApp(deps: HttpAppDeps): FastifyInstance {
     },
   });
 
+  app.setValidatorCompiler(documentingValidator);
+  app.setSerializerCompiler(zodSerializer);
   app.decorate('metrics', deps.metrics);
   app.decorate('readiness', deps.readiness);
   app.decorateRequest('principal', null as unknown as Principal);
@@ -131,6 +136,7 @@ export function buildHttpApp(deps: HttpAppDeps): FastifyInstance {
     reply.code(404).send({ error: 'not_found', message: `no route for ${request.method} ${request.url}` }),
   );
 
+  registerOpenApi(app);
   void app.register(healthRoutes);
   return app;
 }

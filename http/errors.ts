@@ -31,12 +31,6 @@ export class ApiError extends Error {
   }
 }
 
-export const errorResponseSchema = {
-  type: 'object',
-  properties: { error: { type: 'string' }, message: { type: 'string' } },
-  required: ['error', 'message'],
-} as const;
-
 const domainErrorCodes: Record<DomainErrorKind, ErrorCode> = { not_found: 'not_found', conflict: 'conflict', invalid: 'bad_request' };
 
 /** Maps fastify's own errors (body limit, bad JSON, bad content type) onto the table. */

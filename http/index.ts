@@ -6,3 +6,6 @@ export * from './metrics.ts';
 export * from './parse.ts';
 export * from './time-range.ts';
 export * from './well-formed-text.ts';
+export * from './openapi.ts';
+export * from './read-scope.ts';
+export * from './route-schemas.ts';

@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import { z } from 'zod';
 import type { ChdbSql, RunResult } from '@strix/warehouse/chdb-sql';
 import { AnalystQueries, type AnalystQueryOptions } from './analyst-queries.ts';
 import { ClickHouseHttpError, errorBodyOf, httpStatusFor } from './errors.ts';
 import { decodeParams } from './params.ts';
 import { parseClickHouseRequest, trailingFormat, type ClickHouseRequest } from './request.ts';
-import { decompressBody } from '@strix/http';
+import { decompressBody, documentingValidator, zodSerializer } from '@strix/http';
 
 /** Who a ClickHouse user/password pair is: an agent key's read-only project view (`keyId` for its caps), or an operator. */
 export type ClickHouseAccess = { readonly kind: 'analyst'; readonly projectId: string; readonly keyId: string } | { readonly kind: 'admin' };
@@ -74,6 +75,10 @@ export const clickhouseRoutes: FastifyPluginAsync<ClickHouseRoutesOptions> = asy
   const analysts = options.analyst && new AnalystQueries({ trusted: options.engine, ...options.analyst });
   const database = options.database ?? 'default';
   const bodyLimit = options.bodyLimit ?? 64 * 1024 * 1024;
+
+  // The routes' zod schemas document the protocol, also when mounted on an app other than buildHttpApp's.
+  app.setValidatorCompiler(documentingValidator);
+  app.setSerializerCompiler(zodSerializer);
 
   // Bodies are SQL or data in any format: take them as bytes, whatever the content type.
   app.removeAllContentTypeParsers();
@@ -151,19 +156,30 @@ export const clickhouseRoutes: FastifyPluginAsync<ClickHouseRoutesOptions> = asy
     }
   }
 
-  const querystring = {
-    type: 'object',
-    additionalProperties: { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] },
-  } as const;
+  // Documentation only: the ClickHouse HTTP protocol is parsed by parseClickHouseRequest, and the answer is
+  // the engine's bytes in the format asked for (or a ClickHouse error text), never JSON shaped by a schema.
+  const querystring = z
+    .record(z.string(), z.union([z.string(), z.array(z.string())]))
+    .meta({ description: 'query, database, default_format, query_id, user, password, param_<name>, and ClickHouse settings' });
+  const answer = { 200: z.string().meta({ description: 'The result in the FORMAT asked for (TabSeparated by default); errors are ClickHouse error text' }) };
+  const doc = (summary: string) => ({
+    summary,
+    description:
+      'The ClickHouse HTTP interface: SQL in the `query` parameter or the body. Authenticate with HTTP basic auth or X-ClickHouse-User/X-ClickHouse-Key: ' +
+      'an agent key with events:read as the password reads its project read-only; user admin runs any SQL when STRIX_SQL_ADMIN_PASSWORD is set.',
+    tags: ['clickhouse'],
+    querystring,
+    response: answer,
+  });
   for (const path of [base, `${base}/`]) {
-    app.get(path, { schema: { querystring } }, async (request, reply) =>
+    app.get(path, { schema: doc('Run a query (ClickHouse HTTP protocol)') }, async (request, reply) =>
       handle(parseClickHouseRequest(request.query, request.headers, Buffer.alloc(0)), reply),
     );
-    app.post(path, { schema: { querystring }, bodyLimit }, async (request, reply) =>
+    app.post(path, { schema: { ...doc('Run a query or insert data (ClickHouse HTTP protocol)'), body: z.string().meta({ description: 'SQL, or an INSERT’s data' }) }, bodyLimit }, async (request, reply) =>
       handle(parseClickHouseRequest(request.query, request.headers, Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0)), reply),
     );
   }
-  app.get(`${base}/ping`, { schema: { response: { 200: { type: 'string' } } } }, async (_request, reply) =>
+  app.get(`${base}/ping`, { schema: { summary: 'Answers Ok. (ClickHouse’s liveness check)', tags: ['clickhouse'], response: answer } }, async (_request, reply) =>
     reply.type('text/plain; charset=UTF-8').send('Ok.\n'),
   );
 };

@@ -1,10 +1,13 @@
 // The HTTP apps the route suites drive with `app.inject()`: `@strix/http` with the route packages under test.
 import type { FastifyInstance } from 'fastify';
+import { createAnalytics } from '@strix/analytics';
 import { apiRoutes, type ApiDeps } from '@strix/api';
 import { hashKey, type Warehouse } from '@strix/contracts';
 import { edgeRoutes, type EdgeDeps } from '@strix/edge';
 import { KeyRegistry, StrixMetrics, buildHttpApp, type HttpAppDeps, type Principal } from '@strix/http';
 import { IssueService } from '@strix/issues';
+import { DeadLetters } from '@strix/processors/dead-letters';
+import { ProjectService } from '@strix/projects';
 
 /** A key of a project; client keys belong to the app `app`. */
 export const principal = (key: string, keyType: Principal['keyType'], permissions: readonly string[], projectId = 'p'): Principal => ({
@@ -14,14 +17,25 @@ export const principal = (key: string, keyType: Principal['keyType'], permission
 export interface TestAppOptions {
   /** The keys the app answers; a function is re-read at every `keys.refresh()`. */
   principals: Principal[] | (() => Principal[]);
-  /** Serve the read API with these dependencies (issues default to an `IssueService` over the warehouse). */
-  api?: Omit<ApiDeps, 'issues'> & Partial<Pick<ApiDeps, 'issues'>>;
+  /** Serve the read API over this warehouse; each service defaults to one over it, `deps` replaces any. */
+  api?: { warehouse: Warehouse } & Partial<ApiDeps>;
   /** Serve the edge's batch endpoints with these dependencies. */
   edge?: EdgeDeps;
   readiness?: HttpAppDeps['readiness'];
   httpTimeouts?: HttpAppDeps['httpTimeouts'];
   /** Called before the app is ready (an `onRoute` hook sees every route). */
   configure?: (app: FastifyInstance) => void;
+}
+
+/** The read API's services over one warehouse, as server/roles/api.ts builds them, with any given ones instead. */
+function apiDeps({ warehouse, ...given }: { warehouse: Warehouse } & Partial<ApiDeps>): ApiDeps {
+  return {
+    analytics: createAnalytics({ warehouse }),
+    issues: new IssueService({ warehouse }),
+    projects: new ProjectService({ warehouse }),
+    deadLetters: new DeadLetters({ warehouse }),
+    ...given,
+  };
 }
 
 /** An HTTP app as a role assembles it, not yet listening; `keys` reloads the principals. */
@@ -36,10 +50,7 @@ export async function testApp(options: TestAppOptions): Promise<{ app: FastifyIn
   });
   options.configure?.(app);
   if (options.edge) await app.register(edgeRoutes, options.edge);
-  if (options.api) {
-    const { api } = options;
-    await app.register(apiRoutes, { ...api, issues: api.issues ?? new IssueService({ warehouse: api.warehouse }) });
-  }
+  if (options.api) await app.register(apiRoutes, apiDeps(options.api));
   await app.ready();
   await keys.refresh();
   return { app, keys };

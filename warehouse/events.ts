@@ -57,7 +57,8 @@ export interface EventFilter {
   projectId: string;
   fromMs: number;
   toMs: number;
-  isDev: boolean;
+  /** Production (false), development (true), or both (undefined: data_mode=all). */
+  isDev?: boolean;
   appId?: string;
   level?: string;
   name?: string;
@@ -76,9 +77,12 @@ function whereClause(f: EventFilter, timeColumn: string): { sql: string; params:
     'project_id = {project:String}',
     `${timeColumn} >= fromUnixTimestamp64Milli({from:Int64}, 'UTC')`,
     `${timeColumn} < fromUnixTimestamp64Milli({to:Int64}, 'UTC')`,
-    'is_dev = {is_dev:Bool}',
   ];
-  const params: QueryParams = { project: f.projectId, from: f.fromMs, to: f.toMs, is_dev: f.isDev };
+  const params: QueryParams = { project: f.projectId, from: f.fromMs, to: f.toMs };
+  if (f.isDev !== undefined) {
+    clauses.push('is_dev = {is_dev:Bool}');
+    params.is_dev = f.isDev;
+  }
   const optional: [keyof EventFilter, string, string][] = [
     ['appId', 'app_id', 'app'],
     ['level', 'level', 'level'],

@@ -1,10 +1,5 @@
-import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
-import { DataMode, IngestLimits, isDevFor } from '@strix/contracts';
-import { activePeople, liveAudience, topScreens, utcDay, type AudienceScope, type DayRange } from '@strix/warehouse';
-import { ApiError, errorResponseSchema } from '@strix/http';
-import { parseQuery } from '@strix/http';
-import { queryTime } from '@strix/http';
+import { ApiError, errorResponses, parseQuery, readScope, readScopeFields, timeWindow, type ReadScope, type ZodRoutes } from '@strix/http';
 
 export const AudienceLimits = {
   /** A year of days, leap years included. */
@@ -16,8 +11,8 @@ export const AudienceLimits = {
 } as const;
 
 const dayMs = 86_400_000;
-const errors = { '4xx': errorResponseSchema, '5xx': errorResponseSchema };
 const read = { keyType: 'agent', permission: 'events:read' } as const;
+const tags = ['audience'];
 
 const limit = (fallback: number) =>
   z.coerce
@@ -27,90 +22,82 @@ const limit = (fallback: number) =>
     .max(AudienceLimits.maxLimit, { message: `must be at most ${AudienceLimits.maxLimit}` })
     .default(fallback);
 
-const scopeFields = {
-  data_mode: DataMode,
-  app_id: z.string().min(1, { message: 'must not be empty' }).max(IngestLimits.maxShortFieldChars).optional(),
-};
-const rangeFields = { ...scopeFields, from: queryTime.optional(), to: queryTime.optional() };
+const { from, to, data_mode, app_id } = readScopeFields;
+const ActiveQuery = z.object({ data_mode, app_id, from, to }).strict();
+const ScreensQuery = z.object({ data_mode, app_id, from, to, limit: limit(50) }).strict();
+/** Live has no range: its window is the last five minutes. */
+const LiveQuery = z.object({ data_mode, app_id, limit: limit(10) }).strict();
 
-const ActiveQuery = z.object(rangeFields).strict();
-const ScreensQuery = z.object({ ...rangeFields, limit: limit(50) }).strict();
-const LiveQuery = z.object({ ...scopeFields, limit: limit(10) }).strict();
-
-const scopeOf = (projectId: string, q: { data_mode: DataMode; app_id?: string }): AudienceScope => ({
-  projectId,
-  isDev: isDevFor(q.data_mode),
-  appId: q.app_id,
-});
-
-/**
- * The UTC days a time range touches: `to` is exclusive, so a range ending at
- * midnight stops the day before, and one ending now includes today. By default
- * the 30 days up to now.
- */
-function dayRange(q: { from?: number; to?: number }): DayRange {
-  const to = q.to ?? Date.now();
-  const from = q.from ?? to - AudienceLimits.defaultRangeDays * dayMs;
-  if (from >= to) throw new ApiError('bad_request', 'query parameter from: must be before to');
-  if (to - from > AudienceLimits.maxRangeDays * dayMs) {
+/** The range read (default: the 30 days up to now), or a 400 past a year. */
+function windowOf(scope: ReadScope) {
+  const window = timeWindow(scope, { spanMs: AudienceLimits.defaultRangeDays * dayMs });
+  if (window.toMs - window.fromMs > AudienceLimits.maxRangeDays * dayMs) {
     throw new ApiError('bad_request', `query parameter from: the range from..to must span at most ${AudienceLimits.maxRangeDays} days`);
   }
-  return { from: utcDay(from), to: utcDay(to - 1) };
+  return window;
 }
 
-const counts = (names: string[]) => Object.fromEntries(names.map((n) => [n, { type: 'integer' }]));
-const object = (properties: Record<string, object>) => ({ type: 'object', properties, required: Object.keys(properties) });
-const list = (item: object) => ({ type: 'array', items: item });
-
-const activeResponse = object({
-  from: { type: 'string' },
-  to: { type: 'string' },
-  days: list(object({ day: { type: 'string' }, ...counts(['dau', 'wau', 'mau', 'new', 'returning', 'sessions', 'events']) })),
+const count = z.number().int();
+const day = z.string().meta({ description: 'A UTC date, YYYY-MM-DD' });
+const ActiveResponse = z.object({
+  from: day,
+  to: day,
+  days: z.array(z.object({ day, dau: count, wau: count, mau: count, new: count, returning: count, sessions: count, events: count })),
 });
-const screensResponse = object({
-  from: { type: 'string' },
-  to: { type: 'string' },
-  screens: list(object({ screen_name: { type: 'string' }, ...counts(['views', 'events', 'people']) })),
+const ScreensResponse = z.object({
+  from: day,
+  to: day,
+  screens: z.array(z.object({ screen_name: z.string(), views: count, events: count, people: count })),
 });
-const liveResponse = object({
-  since: { type: 'string' },
-  window_seconds: { type: 'integer' },
-  people: { type: 'integer' },
-  countries: list(object({ country: { type: 'string' }, people: { type: 'integer' } })),
-  os_versions: list(object({ os_version: { type: 'string' }, people: { type: 'integer' } })),
-  routes: list(object({ screen_name: { type: 'string' }, people: { type: 'integer' } })),
+const LiveResponse = z.object({
+  since: z.string(),
+  window_seconds: count,
+  people: count,
+  countries: z.array(z.object({ country: z.string(), people: count })),
+  os_versions: z.array(z.object({ os_version: z.string(), people: count })),
+  routes: z.array(z.object({ screen_name: z.string(), people: count })),
 });
 
 /**
  * Audience for agent keys with `events:read`:
  * active people per day, top screens and routes, and who is active now.
- * `data_mode` and `app_id` narrow every read; days are UTC.
+ * `data_mode` and `app_id` narrow every read; days are UTC, and a range
+ * covers the days it touches (`to` exclusive).
  */
-export const audienceRoutes: FastifyPluginAsync = async (app) => {
-  app.get('/v1/audience/active', { config: read, schema: { response: { 200: activeResponse, ...errors } } }, async (request) => {
-    const q = parseQuery(ActiveQuery, request.query);
-    const range = dayRange(q);
-    const days = await activePeople(app.warehouse, scopeOf(request.principal.projectId, q), range);
-    return { ...range, days };
-  });
+export const audienceRoutes: ZodRoutes = async (app) => {
+  app.get(
+    '/v1/audience/active',
+    { config: read, schema: { summary: 'Active people per day (DAU, WAU, MAU, new, returning)', tags, querystring: ActiveQuery, response: { 200: ActiveResponse, ...errorResponses } } },
+    async (request) => {
+      const scope = readScope(request.principal.projectId, parseQuery(ActiveQuery, request.query));
+      return app.analytics.audience.active(scope, windowOf(scope));
+    },
+  );
 
-  app.get('/v1/audience/screens', { config: read, schema: { response: { 200: screensResponse, ...errors } } }, async (request) => {
-    const q = parseQuery(ScreensQuery, request.query);
-    const range = dayRange(q);
-    const screens = await topScreens(app.warehouse, scopeOf(request.principal.projectId, q), range, q.limit);
-    return { ...range, screens };
-  });
+  app.get(
+    '/v1/audience/screens',
+    { config: read, schema: { summary: 'Top screens and routes', tags, querystring: ScreensQuery, response: { 200: ScreensResponse, ...errorResponses } } },
+    async (request) => {
+      const q = parseQuery(ScreensQuery, request.query);
+      const scope = readScope(request.principal.projectId, q);
+      return app.analytics.audience.screens(scope, windowOf(scope), q.limit);
+    },
+  );
 
-  app.get('/v1/audience/live', { config: read, schema: { response: { 200: liveResponse, ...errors } } }, async (request) => {
-    const q = parseQuery(LiveQuery, request.query);
-    const live = await liveAudience(app.warehouse, scopeOf(request.principal.projectId, q), Date.now(), AudienceLimits.liveWindowMs, q.limit);
-    return {
-      since: new Date(live.since).toISOString(),
-      window_seconds: AudienceLimits.liveWindowMs / 1000,
-      people: live.people,
-      countries: live.countries,
-      os_versions: live.osVersions,
-      routes: live.routes,
-    };
-  });
+  app.get(
+    '/v1/audience/live',
+    { config: read, schema: { summary: 'Who is active now (the last five minutes)', tags, querystring: LiveQuery, response: { 200: LiveResponse, ...errorResponses } } },
+    async (request) => {
+      const q = parseQuery(LiveQuery, request.query);
+      const live = await app.analytics.audience.live(readScope(request.principal.projectId, q), Date.now(), AudienceLimits.liveWindowMs, q.limit);
+      return {
+        since: new Date(live.since).toISOString(),
+        window_seconds: AudienceLimits.liveWindowMs / 1000,
+        people: live.people,
+        countries: live.countries,
+        os_versions: live.osVersions,
+        routes: live.routes,
+      };
+    },
+  );
 };

@@ -1,8 +1,6 @@
-import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
-import { DeadLetterLimits, listDeadLetters, type StoredDeadLetter } from '@strix/warehouse';
-import { errorResponseSchema } from '@strix/http';
-import { parseQuery } from '@strix/http';
+import { DeadLetterLimits, type StoredDeadLetter } from '@strix/processors/dead-letters';
+import { errorResponses, parseQuery, type ZodRoutes } from '@strix/http';
 
 const DeadLettersQuery = z.strictObject({
   limit: z.coerce
@@ -13,26 +11,18 @@ const DeadLettersQuery = z.strictObject({
     .default(100),
 });
 
-const deadLetterSchema = {
-  type: 'object',
-  properties: {
-    failed_at: { type: 'string' },
-    app_id: { type: 'string' },
-    reason: { type: 'string' },
-    event_id: { type: 'string' },
-    log: {
-      type: 'object',
-      properties: { topic: { type: 'string' }, partition: { type: 'integer' }, offset: { type: 'integer' } },
-      required: ['topic', 'partition', 'offset'],
-    },
-    payload_base64: { type: 'string' },
-    payload_bytes: { type: 'integer' },
-    payload_truncated: { type: 'boolean' },
-  },
-  required: ['failed_at', 'app_id', 'reason', 'event_id', 'log', 'payload_base64', 'payload_bytes', 'payload_truncated'],
-} as const;
+const DeadLetterJson = z.object({
+  failed_at: z.string(),
+  app_id: z.string(),
+  reason: z.string(),
+  event_id: z.string(),
+  log: z.object({ topic: z.string(), partition: z.number().int(), offset: z.number().int() }).meta({ description: 'Where the record was in the log' }),
+  payload_base64: z.string().meta({ description: 'The event as sent, base64; cut at a limit (payload_truncated)' }),
+  payload_bytes: z.number().int(),
+  payload_truncated: z.boolean(),
+});
 
-const deadLetterView = (d: StoredDeadLetter) => ({
+const deadLetterView = (d: StoredDeadLetter): z.input<typeof DeadLetterJson> => ({
   failed_at: new Date(d.failed_ms).toISOString(),
   app_id: d.app_id,
   reason: d.reason,
@@ -49,22 +39,21 @@ const deadLetterView = (d: StoredDeadLetter) => ({
  * Agent keys with project:admin, as for the project's settings: a payload is
  * the event as sent, whatever it holds.
  */
-export const deadLetterRoutes: FastifyPluginAsync = async (app) => {
+export const deadLetterRoutes: ZodRoutes = async (app) => {
   app.get(
     '/v1/dead-letters',
     {
       config: { keyType: 'agent', permission: 'project:admin' },
       schema: {
-        response: {
-          200: { type: 'object', properties: { dead_letters: { type: 'array', items: deadLetterSchema } }, required: ['dead_letters'] },
-          '4xx': errorResponseSchema,
-          '5xx': errorResponseSchema,
-        },
+        summary: 'Records the processors could not store, newest first',
+        tags: ['project'],
+        querystring: DeadLettersQuery,
+        response: { 200: z.object({ dead_letters: z.array(DeadLetterJson) }), ...errorResponses },
       },
     },
     async (request) => {
       const { limit } = parseQuery(DeadLettersQuery, request.query);
-      return { dead_letters: (await listDeadLetters(app.warehouse, request.principal.projectId, limit)).map(deadLetterView) };
+      return { dead_letters: (await app.deadLetters.list(request.principal.projectId, limit)).map(deadLetterView) };
     },
   );
 };

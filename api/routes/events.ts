@@ -1,16 +1,15 @@
-import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { Levels, canonicalLevel } from '@strix/contracts';
-import { queryEvents, queryHourlyCounts, type StoredEvent } from '@strix/warehouse';
-import { ApiError, errorResponseSchema } from '@strix/http';
-import { parseQuery } from '@strix/http';
-import { queryTime } from '@strix/http';
+import type { EventFilter, StoredEvent } from '@strix/analytics';
+import { ApiError, errorResponses, legacyIsDevField, parseQuery, readScope, readScopeFields, timeWindow, type ZodRoutes } from '@strix/http';
 
 const day = 24 * 60 * 60 * 1000;
+const read = { keyType: 'agent', permission: 'events:read' } as const;
+const tags = ['events'];
 
 const EventsQuery = z.object({
-  from: queryTime.optional(),
-  to: queryTime.optional(),
+  ...readScopeFields,
+  ...legacyIsDevField,
   level: z
     .string()
     .transform((v, ctx) => {
@@ -18,31 +17,24 @@ const EventsQuery = z.object({
       if (!level) ctx.addIssue({ code: 'custom', message: `must be one of ${Levels.join(', ')}` });
       return level ?? z.NEVER;
     })
-    .optional(),
+    .optional()
+    .meta({ description: `One of ${Levels.join(', ')}` }),
   name: z.string().min(1).optional(),
   user_id: z.string().min(1).optional(),
   session_id: z.string().min(1).optional(),
-  app_id: z.string().min(1).optional(),
-  is_dev: z.enum(['true', 'false']).default('false'),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
-  cursor: z.string().optional(),
+  cursor: z.string().optional().meta({ description: 'next_cursor of the previous page' }),
 });
+const CountsQuery = EventsQuery.omit({ limit: true, cursor: true, user_id: true, session_id: true });
 
-function filterOf(projectId: string, q: z.infer<typeof EventsQuery>) {
-  const toMs = q.to ?? Date.now() + 60_000;
-  const fromMs = q.from ?? toMs - day;
-  if (fromMs >= toMs) throw new ApiError('bad_request', 'query parameter from: must be before to');
-  return {
-    projectId,
-    fromMs,
-    toMs,
-    isDev: q.is_dev === 'true',
-    appId: q.app_id,
-    level: q.level,
-    name: q.name,
-    userId: q.user_id,
-    sessionId: q.session_id,
-  };
+/**
+ * The events a query reads. Without `from` and `to`, the last 24 hours (and a
+ * minute ahead, for clocks a little fast).
+ */
+function filterOf(projectId: string, q: z.infer<typeof CountsQuery>): EventFilter {
+  const scope = readScope(projectId, q);
+  const { fromMs, toMs } = timeWindow(scope, { spanMs: day, toMs: Date.now() + 60_000 });
+  return { projectId, fromMs, toMs, isDev: scope.isDev, appId: scope.appId, level: q.level, name: q.name };
 }
 
 const cursorSchema = z.object({ ts: z.number().int(), id: z.string() });
@@ -59,62 +51,57 @@ function decodeCursor(cursor: string | undefined) {
 
 const encodeCursor = (ts: number, id: string) => Buffer.from(JSON.stringify({ ts, id })).toString('base64url');
 
-export const eventSchema = {
-  type: 'object',
-  properties: {
-    event_id: { type: 'string' },
-    timestamp: { type: 'string' },
-    received_at: { type: 'string' },
-    app_id: { type: 'string' },
-    is_dev: { type: 'boolean' },
-    name: { type: 'string' },
-    level: { type: 'string' },
-    message: { type: 'string' },
-    session_id: { type: 'string' },
-    user_id: { type: 'string' },
-    source_module: { type: 'string' },
-    screen_name: { type: 'string' },
-    environment: { type: 'string' },
-    os_version: { type: 'string' },
-    app_version: { type: 'string' },
-    build_number: { type: 'string' },
-    device_model: { type: 'string' },
-    locale: { type: 'string' },
-    country: { type: 'string' },
-    fingerprint: { type: 'string' },
-    attributes: { type: 'object', additionalProperties: { type: 'string' } },
-    experiments: { type: 'object', additionalProperties: { type: 'string' } },
-  },
-} as const;
+const text = z.string();
+const stringMap = z.record(z.string(), z.string());
+
+/** A stored event as the API returns it (times as ISO 8601). */
+export const EventJson = z.object({
+  event_id: text,
+  timestamp: text,
+  received_at: text,
+  app_id: text,
+  is_dev: z.boolean(),
+  name: text,
+  level: text,
+  message: text,
+  session_id: text,
+  user_id: text,
+  source_module: text,
+  screen_name: text,
+  environment: text,
+  os_version: text,
+  app_version: text,
+  build_number: text,
+  device_model: text,
+  locale: text,
+  country: text,
+  fingerprint: text,
+  attributes: stringMap,
+  experiments: stringMap,
+});
 
 /** A stored event as the API returns it: times as ISO-8601. */
-export function eventJson({ ts, received_at, ...rest }: StoredEvent) {
+export function eventJson({ ts, received_at, ...rest }: StoredEvent): z.input<typeof EventJson> {
   return { ...rest, timestamp: new Date(ts).toISOString(), received_at: new Date(received_at).toISOString() };
 }
 
-/** Read API for agent keys: raw events with keyset pagination, and hourly counts. */
-export const eventRoutes: FastifyPluginAsync = async (app) => {
-  const errors = { '4xx': errorResponseSchema, '5xx': errorResponseSchema };
+const EventsPage = z.object({ events: z.array(EventJson), next_cursor: z.string().nullable() });
+const HourlyCounts = z.object({
+  counts: z.array(z.object({ hour: text, app_id: text, name: text, level: text, events: z.number().int() })),
+});
 
+/** Read API for agent keys: raw events with keyset pagination, and hourly counts. */
+export const eventRoutes: ZodRoutes = async (app) => {
   app.get(
     '/v1/events',
     {
-      config: { keyType: 'agent', permission: 'events:read' },
-      schema: {
-        response: {
-          200: {
-            type: 'object',
-            properties: { events: { type: 'array', items: eventSchema }, next_cursor: { type: ['string', 'null'] } },
-            required: ['events', 'next_cursor'],
-          },
-          ...errors,
-        },
-      },
+      config: read,
+      schema: { summary: 'Events, newest first, a page at a time', tags, querystring: EventsQuery, response: { 200: EventsPage, ...errorResponses } },
     },
     async (request) => {
       const q = parseQuery(EventsQuery, request.query);
-      const filter = filterOf(request.principal.projectId, q);
-      const rows = await queryEvents(app.warehouse, filter, q.limit, decodeCursor(q.cursor));
+      const filter = { ...filterOf(request.principal.projectId, q), userId: q.user_id, sessionId: q.session_id };
+      const rows = await app.analytics.events.list(filter, q.limit, decodeCursor(q.cursor));
       const last = rows[rows.length - 1];
       return {
         events: rows.map(eventJson),
@@ -126,36 +113,12 @@ export const eventRoutes: FastifyPluginAsync = async (app) => {
   app.get(
     '/v1/events/counts',
     {
-      config: { keyType: 'agent', permission: 'events:read' },
-      schema: {
-        response: {
-          200: {
-            type: 'object',
-            properties: {
-              counts: {
-                type: 'array',
-                items: {
-                  type: 'object',
-                  properties: {
-                    hour: { type: 'string' },
-                    app_id: { type: 'string' },
-                    name: { type: 'string' },
-                    level: { type: 'string' },
-                    events: { type: 'integer' },
-                  },
-                },
-              },
-            },
-            required: ['counts'],
-          },
-          ...errors,
-        },
-      },
+      config: read,
+      schema: { summary: 'Events per hour, app, name and level', tags, querystring: CountsQuery, response: { 200: HourlyCounts, ...errorResponses } },
     },
     async (request) => {
-      const q = parseQuery(EventsQuery.omit({ limit: true, cursor: true, user_id: true, session_id: true }), request.query);
-      const counts = await queryHourlyCounts(app.warehouse, filterOf(request.principal.projectId, { ...q, limit: 0 }));
-      return { counts };
+      const q = parseQuery(CountsQuery, request.query);
+      return { counts: await app.analytics.events.hourlyCounts(filterOf(request.principal.projectId, q)) };
     },
   );
 };

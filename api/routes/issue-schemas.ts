@@ -1,11 +1,13 @@
 /**
- * The issues API's request schemas (zod, validated in handlers so errors name
- * the field) and response schemas (JSON Schema, which fastify serializes by).
+ * The issues API's schemas: requests (validated in handlers, so errors name
+ * the field) and responses (serialized by, and documented in /openapi.json).
  */
 import { z } from 'zod';
 import { IssueSorts, IssueStatuses } from '@strix/contracts';
-import { type CommentRow, type FingerprintRow, type IssueRow, type IssueStatsRow, type Occurrence } from '@strix/warehouse';
-import { bodyTime } from '@strix/http';
+import { GroupingExplanation } from '@strix/grouping';
+import type { IssueService, ScanSummary } from '@strix/issues';
+import { DataModeField, AppId, bodyTime, legacyIsDevField } from '@strix/http';
+import { EventJson, eventJson } from './events.ts';
 
 export const IssueLimits = {
   maxListLimit: 200,
@@ -27,10 +29,12 @@ const statusList = z.string().transform((v, ctx) => {
   return statuses as (typeof IssueStatuses)[number][];
 });
 
+/** The issue list takes the read scope but its times: an issue is not an event in a window. */
 export const IssueListQuery = z.object({
-  status: statusList.optional(),
-  app_id: z.string().min(1).optional(),
-  is_dev: z.enum(['true', 'false']).default('false'),
+  status: statusList.optional().meta({ description: `Comma-separated: ${IssueStatuses.join(', ')}` }),
+  data_mode: DataModeField.optional(),
+  app_id: AppId.optional(),
+  ...legacyIsDevField,
   q: z.string().min(1).max(IssueLimits.maxTextChars, { message: `must be at most ${IssueLimits.maxTextChars} characters` }).optional(),
   sort: z.enum(IssueSorts).default('last_seen'),
   limit: z.coerce.number().int().min(1).max(IssueLimits.maxListLimit).default(50),
@@ -83,9 +87,42 @@ export const MergeBody = z
 
 export const UnmergeBody = z.object({ fingerprint: z.string().min(1) }).strict();
 
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+type Detail = Awaited<ReturnType<IssueService['detail']>>;
+type IssueRow = Detail['issue'];
+type IssueStats = NonNullable<Detail['stats']>;
 
-export function issueJson(issue: IssueRow, stats: Omit<IssueStatsRow, 'project_id' | 'issue_id'> | undefined) {
+const iso = (ms: number) => new Date(ms).toISOString();
+const isoOrNull = (ms: number | null | undefined) => (ms === null || ms === undefined ? null : iso(ms));
+
+const text = z.string();
+const count = z.number().int();
+const time = z.string().meta({ description: 'ISO 8601' });
+const maybeTime = time.nullable();
+
+export const IssueJson = z.object({
+  id: text,
+  app_id: text,
+  is_dev: z.boolean(),
+  title: text,
+  culprit: text,
+  exception_type: text,
+  status: z.enum(IssueStatuses),
+  resolved_at: maybeTime,
+  resolved_at_version: text.nullable(),
+  regressed_at: maybeTime,
+  regressed_in_version: text.nullable(),
+  snoozed_until: maybeTime,
+  grouping_config: text,
+  created_at: time,
+  updated_at: time,
+  occurrences: count,
+  users: count,
+  first_seen: maybeTime,
+  last_seen: maybeTime,
+  last_app_version: text.nullable(),
+});
+
+export function issueJson(issue: IssueRow, stats: Omit<IssueStats, 'project_id' | 'issue_id'> | undefined): z.input<typeof IssueJson> {
   return {
     id: issue.issue_id,
     app_id: issue.app_id,
@@ -94,76 +131,92 @@ export function issueJson(issue: IssueRow, stats: Omit<IssueStatsRow, 'project_i
     culprit: issue.culprit,
     exception_type: issue.exception_type,
     status: issue.status,
-    resolved_at: iso(issue.resolved_at),
+    resolved_at: isoOrNull(issue.resolved_at),
     resolved_at_version: issue.resolved_at_version || null,
-    regressed_at: iso(issue.regressed_at),
+    regressed_at: isoOrNull(issue.regressed_at),
     regressed_in_version: issue.regressed_in_version || null,
-    snoozed_until: iso(issue.snoozed_until),
+    snoozed_until: isoOrNull(issue.snoozed_until),
     grouping_config: issue.grouping_config,
     created_at: iso(issue.created_at),
     updated_at: iso(issue.updated_at),
     occurrences: stats?.occurrences ?? 0,
     users: stats?.users ?? 0,
-    first_seen: iso(stats?.first_seen ?? null),
-    last_seen: iso(stats?.last_seen ?? null),
+    first_seen: isoOrNull(stats?.first_seen),
+    last_seen: isoOrNull(stats?.last_seen),
     last_app_version: stats?.last_app_version || null,
   };
 }
 
-export function commentJson(c: CommentRow) {
-  return { id: c.comment_id, issue_id: c.issue_id, author_type: c.author_type, author_name: c.author_name, body: c.body, created_at: iso(c.created_at), edited_at: iso(c.edited_at) };
+export const CommentJson = z.object({
+  id: text,
+  issue_id: text,
+  author_type: z.enum(['user', 'agent']),
+  author_name: text,
+  body: text,
+  created_at: time,
+  edited_at: maybeTime,
+});
+
+export function commentJson(c: Detail['comments'][number]): z.input<typeof CommentJson> {
+  return { id: c.comment_id, issue_id: c.issue_id, author_type: c.author_type, author_name: c.author_name, body: c.body, created_at: iso(c.created_at), edited_at: isoOrNull(c.edited_at) };
 }
 
-export function occurrenceJson(o: Occurrence) {
-  return { ...o, first_seen: iso(o.first_seen), last_seen: iso(o.last_seen) };
+const OccurrenceJson = z.object({ fingerprint: text, session_id: text, user_id: text, app_version: text, environment: text, first_seen: time, last_seen: time });
+
+const occurrenceJson = (o: Detail['occurrences'][number]): z.input<typeof OccurrenceJson> => ({ ...o, first_seen: iso(o.first_seen), last_seen: iso(o.last_seen) });
+
+const FingerprintJson = z.object({ fingerprint: text, grouping_config: text, created_at: time });
+
+const fingerprintJson = (f: Detail['fingerprints'][number]): z.input<typeof FingerprintJson> => ({
+  fingerprint: f.fingerprint,
+  grouping_config: f.grouping_config,
+  created_at: iso(f.created_at),
+});
+
+export const IssueList = z.object({ issues: z.array(IssueJson), total: count, limit: count, offset: count });
+
+export const IssueDetail = z.object({
+  issue: IssueJson,
+  fingerprints: z.array(FingerprintJson),
+  occurrences: z.array(OccurrenceJson),
+  comments: z.array(CommentJson),
+  session: z.object({ session_id: text.nullable(), events: z.array(EventJson) }),
+  grouping_explanation: GroupingExplanation.nullable().meta({ description: 'Why the issue’s latest fingerprint groups its events: the rule that decided and what contributed' }),
+});
+
+export function issueDetailJson(d: Detail): z.input<typeof IssueDetail> {
+  // Older issue services answer without an explanation; the field is then null, never absent.
+  const explanation = (d as { grouping_explanation?: GroupingExplanation | null }).grouping_explanation ?? null;
+  return {
+    issue: issueJson(d.issue, d.stats),
+    fingerprints: d.fingerprints.map(fingerprintJson),
+    occurrences: d.occurrences.map(occurrenceJson),
+    comments: d.comments.map(commentJson),
+    session: { session_id: d.session.session_id, events: d.session.events.map(eventJson) },
+    grouping_explanation: explanation,
+  };
 }
 
-export function fingerprintJson(f: FingerprintRow) {
-  return { fingerprint: f.fingerprint, grouping_config: f.grouping_config, created_at: iso(f.created_at) };
+export const ScanSummaryJson = z.object({
+  project_id: text,
+  window: z.object({ from: time, to: time }),
+  errors: count,
+  fingerprints: count,
+  created: z.array(z.object({ id: text, title: text })),
+  updated: z.array(text),
+  regressed: z.array(z.object({ id: text, version: text })),
+  new_occurrences: count,
+});
+
+export function scanJson(s: ScanSummary): z.input<typeof ScanSummaryJson> {
+  return {
+    project_id: s.projectId,
+    window: { from: iso(s.from), to: iso(s.to) },
+    errors: s.errors,
+    fingerprints: s.fingerprints,
+    created: s.created.map((c) => ({ id: c.issue_id, title: c.title })),
+    updated: s.updated,
+    regressed: s.regressed.map((r) => ({ id: r.issue_id, version: r.version })),
+    new_occurrences: s.newOccurrences,
+  };
 }
-
-const str = { type: 'string' } as const;
-const nullableStr = { type: ['string', 'null'] } as const;
-const int = { type: 'integer' } as const;
-
-export const issueSchema = {
-  type: 'object',
-  properties: {
-    id: str, app_id: str, is_dev: { type: 'boolean' }, title: str, culprit: str, exception_type: str, status: str,
-    resolved_at: nullableStr, resolved_at_version: nullableStr, regressed_at: nullableStr, regressed_in_version: nullableStr,
-    snoozed_until: nullableStr, grouping_config: str, created_at: str, updated_at: str,
-    occurrences: int, users: int, first_seen: nullableStr, last_seen: nullableStr, last_app_version: nullableStr,
-  },
-  required: ['id', 'status', 'title'],
-} as const;
-
-export const commentSchema = {
-  type: 'object',
-  properties: { id: str, issue_id: str, author_type: str, author_name: str, body: str, created_at: str, edited_at: nullableStr },
-  required: ['id', 'body', 'author_type'],
-} as const;
-
-export const occurrenceSchema = {
-  type: 'object',
-  properties: { fingerprint: str, session_id: str, user_id: str, app_version: str, environment: str, first_seen: str, last_seen: str },
-} as const;
-
-export const fingerprintSchema = {
-  type: 'object',
-  properties: { fingerprint: str, grouping_config: str, created_at: str },
-} as const;
-
-export const scanSummarySchema = {
-  type: 'object',
-  properties: {
-    project_id: str,
-    window: { type: 'object', properties: { from: str, to: str } },
-    errors: int,
-    fingerprints: int,
-    created: { type: 'array', items: { type: 'object', properties: { id: str, title: str } } },
-    updated: { type: 'array', items: str },
-    regressed: { type: 'array', items: { type: 'object', properties: { id: str, version: str } } },
-    new_occurrences: int,
-  },
-  required: ['created', 'updated', 'regressed'],
-} as const;

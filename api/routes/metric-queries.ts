@@ -1,19 +1,7 @@
-import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
-import { DataMode, IngestLimits, isDevFor } from '@strix/contracts';
-import {
-  MetricDimensions,
-  MetricIntervals,
-  listMetricNames,
-  metricIntervalSpecs,
-  queryMetricSeries,
-  type MetricGroupBy,
-  type MetricInterval,
-  type MetricStats,
-} from '@strix/warehouse';
-import { ApiError, errorResponseSchema } from '@strix/http';
-import { parseParams, parseQuery } from '@strix/http';
-import { queryTime } from '@strix/http';
+import { IngestLimits } from '@strix/contracts';
+import { MetricDimensions, MetricIntervals, metricIntervalSpecs, type MetricGroupBy, type MetricInterval, type MetricStats } from '@strix/analytics';
+import { ApiError, errorResponses, parseParams, parseQuery, readScope, readScopeFields, timeWindow, type ZodRoutes } from '@strix/http';
 
 const DAY_MS = 86_400_000;
 
@@ -33,16 +21,7 @@ const groupBy = z.string().transform((v, ctx): MetricGroupBy => {
   return z.NEVER;
 });
 
-const RangeQuery = z.strictObject({
-  from: queryTime.optional(),
-  to: queryTime.optional(),
-  data_mode: DataMode,
-  app_id: z
-    .string()
-    .min(1, { message: 'must not be empty' })
-    .max(IngestLimits.maxShortFieldChars, { message: `must be at most ${IngestLimits.maxShortFieldChars} characters` })
-    .optional(),
-});
+const RangeQuery = z.strictObject(readScopeFields);
 
 const between = (min: number, max: number) =>
   z.coerce.number().int({ message: `must be an integer between ${min} and ${max}` }).min(min, { message: `must be between ${min} and ${max}` }).max(max, { message: `must be between ${min} and ${max}` });
@@ -51,7 +30,7 @@ const NamesQuery = RangeQuery.extend({ limit: between(1, 1000).default(200) });
 
 const SeriesQuery = RangeQuery.extend({
   interval: z.enum(MetricIntervals, { message: `must be one of ${MetricIntervals.join(', ')}` }).default('hour'),
-  group_by: groupBy.optional(),
+  group_by: groupBy.optional().meta({ description: `One of ${groupByHelp}` }),
   /** Groups returned at most: those with the most points. */
   limit: between(1, 50).default(10),
 });
@@ -87,17 +66,16 @@ const namesLimits: RangeLimits = {
 };
 
 /** The range asked for (default: the `defaultDays` before now), or a 400 naming the limit it breaks. */
-function rangeOf(q: z.infer<typeof RangeQuery>, limits: RangeLimits, defaultDays: number) {
+function rangeOf(projectId: string, q: z.infer<typeof RangeQuery>, limits: RangeLimits, defaultDays: number) {
   const now = Date.now();
-  const toMs = q.to ?? now;
-  const fromMs = q.from ?? toMs - defaultDays * DAY_MS;
-  if (fromMs >= toMs) throw new ApiError('bad_request', 'query parameter from: must be before to');
+  const scope = readScope(projectId, q);
+  const { fromMs, toMs } = timeWindow(scope, { spanMs: defaultDays * DAY_MS, toMs: now });
   const days = (toMs - fromMs) / DAY_MS;
   if (days > limits.maxDays) {
     throw new ApiError('bad_request', `query parameter from: ${limits.scope} allows a range of at most ${limits.maxDays} days, got ${days.toFixed(1)}`);
   }
   if (fromMs < now - limits.keptMs) throw new ApiError('bad_request', `query parameter from: ${limits.kept}`);
-  return { fromMs, toMs, isDev: isDevFor(q.data_mode), appId: q.app_id };
+  return { projectId, fromMs, toMs, isDev: scope.isDev, appId: scope.appId, dataMode: scope.dataMode };
 }
 
 function groupByText(g: MetricGroupBy): string {
@@ -115,66 +93,58 @@ function groupByText(g: MetricGroupBy): string {
   }
 }
 
-const count = { type: 'integer' } as const;
-const number = { type: 'number' } as const;
-const nullable = (schema: object) => ({ anyOf: [{ type: 'null' }, schema] });
-
-const statsProperties = {
-  count, records: count, starts: count, completes: count, fails: count, cancels: count, abandoned: count,
-  success_rate: nullable(number),
-  duration: nullable({ type: 'object', properties: { avg: number, p50: number, p95: number, p99: number }, required: ['avg', 'p50', 'p95', 'p99'] }),
-  value: nullable({ type: 'object', properties: { avg: number, p50: number, p95: number, p99: number, sum: number }, required: ['avg', 'p50', 'p95', 'p99', 'sum'] }),
+const count = z.number().int();
+const Quantiles = { avg: z.number(), p50: z.number(), p95: z.number(), p99: z.number() };
+const statsFields = {
+  count,
+  records: count,
+  starts: count,
+  completes: count,
+  fails: count,
+  cancels: count,
+  abandoned: count,
+  success_rate: z.number().nullable().meta({ description: 'completes / (completes + fails); null without either' }),
+  duration: z.object(Quantiles).nullable().meta({ description: 'Durations of completes, ms; null when none carried one' }),
+  value: z.object({ ...Quantiles, sum: z.number() }).nullable().meta({ description: 'Values of records; null when there were none' }),
   unique_users: count,
-} as const;
-const statsRequired = Object.keys(statsProperties);
-const statsSchema = { type: 'object', properties: statsProperties, required: statsRequired } as const;
-const bucketSchema = { type: 'object', properties: { bucket: { type: 'string' }, ...statsProperties }, required: ['bucket', ...statsRequired] } as const;
+};
+const Stats = z.object(statsFields);
 
-const seriesResponse = {
-  type: 'object',
-  properties: {
-    name: { type: 'string' },
-    interval: { type: 'string' },
-    from: { type: 'string' },
-    to: { type: 'string' },
-    data_mode: { type: 'string' },
-    app_id: nullable({ type: 'string' }),
-    group_by: nullable({ type: 'string' }),
-    summary: statsSchema,
-    series: {
-      type: 'array',
-      items: {
-        type: 'object',
-        properties: { group: nullable({ type: 'string' }), summary: statsSchema, buckets: { type: 'array', items: bucketSchema } },
-        required: ['group', 'summary', 'buckets'],
-      },
-    },
-    more_groups: { type: 'boolean' },
-  },
-  required: ['name', 'interval', 'from', 'to', 'summary', 'series', 'more_groups'],
-} as const;
+const SeriesResponse = z.object({
+  name: z.string(),
+  interval: z.enum(MetricIntervals),
+  from: z.string(),
+  to: z.string(),
+  data_mode: z.string(),
+  app_id: z.string().nullable(),
+  group_by: z.string().nullable(),
+  summary: Stats,
+  series: z.array(z.object({ group: z.string().nullable(), summary: Stats, buckets: z.array(z.object({ bucket: z.string(), ...statsFields })) })),
+  more_groups: z.boolean(),
+});
 
-const namesResponse = {
-  type: 'object',
-  properties: {
-    from: { type: 'string' },
-    to: { type: 'string' },
-    metrics: {
-      type: 'array',
-      items: {
-        type: 'object',
-        properties: {
-          name: { type: 'string' }, unit: { type: 'string' }, count, records: count, starts: count, completes: count,
-          fails: count, cancels: count, abandoned: count, last_seen_hour: { type: 'string' },
-        },
-      },
-    },
-  },
-  required: ['from', 'to', 'metrics'],
-} as const;
+const NamesResponse = z.object({
+  from: z.string(),
+  to: z.string(),
+  metrics: z.array(
+    z.object({
+      name: z.string(),
+      unit: z.string(),
+      count,
+      records: count,
+      starts: count,
+      completes: count,
+      fails: count,
+      cancels: count,
+      abandoned: count,
+      last_seen_hour: z.string(),
+    }),
+  ),
+});
 
-const errors = { '4xx': errorResponseSchema, '5xx': errorResponseSchema };
 const read = { keyType: 'agent', permission: 'events:read' } as const;
+const tags = ['metrics'];
+const NameWildcard = z.object({ '*': z.string().meta({ description: 'The metric name (may hold /)' }) });
 const iso = (ms: number) => new Date(ms).toISOString();
 const bucketStart = (ms: number, interval: MetricInterval) => Math.floor(ms / metricIntervalSpecs[interval].bucketMs) * metricIntervalSpecs[interval].bucketMs;
 
@@ -183,11 +153,12 @@ const bucketStart = (ms: number, interval: MetricInterval) => Math.floor(ms / me
  * and per-hour rollups only: the names seen in a range, and one metric's
  * buckets and summary, optionally per app, version, tag or experiment variant.
  */
-export const metricQueriesRoutes: FastifyPluginAsync = async (app) => {
-  app.get('/v1/metrics', { config: read, schema: { response: { 200: namesResponse, ...errors } } }, async (request) => {
+export const metricQueriesRoutes: ZodRoutes = async (app) => {
+  const namesSchema = { summary: 'Metrics seen in a range (default: the last 7 days)', tags, querystring: NamesQuery, response: { 200: NamesResponse, ...errorResponses } };
+  app.get('/v1/metrics', { config: read, schema: namesSchema }, async (request) => {
     const q = parseQuery(NamesQuery, request.query);
-    const range = rangeOf(q, namesLimits, 7);
-    const names = await listMetricNames(app.warehouse, { projectId: request.principal.projectId, ...range }, q.limit);
+    const range = rangeOf(request.principal.projectId, q, namesLimits, 7);
+    const names = await app.analytics.metrics.names(range, q.limit);
     return {
       from: iso(bucketStart(range.fromMs, 'hour')),
       to: iso(range.toMs),
@@ -196,12 +167,18 @@ export const metricQueriesRoutes: FastifyPluginAsync = async (app) => {
   });
 
   // A wildcard, not `:name`: names run to 200 characters (past the router's parameter limit) and may hold '/'.
-  app.get('/v1/metrics/*', { config: read, schema: { response: { 200: seriesResponse, ...errors } } }, async (request) => {
+  const seriesSchema = {
+    summary: 'One metric’s buckets and summary (default: the last day), optionally per app, version, tag or experiment variant',
+    tags,
+    params: NameWildcard,
+    querystring: SeriesQuery,
+    response: { 200: SeriesResponse, ...errorResponses },
+  };
+  app.get('/v1/metrics/*', { config: read, schema: seriesSchema }, async (request) => {
     const { name } = parseParams(NameParams, { name: (request.params as Record<string, string>)['*'] });
     const q = parseQuery(SeriesQuery, request.query);
-    const range = rangeOf(q, seriesLimits(q.interval), 1);
-    const result = await queryMetricSeries(app.warehouse, {
-      projectId: request.principal.projectId,
+    const range = rangeOf(request.principal.projectId, q, seriesLimits(q.interval), 1);
+    const result = await app.analytics.metrics.series({
       ...range,
       name,
       interval: q.interval,
@@ -214,8 +191,8 @@ export const metricQueriesRoutes: FastifyPluginAsync = async (app) => {
       interval: q.interval,
       from: iso(bucketStart(range.fromMs, q.interval)),
       to: iso(range.toMs),
-      data_mode: q.data_mode,
-      app_id: q.app_id ?? null,
+      data_mode: range.dataMode,
+      app_id: range.appId ?? null,
       group_by: q.group_by ? groupByText(q.group_by) : null,
       summary: result.summary,
       series: result.series.map((s) => ({ group: s.group, summary: s.summary, buckets: s.buckets.map(withBucket) })),

@@ -1,27 +1,26 @@
-import type { FastifyPluginAsync } from 'fastify';
-import { Topics, batchBody, type EventBatchRecord, type LogEvent, type LogRecord } from '@strix/contracts';
-import type { Principal } from '@strix/http';
-import { ApiError, errorResponseSchema } from '@strix/http';
+import { z } from 'zod';
+import { IncomingEvent, IngestLimits, MetricPoint, Topics, TrackEvent, batchBody, type EventBatchRecord, type LogEvent, type LogRecord } from '@strix/contracts';
+import { ApiError, ErrorBody, errorResponses, type Principal, type ZodRoutes } from '@strix/http';
 import { PageviewDeduper } from '../pageviews.ts';
 import { normalizePageviews } from '../track-pageviews.ts';
 import { validateEvents, validateMetrics, validateTrack, type BatchField, type ValidatedBatch } from '../validate-events.ts';
 
-const ingestResponse = {
-  type: 'object',
-  properties: {
-    accepted: { type: 'integer' },
-    rejected: { type: 'integer' },
-    errors: {
-      type: 'array',
-      items: {
-        type: 'object',
-        properties: { index: { type: 'integer' }, message: { type: 'string' } },
-        required: ['index', 'message'],
-      },
-    },
-  },
-  required: ['accepted', 'rejected', 'errors'],
-} as const;
+/** The answer to a batch: how many items were accepted, and why each other one was not. */
+const IngestResponse = z.object({
+  accepted: z.number().int(),
+  rejected: z.number().int(),
+  errors: z.array(z.object({ index: z.number().int().meta({ description: 'The item’s position in the batch' }), message: z.string() })),
+});
+
+/**
+ * A batch body as documented: the items' schema is the one each item is
+ * validated against, one by one for partial success (validate-events.ts);
+ * the body is never parsed by it as a whole (see route-schemas.ts).
+ */
+const documentedBatch = (field: BatchField, item: z.ZodType) =>
+  z.object({ [field]: z.array(item).min(1).max(IngestLimits.maxEventsPerBatch) }).meta({
+    description: `At most ${IngestLimits.maxEventsPerBatch} items; each is accepted or refused on its own`,
+  });
 
 /**
  * The accepted events of one request as log records. On a partitioned log
@@ -60,7 +59,10 @@ export function toLogRecords(
 
 interface BatchEndpoint {
   url: string;
+  summary: string;
   field: BatchField;
+  /** What one item is (documentation; `validate` checks it). */
+  item: z.ZodType;
   validate: (items: readonly unknown[], receivedAt: number) => ValidatedBatch;
   /** Edge steps after validation that may drop events (pageviews repeating their section). */
   refine?: (projectId: string, batch: ValidatedBatch) => number;
@@ -70,17 +72,19 @@ interface BatchEndpoint {
  * The batch endpoints, one contract: a client key, per-item validation with
  * partial success, and an acknowledgement only once every accepted item is durable.
  */
-export const batchRoutes: FastifyPluginAsync = async (app) => {
+export const batchRoutes: ZodRoutes = async (app) => {
   const pageviews = new PageviewDeduper();
   const endpoints: BatchEndpoint[] = [
-    { url: '/v1/ingest', field: 'events', validate: validateEvents },
+    { url: '/v1/ingest', summary: 'Send log events and errors', field: 'events', item: IncomingEvent, validate: validateEvents },
     {
       url: '/v1/track:batch',
+      summary: 'Send product events (pageviews, actions)',
       field: 'events',
+      item: TrackEvent,
       validate: validateTrack,
       refine: (projectId, batch) => normalizePageviews(projectId, batch, pageviews),
     },
-    { url: '/v1/metrics:batch', field: 'points', validate: validateMetrics },
+    { url: '/v1/metrics:batch', summary: 'Send metric points and operation phases', field: 'points', item: MetricPoint, validate: validateMetrics },
   ];
   for (const endpoint of endpoints) {
     const Body = batchBody(endpoint.field);
@@ -89,11 +93,13 @@ export const batchRoutes: FastifyPluginAsync = async (app) => {
       {
         config: { keyType: 'client', rateLimited: true },
         schema: {
+          summary: endpoint.summary,
+          tags: ['edge'],
+          body: documentedBatch(endpoint.field, endpoint.item),
           response: {
-            200: ingestResponse,
-            400: { anyOf: [ingestResponse, errorResponseSchema] },
-            '4xx': errorResponseSchema,
-            '5xx': errorResponseSchema,
+            200: IngestResponse,
+            400: z.union([IngestResponse, ErrorBody]).meta({ description: 'No item accepted (each refusal by index), or the body itself refused' }),
+            ...errorResponses,
           },
         },
       },

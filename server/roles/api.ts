@@ -1,6 +1,9 @@
 import { join } from 'node:path';
+import { createAnalytics } from '@strix/analytics';
 import { apiRoutes } from '@strix/api';
 import { IssueService } from '@strix/issues';
+import { DeadLetters } from '@strix/processors/dead-letters';
+import { ProjectService } from '@strix/projects';
 import { mountSqlGateway } from '@strix/sql-gateway';
 import { ensureDefaultProject } from '../bootstrap.ts';
 import { issueScanTrigger } from '../issue-scans.ts';
@@ -15,7 +18,13 @@ export async function startApiRole(ctx: RoleContext, issues: IssueService): Prom
   const { config, warehouse } = ctx;
   const bootstrap = await ensureDefaultProject(warehouse, config.dataDir, config.defaultRetentionDays);
   const scans = issueScanTrigger(config, issues);
-  await ctx.app.register(apiRoutes, { warehouse, issues, scanIssues: (projectId: string) => scans.scan(projectId) });
+  await ctx.app.register(apiRoutes, {
+    analytics: createAnalytics({ warehouse }),
+    issues,
+    projects: new ProjectService({ warehouse }),
+    deadLetters: new DeadLetters({ warehouse }),
+    scanIssues: (projectId: string) => scans.scan(projectId),
+  });
   const closeSql =
     config.warehouse.kind === 'chdb'
       ? await mountSqlGateway(ctx.app, { dataPath: join(config.dataDir, 'chdb'), adminPassword: config.sqlAdminPassword, ...config.sql }, ctx.keys)

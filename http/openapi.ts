@@ -1,0 +1,69 @@
+/**
+ * `GET /openapi.json` and `GET /docs`: the OpenAPI 3.1 document of the routes
+ * this app serves, generated from their zod schemas, and a rendered reference
+ * (Swagger UI, its assets served from the npm package: no network needed).
+ * Registered by `buildHttpApp` before any route package, so each role's
+ * document lists exactly the routes it serves. Neither needs a key.
+ */
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { FastifyInstance, FastifySchema } from 'fastify';
+import { z } from 'zod';
+import { isZodSchema, jsonSchemaOf, type ZodRoutes } from './route-schemas.ts';
+
+const requestParts = ['querystring', 'params', 'body', 'headers'] as const;
+
+/** A route's zod schemas as JSON Schema 2020-12, the dialect of OpenAPI 3.1. */
+function documented(schema: FastifySchema): FastifySchema {
+  const out: Record<string, unknown> = { ...schema };
+  for (const part of requestParts) {
+    const value = schema[part];
+    if (isZodSchema(value)) out[part] = jsonSchemaOf(value, 'input', 'draft-2020-12');
+  }
+  if (schema.response && typeof schema.response === 'object') {
+    out.response = Object.fromEntries(
+      Object.entries(schema.response).map(([status, value]) => [status, isZodSchema(value) ? jsonSchemaOf(value, 'output', 'draft-2020-12') : value]),
+    );
+  }
+  return out;
+}
+
+/** A colon inside a path segment is literal to clients (`/v1/track:batch`); OpenAPI would read `:batch` as a parameter. */
+const literalColons = (url: string) => url.replace(/([^/]):/g, '$1::');
+
+const OpenApiDocument = z
+  .looseObject({ openapi: z.string(), info: z.looseObject({}), paths: z.record(z.string(), z.looseObject({})) })
+  .meta({ description: 'An OpenAPI 3.1 document' });
+
+const openApiRoutes: ZodRoutes = async (app) => {
+  app.get(
+    '/openapi.json',
+    { schema: { summary: 'This server’s OpenAPI 3.1 document: every route it serves, with request and response schemas', tags: ['reference'], response: { 200: OpenApiDocument } } },
+    async () => app.swagger() as z.input<typeof OpenApiDocument>,
+  );
+};
+
+/** Collects the routes registered after it; call before registering any route. */
+export function registerOpenApi(app: FastifyInstance): void {
+  void app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Strix',
+        version: '1',
+        description:
+          'Product analytics and error tracking. Client keys send batches to the edge; agent keys read and manage through the API. ' +
+          'Send keys as `Authorization: Bearer <key>`.',
+      },
+      components: { securitySchemes: { key: { type: 'http', scheme: 'bearer', description: 'A client key (edge) or an agent key (API)' } } },
+    },
+    transform: ({ schema, url, route }) => {
+      // Routes that need a key say so; the others (health, this document) are public.
+      const keyed = route.config && 'keyType' in route.config && route.config.keyType !== undefined;
+      const withSecurity = keyed ? { ...schema, security: [{ key: [] }] } : schema;
+      return { schema: schema ? documented(withSecurity) : schema, url: literalColons(url) };
+    },
+  });
+  void app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { validatorUrl: null } as Record<string, unknown> });
+  void app.register(openApiRoutes);
+}
