@@ -8,3 +8,4 @@ export * from './warehouse.ts';
 export * from './analytics.ts';
 export * from './errors.ts';
 export * from './issues.ts';
+export * from './jobs.ts';

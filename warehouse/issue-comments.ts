@@ -1,9 +1,7 @@
 import { z } from 'zod';
-import type { Warehouse } from '@strix/contracts';
+import { CommentAuthorTypes, type Warehouse } from '@strix/contracts';
 import { queryRows } from './query-rows.ts';
 import { nextVersion } from './row-version.ts';
-
-export const CommentAuthorTypes = ['user', 'agent'] as const;
 
 /** A markdown comment on an issue (times in epoch ms; deleted_at set on a soft delete). */
 export const CommentRow = z.object({

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Warehouse } from '@strix/contracts';
+import { DigestIssueStatus, IssueDigestStatus, type Warehouse } from '@strix/contracts';
 import { queryRows } from './query-rows.ts';
 
 // Times cross this module as epoch ms; they leave the engine under their own
@@ -8,9 +8,6 @@ const ms = (column: string, alias: string) => `toUnixTimestamp64Milli(${column})
 const at = (param: string) => `fromUnixTimestamp64Milli({${param}:Int64}, 'UTC')`;
 
 // ---- digest content: issues and their stats ----
-
-export const DigestIssueStatus = z.enum(['new', 'regressed']);
-export type DigestIssueStatus = z.infer<typeof DigestIssueStatus>;
 
 /** One issue as a digest lists it. */
 export const DigestIssue = z.object({
@@ -117,9 +114,6 @@ export async function advanceIssueDigestCursor(
 }
 
 // ---- delivery log ----
-
-export const IssueDigestStatus = z.enum(['sent', 'failed']);
-export type IssueDigestStatus = z.infer<typeof IssueDigestStatus>;
 
 /** One delivery attempt of a digest (times in epoch ms); `attempt` counts from 1 across runs. */
 export const IssueDigestRow = z.object({

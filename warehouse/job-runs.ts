@@ -1,12 +1,6 @@
 import { z } from 'zod';
-import type { Warehouse } from '@strix/contracts';
+import { JobRunStatus, JobRunTrigger, type Warehouse } from '@strix/contracts';
 import { queryRows } from './query-rows.ts';
-
-export const JobRunStatus = z.enum(['running', 'succeeded', 'failed']);
-export type JobRunStatus = z.infer<typeof JobRunStatus>;
-
-export const JobRunTrigger = z.enum(['schedule', 'manual']);
-export type JobRunTrigger = z.infer<typeof JobRunTrigger>;
 
 /** One run of a scheduled job as both schedulers record it (times in epoch ms; `summary` is JSON text). */
 export const JobRunRow = z.object({

@@ -31,7 +31,7 @@ export type AppRow = z.infer<typeof AppRow>;
 export const ApiKeyRow = z.object({
   key_hash: z.string(),
   key_prefix: z.string(),
-  key_type: z.enum(['client', 'agent']),
+  key_type: z.enum(['client', 'agent'] satisfies KeyType[]),
   project_id: z.string(),
   app_id: z.string(),
   permissions: z.array(z.string()),

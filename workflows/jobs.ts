@@ -3,7 +3,8 @@
  * (schedules.ts) and the in-process EmbeddedScheduler. Also imported by
  * workflow code, so it stays free of Node built-ins and runtime imports.
  */
-import type { JobRunRow, JobRunTrigger } from '@strix/warehouse';
+import type { JobRunTrigger } from '@strix/contracts';
+import type { JobRunRow } from '@strix/warehouse';
 
 export const MINUTE_MS = 60_000;
 export const HOUR_MS = 3_600_000;

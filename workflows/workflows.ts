@@ -4,7 +4,7 @@
  */
 import { defineSearchAttributeKey, SearchAttributeType, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { ApplicationFailure, executeChild, proxyActivities, workflowInfo } from '@temporalio/workflow';
-import type { JobRunTrigger } from '@strix/warehouse';
+import type { JobRunTrigger } from '@strix/contracts';
 import type { Activities } from './activities.ts';
 import { executeJob, issueScanWorkflowId, jobSpec, jobSpecs, totalScans, type JobName, type JobSummary, type ProjectScanSummary } from './jobs.ts';
 
