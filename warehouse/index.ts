@@ -10,6 +10,7 @@ export * from './row-version.ts';
 export * from './project-members.ts';
 export * from './issue-digests.ts';
 export * from './funnels.ts';
+export * from './saved-funnels.ts';
 export * from './audience.ts';
 export * from './metric-rollups.ts';
 export * from './user-properties.ts';

@@ -1,0 +1,61 @@
+import { z } from 'zod';
+import type { Warehouse } from '@strix/contracts';
+import { queryRows } from './query-rows.ts';
+import { nextVersion } from './row-version.ts';
+
+/** A saved funnel definition as stored (times in epoch ms; steps and exclusions as JSON). */
+export const FunnelRow = z.object({
+  project_id: z.string(),
+  funnel_id: z.string(),
+  name: z.string(),
+  steps: z.string(),
+  mode: z.enum(['closed', 'open']),
+  window_seconds: z.coerce.number().int(),
+  strict_order: z.coerce.boolean(),
+  exclusions: z.string(),
+  by: z.enum(['user', 'session']),
+  created_at: z.coerce.number().int(),
+  updated_at: z.coerce.number().int(),
+  deleted_at: z.union([z.null(), z.coerce.number().int()]),
+});
+export type FunnelRow = z.infer<typeof FunnelRow>;
+
+const funnelColumns = `project_id, funnel_id, name, steps, mode, window_seconds, strict_order, exclusions, by,
+  toUnixTimestamp64Milli(created_at) AS created_ms, toUnixTimestamp64Milli(updated_at) AS updated_ms,
+  if(isNull(deleted_at), NULL, toUnixTimestamp64Milli(assumeNotNull(deleted_at))) AS deleted_ms`;
+
+/** A stored funnel as read back: the `_ms` aliases (an alias named like its column would shadow it) renamed. */
+const FunnelRead = z.preprocess((row) => {
+  if (typeof row !== 'object' || row === null) return row;
+  const { created_ms, updated_ms, deleted_ms, ...rest } = row as Record<string, unknown>;
+  return { ...rest, created_at: created_ms, updated_at: updated_ms, deleted_at: deleted_ms };
+}, FunnelRow);
+
+/** Writes a new version of a saved funnel (a deletion is a version with deleted_at set). */
+export async function writeFunnel(wh: Warehouse, row: FunnelRow): Promise<void> {
+  await wh.insert('funnels', [{ ...row, version: nextVersion() }]);
+}
+
+/** A project's saved funnels, deleted ones left out, oldest first. */
+export async function savedFunnels(wh: Warehouse, projectId: string, page: { limit: number; offset: number }): Promise<FunnelRow[]> {
+  return queryRows(
+    wh,
+    'saved funnels',
+    FunnelRead,
+    `SELECT ${funnelColumns} FROM funnels FINAL WHERE project_id = {project:String} AND deleted_at IS NULL ORDER BY created_at, funnel_id
+     LIMIT {limit:UInt32} OFFSET {offset:UInt32}`,
+    { project: projectId, limit: page.limit, offset: page.offset },
+  );
+}
+
+/** One saved funnel of the project, or undefined when there is none or it was deleted. */
+export async function savedFunnel(wh: Warehouse, projectId: string, funnelId: string): Promise<FunnelRow | undefined> {
+  const [row] = await queryRows(
+    wh,
+    'saved funnels',
+    FunnelRead,
+    `SELECT ${funnelColumns} FROM funnels FINAL WHERE project_id = {project:String} AND funnel_id = {id:String} AND deleted_at IS NULL`,
+    { project: projectId, id: funnelId },
+  );
+  return row;
+}
