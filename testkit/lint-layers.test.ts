@@ -71,7 +71,7 @@ describe('layer rule (eslint.config.mjs)', () => {
       for (const code of [`import { x } from '${specifier}';\n`, `import type { X } from '${specifier}';\n`, `export * from '${specifier}';\n`]) {
         const messages = await layerMessages(file, code);
         assert.equal(messages.length, 1, `${code} in ${file}: ${JSON.stringify(messages)}`);
-        assert.match(messages[0] ?? '', /^'.*' import is restricted from being used by a pattern\. Layer rule: |Layer rule: /);
+        assert.match(messages[0] ?? '', /Layer rule: /);
         assert.match(messages[0] ?? '', rule);
       }
     });
