@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Warehouse } from '@strix/contracts';
 import { recentOccurrences } from './issue-occurrences.ts';
+import { queryRows } from './query-rows.ts';
 
 /**
  * What `events` keeps of one error that grouping read: its inputs as stored, and what
@@ -28,7 +29,10 @@ export type StoredError = z.infer<typeof StoredError>;
  * (`ts_ms`, not `ts`: a SELECT alias would shadow the column in WHERE.)
  */
 export async function storedErrorAt(wh: Warehouse, projectId: string, fingerprint: string, atMs: number): Promise<StoredError | undefined> {
-  const rows = await wh.query(
+  const rows = await queryRows(
+    wh,
+    'issue stored errors',
+    StoredError,
     `SELECT fingerprint, grouping_config, app_id, is_dev, message, source_module, exception_type, stack_frames,
        toUnixTimestamp64Milli(ts) AS ts_ms
      FROM events
@@ -37,7 +41,7 @@ export async function storedErrorAt(wh: Warehouse, projectId: string, fingerprin
      LIMIT 1`,
     { project: projectId, at: atMs, fp: fingerprint },
   );
-  return rows[0] === undefined ? undefined : StoredError.parse(rows[0]);
+  return rows[0];
 }
 
 /** The latest stored error of any of an issue's fingerprints; undefined when none is left (retention). */
