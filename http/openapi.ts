@@ -64,6 +64,6 @@ export function registerOpenApi(app: FastifyInstance): void {
       return { schema: schema ? documented(withSecurity) : schema, url: literalColons(url) };
     },
   });
-  void app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { validatorUrl: null } as Record<string, unknown> });
+  void app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { validatorUrl: null } });
   void app.register(openApiRoutes);
 }

@@ -48,7 +48,9 @@ function mustBeZod(schema: unknown, where: string): asserts schema is z.ZodType 
 /** A JSON Schema for a zod schema: `input` for what a client sends, `output` for what a route answers. */
 export function jsonSchemaOf(schema: z.ZodType, io: 'input' | 'output', target: 'draft-7' | 'draft-2020-12'): Record<string, unknown> {
   // Transforms (a time parsed to epoch ms) document their input side; nothing else is unrepresentable.
-  const { $schema: _dialect, ...json } = z.toJSONSchema(schema, { io, target, unrepresentable: 'any' });
+  const json: Record<string, unknown> = z.toJSONSchema(schema, { io, target, unrepresentable: 'any' });
+  // The dialect is the document's (OpenAPI 3.1) or the serializer's, not the schema's own.
+  delete json.$schema;
   return json;
 }
 

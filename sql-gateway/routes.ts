@@ -158,9 +158,17 @@ export const clickhouseRoutes: FastifyPluginAsync<ClickHouseRoutesOptions> = asy
 
   // Documentation only: the ClickHouse HTTP protocol is parsed by parseClickHouseRequest, and the answer is
   // the engine's bytes in the format asked for (or a ClickHouse error text), never JSON shaped by a schema.
+  const optional = (description: string) => z.string().optional().meta({ description });
   const querystring = z
-    .record(z.string(), z.union([z.string(), z.array(z.string())]))
-    .meta({ description: 'query, database, default_format, query_id, user, password, param_<name>, and ClickHouse settings' });
+    .looseObject({
+      query: optional('The SQL (or its start, the rest in the body)'),
+      database: optional(`Only '${database}'`),
+      default_format: optional('Output format when the SQL names none (default TabSeparated)'),
+      query_id: optional('Echoed in X-ClickHouse-Query-Id'),
+      user: optional('With password: instead of basic auth'),
+      password: optional('An agent key with events:read, or the admin password'),
+    })
+    .meta({ description: 'Also param_<name> for {name:Type} placeholders, and ClickHouse settings' });
   const answer = { 200: z.string().meta({ description: 'The result in the FORMAT asked for (TabSeparated by default); errors are ClickHouse error text' }) };
   const doc = (summary: string) => ({
     summary,
