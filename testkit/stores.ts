@@ -2,15 +2,22 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { migrate, sqlDir, upsertProject } from '@strix/warehouse';
+import type { Warehouse } from '@strix/contracts';
+import { deadLetterRow, insertDeadLetters, migrate, sqlDir, upsertProject, type DeadLetterInput } from '@strix/warehouse';
 import { ChdbWarehouse } from '@strix/warehouse/chdb';
 
-/** A migrated chDB store in a temporary directory with the given projects. */
-export async function openStore(...projects: string[]): Promise<{ wh: ChdbWarehouse; dir: string; close: () => Promise<void> }> {
+/** A project to create: its id, or its id and name. */
+export type StoreProject = string | { project_id: string; name: string };
+
+/** A migrated chDB store in a temporary directory with the given projects (retention 90 days). */
+export async function openStore(...projects: StoreProject[]): Promise<{ wh: ChdbWarehouse; dir: string; close: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'strix-store-'));
   const wh = new ChdbWarehouse(join(dir, 'chdb'));
   await migrate(wh, sqlDir);
-  for (const project_id of projects) await upsertProject(wh, { project_id, name: project_id, retention_days: 90 });
+  for (const project of projects) {
+    const { project_id, name } = typeof project === 'string' ? { project_id: project, name: project } : project;
+    await upsertProject(wh, { project_id, name, retention_days: 90 });
+  }
   return {
     wh,
     dir,
@@ -22,3 +29,8 @@ export async function openStore(...projects: string[]): Promise<{ wh: ChdbWareho
 }
 
 export const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Parks dead letters as the processors do, under one insert token (a retried batch keeps one copy). */
+export async function seedDeadLetters(wh: Warehouse, letters: readonly DeadLetterInput[], token: string): Promise<void> {
+  await insertDeadLetters(wh, letters.map(deadLetterRow), token);
+}

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { ChdbWarehouse } from '@strix/warehouse/chdb';
+import type { Warehouse } from '@strix/contracts';
 import { eventRow } from '@strix/testkit/rows';
 import { openStore } from '@strix/testkit/stores';
 import { principal, queryApp } from '@strix/testkit/apps';
@@ -16,7 +16,7 @@ interface Screen { screen_name: string; views: number; events: number; people: n
 interface Live { since: string; window_seconds: number; people: number; countries: unknown[]; os_versions: unknown[]; routes: unknown[] }
 
 describe('audience API', () => {
-  let wh: ChdbWarehouse;
+  let wh: Warehouse;
   let close: () => Promise<void>;
   let app: Awaited<ReturnType<typeof queryApp>>;
 

@@ -1,19 +1,18 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { defaultAgentPermissions, type Warehouse } from '@strix/contracts';
-import { DeadLetterLimits, deadLetterRow, insertDeadLetters } from '@strix/warehouse';
-import { openStore } from '@strix/testkit/stores';
+import { DeadLetterLimits } from '@strix/processors/dead-letters';
+import { openStore, seedDeadLetters } from '@strix/testkit/stores';
 import { principal, queryApp } from '@strix/testkit/apps';
 
 interface Listed {
   dead_letters: { failed_at: string; reason: string; event_id: string; log: { offset: number }; payload_base64: string; payload_bytes: number; payload_truncated: boolean }[];
 }
 
-const letter = (projectId: string, offset: number, failedAt: number, payload = Buffer.from(`{"n":${offset}}`)) =>
-  deadLetterRow({
-    projectId, appId: 'app', reason: `warehouse refused the event: #${offset}`, eventId: `e${offset}`,
-    source: { topic: 'events', partition: 0, offset }, payload, failedAt,
-  });
+const letter = (projectId: string, offset: number, failedAt: number, payload = Buffer.from(`{"n":${offset}}`)) => ({
+  projectId, appId: 'app', reason: `warehouse refused the event: #${offset}`, eventId: `e${offset}`,
+  source: { topic: 'events' as const, partition: 0, offset }, payload, failedAt,
+});
 
 describe('GET /v1/dead-letters', () => {
   let wh: Warehouse;
@@ -23,10 +22,10 @@ describe('GET /v1/dead-letters', () => {
 
   before(async () => {
     ({ wh, close } = await openStore('p1', 'p2'));
-    await insertDeadLetters(wh, [letter('p1', 1, now - 2000), letter('p1', 2, now - 1000), letter('p2', 3, now)], 'batch-a');
+    await seedDeadLetters(wh, [letter('p1', 1, now - 2000), letter('p1', 2, now - 1000), letter('p2', 3, now)], 'batch-a');
     // The same batch parked again after a crash: its token keeps one copy.
-    await insertDeadLetters(wh, [letter('p1', 1, now - 500)], 'batch-a');
-    await insertDeadLetters(wh, [letter('p1', 4, now - 3000, Buffer.alloc(DeadLetterLimits.maxPayloadBytes + 10, 'x'))], 'batch-b');
+    await seedDeadLetters(wh, [letter('p1', 1, now - 500)], 'batch-a');
+    await seedDeadLetters(wh, [letter('p1', 4, now - 3000, Buffer.alloc(DeadLetterLimits.maxPayloadBytes + 10, 'x'))], 'batch-b');
     app = await queryApp(wh, [
       principal('admin-key', 'agent', [...defaultAgentPermissions, 'project:admin'], 'p1'),
       principal('agent-key', 'agent', [...defaultAgentPermissions], 'p1'),

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { ChdbWarehouse } from '@strix/warehouse/chdb';
+import type { Warehouse } from '@strix/contracts';
 import { eventRow } from '@strix/testkit/rows';
 import { openStore } from '@strix/testkit/stores';
 import { principal, queryApp } from '@strix/testkit/apps';
@@ -22,7 +22,7 @@ interface Report {
 }
 
 describe('funnels API', () => {
-  let wh: ChdbWarehouse;
+  let wh: Warehouse;
   let close: () => Promise<void>;
   let app: Awaited<ReturnType<typeof queryApp>>;
 

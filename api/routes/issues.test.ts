@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import type { Warehouse } from '@strix/contracts';
 import { IssueService, issueIdFor } from '@strix/issues';
 import { errorRow } from '@strix/testkit/rows';
 import { openStore } from '@strix/testkit/stores';
-import type { ChdbWarehouse } from '@strix/warehouse/chdb';
 import { principal, queryApp } from '@strix/testkit/apps';
 
 
 describe('issues API', () => {
-  let wh: ChdbWarehouse;
+  let wh: Warehouse;
   let close: () => Promise<void>;
   let app: Awaited<ReturnType<typeof queryApp>>;
   const id = (fp: string) => issueIdFor('p', fp);

@@ -3,13 +3,12 @@
 // refusals of a path answered in fastify's shape, not the error table's.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { defaultAgentPermissions } from '@strix/contracts';
-import type { ChdbWarehouse } from '@strix/warehouse/chdb';
+import { defaultAgentPermissions, type Warehouse } from '@strix/contracts';
 import { openStore } from '@strix/testkit/stores';
 import { principal, queryApp } from '@strix/testkit/apps';
 
 describe('malformed text and paths', () => {
-  let wh: ChdbWarehouse;
+  let wh: Warehouse;
   let close: () => Promise<void>;
   let app: Awaited<ReturnType<typeof queryApp>>;
   const call = (method: 'GET' | 'PATCH' | 'POST', url: string, payload?: object) =>

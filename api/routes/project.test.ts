@@ -1,26 +1,19 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { defaultAgentPermissions } from '@strix/contracts';
-import { getProject, migrate, sqlDir, upsertProject } from '@strix/warehouse';
-import { ChdbWarehouse } from '@strix/warehouse/chdb';
+import { ProjectService } from '@strix/projects';
 import { principal, queryApp } from '@strix/testkit/apps';
-
-
+import { openStore } from '@strix/testkit/stores';
 
 describe('project settings and members API', () => {
-  let dir: string;
-  let wh: ChdbWarehouse;
+  let store: Awaited<ReturnType<typeof openStore>>;
+  let projects: ProjectService;
   let app: Awaited<ReturnType<typeof queryApp>>;
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'strix-project-api-'));
-    wh = new ChdbWarehouse(join(dir, 'chdb'));
-    await migrate(wh, sqlDir);
-    await upsertProject(wh, { project_id: 'p1', name: 'Shop', retention_days: 90 });
-    app = await queryApp(wh, [
+    store = await openStore({ project_id: 'p1', name: 'Shop' });
+    projects = new ProjectService({ warehouse: store.wh });
+    app = await queryApp(store.wh, [
       principal('admin-key', 'agent', [...defaultAgentPermissions, 'project:admin'], 'p1'),
       principal('agent-key', 'agent', [...defaultAgentPermissions], 'p1'),
       principal('client-key', 'client', ['events:write'], 'p1'),
@@ -29,8 +22,7 @@ describe('project settings and members API', () => {
 
   after(async () => {
     await app.close();
-    await wh.close();
-    await rm(dir, { recursive: true, force: true });
+    await store.close();
   });
 
   const call = (method: 'GET' | 'PATCH' | 'POST' | 'DELETE', url: string, payload?: object, key = 'admin-key') =>
@@ -66,7 +58,7 @@ describe('project settings and members API', () => {
 
     const renamed = await call('PATCH', '/v1/project', { name: '  Web shop ' });
     assert.deepEqual(renamed.json(), { id: 'p1', name: 'Web shop', retention_days: 90, issue_alert_frequency: 'weekly' });
-    assert.deepEqual(await getProject(wh, 'p1'), {
+    assert.deepEqual(await projects.get('p1'), {
       project_id: 'p1', name: 'Web shop', retention_days: 90, issue_alert_frequency: 'weekly',
     });
   });
@@ -86,7 +78,7 @@ describe('project settings and members API', () => {
       assert.equal(res.json<{ error: string }>().error, 'bad_request');
       assert.match(message(res), expected);
     }
-    assert.equal((await getProject(wh, 'p1'))?.issue_alert_frequency, 'weekly', 'nothing was written');
+    assert.equal((await projects.get('p1'))?.issue_alert_frequency, 'weekly', 'nothing was written');
   });
 
   it('adds members idempotently, lists and removes them', async () => {

@@ -4,9 +4,8 @@
 // and funnels.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { defaultAgentPermissions } from '@strix/contracts';
+import { defaultAgentPermissions, type Warehouse } from '@strix/contracts';
 import { IssueService } from '@strix/issues';
-import type { ChdbWarehouse } from '@strix/warehouse/chdb';
 import { openStore } from '@strix/testkit/stores';
 import { principal, queryApp } from '@strix/testkit/apps';
 
@@ -35,7 +34,7 @@ const query = (path: string, extra = '') => (field: string, value: string | numb
 const funnelBody = (field: string, value: string | number) => ({ from, to, [field]: value });
 
 describe('times on the read API', () => {
-  let wh: ChdbWarehouse;
+  let wh: Warehouse;
   let close: () => Promise<void>;
   let app: Awaited<ReturnType<typeof queryApp>>;
   let funnelId = '';
