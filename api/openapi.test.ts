@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import type { Log, Warehouse } from '@strix/contracts';
 import { testApp } from '@strix/testkit/apps';
+import { clientPath } from '@strix/http';
 
 interface Operation {
   parameters?: { in: string; name: string }[];
@@ -48,7 +49,7 @@ describe('GET /openapi.json and /docs', () => {
           for (const method of [route.method].flat()) {
             if (method === 'HEAD') continue;
             if (route.schema?.hide) hidden.push(route.url);
-            else routes.add(`${method} ${route.url}`);
+            else routes.add(`${method} ${clientPath(route.url)}`);
           }
         }),
     }));

@@ -69,4 +69,12 @@ describe('ingest edge back-pressure and key checks', () => {
     assert.equal(res.statusCode, 401);
     assert.match(res.json<{ message: string }>().message, /revoked/);
   });
+
+  it('serves the batch endpoints at their literal paths only', async () => {
+    const post = (url: string) =>
+      app.inject({ method: 'POST', url, headers: { authorization: 'Bearer client-1', 'content-type': 'application/json' }, payload: { events: [] } });
+    // `:batch` is part of the path, not a parameter: a near miss is not the endpoint.
+    for (const url of ['/v1/trackfoo', '/v1/track:', '/v1/metricsx', '/v1/track:batchx']) assert.equal((await post(url)).statusCode, 404, url);
+    assert.equal((await post('/v1/track:batch')).statusCode, 400, 'an empty batch is refused by the endpoint itself');
+  });
 });

@@ -69,6 +69,16 @@ declare module 'fastify' {
   }
 }
 
+/**
+ * A path with a literal colon inside a segment (`/v1/track:batch`), as the router
+ * must be given it: unescaped, `:batch` would be a parameter and `/v1/trackfoo`
+ * would reach the endpoint.
+ */
+export const literalPath = (path: string): string => path.replace(/([^/:]):(?!:)/g, '$1::');
+
+/** A registered route's path as clients send it (`::` is the router's escaped colon). */
+export const clientPath = (url: string): string => url.replaceAll('::', ':');
+
 /** Fastify's default: the longest path parameter the router matches. */
 const maxParamLength = 100;
 
@@ -118,7 +128,7 @@ export function buildHttpApp(deps: HttpAppDeps): FastifyInstance {
   );
 
   app.addHook('onResponse', async (request, reply) => {
-    deps.metrics.request(request.routeOptions.url ?? 'unknown', reply.statusCode);
+    deps.metrics.request(request.routeOptions.url ? clientPath(request.routeOptions.url) : 'unknown', reply.statusCode);
   });
 
   app.setErrorHandler((error, request, reply) => {

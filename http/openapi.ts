@@ -28,8 +28,6 @@ function documented(schema: FastifySchema): FastifySchema {
   return out;
 }
 
-/** A colon inside a path segment is literal to clients (`/v1/track:batch`); OpenAPI would read `:batch` as a parameter. */
-const literalColons = (url: string) => url.replace(/([^/]):/g, '$1::');
 
 const OpenApiDocument = z
   .looseObject({ openapi: z.string(), info: z.looseObject({}), paths: z.record(z.string(), z.looseObject({})) })
@@ -61,7 +59,7 @@ export function registerOpenApi(app: FastifyInstance): void {
       // Routes that need a key say so; the others (health, this document) are public.
       const keyed = route.config && 'keyType' in route.config && route.config.keyType !== undefined;
       const withSecurity = keyed ? { ...schema, security: [{ key: [] }] } : schema;
-      return { schema: schema ? documented(withSecurity) : schema, url: literalColons(url) };
+      return { schema: schema ? documented(withSecurity) : schema, url };
     },
   });
   void app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { validatorUrl: null } });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { IncomingEvent, IngestLimits, MetricPoint, Topics, TrackEvent, batchBody, type EventBatchRecord, type LogEvent, type LogRecord } from '@strix/contracts';
-import { ApiError, ErrorBody, errorResponses, type Principal, type ZodRoutes } from '@strix/http';
+import { ApiError, ErrorBody, errorResponses, literalPath, type Principal, type ZodRoutes } from '@strix/http';
 import { PageviewDeduper } from '../pageviews.ts';
 import { normalizePageviews } from '../track-pageviews.ts';
 import { validateEvents, validateMetrics, validateTrack, type BatchField, type ValidatedBatch } from '../validate-events.ts';
@@ -89,7 +89,7 @@ export const batchRoutes: ZodRoutes = async (app) => {
   for (const endpoint of endpoints) {
     const Body = batchBody(endpoint.field);
     app.post(
-      endpoint.url,
+      literalPath(endpoint.url),
       {
         config: { keyType: 'client', rateLimited: true },
         schema: {

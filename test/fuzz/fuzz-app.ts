@@ -6,7 +6,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { hashKey, type KeyType, type Log, type LogRecord, type Topic } from '@strix/contracts';
-import type { Principal } from '@strix/http';
+import { clientPath, type Principal } from '@strix/http';
 import { IssueService } from '@strix/issues';
 import { testApp } from '@strix/testkit/apps';
 import { eventRow } from '@strix/testkit/rows';
@@ -70,7 +70,7 @@ export async function startFuzzApp() {
         if (route.config?.permission) permissions.add(route.config.permission);
         for (const method of [route.method].flat()) {
           if (method === 'HEAD' || excluded(route.url)) continue;
-          routes.push({ method, url: route.url, keyType: route.config?.keyType });
+          routes.push({ method, url: clientPath(route.url), keyType: route.config?.keyType });
         }
       }),
   });
