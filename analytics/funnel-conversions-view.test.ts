@@ -11,6 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import type { EventRow } from '@strix/warehouse';
 import type { ChdbWarehouse } from '@strix/warehouse/chdb';
 import { eventRow } from '@strix/testkit/rows';
+import { seededRandom, type SeededRandom } from '@strix/testkit/random';
 import { openStore } from '@strix/testkit/stores';
 import { FunnelDefinition, runFunnel } from './funnels.ts';
 
@@ -172,21 +173,9 @@ const cases: Case[] = [
   },
 ];
 
-/** mulberry32, so a failing trial can be replayed with FUNNEL_VIEW_SEED. */
-function prng(s: number) {
-  let a = s >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const int = (lo: number, hi: number) => lo + Math.floor(next() * (hi - lo + 1));
-  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)]!;
-  return { int, pick, chance: (p: number) => next() < p };
-}
-type Random = ReturnType<typeof prng>;
+/** Seeded, so a failing trial can be replayed with FUNNEL_VIEW_SEED. */
+const prng = seededRandom;
+type Random = SeededRandom;
 
 /**
  * People (some anonymous, counted by session) in two apps and both data modes, with events on 10-second

@@ -37,7 +37,7 @@ const nonNegativeInt = z
 
 /**
  * One stack frame, in Sentry's shape so SDK output maps over unchanged. Line and
- * column are kept for display only: grouping ignores them (see processors/steps/stack-frames.ts).
+ * column are kept for display only: grouping ignores them (see grouping/stack-frames.ts).
  */
 export const StackFrame = z.object({
   function: text(L.maxFrameFieldChars).optional(),

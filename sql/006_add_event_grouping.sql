@@ -1,5 +1,5 @@
 -- What the processors' versioned issue grouping decided for each error
--- (processors/steps/grouping.ts), beside the `fingerprint` it already wrote.
+-- (grouping/grouping.ts), beside the `fingerprint` it already wrote.
 -- `grouping_config` names the rules that produced `fingerprint`, and
 -- `fingerprint_previous` is the same event's fingerprint under the rules those
 -- replaced: the issue scan maps a new fingerprint onto the issue that owns the

@@ -30,7 +30,7 @@ export const EventRow = z.object({
   log_topic: z.string(),
   log_partition: z.number().int(),
   log_offset: z.number().int(),
-  // Issue grouping (sql/006; see processors/steps/grouping.ts). The processors always
+  // Issue grouping (sql/006; see grouping/grouping.ts). The processors always
   // fill them; they are optional so rows written without them still insert, taking the
   // columns' default ''.
   grouping_config: z.string().optional(),

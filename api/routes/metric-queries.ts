@@ -95,14 +95,9 @@ function groupByText(g: MetricGroupBy): string {
 
 const count = z.number().int();
 const Quantiles = { avg: z.number(), p50: z.number(), p95: z.number(), p99: z.number() };
+const counts = { count, records: count, starts: count, completes: count, fails: count, cancels: count, abandoned: count };
 const statsFields = {
-  count,
-  records: count,
-  starts: count,
-  completes: count,
-  fails: count,
-  cancels: count,
-  abandoned: count,
+  ...counts,
   success_rate: z.number().nullable().meta({ description: 'completes / (completes + fails); null without either' }),
   duration: z.object(Quantiles).nullable().meta({ description: 'Durations of completes, ms; null when none carried one' }),
   value: z.object({ ...Quantiles, sum: z.number() }).nullable().meta({ description: 'Values of records; null when there were none' }),
@@ -130,13 +125,7 @@ const NamesResponse = z.object({
     z.object({
       name: z.string(),
       unit: z.string(),
-      count,
-      records: count,
-      starts: count,
-      completes: count,
-      fails: count,
-      cancels: count,
-      abandoned: count,
+      ...counts,
       last_seen_hour: z.string(),
     }),
   ),
