@@ -44,7 +44,7 @@ export async function mountSqlGateway(app: FastifyInstance, options: SqlGatewayO
   const admin = options.adminPassword;
   await app.register(clickhouseRoutes, {
     engine,
-    // buildApp's preParsing hook already gunzips request bodies.
+    // buildHttpApp's preParsing hook already gunzips request bodies.
     decompress: false,
     analyst: {
       dataPath,

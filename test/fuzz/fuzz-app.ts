@@ -1,6 +1,6 @@
 /**
  * The app the endpoint fuzzer drives: every route of the edge and the read API
- * (`buildApp` with both route families and issues) over a real chDB warehouse,
+ * (the test kit's `testApp` with the edge and the API) over a real chDB warehouse,
  * through `app.inject()`. Its routes are collected as the app registers them,
  * so a new route is fuzzed without editing the suite.
  */
