@@ -109,10 +109,22 @@ export function parseClickHouseRequest(
     body: insert ? body : Buffer.alloc(0),
     database: q.database,
     defaultFormat: q.default_format ?? (typeof format === 'string' ? format : 'TabSeparated'),
-    queryId: q.query_id,
+    queryId: q.query_id === undefined ? undefined : checkedQueryId(q.query_id),
     params,
     settings,
   };
+}
+
+/**
+ * A caller's `query_id` is echoed in the `X-ClickHouse-Query-Id` header, so it is held to what
+ * clients send (UUIDs, `name-1`, `a.b:c`): an explicit character list and length. Anything else
+ * (a control character, a lone surrogate) would not be a valid header value.
+ */
+const queryIdPattern = /^[A-Za-z0-9_.:-]{1,128}$/;
+
+function checkedQueryId(queryId: string): string {
+  if (queryIdPattern.test(queryId)) return queryId;
+  throw ClickHouseHttpError.of('BAD_ARGUMENTS', 'query_id: at most 128 characters of A-Z, a-z, 0-9, and _ . : -');
 }
 
 /** The FORMAT clause ending a statement, if any (ClickHouse lets it override `default_format`). */

@@ -175,6 +175,20 @@ describe('ClickHouse HTTP endpoint on chDB', () => {
     assert.ok((JSON.parse(String(res.headers['x-clickhouse-summary'])) as { read_rows: string }).read_rows);
   });
 
+  it('refuses a query_id that could not be echoed in a header, naming the parameter', async () => {
+    for (const queryId of ['\ud800', 'a b', 'q\r\nx-injected: 1', 'x'.repeat(129), '']) {
+      const res = await app.inject({
+        method: 'GET',
+        url: '/clickhouse/',
+        query: { query: 'SELECT 1', query_id: queryId },
+        headers: { 'x-clickhouse-user': 'me', 'x-clickhouse-key': 'key-p2' },
+      });
+      assert.equal(res.statusCode, 400, JSON.stringify(queryId));
+      assert.match(res.body, /query_id: at most 128 characters/);
+      assert.equal(res.headers['x-injected'], undefined);
+    }
+  });
+
   it('honours a FORMAT clause over default_format', async () => {
     const res = await asAnalyst('SELECT 1 AS x FORMAT JSONCompact');
     assert.equal(res.headers['x-clickhouse-format'], 'JSONCompact');
