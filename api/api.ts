@@ -1,7 +1,7 @@
 import type { Analytics } from '@strix/analytics';
 import type { IssueService, ScanSummary } from '@strix/issues';
 import type { DeadLetters } from '@strix/processors/dead-letters';
-import type { ProjectService } from '@strix/projects';
+import { ProjectService, type ControlPlane } from '@strix/control';
 import type { ZodRoutes } from '@strix/http';
 import { audienceRoutes } from './routes/audience.ts';
 import { deadLetterRoutes } from './routes/dead-letters.ts';
@@ -17,8 +17,8 @@ export interface ApiDeps {
   /** Events explorer, audience, metrics, user properties, funnels. */
   analytics: Analytics;
   issues: IssueService;
-  /** Settings and the team that receives digests. */
-  projects: ProjectService;
+  /** Teams, projects, apps, keys: the control plane's store. */
+  control: ControlPlane;
   /** What the processors could not store. */
   deadLetters: DeadLetters;
   /** Runs a project's issue scan now and resolves when it finished (in-process, or a Temporal workflow); default `issues.scan`. */
@@ -29,6 +29,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     analytics: Analytics;
     issues: IssueService;
+    control: ControlPlane;
+    /** The caller's project's settings and digest recipients. */
     projects: ProjectService;
     deadLetters: DeadLetters;
     scanIssues: (projectId: string) => Promise<ScanSummary>;
@@ -39,7 +41,8 @@ declare module 'fastify' {
 export const apiRoutes: ZodRoutes<ApiDeps> = async (app, deps) => {
   app.decorate('analytics', deps.analytics);
   app.decorate('issues', deps.issues);
-  app.decorate('projects', deps.projects);
+  app.decorate('control', deps.control);
+  app.decorate('projects', new ProjectService(deps.control));
   app.decorate('deadLetters', deps.deadLetters);
   app.decorate('scanIssues', deps.scanIssues ?? ((projectId: string) => deps.issues.scan(projectId)));
   await app.register(eventRoutes);

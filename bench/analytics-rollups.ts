@@ -25,6 +25,7 @@ import type { Warehouse } from '@strix/contracts';
 import { migrate, queryMetricSeries, sqlDir, upsertProject, type MetricSeriesQuery } from '@strix/warehouse';
 import { ChdbWarehouse } from '@strix/warehouse/chdb';
 import { createActivities } from '@strix/workflows';
+import { sharedTestControl } from '@strix/testkit/control';
 
 const points = Number(process.env.BENCH_POINTS ?? 10_000_000);
 const ingestRows = Number(process.env.BENCH_INGEST_ROWS ?? 1_000_000);
@@ -201,7 +202,7 @@ async function queryPart(): Promise<void> {
 
     // The job as the schedulers run it, at the default one-hour timeout.
     let clock = now;
-    const job = createActivities({ warehouse: wh, now: () => clock });
+    const job = createActivities({ warehouse: wh, directory: await sharedTestControl(), now: () => clock });
     start = performance.now();
     const first = await job.metricAbandon();
     console.log(`metric-abandon, first run over the week: ${seconds(performance.now() - start)} — ${n(first.starts)} starts read, ${n(first.abandoned)} abandoned${first.more ? ' (capped; more left)' : ''}`);

@@ -1,5 +1,5 @@
 /** Expected refusals of a domain operation (a missing record, a forbidden transition, a bad argument); the HTTP layer maps `kind` onto its status codes. */
-export type DomainErrorKind = 'not_found' | 'conflict' | 'invalid';
+export type DomainErrorKind = 'not_found' | 'conflict' | 'invalid' | 'forbidden';
 
 export class DomainError extends Error {
   constructor(

@@ -1,4 +1,5 @@
 export * from './event.ts';
+export * from './control.ts';
 export * from './keys.ts';
 export * from './limits.ts';
 export * from './log.ts';

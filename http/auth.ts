@@ -1,37 +1,50 @@
-import { hashKey, type KeyType } from '@strix/contracts';
+import { hashKey, type KeyType, type Principal } from '@strix/contracts';
 import { ApiError } from './errors.ts';
 
-export interface Principal {
-  readonly keyHash: string;
-  /** The key's first characters, safe to show (names an agent that has no other name). */
-  readonly keyPrefix?: string;
-  readonly keyType: KeyType;
-  readonly projectId: string;
-  /** The app a client key belongs to; empty for agent keys (project-wide). */
-  readonly appId: string;
-  readonly permissions: readonly string[];
-  readonly revoked: boolean;
-  readonly retentionDays: number;
-}
+export type { Principal };
+
+const expired = (p: Principal) => p.expiresAt != null && p.expiresAt <= Date.now();
 
 /**
  * Keys held in memory and looked up by hash, so authenticating a request costs
- * one SHA-256 and no I/O. `refresh` reloads them (revocations take effect then).
+ * one SHA-256 and no I/O. `refresh` reloads them; `poll` reloads them only when
+ * the store's revision moved, which is cheap enough to run every second, so a
+ * revocation reaches every process within a poll.
  */
 export class KeyRegistry {
   private byHash = new Map<string, Principal>();
+  private loadedRevision: number | undefined;
+  private polling: Promise<void> | undefined;
 
-  constructor(private readonly load: () => Promise<readonly Principal[]>) {}
+  constructor(
+    private readonly load: () => Promise<readonly Principal[]>,
+    /** A number the store moves with every change to keys, projects or apps. */
+    private readonly revision?: () => Promise<number>,
+  ) {}
 
   async refresh(): Promise<void> {
+    // Read before loading: a change made while loading moves it again, and the next poll reloads.
+    const revision = await this.revision?.();
     const principals = await this.load();
     this.byHash = new Map(principals.map((p) => [p.keyHash, p]));
+    this.loadedRevision = revision;
+  }
+
+  /** Reloads when the revision moved since the last load (always, without a revision); one poll at a time. */
+  poll(): Promise<void> {
+    this.polling ??= (async () => {
+      if (this.revision && this.loadedRevision !== undefined && (await this.revision()) === this.loadedRevision) return;
+      await this.refresh();
+    })().finally(() => {
+      this.polling = undefined;
+    });
+    return this.polling;
   }
 
   /** The principal of a plaintext key, if it is known and not revoked (for protocols with their own error shapes). */
   lookup(key: string): Principal | undefined {
     const principal = this.byHash.get(hashKey(key));
-    return principal && !principal.revoked ? principal : undefined;
+    return principal && !principal.revoked && !expired(principal) ? principal : undefined;
   }
 
   /** The caller's principal, or a 401/403 that says why not. */
@@ -43,6 +56,7 @@ export class KeyRegistry {
     const principal = this.byHash.get(hashKey(match[1]));
     if (!principal) throw new ApiError('unauthorized', 'unknown API key');
     if (principal.revoked) throw new ApiError('unauthorized', 'API key has been revoked');
+    if (expired(principal)) throw new ApiError('unauthorized', 'API key has expired');
     if (principal.keyType !== required) {
       throw new ApiError('forbidden', `this endpoint needs a ${required} key; a ${principal.keyType} key was sent`);
     }

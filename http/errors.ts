@@ -31,7 +31,7 @@ export class ApiError extends Error {
   }
 }
 
-const domainErrorCodes: Record<DomainErrorKind, ErrorCode> = { not_found: 'not_found', conflict: 'conflict', invalid: 'bad_request' };
+const domainErrorCodes: Record<DomainErrorKind, ErrorCode> = { not_found: 'not_found', conflict: 'conflict', invalid: 'bad_request', forbidden: 'forbidden' };
 
 /** Maps fastify's own errors (body limit, bad JSON, bad content type) onto the table. */
 export function toApiError(error: { code?: string; statusCode?: number; message: string }): ApiError {

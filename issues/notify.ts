@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { MailerError, type Mailer, type MailMessage, type SentMail, type Warehouse, type IssueAlertFrequency } from '@strix/contracts';
-import { advanceIssueDigestCursor, lastIssueDigestAttempt, listApps, listDigestIssues, listIssueDigestCursors, listProjectMembers, listProjects, recordIssueDigestAttempt, type DigestIssues, type ProjectMemberRow, type ProjectRow } from '@strix/warehouse';
+import { MailerError, type Mailer, type MailMessage, type SentMail, type Warehouse, type IssueAlertFrequency, type DigestRecipient, type DirectoryProject, type ProjectDirectory } from '@strix/contracts';
+import { advanceIssueDigestCursor, lastIssueDigestAttempt, listDigestIssues, listIssueDigestCursors, recordIssueDigestAttempt, type DigestIssues } from '@strix/warehouse';
 import { composeIssueDigest } from './digest.ts';
 
 const HOUR_MS = 3_600_000;
@@ -44,6 +44,8 @@ export function issueDigestId(projectId: string, email: string, fromMs: number, 
 
 export interface IssueNotifyDeps {
   warehouse: Warehouse;
+  /** Projects, their alert frequency and their digest recipients. */
+  directory: ProjectDirectory;
   mailer: Mailer;
   /** The From: header, e.g. `Strix <strix@example.com>`. */
   from: string;
@@ -119,14 +121,14 @@ export async function sendIssueDigests(deps: IssueNotifyDeps): Promise<IssueDige
     asOf, projectsChecked: 0, recipientsDue: 0, sent: 0, empty: 0, alreadySent: 0, failed: 0, failures: [],
   };
 
-  for (const project of await listProjects(wh)) {
+  for (const project of await deps.directory.listProjects()) {
     summary.projectsChecked += 1;
     const frequency = project.issue_alert_frequency;
     const interval = issueAlertIntervalsMs[frequency];
     const windowTo = issueDigestWindowEnd(frequency, asOf);
     if (frequency === 'none' || interval === undefined || windowTo === undefined) continue;
 
-    const members = await listProjectMembers(wh, project.project_id);
+    const members = await deps.directory.digestRecipients(project.project_id);
     if (members.length === 0) continue;
     const cursors = await listIssueDigestCursors(wh, project.project_id);
     // Recipients who joined at the same time share a window: query it once.
@@ -155,7 +157,7 @@ export async function sendIssueDigests(deps: IssueNotifyDeps): Promise<IssueDige
         summary.empty += 1;
         continue;
       }
-      appNames ??= listApps(wh, project.project_id).then((apps) => new Map(apps.map((a) => [a.app_id, a.name])));
+      appNames ??= deps.directory.appNames(project.project_id);
       const outcome = await deliver(deps, retry, now, {
         project, member, window, content, frequency, appNames: await appNames,
       });
@@ -175,8 +177,8 @@ export async function sendIssueDigests(deps: IssueNotifyDeps): Promise<IssueDige
 }
 
 interface Delivery {
-  readonly project: ProjectRow;
-  readonly member: ProjectMemberRow;
+  readonly project: DirectoryProject;
+  readonly member: DigestRecipient;
   readonly window: Window;
   readonly content: DigestIssues;
   readonly frequency: Exclude<IssueAlertFrequency, 'none'>;

@@ -4,7 +4,6 @@ import {
   commentsOf,
   fingerprintsOfIssues,
   latestIssueError,
-  listProjects,
   listIssues,
   queryEvents,
   recentOccurrences,
@@ -59,10 +58,10 @@ export class IssueService {
     return this.lock.run(projectId, () => scanProject(this.wh, projectId, this.now(), this.settings));
   }
 
-  /** Every project, one after another (the scheduled scan in the embedded deployment). */
-  async scanAll(): Promise<ScanSummary[]> {
+  /** The projects given, one after another (the scheduled scan in the embedded deployment). */
+  async scanAll(projectIds: readonly string[]): Promise<ScanSummary[]> {
     const summaries: ScanSummary[] = [];
-    for (const project of await listProjects(this.wh)) summaries.push(await this.scan(project.project_id));
+    for (const projectId of projectIds) summaries.push(await this.scan(projectId));
     return summaries;
   }
 

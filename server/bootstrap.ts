@@ -1,75 +1,98 @@
-import { randomUUID } from 'node:crypto';
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { defaultAgentPermissions, generateKey, hashKey, type Warehouse } from '@strix/contracts';
-import { listApiKeys, listProjects, upsertApiKey, upsertApp, upsertProject } from '@strix/warehouse';
-import type { Principal } from '@strix/http';
+import { allowedPermissions, generateKey, type Warehouse } from '@strix/contracts';
+import { createApp, createKey, createProject, createTeam, getProject, importLegacyControlData, systemActor, type ControlPlane, type ImportSummary } from '@strix/control';
+import { listApiKeys, listApps, listProjectMembers, listProjects } from '@strix/warehouse';
 
 export const Credentials = z.object({
   projectId: z.string(),
   appId: z.string(),
   clientKey: z.string(),
   agentKey: z.string(),
+  /** A one-time link that signs its first user in as the default team's owner. */
+  signInUrl: z.string().optional(),
 });
 export type Credentials = z.infer<typeof Credentials>;
 
 /**
- * On first start: a default project, one app, a client key and an agent key,
- * written to `<data dir>/credentials.json`. Later starts reuse that file.
+ * Moves what an install made before the control plane kept in the warehouse
+ * (projects, apps, keys by hash, digest recipients) into the control plane, on
+ * the first start that finds it empty.
+ */
+export async function importFromWarehouse(control: ControlPlane, wh: Warehouse): Promise<ImportSummary | undefined> {
+  const [team] = await control.db.query('SELECT id FROM teams LIMIT 1');
+  if (team) return undefined;
+  const projects = await listProjects(wh);
+  if (projects.length === 0) return undefined;
+  const apps = (await Promise.all(projects.map((p) => listApps(wh, p.project_id)))).flat();
+  const members = (await Promise.all(projects.map((p) => listProjectMembers(wh, p.project_id)))).flat();
+  const keys = (await listApiKeys(wh)).map((k) => ({ ...k, revoked: k.revoked !== 0 }));
+  return importLegacyControlData(control.db, { projects, apps, keys, members });
+}
+
+/**
+ * On first start: a default team, project and app, a client key and an agent
+ * key with every agent permission, written to `<data dir>/credentials.json`.
+ * Later starts reuse that file.
+ *
+ * The file is written (as `.tmp`) before the transaction commits and renamed
+ * after: a crash in between leaves a `.tmp` whose project exists, which the
+ * next start completes, so the keys shown are never keys that do not exist.
  */
 export async function ensureDefaultProject(
-  wh: Warehouse,
+  control: ControlPlane,
   dataDir: string,
   retentionDays: number,
 ): Promise<{ credentials: Credentials; created: boolean }> {
   const file = join(dataDir, 'credentials.json');
-  const existing = await readFile(file, 'utf8').catch(() => undefined);
-  if (existing !== undefined) return { credentials: Credentials.parse(JSON.parse(existing)), created: false };
+  const existing = await readCredentials(file);
+  if (existing) return { credentials: existing, created: false };
+  const pending = await readCredentials(`${file}.tmp`);
+  if (pending && (await getProject(control.db, pending.projectId))) {
+    await rename(`${file}.tmp`, file);
+    return { credentials: pending, created: true };
+  }
 
-  const credentials: Credentials = {
-    projectId: randomUUID(),
-    appId: randomUUID(),
-    clientKey: generateKey('client'),
-    agentKey: generateKey('agent'),
-  };
-  const { projectId, appId } = credentials;
-  await upsertProject(wh, { project_id: projectId, name: 'Default project', retention_days: retentionDays });
-  await upsertApp(wh, { project_id: projectId, app_id: appId, name: 'Default app', platform: 'web' });
-  const common = { project_id: projectId, revoked: 0 };
-  await upsertApiKey(wh, {
-    ...common,
-    key_hash: hashKey(credentials.clientKey),
-    key_prefix: credentials.clientKey.slice(0, 12),
-    key_type: 'client',
-    app_id: appId,
-    permissions: ['events:write'],
+  const actor = systemActor('first start');
+  const clientKey = generateKey('client');
+  const agentKey = generateKey('agent');
+  const credentials = await control.db.transaction(async (tx) => {
+    const team = await createTeam(tx, { name: 'Default team' }, actor);
+    const project = await createProject(tx, team.id, { name: 'Default project', retention_events_days: retentionDays }, actor);
+    const app = await createApp(tx, project.id, { name: 'Default app', platform: 'web', bundle_id: 'localhost' }, actor);
+    await createKey(tx, project.id, { type: 'client', appId: app.id, name: 'Default client key' }, actor, clientKey);
+    await createKey(tx, project.id, { type: 'agent', name: 'Default agent key', permissions: allowedPermissions.agent }, actor, agentKey);
+    const made: Credentials = { projectId: project.id, appId: app.id, clientKey, agentKey };
+    await writeFile(`${file}.tmp`, JSON.stringify(made, null, 2) + '\n', { mode: 0o600 });
+    return made;
   });
-  await upsertApiKey(wh, {
-    ...common,
-    key_hash: hashKey(credentials.agentKey),
-    key_prefix: credentials.agentKey.slice(0, 12),
-    key_type: 'agent',
-    app_id: '',
-    permissions: [...defaultAgentPermissions, 'project:admin'],
-  });
-  // Written last and atomically: a crash before this point only leaves unused rows.
-  await writeFile(`${file}.tmp`, JSON.stringify(credentials, null, 2) + '\n', { mode: 0o600 });
   await rename(`${file}.tmp`, file);
   return { credentials, created: true };
 }
 
-/** Every key with its project's retention, for the in-memory key registry. */
-export async function loadPrincipals(wh: Warehouse): Promise<Principal[]> {
-  const retention = new Map((await listProjects(wh)).map((p) => [p.project_id, p.retention_days]));
-  return (await listApiKeys(wh)).map((k) => ({
-    keyHash: k.key_hash,
-    keyPrefix: k.key_prefix,
-    keyType: k.key_type,
-    projectId: k.project_id,
-    appId: k.app_id,
-    permissions: k.permissions,
-    revoked: k.revoked !== 0,
-    retentionDays: retention.get(k.project_id) ?? 90,
-  }));
+async function readCredentials(file: string): Promise<Credentials | undefined> {
+  const text = await readFile(file, 'utf8').catch(() => undefined);
+  if (text === undefined) return undefined;
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  const parsed = Credentials.safeParse(json);
+  if (parsed.success) return parsed.data;
+  // A half-written `.tmp` is discarded; a damaged credentials.json is the operator's to fix.
+  if (file.endsWith('.tmp')) await rm(file, { force: true });
+  else throw new Error(`${file} is not valid: ${parsed.error.message}`);
+  return undefined;
+}
+
+/** Records a new sign-in link in credentials.json (the other fields keep their meaning). */
+export async function writeSignInUrl(dataDir: string, credentials: Credentials, signInUrl: string): Promise<Credentials> {
+  const file = join(dataDir, 'credentials.json');
+  const next = { ...credentials, signInUrl };
+  await writeFile(`${file}.tmp`, JSON.stringify(next, null, 2) + '\n', { mode: 0o600 });
+  await rename(`${file}.tmp`, file);
+  return next;
 }

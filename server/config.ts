@@ -43,7 +43,12 @@ const ConfigSchema = z.object({
   STRIX_DEDUPE_MAX_KEYS: positiveInt.default(2_000_000),
   STRIX_DLQ_MAX_MB: positive.default(256),
   STRIX_LOG_RETAIN_MB: positive.default(1024),
-  STRIX_DEFAULT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
+  /** Days the first-start project keeps events (each project sets its own later). */
+  STRIX_DEFAULT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(120),
+  /** The control plane's PostgreSQL server; without it the all role keeps it in PGlite under the data directory. */
+  STRIX_POSTGRES_URL: z.url({ protocol: /^postgres(ql)?$/, message: 'must be a postgres:// or postgresql:// URL' }).optional(),
+  /** Print (and write to credentials.json) a new one-time owner sign-in link at start. */
+  STRIX_PRINT_SIGNIN: z.enum(['0', '1']).default('0'),
 
   STRIX_LOG: z.enum(['embedded', 'kafka']).default('embedded'),
   STRIX_KAFKA_BROKERS: brokerList.optional(),
@@ -105,6 +110,10 @@ function crossCheck(c: Env, issue: (variable: keyof Env, message: string) => voi
   if ((role === 'ingest' || role === 'process') && c.STRIX_LOG === 'embedded') {
     issue('STRIX_LOG', `must be kafka for STRIX_ROLE=${role}: the embedded log is only shared within one process (use STRIX_ROLE=all)`);
   }
+  // PGlite is a store inside one process: roles split over processes share a PostgreSQL server.
+  if ((role === 'ingest' || role === 'api' || role === 'worker') && !c.STRIX_POSTGRES_URL) {
+    issue('STRIX_POSTGRES_URL', `is required for STRIX_ROLE=${role}: the embedded control plane (PGlite) is only shared within one process (use STRIX_ROLE=all)`);
+  }
   if (role === 'worker' && c.STRIX_SCHEDULER !== 'temporal') {
     issue('STRIX_SCHEDULER', 'must be temporal for STRIX_ROLE=worker (the embedded scheduler runs inside STRIX_ROLE=all)');
   }
@@ -125,6 +134,9 @@ export interface Config {
   dlqMaxBytes: number;
   logRetainBytes: number;
   defaultRetentionDays: number;
+  /** Where teams, projects, apps, keys and sessions live. */
+  control: { kind: 'pglite' } | { kind: 'postgres'; url: string };
+  printSignIn: boolean;
   hotKeyRecordsPerSecond: number;
   log:
     | { kind: 'embedded' }
@@ -179,6 +191,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dlqMaxBytes: c.STRIX_DLQ_MAX_MB * mb,
     logRetainBytes: c.STRIX_LOG_RETAIN_MB * mb,
     defaultRetentionDays: c.STRIX_DEFAULT_RETENTION_DAYS,
+    control: c.STRIX_POSTGRES_URL ? { kind: 'postgres', url: c.STRIX_POSTGRES_URL } : { kind: 'pglite' },
+    printSignIn: c.STRIX_PRINT_SIGNIN === '1',
     hotKeyRecordsPerSecond: c.STRIX_HOT_KEY_RECORDS_PER_SECOND,
     log:
       c.STRIX_LOG === 'kafka' && c.STRIX_KAFKA_BROKERS

@@ -3,11 +3,24 @@
  * that knows which engines exist. Everything else sees `Log` and `Warehouse`.
  */
 import { join } from 'node:path';
+import { ControlPlane, openPglite, openPostgres } from '@strix/control';
 import { Topics, type Log, type Warehouse } from '@strix/contracts';
 import { KafkaLog, openDurableLog, type DurableLog } from '@strix/processors';
 import { ChdbWarehouse } from '@strix/warehouse/chdb';
 import { ClickHouseWarehouse } from '@strix/warehouse/clickhouse';
 import type { Config } from './config.ts';
+
+/** The control plane's store, migrated: PGlite under the data directory, or a PostgreSQL server. */
+export async function openControl(config: Config): Promise<ControlPlane> {
+  const target = config.control;
+  const db = target.kind === 'postgres' ? await openPostgres(target.url) : await openPglite(join(config.dataDir, 'control'));
+  try {
+    return await ControlPlane.open(db);
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
+}
 
 export async function openWarehouse(config: Config): Promise<Warehouse> {
   const target = config.warehouse;

@@ -3,7 +3,7 @@
  * in-process on the embedded scheduler, or as a Temporal worker whose
  * schedules are created (or brought up to date) at start.
  */
-import type { Warehouse } from '@strix/contracts';
+import type { ProjectDirectory, Warehouse } from '@strix/contracts';
 import type { IssueService } from '@strix/issues';
 import { EmbeddedScheduler, SmtpMailer, createActivities, jobSpecs } from '@strix/workflows';
 import type { Config } from './config.ts';
@@ -14,11 +14,12 @@ export interface RunningJobs {
   stop(): Promise<void>;
 }
 
-export async function startJobs(config: Config, warehouse: Warehouse, issues: IssueService): Promise<RunningJobs> {
+export async function startJobs(config: Config, warehouse: Warehouse, directory: ProjectDirectory, issues: IssueService): Promise<RunningJobs> {
   const { smtpUrl, from, publicUrl } = config.mail;
   const mailer = smtpUrl ? new SmtpMailer(smtpUrl) : undefined;
   const activities = createActivities({
     warehouse,
+    directory,
     issues,
     metricAbandonAfterMs: config.metricAbandonAfterMs,
     ...(mailer && { mail: { mailer, from, publicUrl } }),

@@ -1,12 +1,13 @@
 import { mkdir } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
+import type { ControlPlane } from '@strix/control';
 import type { Log, Warehouse } from '@strix/contracts';
 import { KeyRegistry, StrixMetrics, buildHttpApp } from '@strix/http';
 import { IssueService } from '@strix/issues';
 import { migrate, sqlDir } from '@strix/warehouse';
-import { loadPrincipals, type Credentials } from './bootstrap.ts';
+import { importFromWarehouse, type Credentials } from './bootstrap.ts';
 import type { Config, Role } from './config.ts';
-import { openLog, openWarehouse } from './engines.ts';
+import { openControl, openLog, openWarehouse } from './engines.ts';
 import { startAllRoles } from './roles/all.ts';
 import { startApiRole } from './roles/api.ts';
 import { startIngestRole } from './roles/ingest.ts';
@@ -19,6 +20,8 @@ export interface Strix {
   /** The log, in roles that use one (all, ingest, process). */
   log: Log | undefined;
   warehouse: Warehouse;
+  /** The control plane, in roles that use it (all but process). */
+  control: ControlPlane | undefined;
   /** The default project's keys, in roles that bootstrap it (all, api). */
   credentials: Credentials | undefined;
   createdCredentials: boolean;
@@ -28,6 +31,9 @@ export interface Strix {
 }
 
 const usesLog = (role: Role) => role === 'all' || role === 'ingest' || role === 'process';
+
+/** How often each process asks whether keys changed: revocation reaches it within this (plus one reload). */
+export const keyPollMs = 1_000;
 
 /** Each role's file (`roles/`) assembles exactly the packages it serves. */
 async function startRoles(role: Role, ctx: RoleContext, issues: IssueService): Promise<RunningRole[]> {
@@ -57,12 +63,18 @@ export async function startStrix(config: Config): Promise<Strix> {
   // Every role migrates: the statements are idempotent, so roles may start in any order.
   await migrate(warehouse, sqlDir);
   const opened = usesLog(config.role) ? await openLog(config) : undefined;
+  // The process role authenticates nobody and reads no project: it needs no control plane.
+  const control = config.role === 'process' ? undefined : await openControl(config);
+  if (control && (config.role === 'all' || config.role === 'api')) {
+    const imported = await importFromWarehouse(control, warehouse);
+    if (imported) console.log(`[strix] control plane: imported ${imported.projects} projects, ${imported.apps} apps, ${imported.keys} keys and ${imported.recipients} digest recipients from the warehouse`);
+  }
 
   let roles: RunningRole[] = [];
   const lag = () => roles.reduce((sum, r) => sum + (r.lag?.() ?? 0), 0);
   const processes = config.role === 'all' || config.role === 'process';
   const metrics = new StrixMetrics(processes ? { logLag: lag, ...(opened?.dlqRecords && { dlqRecords: opened.dlqRecords }) } : undefined);
-  const keys = new KeyRegistry(() => loadPrincipals(warehouse));
+  const keys = control ? new KeyRegistry(() => control.principals(), () => control.revision()) : new KeyRegistry(async () => []);
   const app = buildHttpApp({
     keys,
     metrics,
@@ -72,13 +84,13 @@ export async function startStrix(config: Config): Promise<Strix> {
 
   // One per process: scans, status changes and merges of a project take turns through it.
   const issues = new IssueService({ warehouse });
-  roles = await startRoles(config.role, { config, warehouse, app, keys, metrics, log: opened, lag }, issues);
+  roles = await startRoles(config.role, { config, warehouse, app, keys, control, metrics, log: opened, lag }, issues);
   const bootstrap = roles.find((r) => r.bootstrap)?.bootstrap;
 
   await keys.refresh();
   const keyRefresh = setInterval(() => {
-    keys.refresh().catch((error: unknown) => console.error('[strix] key refresh failed:', error));
-  }, 10_000);
+    keys.poll().catch((error: unknown) => console.error('[strix] key refresh failed:', error));
+  }, keyPollMs);
   keyRefresh.unref();
   await app.ready();
 
@@ -86,6 +98,7 @@ export async function startStrix(config: Config): Promise<Strix> {
     app,
     log: opened?.log,
     warehouse,
+    control,
     credentials: bootstrap?.credentials,
     createdCredentials: bootstrap?.created ?? false,
     async drained(timeoutMs = 30_000) {
@@ -102,6 +115,7 @@ export async function startStrix(config: Config): Promise<Strix> {
       for (const role of roles) await role.stop();
       await opened?.log.close();
       await warehouse.close();
+      await control?.close();
     },
   };
 }

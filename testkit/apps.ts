@@ -7,7 +7,7 @@ import { edgeRoutes, type EdgeDeps } from '@strix/edge';
 import { KeyRegistry, StrixMetrics, buildHttpApp, type HttpAppDeps, type Principal } from '@strix/http';
 import { IssueService } from '@strix/issues';
 import { DeadLetters } from '@strix/processors/dead-letters';
-import { ProjectService } from '@strix/projects';
+import { sharedTestControl } from './control.ts';
 
 /** A key of a project; client keys belong to the app `app`. */
 export const principal = (key: string, keyType: Principal['keyType'], permissions: readonly string[], projectId = 'p'): Principal => ({
@@ -28,11 +28,11 @@ export interface TestAppOptions {
 }
 
 /** The read API's services over one warehouse, as server/roles/api.ts builds them, with any given ones instead. */
-function apiDeps({ warehouse, ...given }: { warehouse: Warehouse } & Partial<ApiDeps>): ApiDeps {
+async function apiDeps({ warehouse, ...given }: { warehouse: Warehouse } & Partial<ApiDeps>): Promise<ApiDeps> {
   return {
     analytics: createAnalytics({ warehouse }),
     issues: new IssueService({ warehouse }),
-    projects: new ProjectService({ warehouse }),
+    control: given.control ?? (await sharedTestControl()),
     deadLetters: new DeadLetters({ warehouse }),
     ...given,
   };
@@ -50,7 +50,7 @@ export async function testApp(options: TestAppOptions): Promise<{ app: FastifyIn
   });
   options.configure?.(app);
   if (options.edge) await app.register(edgeRoutes, options.edge);
-  if (options.api) await app.register(apiRoutes, apiDeps(options.api));
+  if (options.api) await app.register(apiRoutes, await apiDeps(options.api));
   await app.ready();
   await keys.refresh();
   return { app, keys };

@@ -1,6 +1,6 @@
-import type { Mailer, Warehouse } from '@strix/contracts';
+import type { Mailer, ProjectDirectory, Warehouse } from '@strix/contracts';
 import { IssueService, commentPurgeAfterMs, sendIssueDigests } from '@strix/issues';
-import { listProjects, purgeDeletedComments, recordJobRun, type JobRunRow } from '@strix/warehouse';
+import { purgeDeletedComments, recordJobRun, type JobRunRow } from '@strix/warehouse';
 import { totalScans, type JobActivities, type ProjectScanSummary } from './jobs.ts';
 import { defaultAbandonSettings, markAbandonedOperations, type AbandonSummary } from './metric-abandon.ts';
 import { sweepExpiredEvents, type RetentionSweepSummary } from './retention-sweep.ts';
@@ -15,6 +15,8 @@ export interface DigestMail {
 
 export interface ActivityDeps {
   warehouse: Warehouse;
+  /** The projects (the control plane), with their retention and digest recipients. */
+  directory: ProjectDirectory;
   /** The process's issue service (shared with the API, so scans and edits of a project take turns). */
   issues?: IssueService;
   /** Where digests go; without it the notify job sends nothing and says so (cursors stay put, nothing is lost). */
@@ -35,14 +37,14 @@ export function createActivities(deps: ActivityDeps) {
   const scanProjectIssues = async (projectId: string): Promise<ProjectScanSummary> => issues.scan(projectId);
   return {
     async retentionSweep(): Promise<RetentionSweepSummary> {
-      return sweepExpiredEvents(deps.warehouse, now());
+      return sweepExpiredEvents(deps.warehouse, deps.directory, now());
     },
     async issueScan() {
-      return totalScans(await issues.scanAll());
+      return totalScans(await issues.scanAll((await deps.directory.listProjects()).map((p) => p.project_id)));
     },
     async issueNotify() {
       if (!deps.mail) return { skipped: 'no SMTP server configured (set STRIX_SMTP_URL); digests wait, unsent, until one is' };
-      return sendIssueDigests({ warehouse: deps.warehouse, ...deps.mail, now });
+      return sendIssueDigests({ warehouse: deps.warehouse, directory: deps.directory, ...deps.mail, now });
     },
     async commentPurge() {
       return { purged: await purgeDeletedComments(deps.warehouse, now() - commentPurgeAfterMs) };
@@ -51,7 +53,7 @@ export function createActivities(deps: ActivityDeps) {
       return markAbandonedOperations(deps.warehouse, now(), { ...defaultAbandonSettings, timeoutMs: deps.metricAbandonAfterMs ?? defaultAbandonSettings.timeoutMs });
     },
     async listProjectIds(): Promise<string[]> {
-      return (await listProjects(deps.warehouse)).map((p) => p.project_id);
+      return (await deps.directory.listProjects()).map((p) => p.project_id);
     },
     scanProjectIssues,
     async recordJobRun(run: JobRunRow): Promise<void> {

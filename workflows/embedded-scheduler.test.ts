@@ -10,6 +10,8 @@ import { createActivities } from './activities.ts';
 import { EmbeddedScheduler } from './embedded-scheduler.ts';
 import { sqlDir } from '@strix/warehouse';
 import { HOUR_MS, jobSpec, jobSpecs, type JobOutcome } from './jobs.ts';
+import type { ProjectDirectory } from '@strix/contracts';
+import { sharedTestControl } from '@strix/testkit/control';
 
 async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -22,6 +24,7 @@ async function waitFor(what: string, check: () => boolean | Promise<boolean>, ti
 describe('EmbeddedScheduler on chDB', () => {
   let dir: string;
   let wh: ChdbWarehouse;
+  let directory: ProjectDirectory;
   // An injected clock: slots are hours, so the test moves time instead of waiting for it.
   const firstSlot = Math.floor(Date.now() / HOUR_MS) * HOUR_MS;
   let clock = firstSlot + 20 * 60_000;
@@ -34,7 +37,7 @@ describe('EmbeddedScheduler on chDB', () => {
 
   /** The real activities; the sweep also counts its calls and can be held open. */
   function scheduler(): EmbeddedScheduler {
-    const real = createActivities({ warehouse: wh });
+    const real = createActivities({ warehouse: wh, directory });
     const activities = {
       ...real,
       async retentionSweep() {
@@ -48,6 +51,7 @@ describe('EmbeddedScheduler on chDB', () => {
   }
 
   before(async () => {
+    directory = await sharedTestControl();
     dir = await mkdtemp(join(tmpdir(), 'strix-scheduler-'));
     wh = new ChdbWarehouse(join(dir, 'chdb'));
     await migrate(wh, sqlDir);

@@ -6,7 +6,9 @@ import { after, before, describe, it } from 'node:test';
 import type { ParsedMail } from 'mailparser';
 import { startSmtpReceiver, type SmtpReceiver } from '@strix/testkit/smtp';
 import { type IssueAlertFrequency } from '@strix/contracts';
-import { addProjectMember, listIssueDigests, migrate, removeProjectMember, sqlDir, upsertApp, upsertProject } from '@strix/warehouse';
+import { addDigestRecipient, removeDigestRecipient, systemActor, type ControlPlane } from '@strix/control';
+import { openTestControl, seedProjects } from '@strix/testkit/control';
+import { listIssueDigests, migrate, sqlDir } from '@strix/warehouse';
 import { ChdbWarehouse } from '@strix/warehouse/chdb';
 import { composeIssueDigest, IssueDigestDeliveryError, issueDigestWindowEnd, sendIssueDigests } from '@strix/issues';
 // The issues service's digest delivery through the real SMTP adapter, so 4xx/5xx replies reach the retry logic as
@@ -54,12 +56,16 @@ async function insertIssue(wh: ChdbWarehouse, id: string, f: IssueFixture): Prom
 describe('issue digests on chDB over real SMTP', () => {
   let dir: string;
   let wh: ChdbWarehouse;
+  let control: ControlPlane;
+  let teamId: string;
   let receiver: SmtpReceiver;
   let mailer: SmtpMailer;
   const run = (at: number) =>
     sendIssueDigests({
-      warehouse: wh, mailer, from: 'Strix <strix@example.com>', publicUrl, now: () => at, retry: { attempts: 3, baseDelayMs: 1 },
+      warehouse: wh, directory: control, mailer, from: 'Strix <strix@example.com>', publicUrl, now: () => at, retry: { attempts: 3, baseDelayMs: 1 },
     });
+  const addMember = (projectId: string, recipient: { email: string; name?: string; since: number }) =>
+    control.db.transaction((tx) => addDigestRecipient(tx, teamId, projectId, recipient, systemActor('test')));
   const mailsTo = (email: string) => receiver.received.filter((m) => recipientOf(m) === email);
 
   before(async () => {
@@ -69,19 +75,21 @@ describe('issue digests on chDB over real SMTP', () => {
     receiver = await startSmtpReceiver();
     mailer = new SmtpMailer(receiver.url, { connectionTimeoutMs: 2_000 });
 
-    const project = (project_id: string, name: string, issue_alert_frequency: IssueAlertFrequency) =>
-      upsertProject(wh, { project_id, name, retention_days: 90, issue_alert_frequency });
-    await project('p1', 'Checkout & <Payments>', 'daily');
-    await project('p-none', 'Silent', 'none');
-    await project('p-weekly', 'Weekly', 'weekly');
-    await upsertApp(wh, { project_id: 'p1', app_id: 'web', name: 'Web app', platform: 'web' });
+    control = await openTestControl();
+    const project = (id: string, name: string, issue_alert_frequency: IssueAlertFrequency) => ({ id, name, issue_alert_frequency });
+    teamId = await seedProjects(
+      control,
+      { ...project('p1', 'Checkout & <Payments>', 'daily'), apps: [{ id: 'web', name: 'Web app', platform: 'web' }] },
+      project('p-none', 'Silent', 'none'),
+      project('p-weekly', 'Weekly', 'weekly'),
+    );
 
     const joined = today - 3 * DAY;
-    await addProjectMember(wh, { project_id: 'p1', email: 'alice@example.com', name: 'Alice' }, joined);
-    await addProjectMember(wh, { project_id: 'p1', email: 'bob@example.com' }, joined);
-    await addProjectMember(wh, { project_id: 'p1', email: 'carol@example.com' }, joined);
-    await removeProjectMember(wh, 'p1', 'carol@example.com');
-    await addProjectMember(wh, { project_id: 'p-none', email: 'nina@example.com' }, joined);
+    await addMember('p1', { email: 'alice@example.com', name: 'Alice', since: joined });
+    await addMember('p1', { email: 'bob@example.com', since: joined });
+    await addMember('p1', { email: 'carol@example.com', since: joined });
+    await control.db.transaction((tx) => removeDigestRecipient(tx, teamId, 'p1', 'carol@example.com', systemActor('test')));
+    await addMember('p-none', { email: 'nina@example.com', since: joined });
 
     // Today's daily window is (today - 1 day, today].
     await insertIssue(wh, 'iss-new', { status: 'new', activity: today - 12 * HOUR, title: 'TypeError: <undefined> has no "id" & more' });
@@ -103,6 +111,7 @@ describe('issue digests on chDB over real SMTP', () => {
     await mailer.close();
     await receiver.close();
     await wh.close();
+    await control.close();
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -162,7 +171,7 @@ describe('issue digests on chDB over real SMTP', () => {
     const tomorrow = now + DAY;
     await insertIssue(wh, 'iss-afternoon', { status: 'new', activity: now + 5 * HOUR });
     // Joins after this morning's digest: its first window starts when it joined.
-    await addProjectMember(wh, { project_id: 'p1', email: 'dave@example.com' }, now + 2 * HOUR);
+    await addMember('p1', { email: 'dave@example.com', since: now + 2 * HOUR });
     receiver.reject = (rcpt) => {
       if (rcpt === 'bob@example.com') return { code: 450, text: 'mailbox temporarily unavailable' };
       if (rcpt === 'dave@example.com') return { code: 550, text: 'no such mailbox' };
@@ -210,7 +219,7 @@ describe('issue digests on chDB over real SMTP', () => {
 
   it('sends a weekly digest only once its slot (Monday 00:00 UTC) has ended', async () => {
     const start = now + DAY + 3 * HOUR;
-    await addProjectMember(wh, { project_id: 'p-weekly', email: 'erin@example.com' }, start - HOUR);
+    await addMember('p-weekly', { email: 'erin@example.com', since: start - HOUR });
     await insertIssue(wh, 'iss-weekly', { project: 'p-weekly', status: 'regressed', activity: start + 60_000 });
     const nextSlot = (issueDigestWindowEnd('weekly', start) ?? 0) + 7 * DAY;
 

@@ -7,6 +7,7 @@ import { openStore } from '@strix/testkit/stores';
 import { createActivities } from './activities.ts';
 import { executeJob, jobSpec, jobSpecs, MINUTE_MS } from './jobs.ts';
 import { defaultAbandonSettings, markAbandonedOperations } from './metric-abandon.ts';
+import { sharedTestControl } from '@strix/testkit/control';
 
 const HOUR = 3_600_000;
 const settings = defaultAbandonSettings;
@@ -137,7 +138,7 @@ describe('metric-abandon on chDB', () => {
     assert.equal(spec.intervalMs, MINUTE_MS);
     const at = (await abandonCursor(wh)) + MINUTE_MS;
     await wh.insert('events', [point({ metric_phase: 'start', tracking_id: 'short' }, at)]);
-    const activities = createActivities({ warehouse: wh, metricAbandonAfterMs: 5 * MINUTE_MS, now: () => at + 5 * MINUTE_MS });
+    const activities = createActivities({ warehouse: wh, directory: await sharedTestControl(), metricAbandonAfterMs: 5 * MINUTE_MS, now: () => at + 5 * MINUTE_MS });
     let clock = at;
     const outcome = await executeJob(activities, spec, { job: 'metric-abandon', runId: 'abandon-1', trigger: 'manual', scheduledAt: at }, () => (clock += 1));
     assert.equal(outcome.status, 'succeeded');

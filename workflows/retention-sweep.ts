@@ -1,5 +1,5 @@
-import type { Warehouse } from '@strix/contracts';
-import { countEventsBefore, deleteEventsBefore, listProjects } from '@strix/warehouse';
+import type { ProjectDirectory, Warehouse } from '@strix/contracts';
+import { countEventsBefore, deleteEventsBefore } from '@strix/warehouse';
 
 const DAY_MS = 86_400_000;
 
@@ -23,9 +23,9 @@ export interface RetentionSweepSummary {
  * Counting first makes a re-run with nothing to delete issue no DELETE at all
  * (each lightweight DELETE is a mutation, even when it matches nothing).
  */
-export async function sweepExpiredEvents(wh: Warehouse, asOf: number): Promise<RetentionSweepSummary> {
+export async function sweepExpiredEvents(wh: Warehouse, directory: ProjectDirectory, asOf: number): Promise<RetentionSweepSummary> {
   const summary: RetentionSweepSummary = { deleted: {}, rowsDeleted: 0, projectsChecked: 0, asOf };
-  for (const project of await listProjects(wh)) {
+  for (const project of await directory.listProjects()) {
     summary.projectsChecked += 1;
     // 0 would mean "delete everything": treat it as unset, never as a policy.
     if (project.retention_days <= 0) continue;

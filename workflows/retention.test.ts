@@ -3,7 +3,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { listJobRuns, migrate, upsertProject } from '@strix/warehouse';
+import { systemActor, updateProject, type ControlPlane } from '@strix/control';
+import { openTestControl, seedProjects } from '@strix/testkit/control';
+import { listJobRuns, migrate } from '@strix/warehouse';
 import { ChdbWarehouse } from '@strix/warehouse/chdb';
 import { createActivities } from './activities.ts';
 import { sqlDir } from '@strix/warehouse';
@@ -21,6 +23,7 @@ async function eventIds(wh: ChdbWarehouse, project: string): Promise<string[]> {
 describe('retention sweep on chDB', () => {
   let dir: string;
   let wh: ChdbWarehouse;
+  let control: ControlPlane;
   // The real clock: the table TTL runs on it too, and would drop rows dated from a fixed past day.
   const now = Date.now();
 
@@ -28,8 +31,8 @@ describe('retention sweep on chDB', () => {
     dir = await mkdtemp(join(tmpdir(), 'strix-retention-'));
     wh = new ChdbWarehouse(join(dir, 'chdb'));
     await migrate(wh, sqlDir);
-    await upsertProject(wh, { project_id: 'short', name: 'Shortened', retention_days: 90 });
-    await upsertProject(wh, { project_id: 'keep', name: 'Unchanged', retention_days: 90 });
+    control = await openTestControl();
+    await seedProjects(control, { id: 'short', name: 'Shortened', retention_events_days: 90 }, { id: 'keep', name: 'Unchanged', retention_events_days: 90 });
     // Ages straddle the new 30-day cutoff; all are inside the 90 days the rows (and their TTL) carry.
     const ages = { e05: 5, e29: 29, e31: 31, e45: 45, e80: 80 };
     const rows = Object.entries(ages).flatMap(([id, age]) => [agedEventRow('short', id, age, now), agedEventRow('keep', id, age, now)]);
@@ -38,16 +41,17 @@ describe('retention sweep on chDB', () => {
 
   after(async () => {
     await wh.close();
+    await control.close();
     await rm(dir, { recursive: true, force: true });
   });
 
   it('deletes exactly the rows older than the shortened retention of that project, and a re-run is a no-op', async () => {
-    const activities = createActivities({ warehouse: wh, now: () => now });
+    const activities = createActivities({ warehouse: wh, directory: control, now: () => now });
     const untouched = await activities.retentionSweep();
     assert.deepEqual(untouched.deleted, {});
     assert.equal(untouched.projectsChecked, 2);
 
-    await upsertProject(wh, { project_id: 'short', name: 'Shortened', retention_days: 30 });
+    await control.db.transaction((tx) => updateProject(tx, 'short', { retention_events_days: 30 }, systemActor('test')));
     const first = await activities.retentionSweep();
     assert.deepEqual(first.deleted, { short: 3 });
     assert.equal(first.rowsDeleted, 3);
@@ -64,7 +68,7 @@ describe('retention sweep on chDB', () => {
   });
 
   it('records a run with its summary in job_runs, once per run id', async () => {
-    const activities = createActivities({ warehouse: wh, now: () => now });
+    const activities = createActivities({ warehouse: wh, directory: control, now: () => now });
     const spec = jobSpec(jobSpecs(), 'retention-sweep');
     let clock = now;
     const outcome = await executeJob(

@@ -7,7 +7,9 @@ import { after, before, describe, it } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { errorRow } from '@strix/testkit/rows';
-import { listJobRuns, migrate, statsById, upsertProject } from '@strix/warehouse';
+import { systemActor, updateProject, type ControlPlane } from '@strix/control';
+import { openTestControl, seedProjects } from '@strix/testkit/control';
+import { listJobRuns, migrate, statsById } from '@strix/warehouse';
 import { ChdbWarehouse } from '@strix/warehouse/chdb';
 import { startTemporal, type TemporalEngine } from '@strix/testkit/temporal';
 import { createActivities } from './activities.ts';
@@ -26,6 +28,7 @@ describe('job workflows on a real Temporal dev server and chDB', { timeout: 150_
   let workerConnection: NativeConnection;
   let dir: string;
   let wh: ChdbWarehouse;
+  let control: ControlPlane;
   const taskQueue = `strix-test-${process.pid}`;
   const now = Date.now();
 
@@ -39,6 +42,7 @@ describe('job workflows on a real Temporal dev server and chDB', { timeout: 150_
     dir = await mkdtemp(join(tmpdir(), 'strix-temporal-wf-'));
     wh = new ChdbWarehouse(join(dir, 'chdb'));
     await migrate(wh, sqlDir);
+    control = await openTestControl();
   });
 
   after(async () => {
@@ -46,19 +50,19 @@ describe('job workflows on a real Temporal dev server and chDB', { timeout: 150_
     await connection?.close();
     await temporal?.stop();
     await wh?.close();
+    await control?.close();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
   it('runs the retention sweep as a workflow and from its schedule, recording both runs', async () => {
-    await upsertProject(wh, { project_id: 'short', name: 'Shortened', retention_days: 90 });
-    await upsertProject(wh, { project_id: 'keep', name: 'Unchanged', retention_days: 90 });
+    await seedProjects(control, { id: 'short', name: 'Shortened', retention_events_days: 90 }, { id: 'keep', name: 'Unchanged', retention_events_days: 90 });
     await wh.insert('events', [agedEventRow('short', 'old', 40, now), agedEventRow('short', 'new', 2, now), agedEventRow('keep', 'old', 40, now)]);
-    await upsertProject(wh, { project_id: 'short', name: 'Shortened', retention_days: 30 });
+    await control.db.transaction((tx) => updateProject(tx, 'short', { retention_events_days: 30 }, systemActor('test')));
 
     const worker = await createWorker(workerConnection, {
       namespace: temporal.namespace,
       taskQueue,
-      activities: createActivities({ warehouse: wh }),
+      activities: createActivities({ warehouse: wh, directory: control }),
     });
     await worker.runUntil(async () => {
       const summary = await client.workflow.execute<typeof scheduledJobWorkflow>('scheduledJobWorkflow', {
@@ -130,7 +134,7 @@ describe('job workflows on a real Temporal dev server and chDB', { timeout: 150_
   it('runWorker (the worker role) serves workflows until its signal aborts', async () => {
     const queue = `${taskQueue}-role`;
     const abort = new AbortController();
-    const running = runWorker({ address: temporal.address, namespace: temporal.namespace, taskQueue: queue, activities: createActivities({ warehouse: wh }), signal: abort.signal });
+    const running = runWorker({ address: temporal.address, namespace: temporal.namespace, taskQueue: queue, activities: createActivities({ warehouse: wh, directory: control }), signal: abort.signal });
     const summary = await client.workflow.execute<typeof scheduledJobWorkflow>('scheduledJobWorkflow', {
       args: [{ job: 'retention-sweep', trigger: 'manual' }],
       taskQueue: queue,
@@ -143,14 +147,13 @@ describe('job workflows on a real Temporal dev server and chDB', { timeout: 150_
 
   it('scans issues as one workflow per project: scan-now, concurrent requests and the scheduled job', async () => {
     const queue = `${taskQueue}-issues`;
-    await upsertProject(wh, { project_id: 'errors-a', name: 'A', retention_days: 90 });
-    await upsertProject(wh, { project_id: 'errors-b', name: 'B', retention_days: 90 });
+    await seedProjects(control, { id: 'errors-a', name: 'A' }, { id: 'errors-b', name: 'B' });
     await wh.insert('events', [
       errorRow({ project_id: 'errors-a', fingerprint: 'fa', session_id: 'sa1' }),
       errorRow({ project_id: 'errors-a', fingerprint: 'fa', session_id: 'sa2' }),
       errorRow({ project_id: 'errors-b', fingerprint: 'fb', session_id: 'sb1' }),
     ]);
-    const worker = await createWorker(workerConnection, { namespace: temporal.namespace, taskQueue: queue, activities: createActivities({ warehouse: wh }) });
+    const worker = await createWorker(workerConnection, { namespace: temporal.namespace, taskQueue: queue, activities: createActivities({ warehouse: wh, directory: control }) });
     await worker.runUntil(async () => {
       const first = await runIssueScan(client, 'errors-a', queue);
       assert.equal(first.created.length, 1);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { defaultAgentPermissions, type Warehouse } from '@strix/contracts';
+import { defaultPermissions, type Warehouse } from '@strix/contracts';
 import { DeadLetterLimits } from '@strix/processors/dead-letters';
 import { openStore, seedDeadLetters } from '@strix/testkit/stores';
 import { principal, queryApp } from '@strix/testkit/apps';
@@ -27,8 +27,8 @@ describe('GET /v1/dead-letters', () => {
     await seedDeadLetters(wh, [letter('p1', 1, now - 500)], 'batch-a');
     await seedDeadLetters(wh, [letter('p1', 4, now - 3000, Buffer.alloc(DeadLetterLimits.maxPayloadBytes + 10, 'x'))], 'batch-b');
     app = await queryApp(wh, [
-      principal('admin-key', 'agent', [...defaultAgentPermissions, 'project:admin'], 'p1'),
-      principal('agent-key', 'agent', [...defaultAgentPermissions], 'p1'),
+      principal('admin-key', 'agent', [...defaultPermissions.agent, 'projects:write'], 'p1'),
+      principal('agent-key', 'agent', [...defaultPermissions.agent], 'p1'),
     ]);
   });
   after(async () => {
@@ -62,7 +62,7 @@ describe('GET /v1/dead-letters', () => {
     assert.match(bad.json<{ message: string }>().message, /limit: must be at least 1/);
   });
 
-  it('needs project:admin', async () => {
+  it('needs projects:write', async () => {
     assert.equal((await get('/v1/dead-letters', 'agent-key')).statusCode, 403);
   });
 });

@@ -36,14 +36,14 @@ const deadLetterView = (d: StoredDeadLetter): z.input<typeof DeadLetterJson> => 
 /**
  * What the processors could not store for this project, newest first (14 days):
  * unreadable log records and events the warehouse refused, with the reason.
- * Agent keys with project:admin, as for the project's settings: a payload is
- * the event as sent, whatever it holds.
+ * Agent keys with projects:write, as for changing the project's settings: a
+ * payload is the event as sent, whatever it holds.
  */
 export const deadLetterRoutes: ZodRoutes = async (app) => {
   app.get(
     '/v1/dead-letters',
     {
-      config: { keyType: 'agent', permission: 'project:admin' },
+      config: { keyType: 'agent', permission: 'projects:write' },
       schema: {
         summary: 'Records the processors could not store, newest first',
         tags: ['project'],

@@ -14,7 +14,7 @@ import { ApiError, NoContent, bodyTime, errorResponses, parseBody, parseQuery, r
 import { FunnelDefinitionJson, FunnelReportJson, SavedFunnelJson } from './funnel-schemas.ts';
 
 const dayMs = 86_400_000;
-const read = { keyType: 'agent', permission: 'events:read' } as const;
+const read = { keyType: 'agent', permission: 'funnels:read' } as const;
 const write = { keyType: 'agent', permission: 'funnels:write' } as const;
 const tags = ['funnels'];
 const IdParams = z.object({ id: z.string().meta({ description: 'The saved funnel’s id' }) });

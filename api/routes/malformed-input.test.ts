@@ -3,7 +3,7 @@
 // refusals of a path answered in fastify's shape, not the error table's.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { defaultAgentPermissions, type Warehouse } from '@strix/contracts';
+import { defaultPermissions, type Warehouse } from '@strix/contracts';
 import { openStore } from '@strix/testkit/stores';
 import { principal, queryApp } from '@strix/testkit/apps';
 
@@ -16,7 +16,7 @@ describe('malformed text and paths', () => {
 
   before(async () => {
     ({ wh, close } = await openStore('p'));
-    app = await queryApp(wh, [principal('agent', 'agent', [...defaultAgentPermissions, 'project:admin'])]);
+    app = await queryApp(wh, [principal('agent', 'agent', [...defaultPermissions.agent, 'projects:write'])]);
   });
   after(async () => {
     await app.close();

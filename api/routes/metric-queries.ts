@@ -131,7 +131,7 @@ const NamesResponse = z.object({
   ),
 });
 
-const read = { keyType: 'agent', permission: 'events:read' } as const;
+const read = { keyType: 'agent', permission: 'metrics:read' } as const;
 const tags = ['metrics'];
 const NameWildcard = z.object({ '*': z.string().meta({ description: 'The metric name (may hold /)' }) });
 const iso = (ms: number) => new Date(ms).toISOString();

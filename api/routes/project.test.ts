@@ -1,35 +1,40 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { defaultAgentPermissions } from '@strix/contracts';
-import { ProjectService } from '@strix/projects';
+import { defaultPermissions } from '@strix/contracts';
+import { ProjectService, type ControlPlane } from '@strix/control';
 import { principal, queryApp } from '@strix/testkit/apps';
+import { openTestControl, seedProjects } from '@strix/testkit/control';
 import { openStore } from '@strix/testkit/stores';
 
 describe('project settings and members API', () => {
   let store: Awaited<ReturnType<typeof openStore>>;
+  let control: ControlPlane;
   let projects: ProjectService;
   let app: Awaited<ReturnType<typeof queryApp>>;
 
   before(async () => {
-    store = await openStore({ project_id: 'p1', name: 'Shop' });
-    projects = new ProjectService({ warehouse: store.wh });
+    store = await openStore();
+    control = await openTestControl();
+    await seedProjects(control, { id: 'p1', name: 'Shop', retention_events_days: 90 });
+    projects = new ProjectService(control);
     app = await queryApp(store.wh, [
-      principal('admin-key', 'agent', [...defaultAgentPermissions, 'project:admin'], 'p1'),
-      principal('agent-key', 'agent', [...defaultAgentPermissions], 'p1'),
+      principal('admin-key', 'agent', [...defaultPermissions.agent, 'projects:write'], 'p1'),
+      principal('agent-key', 'agent', [...defaultPermissions.agent], 'p1'),
       principal('client-key', 'client', ['events:write'], 'p1'),
-    ]);
+    ], { control });
   });
 
   after(async () => {
     await app.close();
     await store.close();
+    await control.close();
   });
 
   const call = (method: 'GET' | 'PATCH' | 'POST' | 'DELETE', url: string, payload?: object, key = 'admin-key') =>
     app.inject({ method, url, headers: { authorization: `Bearer ${key}` }, ...(payload && { payload }) });
   const message = (res: { json: <T>() => T }) => res.json<{ message: string }>().message;
 
-  it('refuses callers without an agent key carrying project:admin', async () => {
+  it('refuses callers without an agent key carrying projects:write to change, projects:read to read', async () => {
     const anonymous = await app.inject({ method: 'GET', url: '/v1/project' });
     assert.equal(anonymous.statusCode, 401);
 
@@ -37,30 +42,41 @@ describe('project settings and members API', () => {
     assert.equal(client.statusCode, 403);
     assert.match(message(client), /needs a agent key; a client key was sent/);
 
-    for (const [method, url] of [
-      ['GET', '/v1/project'], ['PATCH', '/v1/project'], ['GET', '/v1/project/members'], ['POST', '/v1/project/members'],
-      ['DELETE', '/v1/project/members/a%40example.com'],
-    ] as const) {
+    for (const [method, url] of [['PATCH', '/v1/project'], ['POST', '/v1/project/members'], ['DELETE', '/v1/project/members/a%40example.com']] as const) {
       const res = await call(method, url, method === 'PATCH' || method === 'POST' ? { name: 'x' } : undefined, 'agent-key');
       assert.equal(res.statusCode, 403, `${method} ${url}`);
-      assert.match(message(res), /lacks the "project:admin" permission/);
+      assert.match(message(res), /lacks the "projects:write" permission/);
     }
+    const reader = await call('GET', '/v1/project', undefined, 'agent-key');
+    assert.equal(reader.statusCode, 200, 'projects:read is among an agent key’s defaults');
+    const noRead = await app.inject({ method: 'GET', url: '/v1/project/members', headers: { authorization: 'Bearer client-key' } });
+    assert.equal(noRead.statusCode, 403);
   });
 
   it('reads and changes the project settings, keeping the rest of the row', async () => {
+    type ProjectJson = Record<string, unknown>;
+    const settings = (json: ProjectJson) => {
+      const { id, name, slug, retention_days, retention_events_days, retention_metrics_days, retention_funnels_days, issue_alert_frequency } = json;
+      return { id, name, slug, retention_days, retention_events_days, retention_metrics_days, retention_funnels_days, issue_alert_frequency };
+    };
     const read = await call('GET', '/v1/project');
     assert.equal(read.statusCode, 200);
-    assert.deepEqual(read.json(), { id: 'p1', name: 'Shop', retention_days: 90, issue_alert_frequency: 'daily' });
+    const initial = {
+      id: 'p1', name: 'Shop', slug: 'shop', retention_days: 90, retention_events_days: 90, retention_metrics_days: 365, retention_funnels_days: 365, issue_alert_frequency: 'daily',
+    };
+    assert.deepEqual(settings(read.json()), initial);
+    assert.match(String(read.json<ProjectJson>().color), /^#[0-9a-f]{6}$/);
 
-    const changed = await call('PATCH', '/v1/project', { issue_alert_frequency: 'weekly' });
+    const changed = await call('PATCH', '/v1/project', { issue_alert_frequency: 'weekly', retention_metrics_days: 30 });
     assert.equal(changed.statusCode, 200);
-    assert.deepEqual(changed.json(), { id: 'p1', name: 'Shop', retention_days: 90, issue_alert_frequency: 'weekly' });
+    assert.deepEqual(settings(changed.json()), { ...initial, retention_metrics_days: 30, issue_alert_frequency: 'weekly' });
 
     const renamed = await call('PATCH', '/v1/project', { name: '  Web shop ' });
-    assert.deepEqual(renamed.json(), { id: 'p1', name: 'Web shop', retention_days: 90, issue_alert_frequency: 'weekly' });
-    assert.deepEqual(await projects.get('p1'), {
-      project_id: 'p1', name: 'Web shop', retention_days: 90, issue_alert_frequency: 'weekly',
-    });
+    assert.deepEqual(settings(renamed.json()), { ...initial, name: 'Web shop', retention_metrics_days: 30, issue_alert_frequency: 'weekly' });
+    const stored = await projects.get('p1');
+    assert.equal(stored?.name, 'Web shop');
+    assert.equal(stored?.slug, 'shop', 'renaming keeps the slug links use');
+    assert.equal(stored?.issue_alert_frequency, 'weekly');
   });
 
   it('answers 400 naming the field for an invalid settings change', async () => {
@@ -68,9 +84,12 @@ describe('project settings and members API', () => {
       [{ issue_alert_frequency: 'monthly' }, /^body field issue_alert_frequency: must be one of none, hourly, 6_hourly, daily, weekly$/],
       [{ name: '' }, /^body field name: must not be empty$/],
       [{ name: 7 }, /^body field name: must be a string$/],
-      [{ frequency: 'daily' }, /^body field frequency: not a known field; expected name, issue_alert_frequency$/],
-      [{}, /^request body: set at least one of name, issue_alert_frequency$/],
-      [undefined, /^request body: set at least one of name, issue_alert_frequency$/],
+      [{ frequency: 'daily' }, /^body field frequency: not a known field; expected name, color, retention_events_days, retention_metrics_days, retention_funnels_days, issue_alert_frequency$/],
+      [{ retention_events_days: 0 }, /^body field retention_events_days: must be at least 1 day$/],
+      [{ retention_funnels_days: 3651 }, /^body field retention_funnels_days: must be at most 3650 days$/],
+      [{ color: 'red' }, /^body field color: must be a colour like #4f46e5$/],
+      [{}, /^request body: set at least one of name, color, retention_events_days, retention_metrics_days, retention_funnels_days, issue_alert_frequency$/],
+      [undefined, /^request body: set at least one of name, color, retention_events_days, retention_metrics_days, retention_funnels_days, issue_alert_frequency$/],
     ];
     for (const [payload, expected] of cases) {
       const res = await call('PATCH', '/v1/project', payload);
@@ -112,7 +131,7 @@ describe('project settings and members API', () => {
 
     const back = await call('POST', '/v1/project/members', { email: 'alice@example.com' });
     assert.equal(back.statusCode, 201, 'a removed member can be added again');
-    assert.equal(back.json<{ name: string }>().name, 'Alice');
+    assert.equal(back.json<{ name: string }>().name, '', 'removing a member forgets their name');
   });
 
   it('answers 400 naming the field for an invalid member', async () => {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { IncomingEvent, IngestLimits, MetricPoint, Topics, TrackEvent, batchBody, type EventBatchRecord, type LogEvent, type LogRecord } from '@strix/contracts';
 import { ApiError, ErrorBody, errorResponses, literalPath, type Principal, type ZodRoutes } from '@strix/http';
+import { refuseForeignEnvironments } from '../app-environment.ts';
 import { PageviewDeduper } from '../pageviews.ts';
 import { normalizePageviews } from '../track-pageviews.ts';
 import { validateEvents, validateMetrics, validateTrack, type BatchField, type ValidatedBatch } from '../validate-events.ts';
@@ -91,7 +92,7 @@ export const batchRoutes: ZodRoutes = async (app) => {
     app.post(
       literalPath(endpoint.url),
       {
-        config: { keyType: 'client', rateLimited: true },
+        config: { keyType: 'client', permission: 'events:write', rateLimited: true },
         schema: {
           summary: endpoint.summary,
           tags: ['edge'],
@@ -114,6 +115,7 @@ export const batchRoutes: ZodRoutes = async (app) => {
         }
         const receivedAt = Date.now();
         const batch = endpoint.validate((body.data as Record<BatchField, unknown[]>)[endpoint.field], receivedAt);
+        refuseForeignEnvironments(batch, endpoint.field, principal);
         const repeated = endpoint.refine?.(principal.projectId, batch) ?? 0;
         await app.userPropertyLimits.enforce(principal.projectId, batch, endpoint.field);
         const { accepted, errors } = batch;

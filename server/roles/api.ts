@@ -3,7 +3,6 @@ import { createAnalytics } from '@strix/analytics';
 import { apiRoutes } from '@strix/api';
 import { IssueService } from '@strix/issues';
 import { DeadLetters } from '@strix/processors/dead-letters';
-import { ProjectService } from '@strix/projects';
 import { mountSqlGateway } from '@strix/sql-gateway';
 import { ensureDefaultProject } from '../bootstrap.ts';
 import { issueScanTrigger } from '../issue-scans.ts';
@@ -15,13 +14,14 @@ import type { RoleContext, RunningRole } from './role.ts';
  * its own users). Bootstraps the default project on first start.
  */
 export async function startApiRole(ctx: RoleContext, issues: IssueService): Promise<RunningRole> {
-  const { config, warehouse } = ctx;
-  const bootstrap = await ensureDefaultProject(warehouse, config.dataDir, config.defaultRetentionDays);
+  const { config, warehouse, control } = ctx;
+  if (!control) throw new Error('the api role needs the control plane');
+  const bootstrap = await ensureDefaultProject(control, config.dataDir, config.defaultRetentionDays);
   const scans = issueScanTrigger(config, issues);
   await ctx.app.register(apiRoutes, {
     analytics: createAnalytics({ warehouse }),
     issues,
-    projects: new ProjectService({ warehouse }),
+    control,
     deadLetters: new DeadLetters({ warehouse }),
     scanIssues: (projectId: string) => scans.scan(projectId),
   });

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { ControlPlane } from '@strix/control';
 import type { Warehouse } from '@strix/contracts';
 import type { KeyRegistry, StrixMetrics } from '@strix/http';
 import type { Credentials } from '../bootstrap.ts';
@@ -12,6 +13,8 @@ export interface RoleContext {
   /** The process's HTTP app (`@strix/http`): a role registers the route packages it serves on it. */
   readonly app: FastifyInstance;
   readonly keys: KeyRegistry;
+  /** The control plane, in roles that use it (all but process). */
+  readonly control: ControlPlane | undefined;
   readonly metrics: StrixMetrics;
   /** The log, for roles that use one (ingest, process); opened once per process. */
   readonly log: OpenedLog | undefined;

@@ -7,6 +7,7 @@ import type { RoleContext, RunningRole } from './role.ts';
  * metric-abandon): the Temporal worker and its schedules, or the in-process scheduler.
  */
 export async function startWorkerRole(ctx: RoleContext, issues: IssueService): Promise<RunningRole> {
-  const jobs = await startJobs(ctx.config, ctx.warehouse, issues);
+  if (!ctx.control) throw new Error('the worker role needs the control plane');
+  const jobs = await startJobs(ctx.config, ctx.warehouse, ctx.control, issues);
   return { problem: () => jobs.problem(), stop: () => jobs.stop() };
 }

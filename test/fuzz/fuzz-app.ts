@@ -11,6 +11,7 @@ import { IssueService } from '@strix/issues';
 import { testApp } from '@strix/testkit/apps';
 import { eventRow } from '@strix/testkit/rows';
 import { openStore } from '@strix/testkit/stores';
+import { seedProjects, sharedTestControl } from '@strix/testkit/control';
 import { InputClassWarehouse } from './input-class-warehouse.ts';
 
 export interface FuzzRoute {
@@ -36,7 +37,7 @@ class CountingLog implements Log {
   async close() {}
 }
 
-export const fuzzKeys = { agent: 'fuzz-agent-key', client: 'fuzz-client-key' } as const;
+export const fuzzKeys = { agent: 'fuzz-agent-key', client: 'fuzz-client-key', import: 'fuzz-import-key' } as const;
 const projectId = 'fuzz';
 
 /**
@@ -51,6 +52,8 @@ const excluded = (url: string) =>
 
 export async function startFuzzApp() {
   const store = await openStore(projectId);
+  const control = await sharedTestControl();
+  await seedProjects(control, { id: projectId, name: 'Fuzzed', apps: [{ id: 'app', name: 'App' }] });
   const warehouse = new InputClassWarehouse(store.wh);
   const permissions = new Set<string>();
   const principals = (): Principal[] => [
@@ -69,7 +72,7 @@ export async function startFuzzApp() {
       rateLimits: { perKeyPerSecond: 1e9, perDevicePerSecond: 1e9, burstSeconds: 1 },
       overloaded: () => undefined,
     },
-    api: { warehouse, issues: new IssueService({ warehouse }) },
+    api: { warehouse, issues: new IssueService({ warehouse }), control },
     readiness: () => (warehouse.counts.failed > 0 ? `${warehouse.counts.failed} warehouse calls failed` : undefined),
     // Plugins load at ready(), after this hook: it sees every route of the app.
     configure: (app) =>

@@ -1,0 +1,65 @@
+import type { IssueAlertFrequency } from './issues.ts';
+import type { KeyType } from './keys.ts';
+
+/** A platform an app is built for; it fixes the `environment` values its events may carry. */
+export type Platform = 'apple' | 'android' | 'web' | 'backend';
+export const platforms = ['apple', 'android', 'web', 'backend'] as const satisfies readonly Platform[];
+
+/** The environments each platform's events may name (`environment` on an event). */
+export const platformEnvironments: Record<Platform, readonly string[]> = {
+  apple: ['ios', 'ipados', 'macos', 'watchos'],
+  android: ['android'],
+  web: ['web'],
+  backend: ['backend'],
+};
+
+/** Who a key is, as every process holds it in memory to authenticate a request with no I/O. */
+export interface Principal {
+  readonly keyHash: string;
+  /** The key's id in the control plane ('' for keys that have none, as in tests). */
+  readonly keyId?: string;
+  /** The key's first characters, safe to show (names an agent that has no other name). */
+  readonly keyPrefix?: string;
+  readonly keyType: KeyType;
+  readonly teamId?: string;
+  readonly projectId: string;
+  /** The app a client or import key belongs to; empty for agent keys (project-wide). */
+  readonly appId: string;
+  /** The app's platform, for client and import keys. */
+  readonly platform?: Platform;
+  readonly permissions: readonly string[];
+  readonly revoked: boolean;
+  /** Epoch ms after which the key stops working (a rotated key's overlap), or null. */
+  readonly expiresAt?: number | null;
+  /** Days the project keeps events; stamped on every row ingested with the key. */
+  readonly retentionDays: number;
+}
+
+/** A live project, as the scheduled jobs read it. */
+export interface DirectoryProject {
+  readonly project_id: string;
+  readonly name: string;
+  /** Days events are kept. */
+  readonly retention_days: number;
+  readonly issue_alert_frequency: IssueAlertFrequency;
+}
+
+/** Someone who receives a project's issue digests, since `created_at` (epoch ms). */
+export interface DigestRecipient {
+  readonly email: string;
+  readonly name: string;
+  readonly created_at: number;
+}
+
+/**
+ * What the jobs (issue scan, digests, retention) need to know about projects,
+ * from the control plane that owns them.
+ */
+export interface ProjectDirectory {
+  /** Every project not deleted, by id. */
+  listProjects(): Promise<DirectoryProject[]>;
+  /** Who gets the project's issue digests, by email. */
+  digestRecipients(projectId: string): Promise<DigestRecipient[]>;
+  /** The project's apps' names by id (deleted apps included: old issues name them). */
+  appNames(projectId: string): Promise<Map<string, string>>;
+}

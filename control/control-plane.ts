@@ -1,0 +1,53 @@
+import type { DirectoryProject, Principal, ProjectDirectory } from '@strix/contracts';
+import { currentRevision } from './audit.ts';
+import type { ControlDb } from './db.ts';
+import { loadPrincipals } from './keys.ts';
+import { migrateControl } from './migrate.ts';
+import { listLiveProjects } from './projects.ts';
+import { listDigestRecipients } from './recipients.ts';
+
+/**
+ * The control plane's store, migrated, with what the other roles read from it:
+ * the keys every process authenticates with, the revision they poll, and the
+ * project directory the jobs use. Changes go through the functions of
+ * `projects.ts`, `keys.ts`… in `db.transaction`.
+ */
+export class ControlPlane implements ProjectDirectory {
+  private constructor(readonly db: ControlDb) {}
+
+  /** Opens `db`'s schema, applying the migrations it lacks. */
+  static async open(db: ControlDb): Promise<ControlPlane> {
+    await migrateControl(db);
+    return new ControlPlane(db);
+  }
+
+  revision(): Promise<number> {
+    return currentRevision(this.db);
+  }
+
+  principals(): Promise<Principal[]> {
+    return loadPrincipals(this.db);
+  }
+
+  async listProjects(): Promise<DirectoryProject[]> {
+    return (await listLiveProjects(this.db)).map((p) => ({
+      project_id: p.id,
+      name: p.name,
+      retention_days: p.retention_events_days,
+      issue_alert_frequency: p.issue_alert_frequency,
+    }));
+  }
+
+  digestRecipients(projectId: string) {
+    return listDigestRecipients(this.db, projectId);
+  }
+
+  async appNames(projectId: string): Promise<Map<string, string>> {
+    const rows = await this.db.query<{ id: string; name: string }>('SELECT id, name FROM apps WHERE project_id = $1', [projectId]);
+    return new Map(rows.map((r) => [r.id, r.name]));
+  }
+
+  close(): Promise<void> {
+    return this.db.close();
+  }
+}

@@ -1,1 +1,0 @@
-export * from './project-service.ts';
