@@ -1,5 +1,5 @@
 import type { IssueAlertFrequency } from './issues.ts';
-import type { KeyType } from './keys.ts';
+import { allowedPermissions, defaultPermissions, type KeyType, type Permission } from './keys.ts';
 
 /** A platform an app is built for; it fixes the `environment` values its events may carry. */
 export type Platform = 'apple' | 'android' | 'web' | 'backend';
@@ -12,6 +12,28 @@ export const platformEnvironments: Record<Platform, readonly string[]> = {
   web: ['web'],
   backend: ['backend'],
 };
+
+/** A member's role in a team: each manages only lower roles. */
+export type Role = 'owner' | 'admin' | 'member';
+export const roles = ['owner', 'admin', 'member'] as const satisfies readonly Role[];
+export const roleRank: Record<Role, number> = { owner: 3, admin: 2, member: 1 };
+
+/** What a signed-in member may do in their team's projects: members what an agent key does by default, admins and owners everything. */
+export const rolePermissions: Record<Role, readonly Permission[]> = {
+  owner: allowedPermissions.agent,
+  admin: allowedPermissions.agent,
+  member: defaultPermissions.agent,
+};
+
+/** A signed-in person, as a session cookie resolves. */
+export interface SessionUser {
+  readonly sessionId: string;
+  readonly userId: string;
+  readonly email: string;
+  readonly name: string;
+  /** Their role in each team they belong to. */
+  readonly teams: ReadonlyMap<string, Role>;
+}
 
 /** Who a key is, as every process holds it in memory to authenticate a request with no I/O. */
 export interface Principal {
@@ -33,6 +55,8 @@ export interface Principal {
   readonly expiresAt?: number | null;
   /** Days the project keeps events; stamped on every row ingested with the key. */
   readonly retentionDays: number;
+  /** Set when a signed-in person (a session, not a key) is acting on the project. */
+  readonly user?: { readonly id: string; readonly email: string; readonly sessionId: string; readonly role: Role };
 }
 
 /** A live project, as the scheduled jobs read it. */

@@ -1,10 +1,11 @@
-import type { DirectoryProject, Principal, ProjectDirectory } from '@strix/contracts';
+import type { DirectoryProject, Principal, ProjectDirectory, SessionUser } from '@strix/contracts';
 import { currentRevision } from './audit.ts';
 import type { ControlDb } from './db.ts';
 import { loadPrincipals } from './keys.ts';
 import { migrateControl } from './migrate.ts';
-import { listLiveProjects } from './projects.ts';
+import { getProject, listLiveProjects } from './projects.ts';
 import { listDigestRecipients } from './recipients.ts';
+import { resolveSession } from './sessions.ts';
 
 /**
  * The control plane's store, migrated, with what the other roles read from it:
@@ -45,6 +46,19 @@ export class ControlPlane implements ProjectDirectory {
   async appNames(projectId: string): Promise<Map<string, string>> {
     const rows = await this.db.query<{ id: string; name: string }>('SELECT id, name FROM apps WHERE project_id = $1', [projectId]);
     return new Map(rows.map((r) => [r.id, r.name]));
+  }
+
+  /** What the HTTP layer asks about session cookies (`SessionAuth` of `@strix/http`). */
+  sessionAuth() {
+    return {
+      /** The signed-in user of a session's token (its expiry slid), or undefined. */
+      user: (token: string): Promise<SessionUser | undefined> => resolveSession(this.db, token),
+      /** A live project's team and events retention. */
+      project: async (projectId: string): Promise<{ teamId: string; retentionDays: number } | undefined> => {
+        const project = await getProject(this.db, projectId);
+        return project && { teamId: project.team_id, retentionDays: project.retention_events_days };
+      },
+    };
   }
 
   close(): Promise<void> {

@@ -7,3 +7,5 @@ export * from './migrate.ts';
 export * from './project-service.ts';
 export * from './projects.ts';
 export * from './recipients.ts';
+export * from './sessions.ts';
+export * from './users.ts';

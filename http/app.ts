@@ -1,11 +1,13 @@
+import fastifyCookie from '@fastify/cookie';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
-import { IngestLimits, type KeyType } from '@strix/contracts';
+import { IngestLimits, type KeyType, type SessionUser } from '@strix/contracts';
 import type { KeyRegistry, Principal } from './auth.ts';
 import { ApiError, toApiError } from './errors.ts';
 import { decompressBody } from './gzip.ts';
 import { healthRoutes } from './health.ts';
 import type { StrixMetrics } from './metrics.ts';
 import { registerOpenApi } from './openapi.ts';
+import { sessionPrincipal, signedInUser, type SessionAuth } from './session-auth.ts';
 import { documentingValidator, zodSerializer } from './route-schemas.ts';
 
 /** How long the HTTP server waits on a client; see `server/config.ts` for each limit's variable. */
@@ -50,6 +52,8 @@ export interface HttpAppDeps {
   readiness: () => string | undefined;
   /** Server timeouts when the app listens (default `defaultHttpTimeouts`). */
   httpTimeouts?: HttpTimeouts;
+  /** Session cookies (people signed in); without it only keys authenticate. */
+  sessions?: SessionAuth;
 }
 
 declare module 'fastify' {
@@ -58,12 +62,20 @@ declare module 'fastify' {
     readiness: () => string | undefined;
   }
   interface FastifyRequest {
+    /** The key (or, on a project's routes, the session acting on a project) that authenticated the request. */
     principal: Principal;
+    /** The signed-in person, on routes with `auth: 'user'` (and `auth: 'any'` when no key was sent). */
+    user: SessionUser | undefined;
   }
   interface FastifyContextConfig {
-    /** The key a route requires; routes without one are public (health). */
+    /**
+     * The key a route requires; routes without one (nor `auth`) are public (health). An agent route
+     * also takes a session cookie with the project in the `x-strix-project` header.
+     */
     keyType?: KeyType;
     permission?: string;
+    /** 'user': a signed-in person only, never a key (key and member management). 'any': any key or a session (`/v1/me`). */
+    auth?: 'user' | 'any';
     /** Rate limits and back-pressure apply (the edge's batch endpoints). */
     rateLimited?: boolean;
   }
@@ -116,11 +128,26 @@ export function buildHttpApp(deps: HttpAppDeps): FastifyInstance {
   app.decorate('metrics', deps.metrics);
   app.decorate('readiness', deps.readiness);
   app.decorateRequest('principal', null as unknown as Principal);
+  app.decorateRequest('user', undefined);
+  // Cookies are parsed only where a session is looked for (session-auth.ts), never on the ingest path.
+  void app.register(fastifyCookie, { hook: false });
 
   app.addHook('onRequest', async (request) => {
     const config = request.routeOptions.config;
-    if (!config.keyType) return;
-    request.principal = deps.keys.authenticate(request.headers.authorization, config.keyType, config.permission);
+    const bearer = request.headers.authorization;
+    if (config.auth === 'user') {
+      if (bearer !== undefined) throw new ApiError('forbidden', 'this endpoint needs a signed-in person; API keys cannot use it');
+      request.user = await signedInUser(request, deps.sessions);
+    } else if (config.auth === 'any') {
+      if (bearer !== undefined) request.principal = deps.keys.authenticate(bearer, 'any');
+      else request.user = await signedInUser(request, deps.sessions);
+    } else if (config.keyType) {
+      // A session (no key sent) acts on a project as its role allows, on the routes agent keys use.
+      request.principal =
+        bearer === undefined && config.keyType === 'agent' && deps.sessions && request.headers.cookie !== undefined
+          ? await sessionPrincipal(request, deps.sessions, config.permission)
+          : deps.keys.authenticate(bearer, config.keyType, config.permission);
+    }
   });
 
   app.addHook('preParsing', async (request, _reply, payload) =>

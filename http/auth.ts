@@ -48,7 +48,7 @@ export class KeyRegistry {
   }
 
   /** The caller's principal, or a 401/403 that says why not. */
-  authenticate(authorization: string | undefined, required: KeyType, permission?: string): Principal {
+  authenticate(authorization: string | undefined, required: KeyType | 'any', permission?: string): Principal {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
     if (!match?.[1]) {
       throw new ApiError('unauthorized', 'missing API key: send "Authorization: Bearer <key>"');
@@ -57,7 +57,7 @@ export class KeyRegistry {
     if (!principal) throw new ApiError('unauthorized', 'unknown API key');
     if (principal.revoked) throw new ApiError('unauthorized', 'API key has been revoked');
     if (expired(principal)) throw new ApiError('unauthorized', 'API key has expired');
-    if (principal.keyType !== required) {
+    if (required !== 'any' && principal.keyType !== required) {
       throw new ApiError('forbidden', `this endpoint needs a ${required} key; a ${principal.keyType} key was sent`);
     }
     if (permission && !principal.permissions.includes(permission)) {

@@ -9,3 +9,4 @@ export * from './well-formed-text.ts';
 export * from './openapi.ts';
 export * from './read-scope.ts';
 export * from './route-schemas.ts';
+export * from './session-auth.ts';

@@ -77,6 +77,7 @@ export async function startStrix(config: Config): Promise<Strix> {
   const keys = control ? new KeyRegistry(() => control.principals(), () => control.revision()) : new KeyRegistry(async () => []);
   const app = buildHttpApp({
     keys,
+    ...(control && { sessions: control.sessionAuth() }),
     metrics,
     httpTimeouts: config.httpTimeouts,
     readiness: () => roles.map((r) => r.problem?.()).find((problem) => problem !== undefined),

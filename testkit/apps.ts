@@ -7,6 +7,7 @@ import { edgeRoutes, type EdgeDeps } from '@strix/edge';
 import { KeyRegistry, StrixMetrics, buildHttpApp, type HttpAppDeps, type Principal } from '@strix/http';
 import { IssueService } from '@strix/issues';
 import { DeadLetters } from '@strix/processors/dead-letters';
+import type { ControlPlane } from '@strix/control';
 import { sharedTestControl } from './control.ts';
 
 /** A key of a project; client keys belong to the app `app`. */
@@ -23,6 +24,8 @@ export interface TestAppOptions {
   edge?: EdgeDeps;
   readiness?: HttpAppDeps['readiness'];
   httpTimeouts?: HttpAppDeps['httpTimeouts'];
+  /** Session cookies answered from this control plane (people signed in). */
+  sessions?: ControlPlane;
   /** Called before the app is ready (an `onRoute` hook sees every route). */
   configure?: (app: FastifyInstance) => void;
 }
@@ -47,6 +50,7 @@ export async function testApp(options: TestAppOptions): Promise<{ app: FastifyIn
     metrics: new StrixMetrics(),
     readiness: options.readiness ?? (() => undefined),
     ...(options.httpTimeouts && { httpTimeouts: options.httpTimeouts }),
+    ...(options.sessions && { sessions: options.sessions.sessionAuth() }),
   });
   options.configure?.(app);
   if (options.edge) await app.register(edgeRoutes, options.edge);
