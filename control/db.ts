@@ -23,6 +23,19 @@ export interface ControlDb extends ControlSql {
   close(): Promise<void>;
 }
 
+// The first key of every lock `lockInTransaction` takes, apart from the single-key locks of migrations.
+const scopeLockSpace = 7_311_300;
+
+/**
+ * Holds a lock on `scope` until `tx` ends. A check then an insert (a free slug,
+ * an absent recipient) lets two transactions on a server both pass the check
+ * and one fail on the unique index; under this lock the second waits, then
+ * sees the first's row.
+ */
+export async function lockInTransaction(tx: ControlSql, scope: string): Promise<void> {
+  await tx.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [scopeLockSpace, scope]);
+}
+
 /**
  * PGlite persisted in `dir` (created when missing), or in memory without one:
  * one connection, transactions take turns. Small shared buffers: the defaults

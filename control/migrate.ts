@@ -17,8 +17,12 @@ const migrationLock = 7_311_202;
  */
 export async function migrateControl(db: ControlDb, dir: string = controlSqlDir): Promise<string[]> {
   const names = (await readdir(dir)).filter((n) => migrationFile.test(n)).sort();
-  await db.exec(`CREATE TABLE IF NOT EXISTS control_migrations (
-    version int PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
+  // Under the lock too: two servers running CREATE TABLE IF NOT EXISTS at once can both try to create it (a unique violation on pg_type).
+  await db.transaction(async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock($1)', [migrationLock]);
+    await tx.exec(`CREATE TABLE IF NOT EXISTS control_migrations (
+      version int PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
+  });
   const ran: string[] = [];
   for (const name of names) {
     const version = Number(migrationFile.exec(name)?.[1]);

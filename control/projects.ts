@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DomainError, type IssueAlertFrequency, type Platform } from '@strix/contracts';
 import { audit, bumpRevision, type Actor } from './audit.ts';
-import type { ControlDb, ControlSql } from './db.ts';
+import { lockInTransaction, type ControlDb, type ControlSql } from './db.ts';
 
 export interface TeamRow {
   id: string;
@@ -66,6 +66,7 @@ function freeSlug(base: string, taken: ReadonlySet<string>): string {
 }
 
 export async function createTeam(tx: ControlSql, team: { id?: string; name: string; slug?: string }, actor: Actor): Promise<TeamRow> {
+  await lockInTransaction(tx, 'team slugs');
   const taken = new Set((await tx.query<{ slug: string }>('SELECT slug FROM teams')).map((r) => r.slug));
   if (team.slug !== undefined && taken.has(team.slug)) throw new DomainError('conflict', `slug: a team named "${team.slug}" already exists`);
   const slug = team.slug ?? freeSlug(slugify(team.name), taken);
@@ -115,6 +116,7 @@ async function liveSlugs(tx: ControlSql, teamId: string, except?: string): Promi
 }
 
 export async function createProject(tx: ControlSql, teamId: string, project: NewProject, actor: Actor): Promise<ProjectRow> {
+  await lockInTransaction(tx, `project slugs of ${teamId}`);
   const taken = await liveSlugs(tx, teamId);
   if (project.slug !== undefined && taken.has(project.slug)) {
     throw new DomainError('conflict', `slug: this team already has a project with slug "${project.slug}"`);
@@ -165,6 +167,7 @@ export async function updateProject(tx: ControlSql, projectId: string, patch: Pr
   const current = await getProject(tx, projectId);
   if (!current) return undefined;
   const changes = Object.entries(patch).filter(([, v]) => v !== undefined);
+  if (patch.slug !== undefined) await lockInTransaction(tx, `project slugs of ${current.team_id}`);
   if (patch.slug !== undefined && (await liveSlugs(tx, current.team_id, projectId)).has(patch.slug)) {
     throw new DomainError('conflict', `slug: this team already has a project with slug "${patch.slug}"`);
   }
@@ -199,6 +202,7 @@ export async function deleteProject(tx: ControlSql, projectId: string, actor: Ac
 export async function restoreProject(tx: ControlSql, projectId: string, actor: Actor): Promise<ProjectRow | undefined> {
   const current = await getProject(tx, projectId, { includeDeleted: true });
   if (!current || current.deleted_ms === null) return undefined;
+  await lockInTransaction(tx, `project slugs of ${current.team_id}`);
   if ((await liveSlugs(tx, current.team_id)).has(current.slug)) {
     throw new DomainError('conflict', `slug: another project now has slug "${current.slug}"; rename it first`);
   }
@@ -271,6 +275,7 @@ export async function renameApp(tx: ControlSql, projectId: string, appId: string
     name,
   ]);
   if (!row) return undefined;
+  await bumpRevision(tx);
   const [project] = await tx.query<{ team_id: string }>('SELECT team_id FROM projects WHERE id = $1', [projectId]);
   await audit(tx, actor, { teamId: project?.team_id ?? null, projectId, action: 'app.rename', targetType: 'app', targetId: appId, details: { name } });
   return row;

@@ -1,6 +1,6 @@
 import type { DigestRecipient } from '@strix/contracts';
 import { audit, type Actor } from './audit.ts';
-import type { ControlSql } from './db.ts';
+import { lockInTransaction, type ControlSql } from './db.ts';
 
 const columns = 'email, name, floor(extract(epoch FROM created_at) * 1000)::int8 AS created_at';
 
@@ -21,6 +21,7 @@ export async function addDigestRecipient(
   recipient: { email: string; name?: string; since?: number },
   actor: Actor,
 ): Promise<{ recipient: DigestRecipient; created: boolean }> {
+  await lockInTransaction(tx, `digest recipients of ${projectId}`);
   const [existing] = await tx.query<DigestRecipient>(`SELECT ${columns} FROM digest_recipients WHERE project_id = $1 AND email = $2`, [projectId, recipient.email]);
   if (existing) {
     if (recipient.name === undefined || recipient.name === existing.name) return { recipient: existing, created: false };
@@ -29,6 +30,7 @@ export async function addDigestRecipient(
       recipient.email,
       recipient.name,
     ]);
+    await audit(tx, actor, { teamId, projectId, action: 'digest_recipient.rename', targetType: 'digest_recipient', targetId: recipient.email, details: { name: recipient.name } });
     return { recipient: renamed!, created: false };
   }
   const [row] = await tx.query<DigestRecipient>(

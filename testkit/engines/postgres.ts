@@ -1,0 +1,214 @@
+/**
+ * A real PostgreSQL server (Debian's packages) for tests and by hand, with no
+ * manual steps: the binaries are found under /usr/lib/postgresql (installed
+ * with apt-get when missing), and each server runs from a fresh temporary
+ * directory on a free loopback port with trust authentication.
+ *
+ *   node --import tsx testkit/engines/postgres.ts     starts one and stays up until Ctrl-C
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
+import { access, chmod, chown, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+const LOG_TAIL_LINES = 40;
+const DATABASE = 'strix';
+
+export interface PostgresOptions {
+  /** Seconds pg_ctl waits for the server to accept connections (default 120: 2 busy cores are slow). */
+  startTimeoutSeconds?: number;
+  /** Extra server settings, passed as `-c name=value`. */
+  settings?: Record<string, string>;
+}
+
+export interface PostgresEngine {
+  /** `postgres://postgres@127.0.0.1:PORT/strix`: the superuser, trust auth, an empty database. */
+  readonly url: string;
+  readonly port: number;
+  readonly dataDir: string;
+  /** Stops the server (`pg_ctl stop -m fast`) and deletes its directory. */
+  stop(): Promise<void>;
+}
+
+async function exists(path: string): Promise<boolean> {
+  return access(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+function tail(text: string): string {
+  return text.trim().split('\n').slice(-LOG_TAIL_LINES).join('\n');
+}
+
+interface Run {
+  /** The exit code, or a description of why there is none (not found, killed, timed out). */
+  readonly status: number | string;
+  readonly output: string;
+}
+
+/** Runs a command to its end without blocking the event loop (a test runner keeps reporting meanwhile). */
+function run(command: string, args: readonly string[], options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'], timeout: options.timeoutMs ?? 300_000 });
+    let text = '';
+    const collect = (chunk: Buffer) => (text += chunk.toString('utf8'));
+    child.stdout.on('data', collect);
+    child.stderr.on('data', collect);
+    child.once('error', (error) => resolve({ status: error.message, output: text }));
+    child.once('close', (code, signal) => resolve({ status: code ?? `killed by ${signal}`, output: text }));
+  });
+}
+
+const failure = (r: Run) => (typeof r.status === 'number' ? `exit ${r.status}` : r.status);
+
+/** The newest `/usr/lib/postgresql/<major>/bin` holding a server (pg_config's bindir first: it names the one a build would use). */
+async function findBinDir(): Promise<string | undefined> {
+  const candidates: string[] = [];
+  const pgConfig = await run('pg_config', ['--bindir']);
+  // libpq-dev alone brings pg_config without a server, so its bindir counts only when initdb is there.
+  if (pgConfig.status === 0) candidates.push(pgConfig.output.trim());
+  const root = '/usr/lib/postgresql';
+  const majors = (await exists(root)) ? (await readdir(root)).filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a)) : [];
+  candidates.push(...majors.map((major) => join(root, major, 'bin')));
+  for (const dir of candidates) {
+    if ((await exists(join(dir, 'initdb'))) && (await exists(join(dir, 'pg_ctl')))) return dir;
+  }
+  return undefined;
+}
+
+function aptInstall(): Promise<Run> {
+  // Another test file may be installing at the same moment: wait for dpkg's lock rather than fail.
+  return run('apt-get', ['install', '-y', '-q', '-o', 'DPkg::Lock::Timeout=600', 'postgresql'], {
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    timeoutMs: 1_200_000,
+  });
+}
+
+/** The server binaries' directory, installing Debian's `postgresql` package on first use. `STRIX_POSTGRES_BIN` overrides. */
+export async function ensurePostgresBinaries(): Promise<string> {
+  const override = process.env.STRIX_POSTGRES_BIN;
+  if (override) return override;
+  const found = await findBinDir();
+  if (found) return found;
+  let install = await aptInstall();
+  // A fresh image has no package lists; fetch them only when the install needs them.
+  if (install.status !== 0) {
+    const update = await run('apt-get', ['update', '-q'], { timeoutMs: 600_000 });
+    if (update.status === 0) install = await aptInstall();
+  }
+  const installed = await findBinDir();
+  if (installed) return installed;
+  throw new Error(
+    `PostgreSQL is not installed and \`apt-get install -y postgresql\` did not install it ` +
+      `(${failure(install)}); install it by hand or set STRIX_POSTGRES_BIN to its bin directory.\n${tail(install.output)}`,
+  );
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** initdb refuses to run as root: as root, every server command runs as the `postgres` OS user the package creates. */
+const asRoot = process.getuid?.() === 0;
+
+function runAsOwner(command: string, args: readonly string[]): Promise<Run> {
+  return asRoot ? run('runuser', ['-u', 'postgres', '--', command, ...args]) : run(command, args);
+}
+
+/**
+ * Servers still running, by directory. pg_ctl detaches the server from this
+ * process, so nothing else would stop it if this process exits without calling
+ * `stop()` (a failed run must not leak servers).
+ */
+const live = new Set<string>();
+process.once('exit', () => {
+  for (const dir of live) {
+    try {
+      const pid = Number(readFileSync(join(dir, 'data', 'postmaster.pid'), 'utf8').split('\n')[0]);
+      // SIGQUIT: immediate shutdown, the only kind a synchronous exit handler can ask for.
+      if (pid > 0) process.kill(pid, 'SIGQUIT');
+      rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+    } catch {
+      // Already gone, or still removing its files: a temporary directory left behind.
+    }
+  }
+});
+
+/** Starts a server on a free loopback port in a fresh directory and creates the `strix` database in it. */
+export async function startPostgres(options: PostgresOptions = {}): Promise<PostgresEngine> {
+  const bin = await ensurePostgresBinaries();
+  const dir = await mkdtemp(join(tmpdir(), 'strix-postgres-'));
+  const dataDir = join(dir, 'data');
+  const logFile = join(dir, 'server.log');
+  if (asRoot) {
+    const [uid, gid] = [await run('id', ['-u', 'postgres']), await run('id', ['-g', 'postgres'])];
+    if (uid.status !== 0 || gid.status !== 0) {
+      await rm(dir, { recursive: true, force: true });
+      throw new Error(`no \`postgres\` OS user to run the server as (this process runs as ${userInfo().username}); reinstall the postgresql package`);
+    }
+    await chown(dir, Number(uid.output), Number(gid.output));
+  }
+  await chmod(dir, 0o700);
+  const removeDir = () => rm(dir, { recursive: true, force: true });
+
+  const init = await runAsOwner(join(bin, 'initdb'), ['-D', dataDir, '-U', 'postgres', '--auth=trust', '--encoding=UTF8', '--no-locale', '--no-sync']);
+  if (init.status !== 0) {
+    await removeDir();
+    throw new Error(`initdb failed (${failure(init)}):\n${tail(init.output)}`);
+  }
+
+  const port = await freePort();
+  const settings = { listen_addresses: '127.0.0.1', unix_socket_directories: dir, ...options.settings };
+  const serverOptions = [`-p ${port}`, ...Object.entries(settings).map(([name, value]) => `-c ${name}=${value}`)].join(' ');
+  const timeout = String(options.startTimeoutSeconds ?? 120);
+  const start = await runAsOwner(join(bin, 'pg_ctl'), ['start', '-w', '-t', timeout, '-D', dataDir, '-l', logFile, '-o', serverOptions]);
+  live.add(dir);
+
+  const stop = async () => {
+    if (live.delete(dir)) await runAsOwner(join(bin, 'pg_ctl'), ['stop', '-m', 'fast', '-w', '-D', dataDir]);
+    await removeDir();
+  };
+  const fail = async (what: string, result: Run): Promise<never> => {
+    const log = tail(await readFile(logFile, 'utf8').catch(() => '(no log written)'));
+    await stop();
+    throw new Error(`${what} (${failure(result)}):\n${tail(result.output)}\ntail of ${logFile}:\n${log}`);
+  };
+  if (start.status !== 0) await fail(`PostgreSQL did not start on 127.0.0.1:${port}`, start);
+
+  const create = await run(join(bin, 'createdb'), ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', DATABASE], { timeoutMs: 60_000 });
+  if (create.status !== 0) await fail(`createdb ${DATABASE} failed`, create);
+
+  return { url: `postgres://postgres@127.0.0.1:${port}/${DATABASE}`, port, dataDir, stop };
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const started = Date.now();
+  const engine = await startPostgres();
+  console.log(`PostgreSQL ready in ${Date.now() - started} ms: ${engine.url}`);
+  console.log(`data: ${engine.dataDir} (deleted on exit); Ctrl-C to stop`);
+  const shutdown = () => {
+    engine.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error(error);
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGINT', shutdown);
+  process.once('SIGTERM', shutdown);
+  // The server runs detached: this timer alone keeps the process waiting for Ctrl-C.
+  setInterval(() => undefined, 3_600_000);
+}
