@@ -26,8 +26,8 @@ describe('ingest edge back-pressure and key checks', () => {
   before(async () => {
     ({ app } = await testApp({
       principals: [
-        { keyHash: hashKey('client-1'), keyType: 'client', projectId: 'p', appId: 'a', permissions: [], revoked: false, retentionDays: 30 },
-        { keyHash: hashKey('revoked-1'), keyType: 'client', projectId: 'p', appId: 'a', permissions: [], revoked: true, retentionDays: 30 },
+        { keyHash: hashKey('client-1'), keyType: 'client', projectId: 'p', appId: 'a', permissions: ['events:write'], revoked: false, retentionDays: 30 },
+        { keyHash: hashKey('revoked-1'), keyType: 'client', projectId: 'p', appId: 'a', permissions: ['events:write'], revoked: true, retentionDays: 30 },
       ],
       edge: {
         log,

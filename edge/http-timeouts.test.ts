@@ -39,7 +39,7 @@ describe('HTTP server timeouts', () => {
   before(async () => {
     ({ app } = await testApp({
       principals: [
-        { keyHash: hashKey('client-1'), keyType: 'client', projectId: 'p', appId: 'a', permissions: [], revoked: false, retentionDays: 30 },
+        { keyHash: hashKey('client-1'), keyType: 'client', projectId: 'p', appId: 'a', permissions: ['events:write'], revoked: false, retentionDays: 30 },
       ],
       edge: { log: {} as Log, partitionByUser: false, warehouse: {} as Warehouse, rateLimits: { perKeyPerSecond: 1000, perDevicePerSecond: 1000, burstSeconds: 1 }, overloaded: () => undefined },
       httpTimeouts: timeouts,
