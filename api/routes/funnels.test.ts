@@ -45,10 +45,10 @@ describe('funnels API', () => {
   before(async () => {
     ({ wh, close } = await openStore('p', 'other'));
     app = await queryApp(wh, [
-      principal('agent-rw', 'agent', ['events:read', 'funnels:write']),
-      principal('agent-ro', 'agent', ['events:read']),
+      principal('agent-rw', 'agent', ['funnels:read', 'funnels:write']),
+      principal('agent-ro', 'agent', ['funnels:read']),
       principal('agent-write-only', 'agent', ['funnels:write']),
-      principal('agent-other', 'agent', ['events:read', 'funnels:write'], 'other'),
+      principal('agent-other', 'agent', ['funnels:read', 'funnels:write'], 'other'),
       principal('client-1', 'client', ['events:write']),
     ]);
     const track = (user: string, name: string, sec: number, fields: object = {}) =>
@@ -130,7 +130,7 @@ describe('funnels API', () => {
     assert.equal((await ok<{ funnel: Saved }>('GET', `/v1/funnels/${funnel.id}`)).funnel.name, 'Mine');
   });
 
-  it('permissions: reads need events:read, changes funnels:write; client keys and no key are refused', async () => {
+  it('permissions: reads need funnels:read, changes funnels:write; client keys and no key are refused', async () => {
     assert.equal((await call('GET', '/v1/funnels', undefined, 'agent-ro')).statusCode, 200);
     const denied = await call('POST', '/v1/funnels', { name: 'x', steps }, 'agent-ro');
     assert.equal(denied.statusCode, 403);

@@ -59,9 +59,9 @@ describe('metric query API', () => {
   before(async () => {
     ({ wh, close } = await openStore('p', 'other'));
     app = await queryApp(wh, [
-      principal('agent-read', 'agent', ['events:read']),
+      principal('agent-read', 'agent', ['metrics:read']),
       principal('agent-issues', 'agent', ['issues:read']),
-      principal('agent-other', 'agent', ['events:read'], 'other'),
+      principal('agent-other', 'agent', ['metrics:read'], 'other'),
       principal('client-1', 'client', ['events:write']),
     ]);
     const point = (fields: Parameters<typeof eventRow>[0]) => eventRow({ kind: 'metric', name: 'checkout', app_id: 'ios', app_version: '1.0.0', ...fields });
@@ -163,8 +163,8 @@ describe('metric query API', () => {
     await rejected(`/v1/metrics?limit=0`, 'query parameter limit: must be between 1 and 1000');
   });
 
-  it('needs an agent key with events:read', async () => {
-    await rejected('/v1/metrics/checkout', 'API key lacks the "events:read" permission', 403, 'agent-issues');
+  it('needs an agent key with metrics:read', async () => {
+    await rejected('/v1/metrics/checkout', 'API key lacks the "metrics:read" permission', 403, 'agent-issues');
     await rejected('/v1/metrics', 'this endpoint needs a agent key; a client key was sent', 403, 'client-1');
   });
 });
