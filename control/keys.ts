@@ -111,6 +111,8 @@ export async function rotateKey(tx: ControlSql, projectId: string, keyId: string
   if (!old) throw new DomainError('not_found', `key ${keyId} does not exist in project ${projectId}`);
   if (old.revoked_ms !== null) throw new DomainError('conflict', `key ${keyId} is revoked; create a new one`);
   if (old.replaced_by !== null) throw new DomainError('conflict', `key ${keyId} was already rotated to ${old.replaced_by}`);
+  // Its successor would inherit an expiry already past (and be refused as such): an expired key is replaced, not rotated.
+  if (old.expires_ms !== null && old.expires_ms <= Date.now()) throw new DomainError('conflict', `key ${keyId} has expired; create a new one`);
   const created = await createKey(
     tx,
     projectId,

@@ -10,6 +10,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance, FastifySchema } from 'fastify';
 import { z } from 'zod';
 import { isZodSchema, jsonSchemaOf, type ZodRoutes } from './route-schemas.ts';
+import { csrfCookie, csrfHeader, sessionCookie } from './session-auth.ts';
 
 const requestParts = ['querystring', 'params', 'body', 'headers'] as const;
 
@@ -53,12 +54,23 @@ export function registerOpenApi(app: FastifyInstance): void {
           'Product analytics and error tracking. Client keys send batches to the edge; agent keys read and manage through the API. ' +
           'Send keys as `Authorization: Bearer <key>`.',
       },
-      components: { securitySchemes: { key: { type: 'http', scheme: 'bearer', description: 'A client key (edge) or an agent key (API)' } } },
+      components: {
+        securitySchemes: {
+          key: { type: 'http', scheme: 'bearer', description: 'A client key (edge) or an agent key (API)' },
+          session: {
+            type: 'apiKey',
+            in: 'cookie',
+            name: sessionCookie,
+            description: `A signed-in person's session (POST /v1/auth/verify sets it); changes also send the ${csrfHeader} header equal to the ${csrfCookie} cookie`,
+          },
+        },
+      },
     },
     transform: ({ schema, url, route }) => {
-      // Routes that need a key say so; the others (health, this document) are public.
-      const keyed = route.config && 'keyType' in route.config && route.config.keyType !== undefined;
-      const withSecurity = keyed ? { ...schema, security: [{ key: [] }] } : schema;
+      // Routes that need a key or a signed-in person say which; the others (health, this document) are public.
+      const config: { keyType?: string; auth?: string } = route.config ?? {};
+      const security: Record<string, string[]>[] | undefined = config.auth === 'user' ? [{ session: [] }] : config.auth === 'any' ? [{ key: [] }, { session: [] }] : config.keyType !== undefined ? [{ key: [] }] : undefined;
+      const withSecurity = security ? { ...schema, security } : schema;
       return { schema: schema ? documented(withSecurity) : schema, url };
     },
   });
