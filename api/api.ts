@@ -3,13 +3,22 @@ import type { IssueService, ScanSummary } from '@strix/issues';
 import type { DeadLetters } from '@strix/processors/dead-letters';
 import { ProjectService, type ControlPlane } from '@strix/control';
 import type { ZodRoutes } from '@strix/http';
+import type { PeopleMail } from './people-mail.ts';
+import { appsRoutes } from './routes/apps.ts';
+import { auditLogRoutes } from './routes/audit-log.ts';
 import { audienceRoutes } from './routes/audience.ts';
+import { authRoutes } from './routes/auth.ts';
 import { deadLetterRoutes } from './routes/dead-letters.ts';
 import { eventRoutes } from './routes/events.ts';
 import { funnelsRoutes } from './routes/funnels.ts';
+import { invitationRoutes } from './routes/invitations.ts';
 import { issueRoutes } from './routes/issues.ts';
+import { meRoutes } from './routes/me.ts';
+import { keysRoutes } from './routes/keys.ts';
 import { metricQueriesRoutes } from './routes/metric-queries.ts';
 import { projectRoutes } from './routes/project.ts';
+import { teamRoutes } from './routes/team.ts';
+import { projectsRoutes } from './routes/projects.ts';
 import { userRoutes } from './routes/users.ts';
 
 /** The domain services the routes call; none of them is the warehouse. */
@@ -23,6 +32,10 @@ export interface ApiDeps {
   deadLetters: DeadLetters;
   /** Runs a project's issue scan now and resolves when it finished (in-process, or a Temporal workflow); default `issues.scan`. */
   scanIssues?: (projectId: string) => Promise<ScanSummary>;
+  /** Sends sign-in codes and invitations; without it sign-in by code answers 503 and invitations are links to hand over. */
+  mail?: PeopleMail;
+  /** The address people reach Strix at, for the links in mails and answers (default http://localhost:8080). */
+  publicUrl?: string;
 }
 
 declare module 'fastify' {
@@ -53,4 +66,13 @@ export const apiRoutes: ZodRoutes<ApiDeps> = async (app, deps) => {
   await app.register(metricQueriesRoutes);
   await app.register(userRoutes);
   await app.register(issueRoutes);
+  await app.register(projectsRoutes);
+  await app.register(appsRoutes);
+  await app.register(keysRoutes);
+  await app.register(auditLogRoutes);
+  const people = { mail: deps.mail, publicUrl: (deps.publicUrl ?? deps.mail?.publicUrl ?? 'http://localhost:8080').replace(/\/+$/, '') };
+  await app.register(authRoutes, people);
+  await app.register(meRoutes);
+  await app.register(teamRoutes);
+  await app.register(invitationRoutes, people);
 };

@@ -2,7 +2,19 @@ import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { allowedPermissions, generateKey, type Warehouse } from '@strix/contracts';
-import { createApp, createKey, createProject, createTeam, getProject, importLegacyControlData, systemActor, type ControlPlane, type ImportSummary } from '@strix/control';
+import {
+  createApp,
+  createKey,
+  createOwnerLink,
+  createProject,
+  createTeam,
+  getProject,
+  importLegacyControlData,
+  systemActor,
+  teamHasOwner,
+  type ControlPlane,
+  type ImportSummary,
+} from '@strix/control';
 import { listApiKeys, listApps, listProjectMembers, listProjects } from '@strix/warehouse';
 
 export const Credentials = z.object({
@@ -95,4 +107,30 @@ export async function writeSignInUrl(dataDir: string, credentials: Credentials, 
   await writeFile(`${file}.tmp`, JSON.stringify(next, null, 2) + '\n', { mode: 0o600 });
   await rename(`${file}.tmp`, file);
   return next;
+}
+
+/**
+ * A new one-time owner link for the default project's team, written into
+ * credentials.json as `signInUrl`: on the first start (so a fresh install
+ * without SMTP has a way in), on a start that finds the team without an owner
+ * and no link yet (an install upgraded from before sign-in, or a crash right
+ * after the first start), and on any start asked to (`STRIX_PRINT_SIGNIN=1`).
+ * Each link supersedes the team's older ones.
+ */
+export async function ensureOwnerSignIn(
+  control: ControlPlane,
+  dataDir: string,
+  bootstrap: { credentials: Credentials; created: boolean },
+  options: { publicUrl: string; printSignIn: boolean },
+): Promise<{ credentials: Credentials; created: boolean }> {
+  // A deleted default project still names its team.
+  const project = await getProject(control.db, bootstrap.credentials.projectId, { includeDeleted: true });
+  if (!project) throw new Error(`credentials.json names project ${bootstrap.credentials.projectId}, which the control plane does not have`);
+  // The banner (main.ts) prints the link of a first start and of STRIX_PRINT_SIGNIN; this case says so itself.
+  const ownerless = !bootstrap.created && !options.printSignIn && !bootstrap.credentials.signInUrl && !(await teamHasOwner(control.db, project.team_id));
+  if (!bootstrap.created && !options.printSignIn && !ownerless) return bootstrap;
+  const { token } = await control.db.transaction((tx) => createOwnerLink(tx, project.team_id));
+  const credentials = await writeSignInUrl(dataDir, bootstrap.credentials, `${options.publicUrl}/v1/auth/link/${token}`);
+  if (ownerless) console.log(`[strix] the default team has no owner yet: sign in as its owner with ${credentials.signInUrl} (one use, 24 hours)`);
+  return { ...bootstrap, credentials };
 }

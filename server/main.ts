@@ -38,6 +38,10 @@ async function main(): Promise<void> {
             `  saved in ${config.dataDir}/credentials.json`,
           ]
         : []),
+      // A fresh link on the first start and when asked (STRIX_PRINT_SIGNIN=1); a link printed before may be used or expired.
+      ...(credentials?.signInUrl && (createdCredentials || config.printSignIn)
+        ? [`owner sign-in link (one use, 24 hours; also in credentials.json as signInUrl):`, `  ${credentials.signInUrl}`]
+        : []),
       `Strix (${deployment}) listening on ${address}`,
     ].join('\n'),
   );

@@ -13,7 +13,7 @@ describe('npm start', () => {
       const first = await spawnStrix({ STRIX_DATA_DIR: dir });
       await kill(first, 'SIGTERM');
       const credentials = JSON.parse(await readFile(join(dir, 'credentials.json'), 'utf8')) as Record<string, string>;
-      assert.deepEqual(Object.keys(credentials).sort(), ['agentKey', 'appId', 'clientKey', 'projectId']);
+      assert.deepEqual(Object.keys(credentials).sort(), ['agentKey', 'appId', 'clientKey', 'projectId', 'signInUrl']);
       assert.match(first.output(), new RegExp(`created default project ${credentials.projectId}`));
       assert.ok(first.output().includes(credentials.clientKey!), 'the client key is printed');
 

@@ -1,6 +1,8 @@
 import type { AddressInfo } from 'node:net';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
+import type { Mailer } from '@strix/contracts';
+import { SmtpMailer } from '@strix/workflows';
 
 export type Rejection = { code: number; text: string } | undefined;
 
@@ -45,3 +47,6 @@ export async function startSmtpReceiver(): Promise<SmtpReceiver> {
   };
   return receiver;
 }
+
+/** Strix's own SMTP mailer, delivering to `receiver`: for suites above workflows/ that may not import it (api/). */
+export const mailerTo = (receiver: SmtpReceiver): Mailer => new SmtpMailer(receiver.url);

@@ -4,7 +4,8 @@ import { apiRoutes } from '@strix/api';
 import { IssueService } from '@strix/issues';
 import { DeadLetters } from '@strix/processors/dead-letters';
 import { mountSqlGateway } from '@strix/sql-gateway';
-import { ensureDefaultProject } from '../bootstrap.ts';
+import { SmtpMailer } from '@strix/workflows';
+import { ensureDefaultProject, ensureOwnerSignIn } from '../bootstrap.ts';
 import { issueScanTrigger } from '../issue-scans.ts';
 import type { RoleContext, RunningRole } from './role.ts';
 
@@ -16,14 +17,20 @@ import type { RoleContext, RunningRole } from './role.ts';
 export async function startApiRole(ctx: RoleContext, issues: IssueService): Promise<RunningRole> {
   const { config, warehouse, control } = ctx;
   if (!control) throw new Error('the api role needs the control plane');
-  const bootstrap = await ensureDefaultProject(control, config.dataDir, config.defaultRetentionDays);
+  const { publicUrl, smtpUrl, from } = config.mail;
+  const made = await ensureDefaultProject(control, config.dataDir, config.defaultRetentionDays);
+  const bootstrap = await ensureOwnerSignIn(control, config.dataDir, made, { publicUrl, printSignIn: config.printSignIn });
   const scans = issueScanTrigger(config, issues);
+  // Sign-in codes and invitations; the jobs' digests have their own mailer (scheduling.ts).
+  const mailer = smtpUrl ? new SmtpMailer(smtpUrl) : undefined;
   await ctx.app.register(apiRoutes, {
     analytics: createAnalytics({ warehouse }),
     issues,
     control,
     deadLetters: new DeadLetters({ warehouse }),
     scanIssues: (projectId: string) => scans.scan(projectId),
+    publicUrl,
+    ...(mailer && { mail: { mailer, from, publicUrl } }),
   });
   const closeSql =
     config.warehouse.kind === 'chdb'
@@ -34,6 +41,7 @@ export async function startApiRole(ctx: RoleContext, issues: IssueService): Prom
     async stop() {
       await scans.close();
       closeSql?.();
+      await mailer?.close();
     },
   };
 }
