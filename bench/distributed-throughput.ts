@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { kill, spawnStrix, type StrixProcess } from '@strix/testkit/process';
 import { startKafka } from '@strix/testkit/kafka';
-import { startWarehouseHost } from '@strix/testkit/warehouse-host';
+import { startWarehouseHost, type WarehouseHost } from '@strix/testkit/warehouse-host';
 import { HttpLoad, batchSize, cpuSeconds } from './http-load.ts';
 
 const totalEvents = Number(process.env.BENCH_EVENTS ?? 500_000);
@@ -33,11 +33,13 @@ async function main(): Promise<void> {
     roles.push({ role, p });
     return p;
   };
+  let host: WarehouseHost | undefined;
   try {
     const apiDir = await mkdtemp(join(tmpdir(), 'strix-bench-api-'));
     dirs.push(apiDir);
-    const host = await startWarehouseHost(apiDir);
-    roles.push({ role: 'api', p: host.api });
+    host = await startWarehouseHost(apiDir);
+    const api = host.api;
+    roles.push({ role: 'api', p: api });
     const { clientKey } = host.credentials;
     const admin = host.adminPassword;
     const shared = {
@@ -45,6 +47,7 @@ async function main(): Promise<void> {
       STRIX_KAFKA_BROKERS: kafka.brokers.join(','),
       STRIX_KAFKA_PARTITIONS: partitions,
       ...host.warehouseEnv,
+      ...host.controlEnv,
       STRIX_RATE_LIMIT_DEVICE_RPS: '1000000',
       STRIX_RATE_LIMIT_KEY_RPS: '1000000',
     };
@@ -53,7 +56,7 @@ async function main(): Promise<void> {
     for (let i = 0; i < ingesters; i++) ingest.push(new URL((await start('ingest', shared)).url));
 
     const stored = async () => {
-      const res = await fetch(`${host.api.url}/clickhouse/?default_format=TSV`, {
+      const res = await fetch(`${api.url}/clickhouse/?default_format=TSV`, {
         method: 'POST',
         headers: { authorization: `Basic ${Buffer.from(`admin:${admin}`).toString('base64')}` },
         body: 'SELECT count() FROM events',
@@ -84,6 +87,7 @@ async function main(): Promise<void> {
   } finally {
     for (const { p } of roles) await kill(p, 'SIGTERM');
     await kafka.cleanup();
+    await host?.postgres.stop();
     for (const dir of dirs) await rm(dir, { recursive: true, force: true });
   }
 }

@@ -32,6 +32,7 @@ describe('distributed Strix: separate roles on Kafka and the ClickHouse protocol
   let api: StrixProcess;
   let creds: WarehouseHost['credentials'];
   let roleEnv: Record<string, string>;
+  let host: WarehouseHost | undefined;
   const dirs: string[] = [];
   const running: StrixProcess[] = [];
 
@@ -47,7 +48,7 @@ describe('distributed Strix: separate roles on Kafka and the ClickHouse protocol
     kafka = await startKafka();
     const apiDir = await mkdtemp(join(tmpdir(), 'strix-api-'));
     dirs.push(apiDir);
-    const host = await startWarehouseHost(apiDir);
+    host = await startWarehouseHost(apiDir);
     api = host.api;
     running.push(api);
     creds = host.credentials;
@@ -56,6 +57,7 @@ describe('distributed Strix: separate roles on Kafka and the ClickHouse protocol
       STRIX_KAFKA_BROKERS: kafka.brokers.join(','),
       STRIX_KAFKA_PARTITIONS: '4',
       ...host.warehouseEnv,
+      ...host.controlEnv,
       STRIX_RATE_LIMIT_DEVICE_RPS: '100000',
     };
   });
@@ -63,6 +65,7 @@ describe('distributed Strix: separate roles on Kafka and the ClickHouse protocol
   after(async () => {
     for (const p of running) await kill(p, 'SIGKILL');
     await kafka?.cleanup();
+    await host?.postgres.stop();
     for (const dir of dirs) await rm(dir, { recursive: true, force: true });
   });
 

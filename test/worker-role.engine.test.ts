@@ -38,6 +38,7 @@ describe('worker role on Temporal', { timeout: 300_000 }, () => {
       STRIX_SCHEDULER: 'temporal',
       STRIX_TEMPORAL_ADDRESS: temporal.address,
       ...host.warehouseEnv,
+      ...host.controlEnv,
       STRIX_RETENTION_SWEEP_INTERVAL_SECONDS: '2',
     };
   });
@@ -46,6 +47,7 @@ describe('worker role on Temporal', { timeout: 300_000 }, () => {
     await sql?.close();
     for (const p of processes) await kill(p, 'SIGKILL');
     await temporal?.stop();
+    await host?.postgres.stop();
     for (const d of dirs) await rm(d, { recursive: true, force: true });
   });
 
@@ -76,7 +78,7 @@ describe('worker role on Temporal', { timeout: 300_000 }, () => {
 
   it('scan-now on an api role runs the project\'s issue scan as a Temporal workflow on the worker', async () => {
     // An api role of the distributed deployment: Temporal for jobs, the host's store as its ClickHouse.
-    const api = await spawnStrix({ STRIX_ROLE: 'api', STRIX_DATA_DIR: await dir(), STRIX_SCHEDULER: 'temporal', STRIX_TEMPORAL_ADDRESS: temporal.address, ...host.warehouseEnv }, 120_000);
+    const api = await spawnStrix({ STRIX_ROLE: 'api', STRIX_DATA_DIR: await dir(), STRIX_SCHEDULER: 'temporal', STRIX_TEMPORAL_ADDRESS: temporal.address, ...host.warehouseEnv, ...host.controlEnv }, 120_000);
     processes.push(api);
     const projectId = host.credentials.projectId;
     const row = (session: string) => ({

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { spawnStrix, type StrixProcess } from './process.ts';
+import { startPostgres, type PostgresEngine } from './engines/postgres.ts';
+import { kill, spawnStrix, type StrixProcess } from './process.ts';
 
 export interface WarehouseHost {
   /** The api role process, hosting chDB and serving it at /clickhouse. */
@@ -11,6 +12,11 @@ export interface WarehouseHost {
   credentials: { projectId: string; clientKey: string; agentKey: string };
   /** What another role needs to use this store as its ClickHouse (STRIX_WAREHOUSE=clickhouse ...). */
   warehouseEnv: Record<string, string>;
+  /** The control plane's PostgreSQL server, which every role but process needs (STRIX_POSTGRES_URL). */
+  postgres: PostgresEngine;
+  controlEnv: Record<string, string>;
+  /** Stops the api role and the PostgreSQL server. */
+  stop(): Promise<void>;
 }
 
 /**
@@ -20,11 +26,19 @@ export interface WarehouseHost {
  */
 export async function startWarehouseHost(dataDir: string): Promise<WarehouseHost> {
   const adminPassword = randomBytes(16).toString('hex');
-  const api = await spawnStrix({ STRIX_ROLE: 'api', STRIX_DATA_DIR: dataDir, STRIX_SQL_ADMIN_PASSWORD: adminPassword });
+  const postgres = await startPostgres();
+  const controlEnv = { STRIX_POSTGRES_URL: postgres.url };
+  const api = await spawnStrix({ STRIX_ROLE: 'api', STRIX_DATA_DIR: dataDir, STRIX_SQL_ADMIN_PASSWORD: adminPassword, ...controlEnv });
   const credentials = JSON.parse(await readFile(join(dataDir, 'credentials.json'), 'utf8')) as WarehouseHost['credentials'];
   return {
     api,
     adminPassword,
+    postgres,
+    controlEnv,
+    async stop() {
+      await kill(api, 'SIGKILL');
+      await postgres.stop();
+    },
     credentials,
     warehouseEnv: {
       STRIX_WAREHOUSE: 'clickhouse',

@@ -1,0 +1,101 @@
+/**
+ * An install made before the control plane had its own store kept its
+ * projects, apps, key hashes and digest recipients in the warehouse. Its data
+ * directory is rebuilt here exactly as that bootstrap wrote it (the same
+ * warehouse writes, old-format keys, an old permission name), with a saved
+ * funnel and an issue; today's Strix must start on it and lose nothing.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { NewFunnel, createFunnel } from '@strix/analytics';
+import { hashKey } from '@strix/contracts';
+import { IssueService } from '@strix/issues';
+import { errorRow } from '@strix/testkit/rows';
+import { kill, spawnStrix } from '@strix/testkit/process';
+import { addProjectMember, migrate, sqlDir, upsertApiKey, upsertApp, upsertProject } from '@strix/warehouse';
+import { ChdbWarehouse } from '@strix/warehouse/chdb';
+
+// The key format of that release: a short prefix and base64url, which may hold '-' and '_'.
+const oldKey = (prefix: string) => `${prefix}${randomBytes(24).toString('base64url')}`;
+
+describe('upgrading an install whose control data is in the warehouse', () => {
+  it('imports projects, apps, keys and digest recipients once; funnels and issues stay', { timeout: 240_000 }, async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'strix-upgrade-'));
+    const projectId = 'c0ffee00-0000-4000-8000-000000000001';
+    const appId = 'c0ffee00-0000-4000-8000-000000000002';
+    const clientKey = oldKey('strix_c_');
+    const agentKey = oldKey('strix_a_');
+    const revokedKey = oldKey('strix_c_');
+    const joined = Date.UTC(2026, 10, 2, 9, 30);
+    let funnelId: string;
+    try {
+      const wh = new ChdbWarehouse(join(dir, 'chdb'));
+      try {
+        await migrate(wh, sqlDir);
+        await upsertProject(wh, { project_id: projectId, name: 'Legacy shop', retention_days: 45, issue_alert_frequency: 'weekly' });
+        await upsertApp(wh, { project_id: projectId, app_id: appId, name: 'Default app', platform: 'web' });
+        const key = (k: string, type: 'client' | 'agent', permissions: string[], revoked = 0) =>
+          upsertApiKey(wh, { key_hash: hashKey(k), key_prefix: k.slice(0, 12), key_type: type, project_id: projectId, app_id: type === 'client' ? appId : '', permissions, revoked });
+        await key(clientKey, 'client', ['events:write']);
+        await key(agentKey, 'agent', ['events:read', 'issues:read', 'issues:write', 'funnels:write', 'project:admin']);
+        await key(revokedKey, 'client', ['events:write'], 1);
+        await addProjectMember(wh, { project_id: projectId, email: 'alice@example.com', name: 'Alice' }, joined);
+        funnelId = (await createFunnel(wh, projectId, NewFunnel.parse({ name: 'Checkout', steps: [{ event: 'cart' }, { event: 'paid' }] }))).id;
+        await wh.insert('events', [errorRow({ project_id: projectId, fingerprint: 'f'.repeat(64), session_id: 's1', message: 'Legacy crash' })]);
+        await new IssueService({ warehouse: wh }).scan(projectId);
+      } finally {
+        await wh.close();
+      }
+      await writeFile(join(dir, 'credentials.json'), JSON.stringify({ projectId, appId, clientKey, agentKey }, null, 2));
+
+      const first = await spawnStrix({ STRIX_DATA_DIR: dir });
+      try {
+        assert.match(first.output(), /imported 1 projects, 1 apps, 3 keys and 1 digest recipients/);
+        const get = async (path: string, key = agentKey) => {
+          const res = await fetch(`${first.url}${path}`, { headers: { authorization: `Bearer ${key}` } });
+          return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+        };
+        const project = await get('/v1/project');
+        assert.equal(project.status, 200, JSON.stringify(project.body));
+        assert.equal(project.body.name, 'Legacy shop');
+        assert.equal(project.body.retention_events_days, 45);
+        assert.equal(project.body.issue_alert_frequency, 'weekly');
+        assert.deepEqual((await get('/v1/project/members')).body, { members: [{ email: 'alice@example.com', name: 'Alice', created_at: new Date(joined).toISOString() }] });
+        // events:read became events, funnels and metrics read; project:admin became projects read and write.
+        const funnels = await get('/v1/funnels');
+        assert.deepEqual((funnels.body.funnels as { id: string }[]).map((f) => f.id), [funnelId!]);
+        const issues = await get('/v1/issues');
+        assert.deepEqual((issues.body.issues as { title: string }[]).map((i) => i.title), ['Legacy crash']);
+        assert.equal((await get('/v1/metrics')).status, 200);
+
+        const ingest = (key: string) =>
+          fetch(`${first.url}/v1/ingest`, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+            body: JSON.stringify({ events: [{ name: 'after_upgrade', level: 'info', message: 'still here' }] }),
+          });
+        assert.equal((await ingest(clientKey)).status, 200, 'an old client key, with its "-" and "_", keeps working');
+        const revoked = await ingest(revokedKey);
+        assert.equal(revoked.status, 401);
+        assert.match(((await revoked.json()) as { message: string }).message, /revoked/);
+      } finally {
+        await kill(first, 'SIGTERM');
+      }
+
+      const second = await spawnStrix({ STRIX_DATA_DIR: dir });
+      try {
+        assert.doesNotMatch(second.output(), /imported/, 'the import runs once');
+        const res = await fetch(`${second.url}/v1/project`, { headers: { authorization: `Bearer ${agentKey}` } });
+        assert.equal(res.status, 200);
+      } finally {
+        await kill(second, 'SIGTERM');
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
