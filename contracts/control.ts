@@ -86,4 +86,9 @@ export interface ProjectDirectory {
   digestRecipients(projectId: string): Promise<DigestRecipient[]>;
   /** The project's apps' names by id (deleted apps included: old issues name them). */
   appNames(projectId: string): Promise<Map<string, string>>;
+  /**
+   * Removes the projects whose deletion grace ended, each after `purgeData`
+   * deleted its data elsewhere; returns their ids.
+   */
+  purgeDeletedProjects(asOf: number, purgeData: (projectId: string) => Promise<void>): Promise<string[]>;
 }

@@ -1,9 +1,9 @@
 import type { DirectoryProject, Principal, ProjectDirectory, SessionUser } from '@strix/contracts';
-import { currentRevision } from './audit.ts';
+import { currentRevision, systemActor } from './audit.ts';
 import type { ControlDb } from './db.ts';
 import { loadPrincipals } from './keys.ts';
 import { migrateControl } from './migrate.ts';
-import { getProject, listLiveProjects } from './projects.ts';
+import { getProject, listLiveProjects, purgeDeletedProjects } from './projects.ts';
 import { listDigestRecipients } from './recipients.ts';
 import { resolveSession } from './sessions.ts';
 
@@ -46,6 +46,10 @@ export class ControlPlane implements ProjectDirectory {
   async appNames(projectId: string): Promise<Map<string, string>> {
     const rows = await this.db.query<{ id: string; name: string }>('SELECT id, name FROM apps WHERE project_id = $1', [projectId]);
     return new Map(rows.map((r) => [r.id, r.name]));
+  }
+
+  purgeDeletedProjects(asOf: number, purgeData: (projectId: string) => Promise<void>): Promise<string[]> {
+    return purgeDeletedProjects(this.db, asOf, systemActor('project purge job'), purgeData);
   }
 
   /** What the HTTP layer asks about session cookies (`SessionAuth` of `@strix/http`). */

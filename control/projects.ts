@@ -212,14 +212,21 @@ export async function restoreProject(tx: ControlSql, projectId: string, actor: A
   return row;
 }
 
-/** Removes projects deleted more than the grace ago (their apps and keys with them); returns their ids. */
-export async function purgeDeletedProjects(db: ControlDb, now: number, actor: Actor): Promise<string[]> {
+/**
+ * Removes projects deleted more than the grace ago (their apps and keys with
+ * them); returns their ids. `purgeData` deletes a project's data elsewhere (the
+ * warehouse) before its row goes, in the same transaction: if it fails, the
+ * project stays listed for the next run instead of leaving data no row names.
+ */
+export async function purgeDeletedProjects(db: ControlDb, now: number, actor: Actor, purgeData?: (projectId: string) => Promise<void>): Promise<string[]> {
   return db.transaction(async (tx) => {
     const rows = await tx.query<{ id: string; team_id: string }>(
-      'DELETE FROM projects WHERE deleted_at IS NOT NULL AND deleted_at < to_timestamp($1 / 1000.0) RETURNING id, team_id',
+      'SELECT id, team_id FROM projects WHERE deleted_at IS NOT NULL AND deleted_at < to_timestamp($1 / 1000.0) ORDER BY id FOR UPDATE',
       [now - projectDeletionGraceMs],
     );
     for (const row of rows) {
+      await purgeData?.(row.id);
+      await tx.query('DELETE FROM projects WHERE id = $1', [row.id]);
       await audit(tx, actor, { teamId: row.team_id, projectId: row.id, action: 'project.purge', targetType: 'project', targetId: row.id });
     }
     if (rows.length > 0) await bumpRevision(tx);

@@ -28,3 +28,52 @@ export async function countEventsBefore(wh: Warehouse, projectId: string, cutoff
 export async function deleteEventsBefore(wh: Warehouse, projectId: string, cutoffMs: number): Promise<void> {
   await wh.command(`DELETE FROM events WHERE ${eventsBefore}`, { project: projectId, cutoff: cutoffMs });
 }
+
+/**
+ * Every warehouse table that holds rows of a project, by its `project_id`
+ * column: what a purged project's data is deleted from. The legacy control
+ * tables (projects, apps, api_keys, project_members) are kept as the source of
+ * the one-time import into the control plane until they are purged here.
+ * `retention.test.ts` fails when a table with a `project_id` column is missing.
+ */
+export const projectTables = [
+  'events',
+  'event_counts_hourly',
+  'issues',
+  'issue_stats',
+  'issue_fingerprints',
+  'issue_occurrences',
+  'issue_comments',
+  'issue_scan_cursors',
+  'issue_digest_cursors',
+  'issue_digests',
+  'user_properties',
+  'funnel_events',
+  'funnels',
+  'metric_rollup_minutes',
+  'metric_rollup_hours',
+  'audience_daily',
+  'audience_people',
+  'audience_screens_daily',
+  'dead_letters',
+  'projects',
+  'apps',
+  'api_keys',
+  'project_members',
+] as const;
+
+/**
+ * Deletes every row of a project from the warehouse (a purged project): one
+ * lightweight DELETE per table that has any, so a re-run after a partial
+ * failure only deletes what is left.
+ */
+export async function deleteProjectData(wh: Warehouse, projectId: string): Promise<Record<string, number>> {
+  const deleted: Record<string, number> = {};
+  for (const table of projectTables) {
+    const [counted] = await queryRows(wh, 'project purge', CountRow, `SELECT count() AS n FROM ${table} WHERE project_id = {project:String}`, { project: projectId });
+    if (!counted?.n) continue;
+    await wh.command(`DELETE FROM ${table} WHERE project_id = {project:String}`, { project: projectId });
+    deleted[table] = counted.n;
+  }
+  return deleted;
+}

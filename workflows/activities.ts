@@ -1,6 +1,6 @@
 import type { Mailer, ProjectDirectory, Warehouse } from '@strix/contracts';
 import { IssueService, commentPurgeAfterMs, sendIssueDigests } from '@strix/issues';
-import { purgeDeletedComments, recordJobRun, type JobRunRow } from '@strix/warehouse';
+import { deleteProjectData, purgeDeletedComments, recordJobRun, type JobRunRow } from '@strix/warehouse';
 import { totalScans, type JobActivities, type ProjectScanSummary } from './jobs.ts';
 import { defaultAbandonSettings, markAbandonedOperations, type AbandonSummary } from './metric-abandon.ts';
 import { sweepExpiredEvents, type RetentionSweepSummary } from './retention-sweep.ts';
@@ -51,6 +51,14 @@ export function createActivities(deps: ActivityDeps) {
     },
     async metricAbandon(): Promise<AbandonSummary> {
       return markAbandonedOperations(deps.warehouse, now(), { ...defaultAbandonSettings, timeoutMs: deps.metricAbandonAfterMs ?? defaultAbandonSettings.timeoutMs });
+    },
+    /** Projects whose deletion grace ended: their warehouse rows, then their control-plane rows (apps, keys). */
+    async projectPurge() {
+      const rowsDeleted: Record<string, number> = {};
+      const purged = await deps.directory.purgeDeletedProjects(now(), async (projectId) => {
+        for (const [table, rows] of Object.entries(await deleteProjectData(deps.warehouse, projectId))) rowsDeleted[table] = (rowsDeleted[table] ?? 0) + rows;
+      });
+      return { purged, rowsDeleted };
     },
     async listProjectIds(): Promise<string[]> {
       return (await deps.directory.listProjects()).map((p) => p.project_id);

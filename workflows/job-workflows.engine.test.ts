@@ -28,6 +28,7 @@ function stubActivities(overrides: Partial<JobActivities> = {}): { activities: J
     issueNotify: async () => ({}),
     commentPurge: async () => ({ purged: 0 }),
     metricAbandon: async () => ({}),
+    projectPurge: async () => ({ purged: [] }),
     listProjectIds: async () => [],
     scanProjectIssues: async (projectId) => scanOf(projectId),
     recordJobRun: async (run) => {

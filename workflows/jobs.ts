@@ -33,6 +33,7 @@ export interface JobActivities {
   issueNotify(): Promise<JobSummary>;
   commentPurge(): Promise<JobSummary>;
   metricAbandon(): Promise<JobSummary>;
+  projectPurge(): Promise<JobSummary>;
   /** Parts of `issue-scan` for Temporal, which runs each project's scan as its own workflow. */
   listProjectIds(): Promise<string[]>;
   scanProjectIssues(projectId: string): Promise<ProjectScanSummary>;
@@ -41,7 +42,7 @@ export interface JobActivities {
 
 export type JobActivityName = Exclude<keyof JobActivities, 'recordJobRun' | 'listProjectIds' | 'scanProjectIssues'>;
 
-export const JobNames = ['retention-sweep', 'issue-scan', 'issue-notify', 'comment-purge', 'metric-abandon'] as const;
+export const JobNames = ['retention-sweep', 'issue-scan', 'issue-notify', 'comment-purge', 'metric-abandon', 'project-purge'] as const;
 export type JobName = (typeof JobNames)[number];
 
 export interface JobSpec {
@@ -62,6 +63,8 @@ const defaults: Record<JobName, Omit<JobSpec, 'name'>> = {
   'comment-purge': { activity: 'commentPurge', intervalMs: DAY_MS },
   // Abandoned operations appear in the rollups at most this long after their timeout.
   'metric-abandon': { activity: 'metricAbandon', intervalMs: MINUTE_MS },
+  // Deleted projects wait out a 7-day grace; a project is purged at most an hour after it ends.
+  'project-purge': { activity: 'projectPurge', intervalMs: HOUR_MS },
 };
 
 /** The Temporal workflow id of a project's issue scan: one id, so one run at a time per project. */

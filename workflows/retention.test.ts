@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { systemActor, updateProject, type ControlPlane } from '@strix/control';
+import { deleteProject, getProject, projectDeletionGraceMs, systemActor, updateProject, type ControlPlane } from '@strix/control';
 import { openTestControl, seedProjects } from '@strix/testkit/control';
 import { listJobRuns, migrate } from '@strix/warehouse';
 import { ChdbWarehouse } from '@strix/warehouse/chdb';
@@ -86,5 +86,20 @@ describe('retention sweep on chDB', () => {
     assert.equal(run?.scheduled_at, now);
     assert.ok((run?.finished_at ?? 0) > (run?.started_at ?? Infinity));
     assert.deepEqual(JSON.parse(run?.summary ?? '{}'), { deleted: {}, rowsDeleted: 0, projectsChecked: 2, asOf: now });
+  });
+
+  it('purges a deleted project once its grace has ended: its warehouse rows first, then its control-plane rows', async () => {
+    await control.db.transaction((tx) => deleteProject(tx, 'short', systemActor('test')));
+    const during = await createActivities({ warehouse: wh, directory: control, now: () => Date.now() + projectDeletionGraceMs - 60_000 }).projectPurge();
+    assert.deepEqual(during.purged, [], 'kept during the grace');
+    assert.equal((await eventIds(wh, 'short')).length, 2);
+
+    const activities = createActivities({ warehouse: wh, directory: control, now: () => Date.now() + projectDeletionGraceMs + 60_000 });
+    const purged = await activities.projectPurge();
+    assert.deepEqual(purged.purged, ['short']);
+    assert.deepEqual(await eventIds(wh, 'short'), []);
+    assert.equal(await getProject(control.db, 'short', { includeDeleted: true }), undefined);
+    assert.deepEqual(await eventIds(wh, 'keep'), ['e05', 'e29', 'e31', 'e45', 'e80'], 'the other project keeps its rows');
+    assert.deepEqual((await activities.projectPurge()).purged, [], 'a re-run purges nothing');
   });
 });
