@@ -10,11 +10,43 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { Topics } from '@strix/contracts';
+import { createKey, listApps, openPostgres, revokeKey, systemActor, type ControlDb } from '@strix/control';
 import { KafkaLog } from '@strix/processors';
 import { startKafka, type KafkaEngine } from '@strix/testkit/kafka';
 import { assertExactlyOnce, sendUntil, storedEvents } from './load.ts';
 import { kill, spawnStrix, type StrixProcess } from '@strix/testkit/process';
 import { startWarehouseHost, type WarehouseHost } from '@strix/testkit/warehouse-host';
+
+/** How often the revocation test asks a process whether it still takes a key. */
+const revocationProbeMs = 25;
+
+/**
+ * Revokes a key in the control plane and asks `probe` until it answers 401;
+ * returns how long after the revocation's commit that was.
+ */
+async function revocationDelay(db: ControlDb, projectId: string, keyId: string, probe: () => Promise<number>): Promise<number> {
+  await db.transaction((tx) => revokeKey(tx, projectId, keyId, systemActor('revocation test')));
+  const committed = performance.now();
+  for (;;) {
+    const status = await probe();
+    const elapsed = performance.now() - committed;
+    if (status === 401) return elapsed;
+    assert.equal(status, 200, `before it is refused, the key works (${Math.round(elapsed)} ms after the revocation)`);
+    if (elapsed > 10_000) assert.fail(`the key still works ${Math.round(elapsed)} ms after its revocation`);
+    await sleep(revocationProbeMs);
+  }
+}
+
+/** Asks `probe` until it answers 200 (a key just made reaches a process within a poll). */
+async function untilAccepted(probe: () => Promise<number>, what: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  let status = await probe();
+  while (status !== 200 && Date.now() < deadline) {
+    await sleep(100);
+    status = await probe();
+  }
+  assert.equal(status, 200, `${what} is accepted`);
+}
 
 /** Waits until `count()` reaches `expected` (or `timeoutMs` passes); returns the last count. */
 async function waitFor(count: () => Promise<number>, expected: number, timeoutMs: number): Promise<number> {
@@ -221,5 +253,48 @@ describe('distributed Strix: separate roles on Kafka and the ClickHouse protocol
     await assertExactlyOnce(api.url, creds.agentKey, acked, 'outage', 'outage_test');
     await kill(ingest, 'SIGTERM');
     await kill(processor, 'SIGTERM');
+  });
+
+  it('a revoked key is refused by the ingest and api processes within 2 s of the commit', async () => {
+    const ingest = await startRole('ingest');
+    const db = await openPostgres(host!.postgres.url);
+    const actor = systemActor('revocation test');
+    try {
+      const [app] = await listApps(db, creds.projectId);
+      assert.ok(app, 'the default project has its app');
+      let sent = 0;
+      const ingestWith = (key: string) => async () => {
+        const res = await fetch(`${ingest.url}/v1/ingest`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ events: [{ client_event_id: `revocation-${sent++}`, session_id: 'revocation', message: 'revocation probe' }] }),
+        });
+        await res.arrayBuffer();
+        return res.status;
+      };
+      const readWith = (key: string) => async () => {
+        const res = await fetch(`${api.url}/v1/events?from=0&limit=1`, { headers: { authorization: `Bearer ${key}` } });
+        await res.arrayBuffer();
+        return res.status;
+      };
+      const delays: Record<'client' | 'agent', number[]> = { client: [], agent: [] };
+      for (let round = 0; round < 3; round++) {
+        const client = await db.transaction((tx) => createKey(tx, creds.projectId, { type: 'client', appId: app.id, name: `revoked ${round}` }, actor));
+        await untilAccepted(ingestWith(client.secret), 'a new client key on the ingest role');
+        delays.client.push(await revocationDelay(db, creds.projectId, client.key.id, ingestWith(client.secret)));
+
+        const agent = await db.transaction((tx) => createKey(tx, creds.projectId, { type: 'agent', name: `revoked ${round}` }, actor));
+        await untilAccepted(readWith(agent.secret), 'a new agent key on the api role');
+        delays.agent.push(await revocationDelay(db, creds.projectId, agent.key.id, readWith(agent.secret)));
+      }
+      const shown = (ms: number[]) => ms.map((d) => `${Math.round(d)} ms`).join(', ');
+      console.log(`revocation reached the ingest role after ${shown(delays.client)}; the api role after ${shown(delays.agent)}`);
+      for (const [type, measured] of Object.entries(delays)) {
+        assert.ok(measured.every((d) => d <= 2000), `a revoked ${type} key was refused only after ${shown(measured)}`);
+      }
+    } finally {
+      await db.close();
+      await kill(ingest, 'SIGTERM');
+    }
   });
 });
