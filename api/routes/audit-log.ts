@@ -13,7 +13,7 @@ const AuditLogQuery = z.object({
     .min(1, { error: 'must be at least 1' })
     .max(AuditLogLimits.maxLimit, { error: `must be at most ${AuditLogLimits.maxLimit}` })
     .default(AuditLogLimits.defaultLimit),
-  before: z
+  cursor: z
     .string()
     .regex(/^[1-9]\d{0,15}$/, { error: 'must be a next_cursor returned by this endpoint' })
     .transform(Number)
@@ -95,7 +95,7 @@ export const auditLogRoutes: ZodRoutes = async (app) => {
       const q = parseQuery(AuditLogQuery, request.query);
       const scope = await scopeOf(request, q);
       // One more than asked tells whether another page follows.
-      const rows = await listAuditLog(app.control.db, scope.teamId, { ...(scope.projectId !== undefined && { projectId: scope.projectId }), ...(q.before !== undefined && { before: q.before }), limit: q.limit + 1 });
+      const rows = await listAuditLog(app.control.db, scope.teamId, { ...(scope.projectId !== undefined && { projectId: scope.projectId }), ...(q.cursor !== undefined && { before: q.cursor }), limit: q.limit + 1 });
       const page = rows.slice(0, q.limit);
       return { entries: page.map(entryView), next_cursor: rows.length > q.limit ? String(page.at(-1)!.id) : null };
     },

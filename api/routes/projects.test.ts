@@ -244,7 +244,7 @@ describe('projects, apps and the audit log for signed-in people', () => {
 
     const first = (await owner('GET', `/v1/audit-log?team_id=${teams.acme}&project_id=${project.id}&limit=5`)).json<Page>();
     assert.equal(first.entries.length, 5);
-    const second = (await owner('GET', `/v1/audit-log?team_id=${teams.acme}&project_id=${project.id}&limit=5&before=${first.next_cursor}`)).json<Page>();
+    const second = (await owner('GET', `/v1/audit-log?team_id=${teams.acme}&project_id=${project.id}&limit=5&cursor=${first.next_cursor}`)).json<Page>();
     assert.deepEqual([...first.entries, ...second.entries].map((e) => e.action), entries.map((e) => e.action));
     assert.equal(second.next_cursor, null);
 
@@ -255,7 +255,7 @@ describe('projects, apps and the audit log for signed-in people', () => {
     const refusals: [Caller, string, number, RegExp][] = [
       [owner, '/v1/audit-log', 400, /^query parameter team_id: is required with a session/],
       [owner, `/v1/audit-log?team_id=${teams.acme}&limit=0`, 400, /^query parameter limit: must be at least 1$/],
-      [owner, `/v1/audit-log?team_id=${teams.acme}&before=abc`, 400, /^query parameter before: must be a next_cursor/],
+      [owner, `/v1/audit-log?team_id=${teams.acme}&cursor=abc`, 400, /^query parameter cursor: must be a next_cursor/],
       [owner, `/v1/audit-log?team_id=${teams.acme}&project_id=${betaProject}`, 404, /does not exist/],
       [as['member@acme.test']!, `/v1/audit-log?team_id=${teams.acme}`, 403, /needs the admin role/],
     ];
