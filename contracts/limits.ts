@@ -3,6 +3,10 @@ export const IngestLimits = {
   maxEventsPerBatch: 100,
   /** Body size after gzip decompression. */
   maxBodyBytes: 1024 * 1024,
+  /** Events per `POST /v1/import` request: historical data is loaded in bulk, so larger than a live batch. */
+  maxImportEvents: 1000,
+  /** An import's body after gzip decompression: about 16 KiB an event, a little more than a live batch allows (1 MiB for 100). */
+  maxImportBodyBytes: 16 * 1024 * 1024,
   maxFutureSkewMs: 5 * 60 * 1000,
   maxPastAgeMs: 30 * 24 * 60 * 60 * 1000,
   maxMessageChars: 16 * 1024,

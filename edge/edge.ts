@@ -3,6 +3,7 @@ import type { Log, Warehouse } from '@strix/contracts';
 import { ApiError } from '@strix/http';
 import { IngestRateLimiter, type RateLimits } from './rate-limit.ts';
 import { batchRoutes } from './routes/batches.ts';
+import { importRoutes } from './routes/import.ts';
 import { UserPropertyLimits } from './user-property-limits.ts';
 
 export interface EdgeDeps {
@@ -23,15 +24,20 @@ declare module 'fastify' {
     partitionByUser: boolean;
     userPropertyLimits: UserPropertyLimits;
   }
+  interface FastifyContextConfig {
+    /** Refused with 503 while the pipeline is behind, without a device's rate limits (imports); `rateLimited` implies it. */
+    backPressure?: boolean;
+  }
 }
 
 /** Seconds a client is asked to wait when the pipeline pushes back. */
 const overloadRetryAfterSeconds = 2;
 
 /**
- * The edge: the batch endpoints for client keys, their rate limits and
- * back-pressure, validation and the append to the log. Registered on the app of
- * `@strix/http`, whose hook has already authenticated the key.
+ * The edge: the batch endpoints for client keys and the import endpoint for
+ * import keys, their rate limits and back-pressure, validation and the append
+ * to the log. Registered on the app of `@strix/http`, whose hook has already
+ * authenticated the key.
  */
 export const edgeRoutes: FastifyPluginAsync<EdgeDeps> = async (app, deps) => {
   const limiter = new IngestRateLimiter(deps.rateLimits);
@@ -41,9 +47,12 @@ export const edgeRoutes: FastifyPluginAsync<EdgeDeps> = async (app, deps) => {
 
   // Before the body is read, so a rejected request costs no parsing.
   app.addHook('onRequest', async (request) => {
-    if (!request.routeOptions.config.rateLimited) return;
-    const device = request.headers['x-strix-device-id'];
-    limiter.check(request.principal.keyHash, typeof device === 'string' && device ? `d:${device}` : `ip:${request.ip}`);
+    const { rateLimited, backPressure } = request.routeOptions.config;
+    if (!rateLimited && !backPressure) return;
+    if (rateLimited) {
+      const device = request.headers['x-strix-device-id'];
+      limiter.check(request.principal.keyHash, typeof device === 'string' && device ? `d:${device}` : `ip:${request.ip}`);
+    }
     const overload = deps.overloaded();
     if (overload) {
       throw new ApiError('overloaded', `ingest is temporarily over capacity (${overload}); retry later`, overloadRetryAfterSeconds);
@@ -51,4 +60,5 @@ export const edgeRoutes: FastifyPluginAsync<EdgeDeps> = async (app, deps) => {
   });
 
   await app.register(batchRoutes);
+  await app.register(importRoutes, { warehouse: deps.warehouse });
 };

@@ -18,11 +18,12 @@ function withoutQuery(url: string): string {
 
 /**
  * Section-normalizes each `$pageview` of a track batch (its route goes to
- * `screen_name`, the route column of every audience view) and drops a pageview
- * that repeats its session's previous section. Returns how many were dropped:
- * they are acknowledged as accepted, since the client did nothing wrong.
+ * `screen_name`, the route column of every audience view) and, given a
+ * deduper, drops a pageview that repeats its session's previous section.
+ * Returns how many were dropped: they are acknowledged as accepted, since the
+ * client did nothing wrong.
  */
-export function normalizePageviews(projectId: string, batch: ValidatedBatch, deduper: PageviewDeduper): number {
+export function normalizePageviews(projectId: string, batch: ValidatedBatch, deduper: PageviewDeduper | undefined): number {
   let dropped = 0;
   const kept: ValidatedBatch = { accepted: [], indexes: [], errors: batch.errors };
   batch.accepted.forEach((event, i) => {
@@ -32,7 +33,7 @@ export function normalizePageviews(projectId: string, batch: ValidatedBatch, ded
       const url = event.attributes?.$current_url;
       if (event.attributes && typeof url === 'string') event.attributes.$current_url = withoutQuery(url);
       const who = event.session_id?.trim() || event.user_id?.trim();
-      if (who && deduper.isRepeat(`${projectId}\u0000${who}`, section)) {
+      if (who && deduper?.isRepeat(`${projectId}\u0000${who}`, section)) {
         dropped++;
         return;
       }

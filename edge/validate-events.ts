@@ -70,62 +70,78 @@ function toLogEvent<T extends Context>(item: T, ts: number, fields: Partial<LogE
   });
 }
 
+/** The oldest timestamp an item may carry, and how an older one is refused. */
+export interface PastLimit {
+  oldestMs: number;
+  /** Ends the message "events[3].timestamp: …". */
+  refusal: string;
+}
+
+/** Live traffic: at most 30 days old (older data is imported, see routes/import.ts). */
+const livePast = (receivedAt: number): PastLimit => ({
+  oldestMs: receivedAt - IngestLimits.maxPastAgeMs,
+  refusal: 'more than 30 days in the past',
+});
+
+/** One kind of item (a log event, a product event, a metric point): its checks and its log form. */
+export interface ItemKind {
+  /** The item in its log form, or why it is refused, naming the field (`events[3].name: is required`). */
+  validate(field: BatchField, index: number, raw: unknown, receivedAt: number, past: PastLimit): LogEvent | string;
+}
+
 /**
- * Validates each item on its own (one bad item never fails the batch), refuses
- * text that is not well-formed Unicode (well-formed-text.ts), checks its time
- * against the accepted window, and gives it a stable id: the client's, or one
- * minted here so a redelivered log record keeps the same id.
+ * An item kind from its schema and its own log fields. The item is checked on
+ * its own (one bad item never fails the batch), text that is not well-formed
+ * Unicode is refused (well-formed-text.ts), its time must fall in the accepted
+ * window, and it gets a stable id: the client's, or one minted here so a
+ * redelivered log record keeps the same id.
  */
-function validateEach<S extends z.ZodType<Context>>(
-  field: BatchField,
-  items: readonly unknown[],
-  receivedAt: number,
-  schema: S,
-  fieldsOf: (item: z.infer<S>) => Partial<LogEvent>,
-): ValidatedBatch {
+function itemKind<S extends z.ZodType<Context>>(schema: S, fieldsOf: (item: z.infer<S>) => Partial<LogEvent>): ItemKind {
+  return {
+    validate(field, index, raw, receivedAt, past) {
+      const parsed = schema.safeParse(raw);
+      if (!parsed.success) {
+        const first = parsed.error.issues[0];
+        return first ? describeIssue(field, index, first) : `${field}[${index}]: invalid`;
+      }
+      const item = parsed.data;
+      const malformed = findMalformedText(item, `${field}[${index}]`);
+      if (malformed) return malformed;
+      if ((item.$set || item.$set_once) && !item.user_id?.trim()) {
+        return `${field}[${index}].${item.$set ? '$set' : '$set_once'}: user properties need a user_id`;
+      }
+      const ts = parseTimestamp(item.timestamp, receivedAt);
+      if (ts > receivedAt + IngestLimits.maxFutureSkewMs) return `${field}[${index}].timestamp: more than 5 minutes in the future`;
+      if (ts < past.oldestMs) return `${field}[${index}].timestamp: ${past.refusal}`;
+      return toLogEvent(item, ts, fieldsOf(item));
+    },
+  };
+}
+
+/** Each item of a live batch on its own, against the live time window. */
+function validateEach(field: BatchField, items: readonly unknown[], receivedAt: number, kind: ItemKind): ValidatedBatch {
   const batch: ValidatedBatch = { accepted: [], indexes: [], errors: [] };
+  const past = livePast(receivedAt);
   for (let index = 0; index < items.length; index++) {
-    const parsed = schema.safeParse(items[index]);
-    if (!parsed.success) {
-      const first = parsed.error.issues[0];
-      batch.errors.push({ index, message: first ? describeIssue(field, index, first) : `${field}[${index}]: invalid` });
+    const result = kind.validate(field, index, items[index], receivedAt, past);
+    if (typeof result === 'string') {
+      batch.errors.push({ index, message: result });
       continue;
     }
-    const item = parsed.data;
-    const malformed = findMalformedText(item, `${field}[${index}]`);
-    if (malformed) {
-      batch.errors.push({ index, message: malformed });
-      continue;
-    }
-    if ((item.$set || item.$set_once) && !item.user_id?.trim()) {
-      batch.errors.push({ index, message: `${field}[${index}].${item.$set ? '$set' : '$set_once'}: user properties need a user_id` });
-      continue;
-    }
-    const ts = parseTimestamp(item.timestamp, receivedAt);
-    if (ts > receivedAt + IngestLimits.maxFutureSkewMs) {
-      batch.errors.push({ index, message: `${field}[${index}].timestamp: more than 5 minutes in the future` });
-      continue;
-    }
-    if (ts < receivedAt - IngestLimits.maxPastAgeMs) {
-      batch.errors.push({ index, message: `${field}[${index}].timestamp: more than 30 days in the past` });
-      continue;
-    }
-    batch.accepted.push(toLogEvent(item, ts, fieldsOf(item)));
+    batch.accepted.push(result);
     batch.indexes.push(index);
   }
   return batch;
 }
 
-/** `POST /v1/ingest`: log events, errors among them. */
-export function validateEvents(events: readonly unknown[], receivedAt: number): ValidatedBatch {
-  return validateEach('events', events, receivedAt, IncomingEvent, (event) => ({
+/** The item kinds of the batch endpoints, by the name their log form carries (`log` has none). */
+export const itemKinds = {
+  /** `POST /v1/ingest`: log events, errors among them. */
+  log: itemKind(IncomingEvent, (event) => ({
     level: canonicalLevel(event.level) ?? 'info',
-  }));
-}
-
-/** `POST /v1/track:batch`: product events; the name is also the message. */
-export function validateTrack(events: readonly unknown[], receivedAt: number): ValidatedBatch {
-  return validateEach('events', events, receivedAt, TrackEvent, (event) => {
+  })),
+  /** `POST /v1/track:batch`: product events; the name is also the message. */
+  track: itemKind(TrackEvent, (event) => {
     const { props, path } = event;
     delete event.props;
     delete event.path;
@@ -136,12 +152,9 @@ export function validateTrack(events: readonly unknown[], receivedAt: number): V
       ...(props && { attributes: props }),
       ...(path !== undefined && { screen_name: path }),
     };
-  });
-}
-
-/** `POST /v1/metrics:batch`: numeric points and operation phases. */
-export function validateMetrics(points: readonly unknown[], receivedAt: number): ValidatedBatch {
-  return validateEach('points', points, receivedAt, MetricPoint, (point) => {
+  }),
+  /** `POST /v1/metrics:batch`: numeric points and operation phases. */
+  metric: itemKind(MetricPoint, (point) => {
     const { phase, value, unit, tracking_id, duration_ms, error, tags, trace_id, span_id } = point;
     for (const key of ['phase', 'value', 'unit', 'tracking_id', 'duration_ms', 'error', 'tags', 'trace_id', 'span_id'] as const) {
       delete point[key];
@@ -161,5 +174,20 @@ export function validateMetrics(points: readonly unknown[], receivedAt: number):
         ...(span_id !== undefined && { span_id }),
       },
     };
-  });
+  }),
+} as const satisfies Record<NonNullable<LogEvent['kind']>, ItemKind>;
+
+/** `POST /v1/ingest`: log events, errors among them. */
+export function validateEvents(events: readonly unknown[], receivedAt: number): ValidatedBatch {
+  return validateEach('events', events, receivedAt, itemKinds.log);
+}
+
+/** `POST /v1/track:batch`: product events. */
+export function validateTrack(events: readonly unknown[], receivedAt: number): ValidatedBatch {
+  return validateEach('events', events, receivedAt, itemKinds.track);
+}
+
+/** `POST /v1/metrics:batch`: numeric points and operation phases. */
+export function validateMetrics(points: readonly unknown[], receivedAt: number): ValidatedBatch {
+  return validateEach('points', points, receivedAt, itemKinds.metric);
 }

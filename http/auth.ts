@@ -5,6 +5,9 @@ export type { Principal };
 
 const expired = (p: Principal) => p.expiresAt != null && p.expiresAt <= Date.now();
 
+/** "an agent key", "a client key", "an import key". */
+const aKey = (type: string) => `${/^[aeiou]/.test(type) ? 'an' : 'a'} ${type} key`;
+
 /**
  * Keys held in memory and looked up by hash, so authenticating a request costs
  * one SHA-256 and no I/O. `refresh` reloads them; `poll` reloads them only when
@@ -58,7 +61,7 @@ export class KeyRegistry {
     if (principal.revoked) throw new ApiError('unauthorized', 'API key has been revoked');
     if (expired(principal)) throw new ApiError('unauthorized', 'API key has expired');
     if (required !== 'any' && principal.keyType !== required) {
-      throw new ApiError('forbidden', `this endpoint needs a ${required} key; a ${principal.keyType} key was sent`);
+      throw new ApiError('forbidden', `this endpoint needs ${aKey(required)}; ${aKey(principal.keyType)} was sent`);
     }
     if (permission && !principal.permissions.includes(permission)) {
       throw new ApiError('forbidden', `API key lacks the "${permission}" permission`);

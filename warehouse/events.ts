@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Levels, type Warehouse, type QueryParams } from '@strix/contracts';
+import { queryRows } from './query-rows.ts';
 
 /** One row of `events` as the processors insert it (JSONEachRow; times in epoch ms). */
 export const EventRow = z.object({
@@ -185,4 +186,27 @@ export async function recentEventKeys(
     log_partition: Number(r.log_partition),
     log_offset: Number(r.log_offset),
   }));
+}
+
+const StoredEventId = z.object({ event_id: z.string() });
+
+/**
+ * Which of `eventIds` one app of a project already has stored, whatever their
+ * time: `POST /v1/import` skips them, so re-importing a file adds nothing
+ * however long after it was first loaded (the processors' dedupe remembers
+ * 48 h). Keyed like that dedupe, by project, app and event id. Without a time
+ * bound every part of the project is read, but only granules the event-id
+ * bloom filter cannot rule out.
+ */
+export async function storedEventIds(wh: Warehouse, projectId: string, appId: string, eventIds: readonly string[]): Promise<Set<string>> {
+  if (eventIds.length === 0) return new Set();
+  const rows = await queryRows(
+    wh,
+    'stored event ids',
+    StoredEventId,
+    `SELECT DISTINCT event_id FROM events
+     WHERE project_id = {project:String} AND app_id = {app:String} AND event_id IN {ids:Array(String)}`,
+    { project: projectId, app: appId, ids: eventIds },
+  );
+  return new Set(rows.map((row) => row.event_id));
 }

@@ -62,7 +62,7 @@ async function scopeOf(request: FastifyRequest, q: Query): Promise<{ teamId: str
   const key = request.user ? undefined : request.principal;
   if (key) {
     // An agent key reads its own project's entries, nothing of the rest of its team.
-    if (key.keyType !== 'agent') throw new ApiError('forbidden', `this endpoint needs an agent key or a signed-in admin; a ${key.keyType} key was sent`);
+    if (key.keyType !== 'agent') throw new ApiError('forbidden', `this endpoint needs an agent key or a signed-in admin; ${key.keyType === 'import' ? 'an' : 'a'} ${key.keyType} key was sent`);
     if (!key.permissions.includes('audit_logs:read')) throw new ApiError('forbidden', 'API key lacks the "audit_logs:read" permission');
     const teamId = key.teamId ?? (await getProject(db, key.projectId))?.team_id;
     if (q.project_id !== undefined && q.project_id !== key.projectId) throw new ApiError('not_found', `project ${q.project_id} does not exist`);

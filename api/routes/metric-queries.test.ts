@@ -165,6 +165,6 @@ describe('metric query API', () => {
 
   it('needs an agent key with metrics:read', async () => {
     await rejected('/v1/metrics/checkout', 'API key lacks the "metrics:read" permission', 403, 'agent-issues');
-    await rejected('/v1/metrics', 'this endpoint needs a agent key; a client key was sent', 403, 'client-1');
+    await rejected('/v1/metrics', 'this endpoint needs an agent key; a client key was sent', 403, 'client-1');
   });
 });

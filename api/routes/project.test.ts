@@ -40,7 +40,7 @@ describe('project settings and members API', () => {
 
     const client = await call('GET', '/v1/project', undefined, 'client-key');
     assert.equal(client.statusCode, 403);
-    assert.match(message(client), /needs a agent key; a client key was sent/);
+    assert.match(message(client), /needs an agent key; a client key was sent/);
 
     for (const [method, url] of [['PATCH', '/v1/project'], ['POST', '/v1/project/members'], ['DELETE', '/v1/project/members/a%40example.com']] as const) {
       const res = await call(method, url, method === 'PATCH' || method === 'POST' ? { name: 'x' } : undefined, 'agent-key');

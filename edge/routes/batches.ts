@@ -58,6 +58,16 @@ export function toLogRecords(
   });
 }
 
+/** A batch body's envelope (`{events: [...]}`), or a 400 naming what is wrong with it; items are checked one by one later. */
+export function parseBatchBody<T>(schema: z.ZodType<T>, raw: unknown, metrics: { rejected(reason: string): void }): T {
+  const body = schema.safeParse(raw);
+  if (body.success) return body.data;
+  const issue = body.error.issues[0];
+  const field = issue?.path.length ? issue.path.map(String).join('.') : 'body';
+  metrics.rejected('invalid_body');
+  throw new ApiError('bad_request', `${field}: ${issue?.message ?? 'invalid body'}`);
+}
+
 interface BatchEndpoint {
   url: string;
   summary: string;
@@ -106,15 +116,9 @@ export const batchRoutes: ZodRoutes = async (app) => {
       },
       async (request, reply) => {
         const principal = request.principal;
-        const body = Body.safeParse(request.body);
-        if (!body.success) {
-          const issue = body.error.issues[0];
-          const field = issue?.path.length ? issue.path.map(String).join('.') : 'body';
-          app.metrics.rejected('invalid_body');
-          throw new ApiError('bad_request', `${field}: ${issue?.message ?? 'invalid body'}`);
-        }
+        const body = parseBatchBody(Body, request.body, app.metrics);
         const receivedAt = Date.now();
-        const batch = endpoint.validate((body.data as Record<BatchField, unknown[]>)[endpoint.field], receivedAt);
+        const batch = endpoint.validate((body as Record<BatchField, unknown[]>)[endpoint.field], receivedAt);
         refuseForeignEnvironments(batch, endpoint.field, principal);
         const repeated = endpoint.refine?.(principal.projectId, batch) ?? 0;
         await app.userPropertyLimits.enforce(principal.projectId, batch, endpoint.field);
