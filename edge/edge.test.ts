@@ -1,23 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { hashKey, type Log, type LogRecord, type Topic, type Warehouse } from '@strix/contracts';
+import { hashKey, type Warehouse } from '@strix/contracts';
 import type { FastifyInstance } from 'fastify';
 import { testApp } from '@strix/testkit/apps';
-
-/** The edge's view of the log; appends are recorded. The durable log has its own suite. */
-class RecordingLog implements Log {
-  readonly appended: { topic: Topic; records: readonly LogRecord[] }[] = [];
-  async append(topic: Topic, records: readonly LogRecord[]) {
-    this.appended.push({ topic, records });
-  }
-  consumer(): never {
-    throw new Error('not used by the edge');
-  }
-  pendingBytes() {
-    return 0;
-  }
-  async close() {}
-}
+import { RecordingLog } from '@strix/testkit/recording-log';
 
 describe('ingest edge back-pressure and key checks', () => {
   const log = new RecordingLog();

@@ -2,26 +2,12 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import type { FastifyInstance } from 'fastify';
-import { EventBatchRecord, hashKey, IngestLimits, type Log, type LogEvent, type LogRecord, type Topic } from '@strix/contracts';
+import { EventBatchRecord, hashKey, IngestLimits, type LogEvent } from '@strix/contracts';
 import type { Principal } from '@strix/http';
 import { testApp } from '@strix/testkit/apps';
 import { DAY_MS, eventRow } from '@strix/testkit/rows';
 import { openStore } from '@strix/testkit/stores';
-
-/** The edge's view of the log; appends are recorded. The durable log has its own suite. */
-class RecordingLog implements Log {
-  readonly appended: { topic: Topic; records: readonly LogRecord[] }[] = [];
-  async append(topic: Topic, records: readonly LogRecord[]) {
-    this.appended.push({ topic, records });
-  }
-  consumer(): never {
-    throw new Error('not used by the edge');
-  }
-  pendingBytes() {
-    return 0;
-  }
-  async close() {}
-}
+import { RecordingLog } from '@strix/testkit/recording-log';
 
 const key = (name: string, keyType: Principal['keyType'], fields: Partial<Principal> = {}): Principal => ({
   keyHash: hashKey(name), keyType, projectId: 'p', appId: keyType === 'agent' ? '' : 'web-app', platform: 'web',
