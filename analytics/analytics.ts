@@ -1,7 +1,6 @@
 import { Audience } from './audience.ts';
-import type { AnalyticsDeps } from './deps.ts';
 import { EventExplorer } from './event-explorer.ts';
-import { FunnelService } from './funnel-service.ts';
+import { FunnelService, type FunnelServiceDeps } from './funnel-service.ts';
 import { MetricQueries } from './metric-queries.ts';
 import { UserDirectory } from './user-directory.ts';
 
@@ -14,8 +13,8 @@ export interface Analytics {
   funnels: FunnelService;
 }
 
-/** Every analytics service over one warehouse. */
-export function createAnalytics(deps: AnalyticsDeps): Analytics {
+/** Every analytics service over one warehouse; saved funnels are kept in the control plane's store. */
+export function createAnalytics(deps: FunnelServiceDeps): Analytics {
   return {
     events: new EventExplorer(deps),
     audience: new Audience(deps),

@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import type { Warehouse } from '@strix/contracts';
-import { savedFunnel, savedFunnels, writeFunnel, type FunnelRow } from '@strix/warehouse';
-import { FunnelDefinition, FunnelExclusion, FunnelLimits, FunnelStep, checkDefinition, definitionFields } from './funnel-definition.ts';
+import type { SavedFunnelStore, StoredFunnel } from '@strix/contracts';
+import { FunnelDefinition, FunnelLimits, checkDefinition, definitionFields } from './funnel-definition.ts';
 
 /** A project's saved funnel: a name and a definition to run over any range. */
 export interface SavedFunnel {
@@ -19,7 +18,24 @@ const funnelName = z
   .min(1, { message: 'must not be empty' })
   .max(FunnelLimits.maxFunnelNameChars, { message: `must be at most ${FunnelLimits.maxFunnelNameChars} characters` });
 
-export const NewFunnel = z.object({ name: funnelName, ...definitionFields }).strict().superRefine(checkDefinition);
+/** The path of the first string in `value` holding U+0000, or undefined. */
+function nulPath(value: unknown, path: (string | number)[] = []): (string | number)[] | undefined {
+  if (typeof value === 'string') return value.includes('\u0000') ? path : undefined;
+  if (typeof value !== 'object' || value === null) return undefined;
+  for (const [key, inner] of Object.entries(value)) {
+    const found = nulPath(inner, [...path, Array.isArray(value) ? Number(key) : key]);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/** PostgreSQL text and jsonb cannot hold U+0000, so a saved funnel may not (an ad-hoc query may). */
+function refuseNul(value: object, ctx: z.RefinementCtx): void {
+  const path = nulPath(value);
+  if (path) ctx.addIssue({ code: 'custom', path, message: 'must not contain the character U+0000 in a saved funnel' });
+}
+
+export const NewFunnel = z.object({ name: funnelName, ...definitionFields }).strict().superRefine(checkDefinition).superRefine(refuseNul);
 export type NewFunnel = z.infer<typeof NewFunnel>;
 
 /** Fields to change; the merged definition is checked as a whole. */
@@ -34,58 +50,34 @@ export const FunnelPatch = z
     by: definitionFields.by.unwrap().optional(),
   })
   .strict()
-  .refine((p) => Object.keys(p).length > 0, { message: 'send at least one field to change' });
+  .refine((p) => Object.keys(p).length > 0, { message: 'send at least one field to change' })
+  .superRefine(refuseNul);
 export type FunnelPatch = z.infer<typeof FunnelPatch>;
 
-const storedSteps = z.array(FunnelStep);
-const storedExclusions = z.array(FunnelExclusion);
-
-function fromRow(row: FunnelRow): SavedFunnel {
-  const definition = FunnelDefinition.parse({
-    steps: storedSteps.parse(JSON.parse(row.steps)),
-    mode: row.mode,
-    window_seconds: row.window_seconds,
-    strict_order: row.strict_order,
-    exclusions: storedExclusions.parse(JSON.parse(row.exclusions)),
-    by: row.by,
-  });
-  return { id: row.funnel_id, name: row.name, definition, created_at: row.created_at, updated_at: row.updated_at };
+/** A stored funnel as the API shows it: the definition parsed again, defaults applied. */
+function fromStored(stored: StoredFunnel): SavedFunnel {
+  const definition = FunnelDefinition.parse(stored.definition);
+  return { id: stored.id, name: stored.name, definition, created_at: stored.created_at, updated_at: stored.updated_at };
 }
 
-function toRow(projectId: string, f: SavedFunnel, deletedAt: number | null = null): FunnelRow {
-  const d = f.definition;
-  return {
-    project_id: projectId,
-    funnel_id: f.id,
-    name: f.name,
-    steps: JSON.stringify(d.steps),
-    mode: d.mode,
-    window_seconds: d.window_seconds,
-    strict_order: d.strict_order,
-    exclusions: JSON.stringify(d.exclusions),
-    by: d.by,
-    created_at: f.created_at,
-    updated_at: f.updated_at,
-    deleted_at: deletedAt,
-  };
-}
+const toStored = (f: SavedFunnel): StoredFunnel => ({ ...f, definition: { ...f.definition } });
 
-export async function createFunnel(wh: Warehouse, projectId: string, input: NewFunnel, now = Date.now()): Promise<SavedFunnel> {
+export async function createFunnel(store: SavedFunnelStore, projectId: string, input: NewFunnel, now = Date.now()): Promise<SavedFunnel> {
   const { name, ...definition } = input;
   const funnel: SavedFunnel = { id: `fnl_${randomBytes(12).toString('base64url')}`, name, definition, created_at: now, updated_at: now };
-  await writeFunnel(wh, toRow(projectId, funnel));
+  await store.create(projectId, toStored(funnel));
   return funnel;
 }
 
 /** One page of the project's saved funnels, oldest first. */
-export async function listFunnels(wh: Warehouse, projectId: string, page: { limit: number; offset: number }): Promise<SavedFunnel[]> {
-  return (await savedFunnels(wh, projectId, page)).map(fromRow);
+export async function listFunnels(store: SavedFunnelStore, projectId: string, page: { limit: number; offset: number }): Promise<SavedFunnel[]> {
+  return (await store.list(projectId, page)).map(fromStored);
 }
 
 /** The project's funnel, or undefined (another project's id finds nothing). */
-export async function getFunnel(wh: Warehouse, projectId: string, id: string): Promise<SavedFunnel | undefined> {
-  const row = await savedFunnel(wh, projectId, id);
-  return row ? fromRow(row) : undefined;
+export async function getFunnel(store: SavedFunnelStore, projectId: string, id: string): Promise<SavedFunnel | undefined> {
+  const stored = await store.get(projectId, id);
+  return stored && fromStored(stored);
 }
 
 /**
@@ -93,20 +85,17 @@ export async function getFunnel(wh: Warehouse, projectId: string, id: string): P
  * leaves an exclusion past the last step is refused. Throws the ZodError of
  * the merged definition; undefined when there is no such funnel.
  */
-export async function updateFunnel(wh: Warehouse, projectId: string, id: string, patch: FunnelPatch, now = Date.now()): Promise<SavedFunnel | undefined> {
-  const current = await getFunnel(wh, projectId, id);
-  if (!current) return undefined;
+export async function updateFunnel(store: SavedFunnelStore, projectId: string, id: string, patch: FunnelPatch, now = Date.now()): Promise<SavedFunnel | undefined> {
   const { name, ...changes } = patch;
-  const definition = FunnelDefinition.parse({ ...current.definition, ...changes });
-  const funnel: SavedFunnel = { ...current, name: name ?? current.name, definition, updated_at: Math.max(now, current.updated_at) };
-  await writeFunnel(wh, toRow(projectId, funnel));
-  return funnel;
+  const stored = await store.update(projectId, id, (stored) => {
+    const current = fromStored(stored);
+    const definition = FunnelDefinition.parse({ ...current.definition, ...changes });
+    return toStored({ ...current, name: name ?? current.name, definition, updated_at: Math.max(now, current.updated_at) });
+  });
+  return stored && fromStored(stored);
 }
 
 /** Soft delete; false when there is no such funnel. */
-export async function deleteFunnel(wh: Warehouse, projectId: string, id: string, now = Date.now()): Promise<boolean> {
-  const current = await getFunnel(wh, projectId, id);
-  if (!current) return false;
-  await writeFunnel(wh, toRow(projectId, { ...current, updated_at: now }, now));
-  return true;
+export function deleteFunnel(store: SavedFunnelStore, projectId: string, id: string, now = Date.now()): Promise<boolean> {
+  return store.delete(projectId, id, now);
 }

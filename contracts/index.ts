@@ -5,6 +5,7 @@ export * from './limits.ts';
 export * from './log.ts';
 export * from './mailer.ts';
 export * from './metrics.ts';
+export * from './saved-funnels.ts';
 export * from './warehouse.ts';
 export * from './analytics.ts';
 export * from './errors.ts';

@@ -15,6 +15,7 @@ import { ControlPlane } from './control-plane.ts';
 import { currentRevision, listAuditLog } from './audit.ts';
 import type { ControlDb } from './db.ts';
 import { createKey, getKey, listKeys, loadPrincipals, revokeKey, rotateKey } from './keys.ts';
+import { describeSavedFunnelsContract } from './funnels-contract.ts';
 import { describeKeysContract } from './keys-contract.ts';
 import { controlSqlDir, migrateControl } from './migrate.ts';
 import {
@@ -149,6 +150,7 @@ export function controlPlaneContract(name: string, open: () => Promise<ControlDb
     });
 
     describeKeysContract(() => db);
+    describeSavedFunnelsContract(() => db);
 
     describe('audit log and revision', () => {
       it('moves the revision on every change to projects, apps and keys, and never on a read', async () => {

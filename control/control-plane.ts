@@ -1,6 +1,7 @@
 import type { DirectoryProject, Principal, ProjectDirectory, SessionUser } from '@strix/contracts';
 import { currentRevision, systemActor } from './audit.ts';
 import type { ControlDb } from './db.ts';
+import { SavedFunnels } from './funnels.ts';
 import { loadPrincipals } from './keys.ts';
 import { migrateControl } from './migrate.ts';
 import { getProject, listLiveProjects, purgeDeletedProjects } from './projects.ts';
@@ -37,6 +38,11 @@ export class ControlPlane implements ProjectDirectory {
       retention_days: p.retention_events_days,
       issue_alert_frequency: p.issue_alert_frequency,
     }));
+  }
+
+  /** Projects' saved funnels (the analytics layer's `SavedFunnelStore`). */
+  funnels(): SavedFunnels {
+    return new SavedFunnels(this.db);
   }
 
   digestRecipients(projectId: string) {

@@ -1,6 +1,7 @@
 export * from './audit.ts';
 export * from './control-plane.ts';
 export * from './db.ts';
+export * from './funnels.ts';
 export * from './import.ts';
 export * from './invitations.ts';
 export * from './keys.ts';

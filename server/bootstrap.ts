@@ -9,13 +9,15 @@ import {
   createProject,
   createTeam,
   getProject,
+  hasSavedFunnels,
   importLegacyControlData,
+  importLegacyFunnels,
   systemActor,
   teamHasOwner,
   type ControlPlane,
   type ImportSummary,
 } from '@strix/control';
-import { listApiKeys, listApps, listProjectMembers, listProjects } from '@strix/warehouse';
+import { legacySavedFunnels, listApiKeys, listApps, listProjectMembers, listProjects } from '@strix/warehouse';
 
 export const Credentials = z.object({
   projectId: z.string(),
@@ -41,6 +43,45 @@ export async function importFromWarehouse(control: ControlPlane, wh: Warehouse):
   const members = (await Promise.all(projects.map((p) => listProjectMembers(wh, p.project_id)))).flat();
   const keys = (await listApiKeys(wh)).map((k) => ({ ...k, revoked: k.revoked !== 0 }));
   return importLegacyControlData(control.db, { projects, apps, keys, members });
+}
+
+/**
+ * Copies the saved funnels an older install kept in the warehouse into the
+ * control plane, on a start that finds none there: also on installs whose
+ * control data was imported before funnels moved (importFromWarehouse had
+ * run). Copying is idempotent, so two roles starting together copy once.
+ * Returns how many were copied.
+ */
+export async function importFunnelsFromWarehouse(control: ControlPlane, wh: Warehouse): Promise<number> {
+  if (await hasSavedFunnels(control.db)) return 0;
+  const rows = await legacySavedFunnels(wh);
+  return importLegacyFunnels(
+    control.db,
+    rows.map((r) => ({
+      id: r.funnel_id,
+      project_id: r.project_id,
+      name: withoutNul(r.name),
+      // The definition as the API took it; the analytics layer checks it again when it reads it.
+      definition: withoutNul({
+        steps: JSON.parse(r.steps) as unknown,
+        mode: r.mode,
+        window_seconds: r.window_seconds,
+        strict_order: r.strict_order,
+        exclusions: JSON.parse(r.exclusions) as unknown,
+        by: r.by,
+      }),
+      created_at: r.created_at,
+      updated_at: r.updated_at,
+    })),
+  );
+}
+
+/** `value` with U+0000 dropped from every string: the warehouse took it, PostgreSQL cannot store it, and one such funnel must not stop a start. */
+function withoutNul<T>(value: T): T {
+  if (typeof value === 'string') return value.replaceAll('\u0000', '') as T;
+  if (Array.isArray(value)) return value.map(withoutNul) as T;
+  if (typeof value === 'object' && value !== null) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withoutNul(v)])) as T;
+  return value;
 }
 
 /**

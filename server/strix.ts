@@ -5,7 +5,7 @@ import type { Log, Warehouse } from '@strix/contracts';
 import { KeyRegistry, StrixMetrics, buildHttpApp } from '@strix/http';
 import { IssueService } from '@strix/issues';
 import { migrate, sqlDir } from '@strix/warehouse';
-import { importFromWarehouse, type Credentials } from './bootstrap.ts';
+import { importFromWarehouse, importFunnelsFromWarehouse, type Credentials } from './bootstrap.ts';
 import type { Config, Role } from './config.ts';
 import { openControl, openLog, openWarehouse } from './engines.ts';
 import { startAllRoles } from './roles/all.ts';
@@ -68,6 +68,8 @@ export async function startStrix(config: Config): Promise<Strix> {
   if (control && (config.role === 'all' || config.role === 'api')) {
     const imported = await importFromWarehouse(control, warehouse);
     if (imported) console.log(`[strix] control plane: imported ${imported.projects} projects, ${imported.apps} apps, ${imported.keys} keys and ${imported.recipients} digest recipients from the warehouse`);
+    const funnels = await importFunnelsFromWarehouse(control, warehouse);
+    if (funnels > 0) console.log(`[strix] control plane: copied ${funnels} saved funnels from the warehouse`);
   }
 
   let roles: RunningRole[] = [];

@@ -121,7 +121,7 @@ describe('tenant isolation: every route × every caller, two teams', { timeout: 
     });
     const mailer = { send: async () => ({ messageId: `<${randomUUID()}@isolation>` }), close: async () => {} };
     await app.register(apiRoutes, {
-      analytics: createAnalytics({ warehouse }),
+      analytics: createAnalytics({ warehouse, savedFunnels: control.funnels() }),
       issues: new IssueService({ warehouse }),
       control,
       deadLetters: new DeadLetters({ warehouse }),

@@ -11,12 +11,12 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { NewFunnel, createFunnel } from '@strix/analytics';
 import { hashKey } from '@strix/contracts';
+import { openPglite } from '@strix/control';
 import { IssueService } from '@strix/issues';
 import { errorRow } from '@strix/testkit/rows';
 import { kill, spawnStrix } from '@strix/testkit/process';
-import { addProjectMember, migrate, sqlDir, upsertApiKey, upsertApp, upsertProject } from '@strix/warehouse';
+import { addProjectMember, migrate, sqlDir, upsertApiKey, upsertApp, upsertProject, writeFunnel, type FunnelRow } from '@strix/warehouse';
 import { ChdbWarehouse } from '@strix/warehouse/chdb';
 
 // The key format of that release: a short prefix and base64url, which may hold '-' and '_'.
@@ -31,7 +31,13 @@ describe('upgrading an install whose control data is in the warehouse', () => {
     const agentKey = oldKey('strix_a_');
     const revokedKey = oldKey('strix_c_');
     const joined = Date.UTC(2026, 10, 2, 9, 30);
-    let funnelId: string;
+    const funnelId = 'fnl_legacyCheckoutFunnel0';
+    const steps = [{ event: 'cart' }, { event: 'paid' }];
+    // Saved funnels as that release wrote them: versions of a row, a deletion being a version with deleted_at.
+    const funnelRow = (id: string, name: string, deletedAt: number | null = null): FunnelRow => ({
+      project_id: projectId, funnel_id: id, name, steps: JSON.stringify(steps), mode: 'closed', window_seconds: 3600, strict_order: false,
+      exclusions: JSON.stringify([{ event: 'refund' }]), by: 'user', created_at: joined, updated_at: deletedAt ?? joined, deleted_at: deletedAt,
+    });
     try {
       const wh = new ChdbWarehouse(join(dir, 'chdb'));
       try {
@@ -44,7 +50,9 @@ describe('upgrading an install whose control data is in the warehouse', () => {
         await key(agentKey, 'agent', ['events:read', 'issues:read', 'issues:write', 'funnels:write', 'project:admin']);
         await key(revokedKey, 'client', ['events:write'], 1);
         await addProjectMember(wh, { project_id: projectId, email: 'alice@example.com', name: 'Alice' }, joined);
-        funnelId = (await createFunnel(wh, projectId, NewFunnel.parse({ name: 'Checkout', steps: [{ event: 'cart' }, { event: 'paid' }] }))).id;
+        await writeFunnel(wh, funnelRow(funnelId, 'Checkout'));
+        await writeFunnel(wh, funnelRow('fnl_legacyDeletedFunnel00', 'Old'));
+        await writeFunnel(wh, funnelRow('fnl_legacyDeletedFunnel00', 'Old', joined + 1000));
         await wh.insert('events', [errorRow({ project_id: projectId, fingerprint: 'f'.repeat(64), session_id: 's1', message: 'Legacy crash' })]);
         await new IssueService({ warehouse: wh }).scan(projectId);
       } finally {
@@ -55,6 +63,7 @@ describe('upgrading an install whose control data is in the warehouse', () => {
       const first = await spawnStrix({ STRIX_DATA_DIR: dir });
       try {
         assert.match(first.output(), /imported 1 projects, 1 apps, 3 keys and 1 digest recipients/);
+        assert.match(first.output(), /copied 1 saved funnels from the warehouse/);
         const get = async (path: string, key = agentKey) => {
           const res = await fetch(`${first.url}${path}`, { headers: { authorization: `Bearer ${key}` } });
           return { status: res.status, body: (await res.json()) as Record<string, unknown> };
@@ -67,7 +76,12 @@ describe('upgrading an install whose control data is in the warehouse', () => {
         assert.deepEqual((await get('/v1/project/members')).body, { members: [{ email: 'alice@example.com', name: 'Alice', created_at: new Date(joined).toISOString() }] });
         // events:read became events, funnels and metrics read; project:admin became projects read and write.
         const funnels = await get('/v1/funnels');
-        assert.deepEqual((funnels.body.funnels as { id: string }[]).map((f) => f.id), [funnelId!]);
+        assert.deepEqual((funnels.body.funnels as { id: string }[]).map((f) => f.id), [funnelId], 'the live funnel, not the deleted one');
+        // The copy in the control plane is what answers (checked there below): definition and times intact.
+        assert.deepEqual((await get(`/v1/funnels/${funnelId}`)).body.funnel, {
+          id: funnelId, name: 'Checkout', steps, mode: 'closed', window_seconds: 3600, strict_order: false, exclusions: [{ event: 'refund' }], by: 'user',
+          created_at: new Date(joined).toISOString(), updated_at: new Date(joined).toISOString(),
+        });
         const issues = await get('/v1/issues');
         assert.deepEqual((issues.body.issues as { title: string }[]).map((i) => i.title), ['Legacy crash']);
         assert.equal((await get('/v1/metrics')).status, 200);
@@ -85,10 +99,18 @@ describe('upgrading an install whose control data is in the warehouse', () => {
       } finally {
         await kill(first, 'SIGTERM');
       }
+      // Saved funnels live in the control plane now: the live one was copied there, the deleted one was not.
+      const control = await openPglite(join(dir, 'control'));
+      try {
+        const rows = await control.query<{ id: string; deleted: boolean }>('SELECT id, deleted_at IS NOT NULL AS deleted FROM saved_funnels');
+        assert.deepEqual(rows, [{ id: funnelId, deleted: false }]);
+      } finally {
+        await control.close();
+      }
 
       const second = await spawnStrix({ STRIX_DATA_DIR: dir });
       try {
-        assert.doesNotMatch(second.output(), /imported/, 'the import runs once');
+        assert.doesNotMatch(second.output(), /imported|copied/, 'the import and the copy of funnels run once');
         const res = await fetch(`${second.url}/v1/project`, { headers: { authorization: `Bearer ${agentKey}` } });
         assert.equal(res.status, 200);
       } finally {

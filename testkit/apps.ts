@@ -8,7 +8,7 @@ import { KeyRegistry, StrixMetrics, buildHttpApp, type HttpAppDeps, type Princip
 import { IssueService } from '@strix/issues';
 import { DeadLetters } from '@strix/processors/dead-letters';
 import type { ControlPlane } from '@strix/control';
-import { sharedTestControl } from './control.ts';
+import { seedProjects, sharedTestControl } from './control.ts';
 
 /** A key of a project; client keys belong to the app `app`. */
 export const principal = (key: string, keyType: Principal['keyType'], permissions: readonly string[], projectId = 'p'): Principal => ({
@@ -30,15 +30,34 @@ export interface TestAppOptions {
   configure?: (app: FastifyInstance) => void;
 }
 
-/** The read API's services over one warehouse, as server/roles/api.ts builds them, with any given ones instead. */
-async function apiDeps({ warehouse, ...given }: { warehouse: Warehouse } & Partial<ApiDeps>): Promise<ApiDeps> {
+/**
+ * The read API's services over one warehouse, as server/roles/api.ts builds them, with any given ones instead.
+ * Over the shared control plane, the projects of the keys the app answers are made when missing, as every
+ * key's project exists in a running Strix (saved funnels belong to one).
+ */
+async function apiDeps({ warehouse, ...given }: { warehouse: Warehouse } & Partial<ApiDeps>, projectIds: readonly string[]): Promise<ApiDeps> {
+  const control = given.control ?? (await sharedTestControl());
+  if (!given.control) await ensureProjects(control, projectIds);
   return {
-    analytics: createAnalytics({ warehouse }),
+    analytics: createAnalytics({ warehouse, savedFunnels: control.funnels() }),
     issues: new IssueService({ warehouse }),
-    control: given.control ?? (await sharedTestControl()),
+    control,
     deadLetters: new DeadLetters({ warehouse }),
     ...given,
   };
+}
+
+// Apps of one test process may start together: they make the shared control plane's projects one at a time.
+let seeding: Promise<unknown> = Promise.resolve();
+
+function ensureProjects(control: ControlPlane, projectIds: readonly string[]): Promise<unknown> {
+  seeding = seeding.catch(() => undefined).then(async () => {
+    const ids = [...new Set(projectIds)];
+    const known = new Set((await control.db.query<{ id: string }>('SELECT id FROM projects WHERE id = ANY($1)', [ids])).map((r) => r.id));
+    const missing = ids.filter((id) => !known.has(id));
+    if (missing.length > 0) await seedProjects(control, ...missing.map((id) => ({ id, name: `Project ${id}` })));
+  });
+  return seeding;
 }
 
 /** An HTTP app as a role assembles it, not yet listening; `keys` reloads the principals. */
@@ -54,7 +73,10 @@ export async function testApp(options: TestAppOptions): Promise<{ app: FastifyIn
   });
   options.configure?.(app);
   if (options.edge) await app.register(edgeRoutes, options.edge);
-  if (options.api) await app.register(apiRoutes, await apiDeps(options.api));
+  if (options.api) {
+    const projectIds = (typeof principals === 'function' ? principals() : principals).map((p) => p.projectId);
+    await app.register(apiRoutes, await apiDeps(options.api, projectIds));
+  }
   await app.ready();
   await keys.refresh();
   return { app, keys };

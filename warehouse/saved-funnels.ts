@@ -3,7 +3,7 @@ import type { Warehouse } from '@strix/contracts';
 import { queryRows } from './query-rows.ts';
 import { nextVersion } from './row-version.ts';
 
-/** A saved funnel definition as stored (times in epoch ms; steps and exclusions as JSON). */
+/** A saved funnel as the warehouse kept it (times in epoch ms; steps and exclusions as JSON). */
 export const FunnelRow = z.object({
   project_id: z.string(),
   funnel_id: z.string(),
@@ -31,31 +31,20 @@ const FunnelRead = z.preprocess((row) => {
   return { ...rest, created_at: created_ms, updated_at: updated_ms, deleted_at: deleted_ms };
 }, FunnelRow);
 
-/** Writes a new version of a saved funnel (a deletion is a version with deleted_at set). */
+/**
+ * Writes a version of a saved funnel (a deletion is a version with deleted_at
+ * set), as Strix did before saved funnels moved to the control plane: the
+ * upgrade suite rebuilds an older install's data with it.
+ */
 export async function writeFunnel(wh: Warehouse, row: FunnelRow): Promise<void> {
   await wh.insert('funnels', [{ ...row, version: nextVersion() }]);
 }
 
-/** A project's saved funnels, deleted ones left out, oldest first. */
-export async function savedFunnels(wh: Warehouse, projectId: string, page: { limit: number; offset: number }): Promise<FunnelRow[]> {
-  return queryRows(
-    wh,
-    'saved funnels',
-    FunnelRead,
-    `SELECT ${funnelColumns} FROM funnels FINAL WHERE project_id = {project:String} AND deleted_at IS NULL ORDER BY created_at, funnel_id
-     LIMIT {limit:UInt32} OFFSET {offset:UInt32}`,
-    { project: projectId, limit: page.limit, offset: page.offset },
-  );
-}
-
-/** One saved funnel of the project, or undefined when there is none or it was deleted. */
-export async function savedFunnel(wh: Warehouse, projectId: string, funnelId: string): Promise<FunnelRow | undefined> {
-  const [row] = await queryRows(
-    wh,
-    'saved funnels',
-    FunnelRead,
-    `SELECT ${funnelColumns} FROM funnels FINAL WHERE project_id = {project:String} AND funnel_id = {id:String} AND deleted_at IS NULL`,
-    { project: projectId, id: funnelId },
-  );
-  return row;
+/**
+ * Every project's live saved funnels, oldest first: what an install kept here
+ * before they moved to the control plane, read once to copy them there. The
+ * table stays (read-only) so that copy can run on any later start.
+ */
+export async function legacySavedFunnels(wh: Warehouse): Promise<FunnelRow[]> {
+  return queryRows(wh, 'saved funnels', FunnelRead, `SELECT ${funnelColumns} FROM funnels FINAL WHERE deleted_at IS NULL ORDER BY project_id, created_at, funnel_id`);
 }

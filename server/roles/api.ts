@@ -24,7 +24,7 @@ export async function startApiRole(ctx: RoleContext, issues: IssueService): Prom
   // Sign-in codes and invitations; the jobs' digests have their own mailer (scheduling.ts).
   const mailer = smtpUrl ? new SmtpMailer(smtpUrl) : undefined;
   await ctx.app.register(apiRoutes, {
-    analytics: createAnalytics({ warehouse }),
+    analytics: createAnalytics({ warehouse, savedFunnels: control.funnels() }),
     issues,
     control,
     deadLetters: new DeadLetters({ warehouse }),
