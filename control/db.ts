@@ -7,6 +7,7 @@
 import { mkdir } from 'node:fs/promises';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
+import { DomainError } from '@strix/contracts';
 
 /** Something queries run on: the store, or one transaction of it. */
 export interface ControlSql {
@@ -21,6 +22,17 @@ export interface ControlDb extends ControlSql {
   /** Runs `fn` in one transaction: committed when it resolves, rolled back when it throws. */
   transaction<T>(fn: (tx: ControlSql) => Promise<T>): Promise<T>;
   close(): Promise<void>;
+}
+
+/**
+ * PostgreSQL text cannot hold U+0000: a parameter with one fails the statement
+ * with an engine error. The routes refuse it naming the field (http/parse.ts);
+ * this keeps anything that reaches a query without them a client's 400.
+ */
+function refuseNul(params: readonly unknown[]): void {
+  const has = (v: unknown): boolean =>
+    typeof v === 'string' ? v.includes('\u0000') : Array.isArray(v) ? v.some(has) : typeof v === 'object' && v !== null && !(v instanceof Date) ? Object.entries(v).some(([k, x]) => k.includes('\u0000') || has(x)) : false;
+  if (params.some(has)) throw new DomainError('invalid', 'text: must not contain the character U+0000');
 }
 
 // The first key of every lock `lockInTransaction` takes, apart from the single-key locks of migrations.
@@ -46,6 +58,7 @@ export async function openPglite(dir?: string): Promise<ControlDb> {
   const db = await PGlite.create(dir, { postgresqlconf: ['shared_buffers = 8MB'] });
   const on = (q: Pick<PGlite, 'query' | 'exec'>): ControlSql => ({
     async query<Row>(sql: string, params: readonly unknown[] = []) {
+      refuseNul(params);
       return (await q.query<Row>(sql, [...params])).rows;
     },
     async exec(sql: string) {
@@ -75,6 +88,7 @@ export async function openPostgres(url: string, options: { maxConnections?: numb
   await pool.query('SELECT 1');
   const on = (q: pg.Pool | pg.PoolClient): ControlSql => ({
     async query<Row>(sql: string, params: readonly unknown[] = []) {
+      refuseNul(params);
       return (await q.query(sql, [...params])).rows as Row[];
     },
     async exec(sql: string) {

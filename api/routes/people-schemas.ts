@@ -36,7 +36,7 @@ export const PageQuery = z.strictObject({
 export function decodeEmailCursor(cursor: string | undefined): string | undefined {
   if (cursor === undefined) return undefined;
   const email = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (email === '' || Buffer.from(email, 'utf8').toString('base64url') !== cursor) {
+  if (email === '' || email.includes('\u0000') || Buffer.from(email, 'utf8').toString('base64url') !== cursor) {
     throw new ApiError('bad_request', 'query parameter cursor: not a cursor returned by this endpoint');
   }
   return email;

@@ -20,6 +20,8 @@ export interface FuzzRoute {
   url: string;
   /** The key it needs, if any. */
   keyType: KeyType | undefined;
+  /** Only signed-in people may use it: every key is refused before its input is read. */
+  peopleOnly: boolean;
 }
 
 /** The edge appends to the durable log; here records are counted and dropped (the pipeline has its own property). */
@@ -80,7 +82,7 @@ export async function startFuzzApp() {
         if (route.config?.permission) permissions.add(route.config.permission);
         for (const method of [route.method].flat()) {
           if (method === 'HEAD' || excluded(route.url)) continue;
-          routes.push({ method, url: clientPath(route.url), keyType: route.config?.keyType });
+          routes.push({ method, url: clientPath(route.url), keyType: route.config?.keyType, peopleOnly: route.config?.auth === 'user' });
         }
       }),
   });
