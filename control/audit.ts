@@ -21,6 +21,12 @@ export interface AuditEntry {
   readonly details?: Record<string, unknown>;
 }
 
+/** Appends one entry about something of a project, under the project's team. */
+export async function auditInProject(tx: ControlSql, actor: Actor, projectId: string, entry: Omit<AuditEntry, 'teamId' | 'projectId'>): Promise<void> {
+  const [project] = await tx.query<{ team_id: string }>('SELECT team_id FROM projects WHERE id = $1', [projectId]);
+  await audit(tx, actor, { teamId: project?.team_id ?? null, projectId, ...entry });
+}
+
 /** Appends one entry; call it in the transaction of the change it records. */
 export async function audit(tx: ControlSql, actor: Actor, entry: AuditEntry): Promise<void> {
   await tx.query(

@@ -11,7 +11,7 @@ import {
   type Platform,
   type Principal,
 } from '@strix/contracts';
-import { audit, bumpRevision, type Actor } from './audit.ts';
+import { audit, auditInProject, bumpRevision, type Actor } from './audit.ts';
 import type { ControlSql } from './db.ts';
 import { getApp, getProject } from './projects.ts';
 
@@ -124,11 +124,7 @@ export async function rotateKey(tx: ControlSql, projectId: string, keyId: string
     `UPDATE api_keys SET replaced_by = $2, expires_at = least(coalesce(expires_at, 'infinity'), to_timestamp($3 / 1000.0)) WHERE id = $1`,
     [keyId, created.key.id, ends],
   );
-  const [project] = await tx.query<{ team_id: string }>('SELECT team_id FROM projects WHERE id = $1', [projectId]);
-  await audit(tx, actor, {
-    teamId: project?.team_id ?? null,
-    projectId,
-    action: 'key.rotate',
+  await auditInProject(tx, actor, projectId, { action: 'key.rotate',
     targetType: 'api_key',
     targetId: keyId,
     details: { replaced_by: created.key.id, old_key_expires_at: new Date(ends).toISOString() },
@@ -144,8 +140,7 @@ export async function revokeKey(tx: ControlSql, projectId: string, keyId: string
   ]);
   if (!row) return false;
   await bumpRevision(tx);
-  const [project] = await tx.query<{ team_id: string }>('SELECT team_id FROM projects WHERE id = $1', [projectId]);
-  await audit(tx, actor, { teamId: project?.team_id ?? null, projectId, action: 'key.revoke', targetType: 'api_key', targetId: keyId });
+  await auditInProject(tx, actor, projectId, { action: 'key.revoke', targetType: 'api_key', targetId: keyId });
   return true;
 }
 

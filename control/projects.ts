@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DomainError, type IssueAlertFrequency, type Platform } from '@strix/contracts';
-import { audit, bumpRevision, type Actor } from './audit.ts';
+import { audit, auditInProject, bumpRevision, type Actor } from './audit.ts';
 import { lockInTransaction, type ControlDb, type ControlSql } from './db.ts';
 
 export interface TeamRow {
@@ -283,8 +283,7 @@ export async function renameApp(tx: ControlSql, projectId: string, appId: string
   ]);
   if (!row) return undefined;
   await bumpRevision(tx);
-  const [project] = await tx.query<{ team_id: string }>('SELECT team_id FROM projects WHERE id = $1', [projectId]);
-  await audit(tx, actor, { teamId: project?.team_id ?? null, projectId, action: 'app.rename', targetType: 'app', targetId: appId, details: { name } });
+  await auditInProject(tx, actor, projectId, { action: 'app.rename', targetType: 'app', targetId: appId, details: { name } });
   return row;
 }
 
@@ -297,7 +296,6 @@ export async function deleteApp(tx: ControlSql, projectId: string, appId: string
   if (!row) return false;
   await tx.query('UPDATE api_keys SET revoked_at = now() WHERE app_id = $1 AND revoked_at IS NULL', [appId]);
   await bumpRevision(tx);
-  const [project] = await tx.query<{ team_id: string }>('SELECT team_id FROM projects WHERE id = $1', [projectId]);
-  await audit(tx, actor, { teamId: project?.team_id ?? null, projectId, action: 'app.delete', targetType: 'app', targetId: appId });
+  await auditInProject(tx, actor, projectId, { action: 'app.delete', targetType: 'app', targetId: appId });
   return true;
 }
