@@ -124,7 +124,8 @@ export async function rotateKey(tx: ControlSql, projectId: string, keyId: string
     `UPDATE api_keys SET replaced_by = $2, expires_at = least(coalesce(expires_at, 'infinity'), to_timestamp($3 / 1000.0)) WHERE id = $1`,
     [keyId, created.key.id, ends],
   );
-  await auditInProject(tx, actor, projectId, { action: 'key.rotate',
+  await auditInProject(tx, actor, projectId, {
+    action: 'key.rotate',
     targetType: 'api_key',
     targetId: keyId,
     details: { replaced_by: created.key.id, old_key_expires_at: new Date(ends).toISOString() },
