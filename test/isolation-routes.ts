@@ -188,6 +188,7 @@ export const publicCases: RouteCase[] = [
   { route: 'POST /v1/auth/send-code', access: { kind: 'public' }, request: () => ({ method: 'POST', url: '/v1/auth/send-code', payload: { email: unique('code') } }) },
   { route: 'POST /v1/auth/verify', access: { kind: 'public' }, request: () => ({ method: 'POST', url: '/v1/auth/verify', payload: { email: unique('verify'), code: '000000' } }) },
   publicRoute('GET /v1/auth/link/:token', '/v1/auth/link/AAAAAAAAAAAAAAAAAAAAAAAA'),
+  publicRoute('POST /v1/auth/link/:token', '/v1/auth/link/AAAAAAAAAAAAAAAAAAAAAAAA'),
   { route: 'GET /v1/invitations/:token', access: { kind: 'public', capability: true }, request: (ids) => ({ method: 'GET', url: `/v1/invitations/${ids.inviteToken}` }) },
 ];
 

@@ -68,14 +68,18 @@ describe('sign-in on embedded Strix', () => {
     assert.ok(credentials.signInUrl!.startsWith(`${publicUrl}/v1/auth/link/`), credentials.signInUrl);
     assert.ok(strix.output().includes(credentials.signInUrl!), 'the banner prints the link');
 
-    const opened = await fetch(`${local(credentials.signInUrl!)}?email=owner@example.com`, { redirect: 'manual' });
+    // Opening the link shows its button; the button POSTs.
+    const page = await fetch(local(credentials.signInUrl!));
+    assert.equal(page.status, 200);
+    assert.match(await page.text(), /<form method="post"/);
+    const opened = await fetch(`${local(credentials.signInUrl!)}?email=owner@example.com`, { method: 'POST', redirect: 'manual' });
     assert.equal(opened.status, 303, await opened.text());
     assert.equal(opened.headers.get('location'), '/');
     owner = browserOf(opened);
     const me = (await (await call(owner, 'GET', '/v1/me')).json()) as { teams: { role: string; projects: { id: string }[] }[] };
     assert.equal(me.teams[0]?.role, 'owner');
     assert.deepEqual(me.teams[0]?.projects.map((p) => p.id), [credentials.projectId]);
-    assert.equal((await fetch(local(credentials.signInUrl!), { redirect: 'manual' })).status, 400, 'one use');
+    assert.equal((await fetch(local(credentials.signInUrl!), { method: 'POST', redirect: 'manual' })).status, 400, 'one use');
   });
 
   it('signs a colleague in by an emailed code; invited, they use their session on /v1/project', { timeout: 60_000 }, async () => {
@@ -115,7 +119,7 @@ describe('sign-in on embedded Strix', () => {
     assert.notEqual(later.signInUrl, earlier.signInUrl);
     assert.deepEqual({ ...later, signInUrl: '' }, { ...earlier, signInUrl: '' });
     assert.ok(strix.output().includes(later.signInUrl!));
-    const opened = await fetch(local(later.signInUrl!), { redirect: 'manual' });
+    const opened = await fetch(local(later.signInUrl!), { method: 'POST', redirect: 'manual' });
     assert.equal(opened.status, 303);
     const me = (await (await call(browserOf(opened), 'GET', '/v1/me')).json()) as { user: { email: string } };
     assert.equal(me.user.email, 'owner@example.com', 'without an address the link signs the team’s owner in');

@@ -81,16 +81,25 @@ describe('sign-in and sessions API', () => {
     await mailTo(receiver, 'never-seen@example.com');
   });
 
-  it('signs in with the one-click link and redirects to /, once', async () => {
+  it('signs in with the one-click link and redirects to /, once; opening the link only shows its button', async () => {
     const seen = receiver.received.length;
     await sendCode('lee@example.com');
     const { link } = signInMailParts(await mailTo(receiver, 'lee@example.com', seen));
     const path = new URL(link).pathname;
-    const opened = await app.inject({ method: 'GET', url: path });
+    // What a browser, a mail preview or a link scanner gets: a page, and the link still works.
+    for (const accept of [undefined, 'text/html,application/xhtml+xml,*/*;q=0.8', '*/*']) {
+      const page = await app.inject({ method: 'GET', url: path, headers: accept === undefined ? {} : { accept } });
+      assert.equal(page.statusCode, 200, page.body);
+      assert.match(String(page.headers['content-type']), /^text\/html/);
+      assert.ok(page.body.includes(`<form method="post" action="${path}">`), page.body);
+      assert.ok(!page.cookies.some((c) => c.name === 'strix_session'), 'the page signs nobody in');
+      assert.match(String(page.headers['content-security-policy']), /default-src 'none'/);
+    }
+    const opened = await app.inject({ method: 'POST', url: path, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: '' });
     assert.equal(opened.statusCode, 303, opened.body);
     assert.equal(opened.headers.location, '/');
     assert.ok(opened.cookies.some((c) => c.name === 'strix_session'));
-    const reused = await app.inject({ method: 'GET', url: path });
+    const reused = await app.inject({ method: 'POST', url: path });
     assert.equal(reused.statusCode, 400);
     assert.match(message(reused), /^token: this link was already used/);
   });
@@ -155,7 +164,7 @@ describe('sign-in and sessions API', () => {
 
   it('makes the owner link’s user an owner, who then acts on the team’s project with the x-strix-project header', async () => {
     const { token } = await control.db.transaction((tx) => createOwnerLink(tx, teamId));
-    const opened = await app.inject({ method: 'GET', url: `/v1/auth/link/${token}?email=Boss@Example.com` });
+    const opened = await app.inject({ method: 'POST', url: `/v1/auth/link/${token}?email=Boss@Example.com` });
     assert.equal(opened.statusCode, 303, opened.body);
     const boss = personFrom(app, opened, 'boss@example.com');
     const me = (await boss.call('GET', '/v1/me')).json<{ teams: { id: string; role: string; projects: { id: string; permissions: string[] }[] }[] }>();

@@ -143,26 +143,54 @@ export const authRoutes: ZodRoutes<PeopleRoutesOptions> = async (app, options) =
     },
   );
 
+  /** Only API clients (Accept: application/json without text/html) are answered JSON; browsers are redirected. */
+  const wantsJson = (request: FastifyRequest) => {
+    const accept = request.headers.accept ?? '';
+    return accept.includes('application/json') && !accept.includes('text/html');
+  };
+
+  const linkSchema = <T extends z.ZodType>(summary: string, description: string, ok: T) => ({
+    schema: { summary, description, tags, params: LinkParams, querystring: LinkQuery, response: { 200: ok, ...errorResponses } },
+  });
+
+  // A mail client or a scanner that fetches the link must not use it up: a browser's GET shows a button that POSTs.
   app.get(
     '/v1/auth/link/:token',
-    {
-      schema: {
-        summary: 'The one-click link of a sign-in mail (or the owner link): signs in, sets the session cookies and redirects to /',
-        description:
-          'Answers 303 See Other to / (the redirect has no body). A client that accepts only JSON (Accept: application/json) gets the answer of POST /v1/auth/verify instead.',
-        tags,
-        params: LinkParams,
-        querystring: LinkQuery,
-        response: { 200: SignedInJson, ...errorResponses },
-      },
+    linkSchema(
+      'The one-click link of a sign-in mail (or the owner link): a page whose button signs in',
+      'A browser gets a page with a "Sign in" button (a form that POSTs to the same address), so link scanners and previews never use the link up. A client that accepts only JSON (Accept: application/json) is signed in at once and gets the answer of POST /v1/auth/verify.',
+      z.union([SignedInJson, z.string().meta({ description: 'The text/html page' })]),
+    ),
+    async (request, reply) => {
+      const { token } = parseParams(LinkParams, request.params);
+      const { email } = parseQuery(LinkQuery, request.query);
+      if (wantsJson(request)) return signIn(request, reply, { token, ...(email !== undefined && { email }) });
+      // The token is base64url and the address a checked email, so neither needs escaping beyond the query's encoding.
+      const action = `/v1/auth/link/${token}${email === undefined ? '' : `?email=${encodeURIComponent(email)}`}`;
+      return reply
+        .type('text/html; charset=utf-8')
+        .header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'")
+        .header('cache-control', 'no-store')
+        .header('referrer-policy', 'no-referrer')
+        .send(confirmPage(action));
     },
+  );
+
+  // Browsers post the page's form as application/x-www-form-urlencoded with no fields: the token is in the address.
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 1024 }, (_request, _body, done) => done(null, {}));
+
+  app.post(
+    '/v1/auth/link/:token',
+    linkSchema(
+      'Use a sign-in link (the button of its page): signs in, sets the session cookies and redirects to /',
+      'Answers 303 See Other to / (no body); a client that accepts only JSON gets the answer of POST /v1/auth/verify.',
+      SignedInJson,
+    ),
     async (request, reply) => {
       const { token } = parseParams(LinkParams, request.params);
       const { email } = parseQuery(LinkQuery, request.query);
       const signedIn = await signIn(request, reply, { token, ...(email !== undefined && { email }) });
-      const accept = request.headers.accept ?? '';
-      if (accept.includes('application/json') && !accept.includes('text/html')) return signedIn;
-      return reply.redirect('/', 303);
+      return wantsJson(request) ? signedIn : reply.redirect('/', 303);
     },
   );
 
@@ -231,3 +259,13 @@ export const authRoutes: ZodRoutes<PeopleRoutesOptions> = async (app, options) =
     },
   );
 };
+
+/** The page of a sign-in link: one button, no script. */
+function confirmPage(action: string): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><meta name="robots" content="noindex">
+<title>Sign in to Strix</title>
+<style>body{font:16px system-ui,sans-serif;display:grid;place-items:center;min-height:90vh;margin:0}button{font:inherit;padding:.6em 1.4em}</style>
+</head><body><form method="post" action="${action}"><h1>Sign in to Strix</h1><p>This link works once.</p><button type="submit">Sign in</button></form></body></html>
+`;
+}
