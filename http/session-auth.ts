@@ -76,9 +76,13 @@ export async function sessionPrincipal(request: FastifyRequest, sessions: Sessio
   };
 }
 
-/** Sets the session and CSRF cookies; `Secure` when the request came over TLS. */
-export function setSessionCookies(request: FastifyRequest, reply: FastifyReply, session: { token: string; csrf: string; expiresAt: number }): void {
-  const common = { path: '/', sameSite: 'lax' as const, secure: request.protocol === 'https', expires: new Date(session.expiresAt) };
+/**
+ * Sets the session and CSRF cookies; `Secure` when the request came over TLS or
+ * people reach Strix at an https address (`publicUrl`: TLS ended by a proxy).
+ */
+export function setSessionCookies(request: FastifyRequest, reply: FastifyReply, session: { token: string; csrf: string; expiresAt: number }, publicUrl = ''): void {
+  const secure = request.protocol === 'https' || publicUrl.startsWith('https:');
+  const common = { path: '/', sameSite: 'lax' as const, secure, expires: new Date(session.expiresAt) };
   reply.setCookie(sessionCookie, session.token, { ...common, httpOnly: true });
   reply.setCookie(csrfCookie, session.csrf, { ...common, httpOnly: false });
 }

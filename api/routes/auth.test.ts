@@ -99,6 +99,7 @@ describe('sign-in and sessions API', () => {
     assert.equal(opened.statusCode, 303, opened.body);
     assert.equal(opened.headers.location, '/');
     assert.ok(opened.cookies.some((c) => c.name === 'strix_session'));
+    assert.ok(opened.cookies.every((c) => c.secure), 'Secure: people reach this Strix at an https address (TLS ended before it)');
     const reused = await app.inject({ method: 'POST', url: path });
     assert.equal(reused.statusCode, 400);
     assert.match(message(reused), /^token: this link was already used/);

@@ -91,7 +91,7 @@ export const authRoutes: ZodRoutes<PeopleRoutesOptions> = async (app, options) =
     });
     // Thrown after the commit: a wrong code's attempt is counted.
     if (outcome instanceof DomainError) throw outcome;
-    setSessionCookies(request, reply, outcome.session);
+    setSessionCookies(request, reply, outcome.session, options.publicUrl);
     const teams = await listUserTeams(db(), outcome.user.id);
     return { user: userView(outcome.user), created: outcome.created, teams: teams.map(({ id, name, slug, role }) => ({ id, name, slug, role })) };
   }
