@@ -2,7 +2,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { DomainError, type Role } from '@strix/contracts';
 import { audit, type Actor } from './audit.ts';
 import type { ControlSql } from './db.ts';
-import { actingRole, joinTeam, manages } from './members.ts';
+import { actingRole, joinTeam, mayGrant } from './members.ts';
 
 /** An invitation's link works this long; re-sending starts it again. */
 export const invitationLifetimeMs = 7 * 24 * 3600_000;
@@ -57,7 +57,7 @@ async function openInvitation(tx: ControlSql, teamId: string, invitationId: stri
 
 function mayInvite(mine: Role, role: Role): void {
   if (mine === 'member') throw new DomainError('forbidden', 'your role (member) cannot invite; admins invite members, owners invite any role');
-  if (!manages(mine, role)) throw new DomainError('forbidden', `role: your role (${mine}) cannot invite a ${role}; admins invite members only`);
+  if (!mayGrant(mine, role)) throw new DomainError('forbidden', `role: your role (${mine}) cannot invite a ${role}; admins invite members only`);
 }
 
 /** Invites an address to a team; returns the link's token (stored only as a hash). */

@@ -74,8 +74,16 @@ export async function actingRole(tx: ControlSql, teamId: string, actor: Actor): 
   return row.role;
 }
 
-/** Owners manage anyone; admins and members only lower roles than their own. */
-export const manages = (actor: Role, target: Role) => actor === 'owner' || roleRank[actor] > roleRank[target];
+/** Each role manages (changes, removes) only members of lower roles; another owner steps down themselves. */
+export const manages = (actor: Role, target: Role) => roleRank[actor] > roleRank[target];
+
+/** Owners grant any role (a team needs a way to a second owner); admins only lower roles than their own. */
+export const mayGrant = (actor: Role, role: Role) => actor === 'owner' || roleRank[actor] > roleRank[role];
+
+const aRole = (role: Role) => `${role === 'owner' || role === 'admin' ? 'an' : 'a'} ${role}`;
+
+const managesOnly = (role: Role) =>
+  role === 'owner' ? 'owners manage admins and members; another owner steps down themselves' : role === 'admin' ? 'admins manage members only' : 'members manage nobody';
 
 /** Whether anyone owns the team yet (an install from before sign-in has an ownerless default team). */
 export async function teamHasOwner(db: ControlSql, teamId: string): Promise<boolean> {
@@ -97,17 +105,17 @@ async function targetMember(tx: ControlSql, teamId: string, userId: string): Pro
 const lastOwner = (what: string) => new DomainError('conflict', `role: the last owner cannot ${what}; make another member an owner first`);
 
 /**
- * Changes a member's role. An owner may set any role; an admin only manages
- * members and grants no role above member. Anyone may lower their own role,
- * but the team always keeps an owner.
+ * Changes a member's role. An owner manages admins and members and may make
+ * them owners; an admin only manages members and grants no role above member.
+ * Anyone may lower their own role, but the team always keeps an owner.
  */
 export async function changeMemberRole(tx: ControlSql, teamId: string, userId: string, role: Role, actor: Actor): Promise<MemberRow> {
   const mine = await actingRole(tx, teamId, actor);
   const target = await targetMember(tx, teamId, userId);
   const self = userId === actor.id;
-  if (self ? roleRank[role] > roleRank[mine] : !manages(mine, target.role) || !manages(mine, role)) {
-    const what = self ? `raise your own role to ${role}` : `change a ${target.role} to ${role}`;
-    throw new DomainError('forbidden', `role: your role (${mine}) cannot ${what}; ${mine === 'admin' ? 'admins manage members only' : 'members manage nobody'}`);
+  if (self ? roleRank[role] > roleRank[mine] : !manages(mine, target.role) || !mayGrant(mine, role)) {
+    const what = self ? `raise your own role to ${role}` : `change ${aRole(target.role)} to ${role}`;
+    throw new DomainError('forbidden', `role: your role (${mine}) cannot ${what}; ${managesOnly(mine)}`);
   }
   if (target.role === role) return target;
   if (target.role === 'owner' && (await ownerCount(tx, teamId)) === 1) throw lastOwner('be demoted');
@@ -125,7 +133,7 @@ export async function removeMember(tx: ControlSql, teamId: string, userId: strin
   const target = await targetMember(tx, teamId, userId);
   const self = userId === actor.id;
   if (!self && !manages(mine, target.role)) {
-    throw new DomainError('forbidden', `your role (${mine}) cannot remove a ${target.role}; ${mine === 'admin' ? 'admins remove members only' : 'members can only leave themselves'}`);
+    throw new DomainError('forbidden', `your role (${mine}) cannot remove ${aRole(target.role)}; ${mine === 'member' ? 'members can only leave themselves' : managesOnly(mine)}`);
   }
   if (target.role === 'owner' && (await ownerCount(tx, teamId)) === 1) throw lastOwner('leave the team');
   await tx.query('DELETE FROM team_members WHERE team_id = $1 AND user_id = $2', [teamId, userId]);

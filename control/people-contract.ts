@@ -160,8 +160,8 @@ export function peopleContract(engine: string, open: () => Promise<ControlDb>): 
 
       it('lets each role manage only lower roles', async () => {
         assert.match((await change('adam', 'mia', 'admin'))!.message, /your role \(admin\) cannot change a member to admin/);
-        assert.match((await change('adam', 'olga', 'member'))!.message, /cannot change a owner/);
-        assert.match((await remove('adam', 'olga'))!.message, /admins remove members only/);
+        assert.match((await change('adam', 'olga', 'member'))!.message, /cannot change an owner/);
+        assert.match((await remove('adam', 'olga'))!.message, /cannot remove an owner; admins manage members only/);
         assert.match((await remove('mia', 'max'))!.message, /members can only leave themselves/);
         assert.match((await change('mia', 'mia', 'admin'))!.message, /cannot raise your own role/);
         assert.equal(await change('olga', 'mia', 'admin'), undefined);
@@ -175,8 +175,10 @@ export function peopleContract(engine: string, open: () => Promise<ControlDb>): 
         assert.match((await change('olga', 'olga', 'admin'))!.message, /the last owner cannot be demoted/);
         assert.match((await remove('olga', 'olga'))!.message, /the last owner cannot leave the team/);
         assert.equal(await change('olga', 'adam', 'owner'), undefined);
+        assert.match((await change('olga', 'adam', 'admin'))!.message, /your role \(owner\) cannot change an owner to admin; owners manage admins and members/);
+        assert.match((await remove('olga', 'adam'))!.message, /your role \(owner\) cannot remove an owner/);
         assert.equal(await change('olga', 'olga', 'admin'), undefined, 'with a second owner the first may step down');
-        assert.match((await change('olga', 'adam', 'admin'))!.message, /your role \(admin\) cannot change a owner/);
+        assert.match((await change('olga', 'adam', 'admin'))!.message, /your role \(admin\) cannot change an owner/);
         assert.equal(await change('adam', 'olga', 'owner'), undefined);
         const log = await listAuditLog(db(), teamId, { limit: 50 });
         assert.ok(log.some((e) => e.action === 'member.role' && e.target_id === people.adam!.id && e.actor_id === people.olga!.id && e.details.to === 'owner'));
