@@ -9,12 +9,13 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { access, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { exists, lastLines } from './engine-cli.ts';
 import { Admin } from '@platformatic/kafka';
 
 /** The newest 4.x on Maven Central when this was written; kafka-pom.xml takes it as -Dkafka.version. */
@@ -234,16 +235,7 @@ async function freePorts(count: number): Promise<number[]> {
   return ports;
 }
 
-async function exists(path: string): Promise<boolean> {
-  return access(path).then(
-    () => true,
-    () => false,
-  );
-}
-
-function tail(text: string): string {
-  return text.trim().split('\n').slice(-LOG_TAIL_LINES).join('\n');
-}
+const tail = (text: string) => lastLines(text, LOG_TAIL_LINES);
 
 async function logTail(path: string): Promise<string> {
   return tail(await readFile(path, 'utf8').catch(() => '(no log written)'));

@@ -8,13 +8,13 @@
  */
 import { spawn } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
-import { access, chmod, chown, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { chmod, chown, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { exists, lastLines, stopOnSignal } from './engine-cli.ts';
 
-const LOG_TAIL_LINES = 40;
 const DATABASE = 'strix';
 
 export interface PostgresOptions {
@@ -31,17 +31,6 @@ export interface PostgresEngine {
   readonly dataDir: string;
   /** Stops the server (`pg_ctl stop -m fast`) and deletes its directory. */
   stop(): Promise<void>;
-}
-
-async function exists(path: string): Promise<boolean> {
-  return access(path).then(
-    () => true,
-    () => false,
-  );
-}
-
-function tail(text: string): string {
-  return text.trim().split('\n').slice(-LOG_TAIL_LINES).join('\n');
 }
 
 interface Run {
@@ -104,7 +93,7 @@ export async function ensurePostgresBinaries(): Promise<string> {
   if (installed) return installed;
   throw new Error(
     `PostgreSQL is not installed and \`apt-get install -y postgresql\` did not install it ` +
-      `(${failure(install)}); install it by hand or set STRIX_POSTGRES_BIN to its bin directory.\n${tail(install.output)}`,
+      `(${failure(install)}); install it by hand or set STRIX_POSTGRES_BIN to its bin directory.\n${lastLines(install.output)}`,
   );
 }
 
@@ -166,7 +155,7 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
   const init = await runAsOwner(join(bin, 'initdb'), ['-D', dataDir, '-U', 'postgres', '--auth=trust', '--encoding=UTF8', '--no-locale', '--no-sync']);
   if (init.status !== 0) {
     await removeDir();
-    throw new Error(`initdb failed (${failure(init)}):\n${tail(init.output)}`);
+    throw new Error(`initdb failed (${failure(init)}):\n${lastLines(init.output)}`);
   }
 
   const port = await freePort();
@@ -181,9 +170,9 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
     await removeDir();
   };
   const fail = async (what: string, result: Run): Promise<never> => {
-    const log = tail(await readFile(logFile, 'utf8').catch(() => '(no log written)'));
+    const log = lastLines(await readFile(logFile, 'utf8').catch(() => '(no log written)'));
     await stop();
-    throw new Error(`${what} (${failure(result)}):\n${tail(result.output)}\ntail of ${logFile}:\n${log}`);
+    throw new Error(`${what} (${failure(result)}):\n${lastLines(result.output)}\ntail of ${logFile}:\n${log}`);
   };
   if (start.status !== 0) await fail(`PostgreSQL did not start on 127.0.0.1:${port}`, start);
 
@@ -198,17 +187,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   const engine = await startPostgres();
   console.log(`PostgreSQL ready in ${Date.now() - started} ms: ${engine.url}`);
   console.log(`data: ${engine.dataDir} (deleted on exit); Ctrl-C to stop`);
-  const shutdown = () => {
-    engine.stop().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        console.error(error);
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGINT', shutdown);
-  process.once('SIGTERM', shutdown);
+  stopOnSignal(() => engine.stop());
   // The server runs detached: this timer alone keeps the process waiting for Ctrl-C.
   setInterval(() => undefined, 3_600_000);
 }

