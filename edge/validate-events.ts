@@ -118,19 +118,21 @@ function itemKind<S extends z.ZodType<Context>>(schema: S, fieldsOf: (item: z.in
   };
 }
 
+/** Adds an item's outcome to its batch: the event at its index, or the refusal. */
+export function addOutcome(batch: ValidatedBatch, index: number, result: LogEvent | string): void {
+  if (typeof result === 'string') {
+    batch.errors.push({ index, message: result });
+    return;
+  }
+  batch.accepted.push(result);
+  batch.indexes.push(index);
+}
+
 /** Each item of a live batch on its own, against the live time window. */
 function validateEach(field: BatchField, items: readonly unknown[], receivedAt: number, kind: ItemKind): ValidatedBatch {
   const batch: ValidatedBatch = { accepted: [], indexes: [], errors: [] };
   const past = livePast(receivedAt);
-  for (let index = 0; index < items.length; index++) {
-    const result = kind.validate(field, index, items[index], receivedAt, past);
-    if (typeof result === 'string') {
-      batch.errors.push({ index, message: result });
-      continue;
-    }
-    batch.accepted.push(result);
-    batch.indexes.push(index);
-  }
+  for (let index = 0; index < items.length; index++) addOutcome(batch, index, kind.validate(field, index, items[index], receivedAt, past));
   return batch;
 }
 

@@ -4,7 +4,7 @@ import { ApiError, ErrorBody, errorResponses, type Principal, type ZodRoutes } f
 import { storedEventIds } from '@strix/warehouse';
 import { refuseForeignEnvironments } from '../app-environment.ts';
 import { normalizePageviews } from '../track-pageviews.ts';
-import { itemKinds, type PastLimit, type ValidatedBatch } from '../validate-events.ts';
+import { addOutcome, itemKinds, type PastLimit, type ValidatedBatch } from '../validate-events.ts';
 import { parseBatchBody, toLogRecords } from './batches.ts';
 
 const { maxImportEvents, maxImportBodyBytes, maxIdChars } = IngestLimits;
@@ -81,13 +81,7 @@ function validateImport(items: readonly unknown[], receivedAt: number, retention
       continue;
     }
     // The kind's schema drops the `kind` field; the log form names it as its endpoint would.
-    const result = itemKinds[kind as Kind].validate('events', index, raw, receivedAt, past);
-    if (typeof result === 'string') {
-      batch.errors.push({ index, message: result });
-      continue;
-    }
-    batch.accepted.push(result);
-    batch.indexes.push(index);
+    addOutcome(batch, index, itemKinds[kind as Kind].validate('events', index, raw, receivedAt, past));
   }
   return batch;
 }
