@@ -1,40 +1,32 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { defaultPermissions, rolePermissions, type Mailer } from '@strix/contracts';
+import { defaultPermissions, rolePermissions } from '@strix/contracts';
 import { createOwnerLink, type ControlPlane } from '@strix/control';
 import { principal, testApp } from '@strix/testkit/apps';
-import { openTestControl, seedProjects } from '@strix/testkit/control';
-import { mailerTo, startSmtpReceiver, type SmtpReceiver } from '@strix/testkit/smtp';
-import { openStore } from '@strix/testkit/stores';
-import { mailTo, personFrom, signInByCode, signInMailParts } from './people.fixture.ts';
+import { seedProjects } from '@strix/testkit/control';
+import type { SmtpReceiver } from '@strix/testkit/smtp';
+import { mailTo, personFrom, signInByCode, signInMailParts, startPeopleApp, type PeopleApp } from './people.fixture.ts';
 
 describe('sign-in and sessions API', () => {
-  let store: Awaited<ReturnType<typeof openStore>>;
+  let people: PeopleApp;
   let control: ControlPlane;
   let receiver: SmtpReceiver;
-  let mailer: Mailer;
   let app: FastifyInstance;
-  let teamId: string;
+  let teamId = '';
 
   before(async () => {
-    [store, control, receiver] = await Promise.all([openStore(), openTestControl(), startSmtpReceiver()]);
-    mailer = mailerTo(receiver);
-    teamId = await seedProjects(control, { id: 'p1', name: 'Shop' });
-    ({ app } = await testApp({
+    people = await startPeopleApp({
+      mail: { from: 'Strix <strix@test.example>', publicUrl: 'https://strix.test.example/' },
       principals: [principal('agent-key', 'agent', defaultPermissions.agent, 'p1')],
-      api: { warehouse: store.wh, control, mail: { mailer, from: 'Strix <strix@test.example>', publicUrl: 'https://strix.test.example/' } },
-      sessions: control,
-    }));
+      seed: async (c) => {
+        teamId = await seedProjects(c, { id: 'p1', name: 'Shop' });
+      },
+    });
+    ({ app, control, receiver } = people);
   });
 
-  after(async () => {
-    await app.close();
-    await mailer.close();
-    await receiver.close();
-    await control.close();
-    await store.close();
-  });
+  after(() => people.close());
 
   const sendCode = (email: unknown) => app.inject({ method: 'POST', url: '/v1/auth/send-code', payload: { email } });
   const message = (res: { json: <T>() => T }) => res.json<{ message: string }>().message;
@@ -187,7 +179,7 @@ describe('sign-in and sessions API', () => {
   });
 
   it('without SMTP, answers 503 and says how the owner signs in', async () => {
-    const { app: bare } = await testApp({ principals: [], api: { warehouse: store.wh, control }, sessions: control });
+    const { app: bare } = await testApp({ principals: [], api: { warehouse: people.warehouse, control }, sessions: control });
     try {
       const res = await bare.inject({ method: 'POST', url: '/v1/auth/send-code', payload: { email: 'a@example.com' } });
       assert.equal(res.statusCode, 503);

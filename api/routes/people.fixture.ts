@@ -2,7 +2,54 @@
 import assert from 'node:assert/strict';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import type { ParsedMail } from 'mailparser';
-import type { SmtpReceiver } from '@strix/testkit/smtp';
+import type { Warehouse } from '@strix/contracts';
+import type { ControlPlane } from '@strix/control';
+import type { Principal } from '@strix/http';
+import { testApp } from '@strix/testkit/apps';
+import { openTestControl } from '@strix/testkit/control';
+import { mailerTo, startSmtpReceiver, type SmtpReceiver } from '@strix/testkit/smtp';
+import { openStore } from '@strix/testkit/stores';
+
+export interface PeopleApp {
+  app: FastifyInstance;
+  warehouse: Warehouse;
+  control: ControlPlane;
+  receiver: SmtpReceiver;
+  close(): Promise<void>;
+}
+
+/**
+ * The API with sessions and sign-in mail through a real SMTP receiver, over its
+ * own store and control plane; `seed` runs before the app is built (the keys'
+ * projects must exist).
+ */
+export async function startPeopleApp(options: {
+  mail: { from: string; publicUrl: string };
+  principals?: Principal[];
+  seed?: (control: ControlPlane) => Promise<void>;
+}): Promise<PeopleApp> {
+  const [store, control, receiver] = await Promise.all([openStore(), openTestControl(), startSmtpReceiver()]);
+  const mailer = mailerTo(receiver);
+  await options.seed?.(control);
+  const { app } = await testApp({
+    principals: options.principals ?? [],
+    api: { warehouse: store.wh, control, mail: { mailer, ...options.mail } },
+    sessions: control,
+  });
+  return {
+    app,
+    warehouse: store.wh,
+    control,
+    receiver,
+    async close() {
+      await app.close();
+      await mailer.close();
+      await receiver.close();
+      await control.close();
+      await store.close();
+    },
+  };
+}
 
 const recipients = (mail: ParsedMail) => [mail.to ?? []].flat().flatMap((a) => a.value.map((v) => v.address?.toLowerCase()));
 

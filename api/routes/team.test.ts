@@ -1,13 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import type { Mailer } from '@strix/contracts';
 import { createKey, createProject, listAuditLog, loadPrincipals, systemActor, type ControlPlane } from '@strix/control';
-import { testApp } from '@strix/testkit/apps';
-import { openTestControl } from '@strix/testkit/control';
-import { mailerTo, startSmtpReceiver, type SmtpReceiver } from '@strix/testkit/smtp';
-import { openStore } from '@strix/testkit/stores';
-import { mailTo, signInByCode, type Person } from './people.fixture.ts';
+import type { SmtpReceiver } from '@strix/testkit/smtp';
+import { mailTo, signInByCode, startPeopleApp, type PeopleApp, type Person } from './people.fixture.ts';
 
 interface Invitation {
   invitation: { id: string; email: string; role: string };
@@ -16,10 +12,9 @@ interface Invitation {
 }
 
 describe('teams, members and invitations API', () => {
-  let store: Awaited<ReturnType<typeof openStore>>;
+  let people: PeopleApp;
   let control: ControlPlane;
   let receiver: SmtpReceiver;
-  let mailer: Mailer;
   let app: FastifyInstance;
   let owner: Person;
   let admin: Person;
@@ -27,23 +22,12 @@ describe('teams, members and invitations API', () => {
   let teamId: string;
 
   before(async () => {
-    [store, control, receiver] = await Promise.all([openStore(), openTestControl(), startSmtpReceiver()]);
-    mailer = mailerTo(receiver);
-    ({ app } = await testApp({
-      principals: [],
-      api: { warehouse: store.wh, control, mail: { mailer, from: 'strix@test.example', publicUrl: 'https://strix.test.example' } },
-      sessions: control,
-    }));
+    people = await startPeopleApp({ mail: { from: 'strix@test.example', publicUrl: 'https://strix.test.example' } });
+    ({ app, control, receiver } = people);
     owner = await signInByCode(app, receiver, 'olivia@example.com');
   });
 
-  after(async () => {
-    await app.close();
-    await mailer.close();
-    await receiver.close();
-    await control.close();
-    await store.close();
-  });
+  after(() => people.close());
 
   const message = (res: { json: <T>() => T }) => res.json<{ message: string }>().message;
   const pathOf = (url: string) => new URL(url).pathname;
