@@ -17,8 +17,9 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Warehouse } from '@strix/contracts';
+import type { IssueStateStore, Warehouse } from '@strix/contracts';
 import { scanProject } from '@strix/issues';
+import { openTestControl, seedProjects } from '@strix/testkit/control';
 import { kill, spawnStrix } from '@strix/testkit/process';
 import { migrate, sqlDir, upsertProject } from '@strix/warehouse';
 import { ChdbWarehouse } from '@strix/warehouse/chdb';
@@ -71,10 +72,10 @@ async function settleMerges(wh: Warehouse): Promise<string> {
   return `${parts?.rows} rows in ${parts?.parts} parts, ${mib(Number(parts?.bytes))} on disk`;
 }
 
-async function timedScan(wh: StatementTimer, label: string, projectId: string): Promise<void> {
+async function timedScan(wh: StatementTimer, state: IssueStateStore, label: string, projectId: string): Promise<void> {
   wh.timings.clear();
   const start = performance.now();
-  const s = await scanProject(wh, projectId, Date.now());
+  const s = await scanProject(wh, state, projectId, Date.now());
   const ms = performance.now() - start;
   console.log(
     `${label}: ${seconds(ms)} — ${s.errors.toLocaleString('en-US')} errors read (${rate(s.errors, ms)}), ${s.fingerprints} fingerprints, ` +
@@ -83,7 +84,7 @@ async function timedScan(wh: StatementTimer, label: string, projectId: string): 
   const sorted = [...wh.timings].sort((a, b) => b[1].ms - a[1].ms);
   for (const [statement, t] of sorted) console.log(`    ${t.ms.toFixed(0).padStart(7)} ms  ${t.calls}× ${statement}`);
   const inSql = sorted.reduce((sum, [, t]) => sum + t.ms, 0);
-  console.log(`    ${(ms - inSql).toFixed(0).padStart(7)} ms  in JavaScript between statements`);
+  console.log(`    ${(ms - inSql).toFixed(0).padStart(7)} ms  in JavaScript and the control plane (issue state, PGlite) between statements`);
 }
 
 async function engineScan(): Promise<void> {
@@ -91,6 +92,9 @@ async function engineScan(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'strix-bench-scan-'));
   const chdb = new ChdbWarehouse(dir);
   const scope = { projectId: 'bench-project', appId: 'bench-app' };
+  const control = await openTestControl();
+  await seedProjects(control, { id: scope.projectId, name: 'Issue scan bench' });
+  const state = control.issueState();
   try {
     await migrate(chdb, sqlDir);
     await upsertProject(chdb, { project_id: scope.projectId, name: 'Issue scan bench', retention_days: 90 });
@@ -104,14 +108,15 @@ async function engineScan(): Promise<void> {
     console.log(`merges settled in ${seconds(performance.now() - start)}: ${parts}`);
 
     const wh = new StatementTimer(chdb);
-    await timedScan(wh, 'first scan (all new)', scope.projectId);
+    await timedScan(wh, state, 'first scan (all new)', scope.projectId);
     await settleMerges(chdb);
-    await timedScan(wh, 'second scan (nothing new, overlap re-read)', scope.projectId);
+    await timedScan(wh, state, 'second scan (nothing new, overlap re-read)', scope.projectId);
     await insertErrors(chdb, sampler, engineErrors, incrementalErrors, scope);
     console.log(`+${incrementalErrors.toLocaleString('en-US')} errors, merges settled: ${await settleMerges(chdb)}`);
-    await timedScan(wh, `incremental scan (+${incrementalErrors.toLocaleString('en-US')} new)`, scope.projectId);
+    await timedScan(wh, state, `incremental scan (+${incrementalErrors.toLocaleString('en-US')} new)`, scope.projectId);
     console.log(`peak RSS of this process (chDB in-process): ${mib(await peakRss(process.pid))}`);
   } finally {
+    await control.close();
     await chdb.close();
     await rm(dir, { recursive: true, force: true });
   }

@@ -1,4 +1,5 @@
 import type { IssueAlertFrequency } from './issues.ts';
+import type { IssueStateStore } from './issue-state.ts';
 import { allowedPermissions, defaultPermissions, type KeyType, type Permission } from './keys.ts';
 
 /** A platform an app is built for; it fixes the `environment` values its events may carry. */
@@ -91,4 +92,6 @@ export interface ProjectDirectory {
    * deleted its data elsewhere; returns their ids.
    */
   purgeDeletedProjects(asOf: number, purgeData: (projectId: string) => Promise<void>): Promise<string[]>;
+  /** The issue state people edit (status, comments, merges) of every project. */
+  issueState(): IssueStateStore;
 }

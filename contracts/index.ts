@@ -10,4 +10,5 @@ export * from './warehouse.ts';
 export * from './analytics.ts';
 export * from './errors.ts';
 export * from './issues.ts';
+export * from './issue-state.ts';
 export * from './jobs.ts';

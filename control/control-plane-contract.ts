@@ -16,6 +16,7 @@ import { currentRevision, listAuditLog } from './audit.ts';
 import type { ControlDb } from './db.ts';
 import { createKey, getKey, listKeys, loadPrincipals, revokeKey, rotateKey } from './keys.ts';
 import { describeSavedFunnelsContract } from './funnels-contract.ts';
+import { describeIssueStateContract } from './issue-state-contract.ts';
 import { describeKeysContract } from './keys-contract.ts';
 import { controlSqlDir, migrateControl } from './migrate.ts';
 import {
@@ -151,6 +152,7 @@ export function controlPlaneContract(name: string, open: () => Promise<ControlDb
 
     describeKeysContract(() => db);
     describeSavedFunnelsContract(() => db);
+    describeIssueStateContract(() => db);
 
     describe('audit log and revision', () => {
       it('moves the revision on every change to projects, apps and keys, and never on a read', async () => {

@@ -2,6 +2,7 @@ import type { DirectoryProject, Principal, ProjectDirectory, SessionUser } from 
 import { currentRevision, systemActor } from './audit.ts';
 import type { ControlDb } from './db.ts';
 import { SavedFunnels } from './funnels.ts';
+import { IssueStates } from './issue-state.ts';
 import { loadPrincipals } from './keys.ts';
 import { migrateControl } from './migrate.ts';
 import { getProject, listLiveProjects, purgeDeletedProjects } from './projects.ts';
@@ -43,6 +44,11 @@ export class ControlPlane implements ProjectDirectory {
   /** Projects' saved funnels (the analytics layer's `SavedFunnelStore`). */
   funnels(): SavedFunnels {
     return new SavedFunnels(this.db);
+  }
+
+  /** Projects' issue state: status, comments, merges (the issues layer's `IssueStateStore`). */
+  issueState(): IssueStates {
+    return new IssueStates(this.db);
   }
 
   digestRecipients(projectId: string) {

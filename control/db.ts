@@ -29,7 +29,7 @@ export interface ControlDb extends ControlSql {
  * with an engine error. The routes refuse it naming the field (http/parse.ts);
  * this keeps anything that reaches a query without them a client's 400.
  */
-function refuseNul(params: readonly unknown[]): void {
+export function refuseNul(params: readonly unknown[]): void {
   const has = (v: unknown): boolean =>
     typeof v === 'string' ? v.includes('\u0000') : Array.isArray(v) ? v.some(has) : typeof v === 'object' && v !== null && !(v instanceof Date) ? Object.entries(v).some(([k, x]) => k.includes('\u0000') || has(x)) : false;
   if (params.some(has)) throw new DomainError('invalid', 'text: must not contain the character U+0000');

@@ -4,6 +4,7 @@ export * from './db.ts';
 export * from './funnels.ts';
 export * from './import.ts';
 export * from './invitations.ts';
+export * from './issue-state.ts';
 export * from './keys.ts';
 export * from './members.ts';
 export * from './migrate.ts';

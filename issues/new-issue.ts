@@ -1,4 +1,4 @@
-import type { IssueRow } from '@strix/warehouse';
+import type { IssueRow } from '@strix/contracts';
 
 const maxTitleChars = 500;
 
@@ -15,13 +15,16 @@ export interface IssueHeadline {
   exception_type: string;
 }
 
+// Errors stored before the edge refused U+0000 may hold it; the control plane's text cannot.
+const printable = (text: string) => text.replaceAll('\u0000', '');
+
 /** An issue's title, culprit and exception type from one of its stored errors. */
 export function headlineOf(error: { exception_type: string; message: string; culprit: string; source_module: string }): IssueHeadline {
   return {
-    title: issueTitle(error.exception_type, error.message),
+    title: printable(issueTitle(error.exception_type, error.message)),
     // Errors without a stack still say where they came from: the module the app named.
-    culprit: error.culprit || error.source_module,
-    exception_type: error.exception_type,
+    culprit: printable(error.culprit || error.source_module),
+    exception_type: printable(error.exception_type),
   };
 }
 

@@ -1,9 +1,9 @@
 /**
- * One issue operation at a time per project, within a process: a scan, a
- * status change, a merge or an unmerge each read and then write, and would
- * otherwise overwrite one another's rows. The embedded deployment runs every
- * one of them in this process; in the distributed one, Temporal runs one scan
- * per project at a time and the api role serializes its own writes here.
+ * One count-recomputing issue operation at a time per project, within a
+ * process: a scan, a merge or an unmerge each read occurrences and then write
+ * counts, and would otherwise overwrite one another's. Status changes and
+ * comments need no turn here: they are control-plane transactions. In the
+ * distributed deployment Temporal runs one scan per project at a time.
  */
 export class ProjectLock {
   private readonly tails = new Map<string, Promise<unknown>>();

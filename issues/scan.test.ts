@@ -1,20 +1,22 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { fingerprintRoutes, issuesById, recentOccurrences, recordOccurrences, statsById } from '@strix/warehouse';
+import type { IssueStateStore } from '@strix/contracts';
+import { recentOccurrences, recordOccurrences, statsById, storedIssueState } from '@strix/warehouse';
 import type { ChdbWarehouse } from '@strix/warehouse/chdb';
 import { errorRow } from '@strix/testkit/rows';
-import { openStore, pause } from '@strix/testkit/stores';
+import { openIssueStores, pause } from '@strix/testkit/stores';
 import { issueIdFor } from './scan.ts';
 import { IssueService } from './service.ts';
 
 describe('issue scan on chDB', () => {
   let wh: ChdbWarehouse;
   let close: () => Promise<void>;
+  let state: IssueStateStore;
   let issues: IssueService;
 
   before(async () => {
-    ({ wh, close } = await openStore('p1', 'p2'));
-    issues = new IssueService({ warehouse: wh });
+    ({ wh, state, close } = await openIssueStores('p1', 'p2', 'whole', 'sliced'));
+    issues = new IssueService({ warehouse: wh, state });
   });
   after(() => close());
 
@@ -36,7 +38,7 @@ describe('issue scan on chDB', () => {
     assert.deepEqual(summary.updated, []);
     assert.equal(summary.newOccurrences, 4);
 
-    const [a] = await issuesById(wh, 'p1', [issueIdFor('p1', 'fa')]);
+    const [a] = await state.issues('p1', [issueIdFor('p1', 'fa')]);
     assert.equal(a?.status, 'new');
     assert.equal(a?.title, 'NotFound: User 1 not found');
     assert.equal(a?.culprit, 'load (users.ts)');
@@ -96,10 +98,21 @@ describe('issue scan on chDB', () => {
     ]);
     const summary = await issues.scan('p2');
     assert.deepEqual(summary.created, [], 'no new issue for the upgraded rules');
-    const routes = await fingerprintRoutes(wh, 'p2', ['old-hash', 'new-hash']);
+    const routes = (await state.routes('p2', ['old-hash', 'new-hash'])).sort((a, b) => a.fingerprint.localeCompare(b.fingerprint));
     assert.deepEqual(routes.map((r) => r.issue_id), [issueIdFor('p2', 'old-hash'), issueIdFor('p2', 'old-hash')]);
     const [stats] = await statsById(wh, 'p2', [issueIdFor('p2', 'old-hash')]);
     assert.equal(stats?.occurrences, 2);
+  });
+
+  it('leaves the warehouse a copy of the issues and routes it made, every row copied', async () => {
+    const copy = await storedIssueState(wh);
+    const strip = <T extends { version: number }>({ version: _v, ...row }: T) => row;
+    const byKey = (rows: { project_id: string }[], key: (r: never) => string) => new Map(rows.map((r) => [key(r as never), r]));
+    const stored = await state.issues('p1', [issueIdFor('p1', 'fa'), issueIdFor('p1', 'fb')]);
+    const copies = byKey(copy.issues.map(strip), (r: { issue_id: string }) => r.issue_id);
+    for (const issue of stored) assert.deepEqual(copies.get(issue.issue_id), issue);
+    assert.deepEqual(new Set(copy.routes.map((r) => `${r.project_id}/${r.fingerprint}`)), new Set(['p1/fa', 'p1/fb', 'p2/fa', 'p2/burst', 'p2/old-hash', 'p2/new-hash']));
+    assert.deepEqual(await state.unmirrored(10), { issues: [], routes: [], comments: [] });
   });
 
   it('the cursor moves forward and a scan with nothing new reads only the overlap', async () => {

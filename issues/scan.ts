@@ -1,20 +1,14 @@
 import { createHash } from 'node:crypto';
-import type { Warehouse } from '@strix/contracts';
+import type { FingerprintRow, IssueRow, IssueStateReads, IssueStateStore, Warehouse } from '@strix/contracts';
 import {
   advanceScanCursor,
   countOccurrences,
-  fingerprintRoutes,
   fingerprintsInWindow,
-  issuesById,
   recordOccurrences,
   scanCursor,
   statsById,
   versionsInWindow,
-  writeFingerprints,
   writeIssueStats,
-  writeIssues,
-  type FingerprintRow,
-  type IssueRow,
   type IssueStatsRow,
   type ScanWindow,
   type WindowFingerprint,
@@ -58,41 +52,47 @@ export function issueIdFor(projectId: string, fingerprint: string): string {
 }
 
 /**
- * Routes each fingerprint to an issue: its own route; else the route of the
- * hash the previous grouping config gave the same error (the new hash then
- * joins that issue, so a grouping upgrade never regroups existing issues);
- * else a new issue. Returns fingerprint → issue id, plus what to write.
+ * Routes each unrouted fingerprint: to the route of the hash the previous
+ * grouping config gave the same error (the new hash then joins that issue, so
+ * a grouping upgrade never regroups existing issues), else to a new issue.
+ * Writes the new issues and routes in one transaction; a fingerprint a racing
+ * scan routed first keeps that route. Returns fingerprint → issue id, and the
+ * issues this scan opened.
  */
-async function route(wh: Warehouse, projectId: string, fps: readonly WindowFingerprint[], now: number) {
+async function route(state: IssueStateStore, projectId: string, fps: readonly WindowFingerprint[], now: number) {
   const lookups = [...new Set(fps.flatMap((fp) => (fp.fingerprint_previous ? [fp.fingerprint, fp.fingerprint_previous] : [fp.fingerprint])))];
-  const known = new Map((await fingerprintRoutes(wh, projectId, lookups)).map((r) => [r.fingerprint, r.issue_id]));
-  const issueOf = new Map<string, string>();
+  const known = new Map((await state.routes(projectId, lookups)).map((r) => [r.fingerprint, r.issue_id]));
   const newRoutes: FingerprintRow[] = [];
   const created = new Map<string, IssueRow>();
   for (const fp of fps) {
-    const existing = known.get(fp.fingerprint);
-    if (existing !== undefined) {
-      issueOf.set(fp.fingerprint, existing);
-      continue;
-    }
+    if (known.has(fp.fingerprint)) continue;
     const inherited = fp.fingerprint_previous ? known.get(fp.fingerprint_previous) : undefined;
     const issueId = inherited ?? issueIdFor(projectId, fp.fingerprint);
     if (inherited === undefined) {
       const { app_id, is_dev, grouping_config } = fp;
       created.set(issueId, newIssue({ project_id: projectId, issue_id: issueId, app_id, is_dev, grouping_config, ...headlineOf(fp) }, now));
     }
-    issueOf.set(fp.fingerprint, issueId);
     newRoutes.push({ project_id: projectId, fingerprint: fp.fingerprint, issue_id: issueId, grouping_config: fp.grouping_config, created_at: now });
   }
-  return { issueOf, newRoutes, created };
+  const issueOf = () => new Map(fps.flatMap((fp) => { const id = known.get(fp.fingerprint); return id === undefined ? [] : [[fp.fingerprint, id] as const]; }));
+  if (newRoutes.length === 0) return { issueOf: issueOf(), created: [] };
+  // An issue already stored (a racing scan made it) keeps its state: it is not news of this scan.
+  const stored = new Set((await state.issues(projectId, [...created.keys()])).map((i) => i.issue_id));
+  await state.transaction(async (tx) => {
+    await tx.insertIssues([...created.values()]);
+    await tx.insertRoutes(newRoutes);
+  });
+  const routed = await state.routes(projectId, newRoutes.map((r) => r.fingerprint));
+  for (const r of routed) known.set(r.fingerprint, r.issue_id);
+  return { issueOf: issueOf(), created: [...created.values()].filter((i) => !stored.has(i.issue_id)) };
 }
 
 /** Each id's live issue, following merge tombstones (a route read while a merge was under way). */
-async function liveIssues(wh: Warehouse, projectId: string, ids: readonly string[]): Promise<Map<string, IssueRow>> {
+async function liveIssues(state: IssueStateReads, projectId: string, ids: readonly string[]): Promise<Map<string, IssueRow>> {
   const rows = new Map<string, IssueRow>();
   let pending = [...new Set(ids)];
   for (let hop = 0; hop < 8 && pending.length > 0; hop++) {
-    const fetched = await issuesById(wh, projectId, pending);
+    const fetched = await state.issues(projectId, pending);
     for (const row of fetched) rows.set(row.issue_id, row);
     pending = fetched.filter((r) => r.merged_into !== '' && !rows.has(r.merged_into)).map((r) => r.merged_into);
   }
@@ -112,7 +112,13 @@ async function liveIssues(wh: Warehouse, projectId: string, ids: readonly string
  * twice at once: ids come from fingerprints, occurrences are idempotent
  * aggregates, counts are recomputed, and the cursor only moves forward.
  */
-export async function scanProject(wh: Warehouse, projectId: string, now: number, settings: ScanSettings = defaultScanSettings): Promise<ScanSummary> {
+export async function scanProject(
+  wh: Warehouse,
+  state: IssueStateStore,
+  projectId: string,
+  now: number,
+  settings: ScanSettings = defaultScanSettings,
+): Promise<ScanSummary> {
   const cursor = (await scanCursor(wh, projectId)) ?? 0;
   const window: ScanWindow = { projectId, from: Math.max(0, cursor - settings.overlapMs), to: now };
   const summary: ScanSummary = { projectId, from: window.from, to: window.to, errors: 0, fingerprints: 0, created: [], updated: [], regressed: [], newOccurrences: 0 };
@@ -122,20 +128,16 @@ export async function scanProject(wh: Warehouse, projectId: string, now: number,
   summary.fingerprints = fps.length;
   summary.errors = fps.reduce((n, fp) => n + fp.errors, 0);
   if (fps.length > 0) {
-    const { issueOf, newRoutes, created } = await route(wh, projectId, fps, now);
-    // Issues before routes: a route must never point at an issue that does not exist yet. An
-    // issue already stored (a scan that died between the two writes) keeps its state.
-    const stored = new Set((await issuesById(wh, projectId, [...created.keys()])).map((i) => i.issue_id));
-    await writeIssues(wh, [...created.values()].filter((i) => !stored.has(i.issue_id)));
-    await writeFingerprints(wh, newRoutes);
+    const { issueOf, created } = await route(state, projectId, fps, now);
     await recordOccurrences(wh, window, summary.errors, settings.burstMs);
 
-    const live = await liveIssues(wh, projectId, [...new Set(issueOf.values())]);
+    const live = await liveIssues(state, projectId, [...new Set(issueOf.values())]);
     const touched = [...new Set([...live.values()].map((i) => i.issue_id))];
-    await regress(wh, window, fps, issueOf, live, now, summary);
-    await refreshStats(wh, { projectId, cursor, now }, touched, fps, issueOf, live, summary);
-    summary.created = [...created.values()].map((i) => ({ issue_id: i.issue_id, title: i.title }));
-    summary.updated = touched.filter((id) => !created.has(id));
+    await regress(wh, state, window, fps, issueOf, live, now, summary);
+    await refreshStats(wh, state, { projectId, cursor, now }, touched, fps, issueOf, live, summary);
+    summary.created = created.map((i) => ({ issue_id: i.issue_id, title: i.title }));
+    const opened = new Set(created.map((i) => i.issue_id));
+    summary.updated = touched.filter((id) => !opened.has(id));
   }
   await advanceScanCursor(wh, projectId, Math.max(window.to, cursor), now);
   return summary;
@@ -148,6 +150,7 @@ export async function scanProject(wh: Warehouse, projectId: string, now: number,
  */
 async function regress(
   wh: Warehouse,
+  state: IssueStateStore,
   window: ScanWindow,
   fps: readonly WindowFingerprint[],
   issueOf: ReadonlyMap<string, string>,
@@ -169,12 +172,14 @@ async function regress(
     if (best === undefined || isNewerVersion(v.app_version, best)) newest.set(issue.issue_id, v.app_version);
   }
   if (newest.size === 0) return;
-  // Re-read just before writing: a person may have changed the status since the scan began.
-  const current = await issuesById(wh, window.projectId, [...newest.keys()]);
-  const regressed = current
-    .filter((i) => i.status === 'resolved' && i.merged_into === '')
-    .map((i): IssueRow => ({ ...i, status: 'regressed', regressed_at: now, regressed_in_version: newest.get(i.issue_id) ?? '', updated_at: now }));
-  await writeIssues(wh, regressed);
+  // Locked and re-read: a person may have changed the status since the scan began, and may not while it writes.
+  const regressed = await state.transaction(async (tx) => {
+    const rows = (await tx.lockIssues(window.projectId, [...newest.keys()]))
+      .filter((i) => i.status === 'resolved' && i.merged_into === '')
+      .map((i): IssueRow => ({ ...i, status: 'regressed', regressed_at: now, regressed_in_version: newest.get(i.issue_id) ?? '', updated_at: now }));
+    await tx.saveIssues(rows);
+    return rows;
+  });
   summary.regressed = regressed.map((i) => ({ issue_id: i.issue_id, version: i.regressed_in_version }));
 }
 
@@ -187,6 +192,7 @@ async function regress(
  */
 async function refreshStats(
   wh: Warehouse,
+  state: IssueStateReads,
   { projectId, cursor, now }: { projectId: string; cursor: number; now: number },
   issueIds: readonly string[],
   fps: readonly WindowFingerprint[],
@@ -207,7 +213,7 @@ async function refreshStats(
     });
   }
   const rows: IssueStatsRow[] = [];
-  for (const counts of await countOccurrences(wh, projectId, issueIds)) {
+  for (const counts of await countOccurrences(wh, projectId, await state.routesOf(projectId, issueIds))) {
     const before = previous.get(counts.issue_id);
     const seen = latest.get(counts.issue_id);
     const lastSeen = Math.max(counts.last_seen, before?.last_seen ?? 0);

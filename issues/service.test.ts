@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { fingerprintRoutes, issuesById, purgeDeletedComments, statsById } from '@strix/warehouse';
+import type { IssueStateStore, Warehouse } from '@strix/contracts';
+import { statsById, storedComments, storedIssueState } from '@strix/warehouse';
 import type { ChdbWarehouse } from '@strix/warehouse/chdb';
 import { groupEvent, type GroupingInput } from '@strix/grouping';
 import { IssueError } from './errors.ts';
 import { errorRow } from '@strix/testkit/rows';
-import { openStore, pause } from '@strix/testkit/stores';
+import { openIssueStores, pause } from '@strix/testkit/stores';
 import { issueIdFor } from './scan.ts';
 import { IssueService } from './service.ts';
 
@@ -18,13 +19,14 @@ async function refused(work: Promise<unknown>, kind: IssueError['kind'], text: R
 describe('issue lifecycle, regressions, comments, merge and unmerge on chDB', () => {
   let wh: ChdbWarehouse;
   let close: () => Promise<void>;
+  let state: IssueStateStore;
   let issues: IssueService;
   const id = (fp: string) => issueIdFor('p', fp);
-  const status = async (fp: string) => (await issuesById(wh, 'p', [id(fp)]))[0]?.status;
+  const status = async (fp: string) => (await state.issues('p', [id(fp)]))[0]?.status;
 
   before(async () => {
-    ({ wh, close } = await openStore('p'));
-    issues = new IssueService({ warehouse: wh });
+    ({ wh, state, close } = await openIssueStores('p'));
+    issues = new IssueService({ warehouse: wh, state });
     await wh.insert('events', ['reg', 'old', 'unknown', 'nover', 'm1', 'm2', 'm3', 'life'].map((fp) => errorRow({ project_id: 'p', fingerprint: fp, app_version: '1.9.0', session_id: `${fp}-s0` })));
     await issues.scan('p');
   });
@@ -65,11 +67,30 @@ describe('issue lifecycle, regressions, comments, merge and unmerge on chDB', ()
     assert.deepEqual(summary.regressed, [{ issue_id: id('reg'), version: '1.10.0' }]);
     assert.equal(await status('reg'), 'regressed');
     for (const fp of ['old', 'unknown', 'nover']) assert.equal(await status(fp), 'resolved', fp);
-    const [reg] = await issuesById(wh, 'p', [id('reg')]);
+    const [reg] = await state.issues('p', [id('reg')]);
     assert.equal(reg?.regressed_in_version, '1.10.0');
     // Scanning again does not regress anything twice, and a regressed issue goes back through the lifecycle.
     assert.deepEqual((await issues.scan('p')).regressed, []);
     await issues.changeStatus('p', id('reg'), { status: 'in_progress' });
+  });
+
+  it('a change the warehouse did not take is copied there by the next scan', async () => {
+    // The warehouse refuses the copy: the change stands where it lives, and the call does not fail.
+    const refusing: Warehouse = {
+      insert: (table, rows, options) => (table === 'issues' ? Promise.reject(new Error('warehouse unreachable')) : wh.insert(table, rows, options)),
+      query: (sql, params) => wh.query(sql, params),
+      command: (sql, params) => wh.command(sql, params),
+      close: () => Promise.resolve(),
+    };
+    const copyStatus = async () => (await storedIssueState(wh)).issues.find((i) => i.issue_id === id('life'))?.status;
+    const before = await copyStatus();
+    await new IssueService({ warehouse: refusing, state }).changeStatus('p', id('life'), { status: 'silenced' });
+    assert.equal(await status('life'), 'silenced');
+    assert.equal(await copyStatus(), before, 'the copy is behind');
+    await issues.scan('p');
+    assert.equal(await copyStatus(), 'silenced');
+    await issues.changeStatus('p', id('life'), { status: 'new' });
+    assert.equal(await copyStatus(), 'new');
   });
 
   it('comments: add, edit, soft delete, purge after seven days', async () => {
@@ -81,8 +102,12 @@ describe('issue lifecycle, regressions, comments, merge and unmerge on chDB', ()
     assert.deepEqual(listed.map((c) => [c.author_type, c.author_name, c.body, c.edited_at !== null]), [['agent', 'triage-bot', 'It is **the cache**', true]]);
     await refused(issues.editComment('p', id('m2'), c2.comment_id, 'x'), 'not_found', /no comment/);
     await refused(issues.deleteComment('p', id('m1'), c1.comment_id), 'not_found', /no comment/);
-    assert.equal(await purgeDeletedComments(wh, Date.now() - 7 * 86_400_000), 0, 'too recent to purge');
-    assert.equal(await purgeDeletedComments(wh, Date.now() + 1), 1);
+    const copies = async () => (await storedComments(wh)).map((c) => [c.comment_id, c.body, c.deleted_at !== null]);
+    assert.deepEqual(await copies(), [[c1.comment_id, 'It is **the cache**', false], [c2.comment_id, 'Repro in `checkout`', true]].sort(), 'the warehouse copy follows every change');
+    assert.equal(await issues.purgeDeletedComments(Date.now() - 7 * 86_400_000), 0, 'too recent to purge');
+    assert.equal(await issues.purgeDeletedComments(Date.now() + 1), 1);
+    assert.deepEqual(await state.comments('p', [id('m2')], true).then((rows) => rows.map((c) => c.comment_id)), [c1.comment_id]);
+    assert.deepEqual((await copies()).map(([commentId]) => commentId), [c1.comment_id], 'purged from the copy too');
   });
 
   it('merge moves fingerprints, occurrences and comments; future errors route to the survivor', async () => {
@@ -94,7 +119,7 @@ describe('issue lifecycle, regressions, comments, merge and unmerge on chDB', ()
     ]);
     await issues.scan('p');
     await issues.merge('p', id('m1'), [id('m2'), id('m3')]);
-    const routes = await fingerprintRoutes(wh, 'p', ['m1', 'm2', 'm3']);
+    const routes = await state.routes('p', ['m1', 'm2', 'm3']);
     assert.deepEqual(new Set(routes.map((r) => r.issue_id)), new Set([id('m1')]));
     const [stats] = await statsById(wh, 'p', [id('m1')]);
     // Sessions: m1-s0, m2-s0, m3-s0, shared (once), m3-only.

@@ -12,12 +12,14 @@ import {
   hasSavedFunnels,
   importLegacyControlData,
   importLegacyFunnels,
+  importLegacyIssueState,
+  issueStateImported,
   systemActor,
   teamHasOwner,
   type ControlPlane,
   type ImportSummary,
 } from '@strix/control';
-import { legacySavedFunnels, listApiKeys, listApps, listProjectMembers, listProjects } from '@strix/warehouse';
+import { legacySavedFunnels, listApiKeys, listApps, listProjectMembers, listProjects, storedComments, storedIssueState } from '@strix/warehouse';
 
 export const Credentials = z.object({
   projectId: z.string(),
@@ -74,6 +76,21 @@ export async function importFunnelsFromWarehouse(control: ControlPlane, wh: Ware
       updated_at: r.updated_at,
     })),
   );
+}
+
+/**
+ * Copies the issue state (status, fix versions, merges, routes, comments) an
+ * older install kept in the warehouse into the control plane, once, before
+ * anything scans. It waits for the control data's own import (the api role
+ * makes it): issue state is copied for the projects the control plane holds.
+ * Returns the counts copied, or undefined when there was nothing to do.
+ */
+export async function importIssueStateFromWarehouse(control: ControlPlane, wh: Warehouse) {
+  if (await issueStateImported(control.db)) return undefined;
+  if ((await control.db.query('SELECT 1 FROM projects LIMIT 1')).length === 0) return undefined;
+  const { issues, routes } = await storedIssueState(wh);
+  const comments = await storedComments(wh);
+  return importLegacyIssueState(control.db, { issues: withoutNul(issues), routes: withoutNul(routes), comments: withoutNul(comments) });
 }
 
 /** `value` with U+0000 dropped from every string: the warehouse took it, PostgreSQL cannot store it, and one such funnel must not stop a start. */

@@ -5,7 +5,7 @@ import type { Log, Warehouse } from '@strix/contracts';
 import { KeyRegistry, StrixMetrics, buildHttpApp } from '@strix/http';
 import { IssueService } from '@strix/issues';
 import { migrate, sqlDir } from '@strix/warehouse';
-import { importFromWarehouse, importFunnelsFromWarehouse, type Credentials } from './bootstrap.ts';
+import { importFromWarehouse, importFunnelsFromWarehouse, importIssueStateFromWarehouse, type Credentials } from './bootstrap.ts';
 import type { Config, Role } from './config.ts';
 import { openControl, openLog, openWarehouse } from './engines.ts';
 import { startAllRoles } from './roles/all.ts';
@@ -36,18 +36,18 @@ const usesLog = (role: Role) => role === 'all' || role === 'ingest' || role === 
 export const keyPollMs = 1_000;
 
 /** Each role's file (`roles/`) assembles exactly the packages it serves. */
-async function startRoles(role: Role, ctx: RoleContext, issues: IssueService): Promise<RunningRole[]> {
+async function startRoles(role: Role, ctx: RoleContext): Promise<RunningRole[]> {
   switch (role) {
     case 'all':
-      return startAllRoles(ctx, issues);
+      return startAllRoles(ctx);
     case 'ingest':
       return [await startIngestRole(ctx)];
     case 'process':
       return [await startProcessRole(ctx)];
     case 'api':
-      return [await startApiRole(ctx, issues)];
+      return [await startApiRole(ctx)];
     case 'worker':
-      return [await startWorkerRole(ctx, issues)];
+      return [await startWorkerRole(ctx)];
     default:
       return role satisfies never;
   }
@@ -71,6 +71,13 @@ export async function startStrix(config: Config): Promise<Strix> {
     const funnels = await importFunnelsFromWarehouse(control, warehouse);
     if (funnels > 0) console.log(`[strix] control plane: copied ${funnels} saved funnels from the warehouse`);
   }
+  // Error tracking in every role with the control plane; the worker scans, so it copies old issue state too (before its first scan).
+  const issues = control && new IssueService({ warehouse, state: control.issueState() });
+  if (control && issues) {
+    const copied = await importIssueStateFromWarehouse(control, warehouse);
+    if (copied && copied.issues + copied.routes + copied.comments > 0) console.log(`[strix] control plane: copied ${copied.issues} issues, ${copied.routes} fingerprint routes and ${copied.comments} comments from the warehouse`);
+    await issues.mirror();
+  }
 
   let roles: RunningRole[] = [];
   const lag = () => roles.reduce((sum, r) => sum + (r.lag?.() ?? 0), 0);
@@ -85,9 +92,7 @@ export async function startStrix(config: Config): Promise<Strix> {
     readiness: () => roles.map((r) => r.problem?.()).find((problem) => problem !== undefined),
   });
 
-  // One per process: scans, status changes and merges of a project take turns through it.
-  const issues = new IssueService({ warehouse });
-  roles = await startRoles(config.role, { config, warehouse, app, keys, control, metrics, log: opened, lag }, issues);
+  roles = await startRoles(config.role, { config, warehouse, app, keys, control, issues, metrics, log: opened, lag });
   const bootstrap = roles.find((r) => r.bootstrap)?.bootstrap;
 
   await keys.refresh();

@@ -122,7 +122,7 @@ describe('tenant isolation: every route × every caller, two teams', { timeout: 
     const mailer = { send: async () => ({ messageId: `<${randomUUID()}@isolation>` }), close: async () => {} };
     await app.register(apiRoutes, {
       analytics: createAnalytics({ warehouse, savedFunnels: control.funnels() }),
-      issues: new IssueService({ warehouse }),
+      issues: new IssueService({ warehouse, state: control.issueState() }),
       control,
       deadLetters: new DeadLetters({ warehouse }),
       mail: { mailer, from: 'strix@isolation.example', publicUrl: 'http://strix.test' },

@@ -3,7 +3,8 @@
  * projects, apps, key hashes and digest recipients in the warehouse. Its data
  * directory is rebuilt here exactly as that bootstrap wrote it (the same
  * warehouse writes, old-format keys, an old permission name), with a saved
- * funnel and an issue; today's Strix must start on it and lose nothing.
+ * funnel and an issue a person resolved and commented on (issue state was
+ * kept in the warehouse too); today's Strix must start on it and lose nothing.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -13,7 +14,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { hashKey } from '@strix/contracts';
 import { openPglite } from '@strix/control';
-import { IssueService } from '@strix/issues';
+import { issueIdFor } from '@strix/issues';
 import { errorRow } from '@strix/testkit/rows';
 import { kill, spawnStrix } from '@strix/testkit/process';
 import { addProjectMember, migrate, sqlDir, upsertApiKey, upsertApp, upsertProject, writeFunnel, type FunnelRow } from '@strix/warehouse';
@@ -32,6 +33,7 @@ describe('upgrading an install whose control data is in the warehouse', () => {
     const revokedKey = oldKey('strix_c_');
     const joined = Date.UTC(2026, 10, 2, 9, 30);
     const funnelId = 'fnl_legacyCheckoutFunnel0';
+    const issueId = issueIdFor(projectId, 'f'.repeat(64));
     const steps = [{ event: 'cart' }, { event: 'paid' }];
     // Saved funnels as that release wrote them: versions of a row, a deletion being a version with deleted_at.
     const funnelRow = (id: string, name: string, deletedAt: number | null = null): FunnelRow => ({
@@ -53,8 +55,21 @@ describe('upgrading an install whose control data is in the warehouse', () => {
         await writeFunnel(wh, funnelRow(funnelId, 'Checkout'));
         await writeFunnel(wh, funnelRow('fnl_legacyDeletedFunnel00', 'Old'));
         await writeFunnel(wh, funnelRow('fnl_legacyDeletedFunnel00', 'Old', joined + 1000));
-        await wh.insert('events', [errorRow({ project_id: projectId, fingerprint: 'f'.repeat(64), session_id: 's1', message: 'Legacy crash' })]);
-        await new IssueService({ warehouse: wh }).scan(projectId);
+        // An error, and the issue state that release's scan and a person left: resolved in 2.0.0, with a comment.
+        const fingerprint = 'f'.repeat(64);
+        const version = joined * 1000;
+        await wh.insert('events', [errorRow({ project_id: projectId, fingerprint, session_id: 's1', message: 'Legacy crash' })]);
+        await wh.insert('issues', [{
+          project_id: projectId, issue_id: issueId, app_id: appId, is_dev: false, title: 'Legacy crash', culprit: '', exception_type: '', grouping_config: 'strix-2',
+          status: 'resolved', resolved_at: joined + 60_000, resolved_at_version: '2.0.0', snoozed_until: null, regressed_at: null, regressed_in_version: '',
+          created_at: joined, updated_at: joined + 60_000, merged_into: '', version,
+        }]);
+        await wh.insert('issue_fingerprints', [{ project_id: projectId, fingerprint, issue_id: issueId, grouping_config: 'strix-2', created_at: joined, version }]);
+        await wh.insert('issue_stats', [{ project_id: projectId, issue_id: issueId, occurrences: 1, users: 1, first_seen: joined, last_seen: joined, last_activity_at: joined, last_app_version: '1.9.0', version }]);
+        await wh.insert('issue_comments', [{
+          project_id: projectId, comment_id: 'cmt_legacy000000000000000000', issue_id: issueId, author_type: 'user', author_name: 'alice@example.com',
+          body: 'Fixed by the **cache** change', created_at: joined + 30_000, edited_at: null, deleted_at: null, version,
+        }]);
       } finally {
         await wh.close();
       }
@@ -82,8 +97,19 @@ describe('upgrading an install whose control data is in the warehouse', () => {
           id: funnelId, name: 'Checkout', steps, mode: 'closed', window_seconds: 3600, strict_order: false, exclusions: [{ event: 'refund' }], by: 'user',
           created_at: new Date(joined).toISOString(), updated_at: new Date(joined).toISOString(),
         });
-        const issues = await get('/v1/issues');
-        assert.deepEqual((issues.body.issues as { title: string }[]).map((i) => i.title), ['Legacy crash']);
+        assert.match(first.output(), /copied 1 issues, 1 fingerprint routes and 1 comments from the warehouse/);
+        const issues = await get('/v1/issues?status=resolved');
+        assert.deepEqual((issues.body.issues as { title: string; resolved_at_version: string }[]).map((i) => [i.title, i.resolved_at_version]), [['Legacy crash', '2.0.0']]);
+        const detail = (await get(`/v1/issues/${issueId}`)).body as { issue: { status: string; occurrences: number }; comments: { body: string }[]; fingerprints: unknown[] };
+        assert.deepEqual([detail.issue.status, detail.issue.occurrences, detail.comments.map((c) => c.body), detail.fingerprints.length], ['resolved', 1, ['Fixed by the **cache** change'], 1]);
+        // Changed where it lives now, and the list (which reads the warehouse's copy) follows at once.
+        const reopened = await fetch(`${first.url}/v1/issues/${issueId}`, {
+          method: 'PATCH',
+          headers: { authorization: `Bearer ${agentKey}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ status: 'new' }),
+        });
+        assert.equal(reopened.status, 200, await reopened.clone().text());
+        assert.deepEqual(((await get('/v1/issues?status=new')).body.issues as { id: string }[]).map((i) => i.id), [issueId]);
         assert.equal((await get('/v1/metrics')).status, 200);
 
         const ingest = (key: string) =>
@@ -104,6 +130,7 @@ describe('upgrading an install whose control data is in the warehouse', () => {
       try {
         const rows = await control.query<{ id: string; deleted: boolean }>('SELECT id, deleted_at IS NOT NULL AS deleted FROM saved_funnels');
         assert.deepEqual(rows, [{ id: funnelId, deleted: false }]);
+        assert.deepEqual(await control.query('SELECT issue_id, status FROM issues'), [{ issue_id: issueId, status: 'new' }]);
       } finally {
         await control.close();
       }

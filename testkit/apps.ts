@@ -40,7 +40,7 @@ async function apiDeps({ warehouse, ...given }: { warehouse: Warehouse } & Parti
   if (!given.control) await ensureProjects(control, projectIds);
   return {
     analytics: createAnalytics({ warehouse, savedFunnels: control.funnels() }),
-    issues: new IssueService({ warehouse }),
+    issues: new IssueService({ warehouse, state: control.issueState() }),
     control,
     deadLetters: new DeadLetters({ warehouse }),
     ...given,

@@ -2,9 +2,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Warehouse } from '@strix/contracts';
+import type { IssueStateStore, Warehouse } from '@strix/contracts';
+import type { ControlPlane } from '@strix/control';
 import { deadLetterRow, insertDeadLetters, migrate, sqlDir, upsertProject, type DeadLetterInput } from '@strix/warehouse';
 import { ChdbWarehouse } from '@strix/warehouse/chdb';
+import { openTestControl, seedProjects } from './control.ts';
 
 /** A project to create: its id, or its id and name. */
 export type StoreProject = string | { project_id: string; name: string };
@@ -24,6 +26,26 @@ export async function openStore(...projects: StoreProject[]): Promise<{ wh: Chdb
     async close() {
       await wh.close();
       await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * A store as `openStore` makes it, beside a control plane in memory holding
+ * the same projects: what error tracking runs on (issue state in one, events
+ * and counts in the other).
+ */
+export async function openIssueStores(...projectIds: string[]): Promise<{ wh: ChdbWarehouse; control: ControlPlane; state: IssueStateStore; close: () => Promise<void> }> {
+  const store = await openStore(...projectIds);
+  const control = await openTestControl();
+  await seedProjects(control, ...projectIds.map((id) => ({ id, name: `Project ${id}` })));
+  return {
+    wh: store.wh,
+    control,
+    state: control.issueState(),
+    async close() {
+      await control.close();
+      await store.close();
     },
   };
 }

@@ -119,27 +119,25 @@ export const IssueCounts = z.object({
 export type IssueCounts = z.infer<typeof IssueCounts>;
 
 /**
- * Occurrence and user counts of the given issues, from every occurrence of
- * every fingerprint routed to them. A session seen under two fingerprints of
- * one issue (after a merge) counts once; rows not yet merged by the engine
- * cannot count twice either, since everything here is a distinct count, min or max.
+ * Occurrence and user counts of issues, from every occurrence of the
+ * fingerprints routed to them (`routes`, read from the control plane). A
+ * session seen under two fingerprints of one issue (after a merge) counts
+ * once; rows not yet merged by the engine cannot count twice either, since
+ * everything here is a distinct count, min or max.
  */
-export async function countOccurrences(wh: Warehouse, projectId: string, issueIds: readonly string[]): Promise<IssueCounts[]> {
-  if (issueIds.length === 0) return [];
+export async function countOccurrences(wh: Warehouse, projectId: string, routes: readonly { fingerprint: string; issue_id: string }[]): Promise<IssueCounts[]> {
+  if (routes.length === 0) return [];
   const rows = await queryRows(
     wh,
     'issue occurrence counts',
     IssueCounts,
-    `SELECT r.issue_id AS issue_id, uniqExact(o.session_key) AS occurrences, uniqExactIf(o.user_id, o.user_id != '') AS users,
+    `SELECT transform(o.fingerprint, {fps:Array(String)}, {ids:Array(String)}, '') AS issue_id,
+       uniqExact(o.session_key) AS occurrences, uniqExactIf(o.user_id, o.user_id != '') AS users,
        toUnixTimestamp64Milli(min(o.first_seen)) AS first_seen, toUnixTimestamp64Milli(max(o.last_seen)) AS last_seen
      FROM issue_occurrences AS o
-     INNER JOIN (
-       SELECT fingerprint, issue_id FROM issue_fingerprints FINAL WHERE project_id = {project:String} AND issue_id IN {ids:Array(String)}
-     ) AS r USING fingerprint
-     WHERE o.project_id = {project:String} AND o.fingerprint IN (
-       SELECT fingerprint FROM issue_fingerprints FINAL WHERE project_id = {project:String} AND issue_id IN {ids:Array(String)})
-     GROUP BY r.issue_id`,
-    { project: projectId, ids: issueIds },
+     WHERE o.project_id = {project:String} AND o.fingerprint IN {fps:Array(String)}
+     GROUP BY issue_id`,
+    { project: projectId, fps: routes.map((r) => r.fingerprint), ids: routes.map((r) => r.issue_id) },
   );
   return rows;
 }

@@ -1,32 +1,9 @@
 import { z } from 'zod';
-import { IssueSorts, IssueStatuses, type IssueSort, type IssueStatus, type QueryParams, type Warehouse } from '@strix/contracts';
+import { FingerprintRow, IssueRow, IssueSorts, type IssueSort, type IssueStatus, type QueryParams, type Versioned, type Warehouse } from '@strix/contracts';
 import { queryRows } from './query-rows.ts';
 import { nextVersion } from './row-version.ts';
 
 const ms = z.coerce.number().int();
-const nullableMs = z.union([z.null(), ms]);
-
-/** An issue's state as stored (times in epoch ms). */
-export const IssueRow = z.object({
-  project_id: z.string(),
-  issue_id: z.string(),
-  app_id: z.string(),
-  is_dev: z.coerce.boolean(),
-  title: z.string(),
-  culprit: z.string(),
-  exception_type: z.string(),
-  grouping_config: z.string(),
-  status: z.enum(IssueStatuses),
-  resolved_at: nullableMs,
-  resolved_at_version: z.string(),
-  snoozed_until: nullableMs,
-  regressed_at: nullableMs,
-  regressed_in_version: z.string(),
-  created_at: ms,
-  updated_at: ms,
-  merged_into: z.string(),
-});
-export type IssueRow = z.infer<typeof IssueRow>;
 
 export const IssueStatsRow = z.object({
   project_id: z.string(),
@@ -62,31 +39,18 @@ function unalias(row: unknown): unknown {
 }
 
 // The stored shapes as read back: the `<column>_ms` aliases renamed before parsing.
-const IssueRead = z.preprocess(unalias, IssueRow);
 const IssueStatsRead = z.preprocess(unalias, IssueStatsRow);
 const IssueListRead = z.preprocess(unalias, IssueWithStats.extend({ total: z.coerce.number() }));
 const ScanCursorRow = z.object({ to_ms: ms });
 
-export async function writeIssues(wh: Warehouse, rows: readonly IssueRow[]): Promise<void> {
-  if (rows.length === 0) return;
-  await wh.insert('issues', rows.map((row) => ({ ...row, version: nextVersion() })));
+/** Copies issue state from the control plane, at the versions it gave each row. */
+export async function mirrorIssues(wh: Warehouse, rows: readonly Versioned<IssueRow>[]): Promise<void> {
+  if (rows.length > 0) await wh.insert('issues', rows);
 }
 
 export async function writeIssueStats(wh: Warehouse, rows: readonly IssueStatsRow[]): Promise<void> {
   if (rows.length === 0) return;
   await wh.insert('issue_stats', rows.map((row) => ({ ...row, version: nextVersion() })));
-}
-
-/** Issues by id, merged-away tombstones included (callers follow `merged_into`). */
-export async function issuesById(wh: Warehouse, projectId: string, ids: readonly string[]): Promise<IssueRow[]> {
-  if (ids.length === 0) return [];
-  return queryRows(
-    wh,
-    'issues',
-    IssueRead,
-    `SELECT ${issueColumns} FROM issues FINAL WHERE project_id = {project:String} AND issue_id IN {ids:Array(String)}`,
-    { project: projectId, ids },
-  );
 }
 
 export async function statsById(wh: Warehouse, projectId: string, ids: readonly string[]): Promise<IssueStatsRow[]> {
@@ -154,45 +118,29 @@ export async function listIssues(wh: Warehouse, f: IssueListFilter): Promise<{ i
   return { issues: rows.map(({ total: _total, ...issue }) => issue), total: rows[0]?.total ?? 0 };
 }
 
-export const FingerprintRow = z.object({
-  project_id: z.string(),
-  fingerprint: z.string(),
-  issue_id: z.string(),
-  grouping_config: z.string(),
-  created_at: ms,
-});
-export type FingerprintRow = z.infer<typeof FingerprintRow>;
-const FingerprintRead = z.preprocess(unalias, FingerprintRow);
-
-export async function writeFingerprints(wh: Warehouse, rows: readonly FingerprintRow[]): Promise<void> {
-  if (rows.length === 0) return;
-  await wh.insert('issue_fingerprints', rows.map((row) => ({ ...row, version: nextVersion() })));
+export async function mirrorFingerprints(wh: Warehouse, rows: readonly Versioned<FingerprintRow>[]): Promise<void> {
+  if (rows.length > 0) await wh.insert('issue_fingerprints', rows);
 }
 
-/** Which issue each of the given fingerprints routes to (unknown ones are absent). */
-export async function fingerprintRoutes(wh: Warehouse, projectId: string, fingerprints: readonly string[]): Promise<FingerprintRow[]> {
-  if (fingerprints.length === 0) return [];
-  return queryRows(
-    wh,
-    'issue fingerprints',
-    FingerprintRead,
-    `SELECT project_id, fingerprint, issue_id, grouping_config, ${msOf('created_at')} FROM issue_fingerprints FINAL
-     WHERE project_id = {project:String} AND fingerprint IN {fps:Array(String)}`,
-    { project: projectId, fps: fingerprints },
-  );
-}
+const withVersion = { version: z.coerce.number() };
+const MirroredIssue = z.preprocess(unalias, IssueRow.extend(withVersion));
+const MirroredFingerprint = z.preprocess(unalias, FingerprintRow.extend(withVersion));
 
-/** The fingerprints that route to the given issues. */
-export async function fingerprintsOfIssues(wh: Warehouse, projectId: string, issueIds: readonly string[]): Promise<FingerprintRow[]> {
-  if (issueIds.length === 0) return [];
-  return queryRows(
-    wh,
-    'issue fingerprints',
-    FingerprintRead,
-    `SELECT project_id, fingerprint, issue_id, grouping_config, ${msOf('created_at')} FROM issue_fingerprints FINAL
-     WHERE project_id = {project:String} AND issue_id IN {ids:Array(String)} ORDER BY created_at, fingerprint`,
-    { project: projectId, ids: issueIds },
-  );
+/**
+ * Every project's issues and routes as the warehouse holds them, with their
+ * versions: what an older Strix kept here before the control plane held it,
+ * and the copy the control plane keeps here since.
+ */
+export async function storedIssueState(wh: Warehouse): Promise<{ issues: Versioned<IssueRow>[]; routes: Versioned<FingerprintRow>[] }> {
+  return {
+    issues: await queryRows(wh, 'issues', MirroredIssue, `SELECT ${issueColumns}, version FROM issues FINAL ORDER BY project_id, issue_id`),
+    routes: await queryRows(
+      wh,
+      'issue fingerprints',
+      MirroredFingerprint,
+      `SELECT project_id, fingerprint, issue_id, grouping_config, ${msOf('created_at')}, version FROM issue_fingerprints FINAL ORDER BY project_id, fingerprint`,
+    ),
+  };
 }
 
 /** Where the project's scan has read `events.inserted_at` up to (epoch ms), or undefined before its first scan. */

@@ -1,6 +1,6 @@
 import type { Mailer, ProjectDirectory, Warehouse } from '@strix/contracts';
 import { IssueService, commentPurgeAfterMs, sendIssueDigests } from '@strix/issues';
-import { deleteProjectData, purgeDeletedComments, recordJobRun, type JobRunRow } from '@strix/warehouse';
+import { deleteProjectData, recordJobRun, type JobRunRow } from '@strix/warehouse';
 import { totalScans, type JobActivities, type ProjectScanSummary } from './jobs.ts';
 import { defaultAbandonSettings, markAbandonedOperations, type AbandonSummary } from './metric-abandon.ts';
 import { sweepExpiredEvents, type RetentionSweepSummary } from './retention-sweep.ts';
@@ -17,7 +17,7 @@ export interface ActivityDeps {
   warehouse: Warehouse;
   /** The projects (the control plane), with their retention and digest recipients. */
   directory: ProjectDirectory;
-  /** The process's issue service (shared with the API, so scans and edits of a project take turns). */
+  /** The process's issue service (shared with the API, so scans and merges of a project take turns); one over the directory's issue state by default. */
   issues?: IssueService;
   /** Where digests go; without it the notify job sends nothing and says so (cursors stay put, nothing is lost). */
   mail?: DigestMail;
@@ -33,7 +33,7 @@ export interface ActivityDeps {
  */
 export function createActivities(deps: ActivityDeps) {
   const now = deps.now ?? Date.now;
-  const issues = deps.issues ?? new IssueService({ warehouse: deps.warehouse, now });
+  const issues = deps.issues ?? new IssueService({ warehouse: deps.warehouse, state: deps.directory.issueState(), now });
   const scanProjectIssues = async (projectId: string): Promise<ProjectScanSummary> => issues.scan(projectId);
   return {
     async retentionSweep(): Promise<RetentionSweepSummary> {
@@ -47,7 +47,7 @@ export function createActivities(deps: ActivityDeps) {
       return sendIssueDigests({ warehouse: deps.warehouse, directory: deps.directory, ...deps.mail, now });
     },
     async commentPurge() {
-      return { purged: await purgeDeletedComments(deps.warehouse, now() - commentPurgeAfterMs) };
+      return { purged: await issues.purgeDeletedComments(now() - commentPurgeAfterMs) };
     },
     async metricAbandon(): Promise<AbandonSummary> {
       return markAbandonedOperations(deps.warehouse, now(), { ...defaultAbandonSettings, timeoutMs: deps.metricAbandonAfterMs ?? defaultAbandonSettings.timeoutMs });

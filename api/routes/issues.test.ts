@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Warehouse } from '@strix/contracts';
-import { IssueService, issueIdFor } from '@strix/issues';
+import { issueIdFor } from '@strix/issues';
 import { errorRow } from '@strix/testkit/rows';
 import { openStore } from '@strix/testkit/stores';
 import { principal, queryApp } from '@strix/testkit/apps';
@@ -23,7 +23,7 @@ describe('issues API', () => {
       principal('agent-ro', 'agent', ['issues:read']),
       principal('agent-other', 'agent', ['issues:read', 'issues:write'], 'other'),
       principal('client-1', 'client', ['events:write']),
-    ], { issues: new IssueService({ warehouse: wh }) });
+    ]);
     await wh.insert('events', [
       ...['s1', 's2', 's3'].map((s) => errorRow({ project_id: 'p', fingerprint: 'crash', session_id: s, user_id: s, message: 'Null pointer in cart', exception_type: 'TypeError', app_version: '2.0.0' })),
       errorRow({ project_id: 'p', fingerprint: 'timeout', session_id: 's1', message: 'Timeout after 30s' }),

@@ -5,7 +5,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { defaultPermissions, type Warehouse } from '@strix/contracts';
-import { IssueService } from '@strix/issues';
 import { openStore } from '@strix/testkit/stores';
 import { principal, queryApp } from '@strix/testkit/apps';
 
@@ -41,7 +40,7 @@ describe('times on the read API', () => {
 
   before(async () => {
     ({ wh, close } = await openStore('p'));
-    app = await queryApp(wh, [principal('agent', 'agent', defaultPermissions.agent)], { issues: new IssueService({ warehouse: wh }) });
+    app = await queryApp(wh, [principal('agent', 'agent', defaultPermissions.agent)]);
     const saved = await app.inject({ method: 'POST', url: '/v1/funnels', headers: { authorization: 'Bearer agent' }, payload: { name: 'f', steps, mode: 'closed', window_seconds: 3600 } });
     assert.equal(saved.statusCode, 201, saved.body);
     funnelId = saved.json<{ funnel: { id: string } }>().funnel.id;

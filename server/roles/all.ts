@@ -1,4 +1,3 @@
-import type { IssueService } from '@strix/issues';
 import { startApiRole } from './api.ts';
 import { startIngestRole } from './ingest.ts';
 import { startProcessRole } from './process.ts';
@@ -10,10 +9,10 @@ import { startWorkerRole } from './worker.ts';
  * and one store. The api role bootstraps the default project first; the edge
  * pushes back on the pipeline's lag.
  */
-export async function startAllRoles(ctx: RoleContext, issues: IssueService): Promise<RunningRole[]> {
-  const api = await startApiRole(ctx, issues);
+export async function startAllRoles(ctx: RoleContext): Promise<RunningRole[]> {
+  const api = await startApiRole(ctx);
   const processing = await startProcessRole(ctx);
   const ingest = await startIngestRole(ctx);
-  const worker = await startWorkerRole(ctx, issues);
+  const worker = await startWorkerRole(ctx);
   return [ingest, processing, api, worker];
 }

@@ -1,7 +1,6 @@
 import { join } from 'node:path';
 import { createAnalytics } from '@strix/analytics';
 import { apiRoutes } from '@strix/api';
-import { IssueService } from '@strix/issues';
 import { DeadLetters } from '@strix/processors/dead-letters';
 import { mountSqlGateway } from '@strix/sql-gateway';
 import { SmtpMailer } from '@strix/workflows';
@@ -14,9 +13,9 @@ import type { RoleContext, RunningRole } from './role.ts';
  * over the chDB store this process hosts (with a ClickHouse server, analysts use
  * its own users). Bootstraps the default project on first start.
  */
-export async function startApiRole(ctx: RoleContext, issues: IssueService): Promise<RunningRole> {
-  const { config, warehouse, control } = ctx;
-  if (!control) throw new Error('the api role needs the control plane');
+export async function startApiRole(ctx: RoleContext): Promise<RunningRole> {
+  const { config, warehouse, control, issues } = ctx;
+  if (!control || !issues) throw new Error('the api role needs the control plane');
   const { publicUrl, smtpUrl, from } = config.mail;
   const made = await ensureDefaultProject(control, config.dataDir, config.defaultRetentionDays);
   const bootstrap = await ensureOwnerSignIn(control, config.dataDir, made, { publicUrl, printSignIn: config.printSignIn });

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ControlPlane } from '@strix/control';
 import type { Warehouse } from '@strix/contracts';
 import type { KeyRegistry, StrixMetrics } from '@strix/http';
+import type { IssueService } from '@strix/issues';
 import type { Credentials } from '../bootstrap.ts';
 import type { Config } from '../config.ts';
 import type { OpenedLog } from '../engines.ts';
@@ -15,6 +16,8 @@ export interface RoleContext {
   readonly keys: KeyRegistry;
   /** The control plane, in roles that use it (all but process). */
   readonly control: ControlPlane | undefined;
+  /** Error tracking over the control plane and the warehouse, one per process (scans and merges of a project take turns through it). */
+  readonly issues: IssueService | undefined;
   readonly metrics: StrixMetrics;
   /** The log, for roles that use one (ingest, process); opened once per process. */
   readonly log: OpenedLog | undefined;

@@ -74,7 +74,7 @@ export async function startFuzzApp() {
       rateLimits: { perKeyPerSecond: 1e9, perDevicePerSecond: 1e9, burstSeconds: 1 },
       overloaded: () => undefined,
     },
-    api: { warehouse, issues: new IssueService({ warehouse }), control },
+    api: { warehouse, issues: new IssueService({ warehouse, state: control.issueState() }), control },
     readiness: () => (warehouse.counts.failed > 0 ? `${warehouse.counts.failed} warehouse calls failed` : undefined),
     // Plugins load at ready(), after this hook: it sees every route of the app.
     configure: (app) =>
