@@ -2,6 +2,7 @@ export * from './comments.ts';
 export * from './errors.ts';
 export * from './lifecycle.ts';
 export * from './merge.ts';
+export * from './mirror.ts';
 export * from './new-issue.ts';
 export * from './project-lock.ts';
 export * from './scan.ts';
