@@ -54,7 +54,12 @@ export interface HttpAppDeps {
   httpTimeouts?: HttpTimeouts;
   /** Session cookies (people signed in); without it only keys authenticate. */
   sessions?: SessionAuth;
+  /** Proxies whose X-Forwarded-For and X-Forwarded-Proto name the client (default: none). */
+  trustProxy?: TrustProxy;
 }
+
+/** The addresses and ranges of the proxies in front of the app; false trusts no forwarded header. */
+export type TrustProxy = false | readonly string[];
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -106,7 +111,7 @@ export function buildHttpApp(deps: HttpAppDeps): FastifyInstance {
   const app = Fastify({
     bodyLimit: IngestLimits.maxBodyBytes,
     logger: false,
-    trustProxy: false,
+    trustProxy: deps.trustProxy ? [...deps.trustProxy] : false,
     routerOptions: { maxParamLength },
     ...serverOptions(deps.httpTimeouts ?? defaultHttpTimeouts),
     // The router's own refusals (a path that is not UTF-8, a parameter over maxParamLength) answer in the error table's shape too.

@@ -24,6 +24,15 @@ describe('loadConfig', () => {
     assert.throws(() => loadConfig({ STRIX_ISSUE_SCAN_INTERVAL_SECONDS: '0' }), /STRIX_ISSUE_SCAN_INTERVAL_SECONDS/);
   });
 
+  it('believes forwarded headers only from the proxies it names', () => {
+    assert.equal(loadConfig({}).trustProxy, false);
+    assert.deepEqual(loadConfig({ STRIX_TRUST_PROXY: '10.0.0.0/8, 192.168.1.7,loopback,fd00::/8' }).trustProxy, ['10.0.0.0/8', '192.168.1.7', 'loopback', 'fd00::/8']);
+    // Trusting every peer, or a hop count (which cannot check who the peer is), would let any client pick its address.
+    for (const refused of ['true', '*', '1', '10.0.0.0/33', 'proxy.internal', '::1/129', '10.0.0.1/8/8']) {
+      assert.throws(() => loadConfig({ STRIX_TRUST_PROXY: refused }), /STRIX_TRUST_PROXY=.*must be a comma-separated list of proxy addresses/, refused);
+    }
+  });
+
   it('reads the issue jobs and digest mail settings', () => {
     const config = loadConfig({ STRIX_ISSUE_SCAN_INTERVAL_SECONDS: '900', STRIX_SMTP_URL: 'smtps://u:p@mail.example.com:465', STRIX_PUBLIC_URL: 'https://strix.example.com/' });
     assert.equal(config.issueScanIntervalMs, 900_000);

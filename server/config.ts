@@ -1,6 +1,7 @@
+import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { defaultHttpTimeouts, type HttpTimeouts } from '@strix/http';
+import { defaultHttpTimeouts, type HttpTimeouts, type TrustProxy } from '@strix/http';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const positive = z.coerce.number().positive();
@@ -16,12 +17,38 @@ const brokerList = z
     message: 'must be a comma-separated list of host:port',
   });
 
+/** The address sets proxy-addr (Fastify's `trustProxy`) names. */
+const proxyRanges = ['loopback', 'linklocal', 'uniquelocal'];
+
+/** One trusted proxy: an IP address, a CIDR range, or a named range. */
+function isProxyAddress(entry: string): boolean {
+  if (proxyRanges.includes(entry)) return true;
+  const [ip = '', prefix, ...rest] = entry.split('/');
+  const family = isIP(ip);
+  if (family === 0 || rest.length > 0) return false;
+  return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128));
+}
+
+/**
+ * Which peers may say, in X-Forwarded-For and X-Forwarded-Proto, who the client is:
+ * the proxies' addresses. Never "every peer", nor a hop count (which cannot check
+ * the peer): then any client could write its own address into audit logs and rate limits.
+ */
+const trustedProxies = z
+  .string()
+  .transform((v) => v.split(',').map((e) => e.trim()).filter(Boolean))
+  .refine((list) => list.length > 0 && list.every(isProxyAddress), {
+    message: 'must be a comma-separated list of proxy addresses, CIDR ranges, loopback, linklocal or uniquelocal',
+  });
+
 /** Every setting Strix reads, from the environment; defaults run the embedded mode as is. */
 const ConfigSchema = z.object({
   STRIX_ROLE: z.enum(Roles).default('all'),
   STRIX_DATA_DIR: z.string().min(1).default('./.strix'),
   STRIX_PORT: port.default(8080),
   STRIX_HOST: z.string().min(1).default('0.0.0.0'),
+  /** Proxies in front of Strix whose X-Forwarded-For and X-Forwarded-Proto are believed; unset, none are. */
+  STRIX_TRUST_PROXY: trustedProxies.optional(),
   // A client that stalls mid-request holds a socket and its parser: these bound how long.
   /** Time to receive a request's headers. */
   STRIX_HTTP_HEADERS_TIMEOUT_MS: positiveInt.min(100).max(600_000).default(defaultHttpTimeouts.headersMs),
@@ -125,6 +152,8 @@ export interface Config {
   port: number;
   host: string;
   httpTimeouts: HttpTimeouts;
+  /** The proxies' addresses whose forwarded headers name the client; false: the peer is the client. */
+  trustProxy: TrustProxy;
   allowRoot: boolean;
   rateLimits: { perKeyPerSecond: number; perDevicePerSecond: number; burstSeconds: number };
   maxPendingLogBytes: number;
@@ -178,6 +207,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       requestMs: c.STRIX_HTTP_REQUEST_TIMEOUT_MS,
       keepAliveMs: c.STRIX_HTTP_KEEP_ALIVE_TIMEOUT_MS,
     },
+    trustProxy: c.STRIX_TRUST_PROXY ?? false,
     allowRoot: c.STRIX_ALLOW_ROOT === '1',
     rateLimits: {
       perKeyPerSecond: c.STRIX_RATE_LIMIT_KEY_RPS,

@@ -89,6 +89,7 @@ export async function startStrix(config: Config): Promise<Strix> {
     ...(control && { sessions: control.sessionAuth() }),
     metrics,
     httpTimeouts: config.httpTimeouts,
+    trustProxy: config.trustProxy,
     readiness: () => roles.map((r) => r.problem?.()).find((problem) => problem !== undefined),
   });
 
