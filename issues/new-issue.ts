@@ -5,7 +5,10 @@ const maxTitleChars = 500;
 /** "TypeError: x is undefined", or the message alone when the error has no exception type. */
 export function issueTitle(exceptionType: string, message: string): string {
   const title = exceptionType ? `${exceptionType}: ${message}` : message;
-  return title.length > maxTitleChars ? `${title.slice(0, maxTitleChars - 1)}…` : title;
+  if (title.length <= maxTitleChars) return title;
+  // Never cut between the two halves of a surrogate pair: a lone half is text no store takes.
+  const cut = /[\ud800-\udbff]/.test(title.charAt(maxTitleChars - 2)) ? maxTitleChars - 2 : maxTitleChars - 1;
+  return `${title.slice(0, cut)}…`;
 }
 
 /** What an issue shows of the error it was made from. */
