@@ -4,6 +4,8 @@ import { type DigestIssue } from '@strix/warehouse';
 /** What one digest mail says: a project's new and regressed issues in one window. */
 export interface IssueDigestContent {
   readonly projectName: string;
+  /** The project's id: links open its issues in the dashboard. */
+  readonly projectId: string;
   readonly frequency: Exclude<IssueAlertFrequency, 'none'>;
   /** Base URL of the dashboard, e.g. `https://strix.example.com`. */
   readonly publicUrl: string;
@@ -41,8 +43,10 @@ const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => htmlEscapes[c] ??
 const utc = (ms: number) => `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 const count = (n: number, word: string) => `${n.toLocaleString('en-US')} ${word}${n === 1 ? '' : 's'}`;
 
-export function issueUrl(publicUrl: string, issueId: string): string {
-  return `${publicUrl.replace(/\/+$/, '')}/issues/${encodeURIComponent(issueId)}`;
+/** The dashboard's page of an issue (or, without an id, the project's issue list). */
+export function issueUrl(publicUrl: string, projectId: string, issueId?: string): string {
+  const path = issueId === undefined ? '/issues' : `/issues/${encodeURIComponent(issueId)}`;
+  return `${publicUrl.replace(/\/+$/, '')}${path}?project=${encodeURIComponent(projectId)}`;
 }
 
 /** `3 new, 1 regressed issues`, `1 new issue`, `2 regressed issues`. */
@@ -74,7 +78,7 @@ function linesOf(c: IssueDigestContent): IssueLine[] {
       culprit: oneLine(issue.culprit),
       stats: `${count(issue.occurrences, 'occurrence')} · ${count(issue.users, 'user')} · last seen ${utc(issue.last_seen)}`,
       app: oneLine(appName + version),
-      url: issueUrl(c.publicUrl, issue.issue_id),
+      url: issueUrl(c.publicUrl, c.projectId, issue.issue_id),
     };
   });
 }
@@ -87,7 +91,7 @@ export function composeIssueDigest(c: IssueDigestContent): ComposedDigest {
   const total = c.totals.new + c.totals.regressed;
   const more = total - lines.length;
   const window = `Production errors Strix received between ${utc(c.windowFrom)} and ${utc(c.windowTo)}.`;
-  const allIssues = `${c.publicUrl.replace(/\/+$/, '')}/issues`;
+  const allIssues = issueUrl(c.publicUrl, c.projectId);
   const why = `You get this ${frequencyWords[c.frequency]} as a member of ${project}; the project settings change how often.`;
 
   const text = [

@@ -206,6 +206,7 @@ async function deliver(
 
   const composed = composeIssueDigest({
     projectName: d.project.name,
+    projectId: d.project.project_id,
     frequency: d.frequency,
     publicUrl: deps.publicUrl,
     windowFrom: d.window.from,

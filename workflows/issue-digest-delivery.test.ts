@@ -132,8 +132,8 @@ describe('issue digests on chDB over real SMTP', () => {
     const text = mail?.text ?? '';
     const html = htmlOf(mail);
     for (const id of listed) {
-      assert.ok(text.includes(`https://strix.example.com/issues/${id}\n`), `text links ${id}`);
-      assert.ok(html.includes(`href="https://strix.example.com/issues/${id}"`), `html links ${id}`);
+      assert.ok(text.includes(`https://strix.example.com/issues/${id}?project=p1\n`), `text links ${id}`);
+      assert.ok(html.includes(`href="https://strix.example.com/issues/${id}?project=p1"`), `html links ${id}`);
     }
     for (const id of left) {
       assert.ok(!text.includes(id) && !html.includes(id), `${id} is not in the digest`);
@@ -190,7 +190,7 @@ describe('issue digests on chDB over real SMTP', () => {
 
     const [alices] = mailsTo('alice@example.com').slice(1);
     assert.equal(alices?.subject, '[Strix] 2 new issues in Checkout & <Payments>');
-    assert.ok(alices?.text?.includes('/issues/iss-later\n') && alices.text.includes('/issues/iss-afternoon\n'));
+    assert.ok(alices?.text?.includes('/issues/iss-later?project=p1\n') && alices.text.includes('/issues/iss-afternoon?project=p1\n'));
     assert.equal(mailsTo('bob@example.com').length, 1, 'only the first day reached bob');
     assert.equal(mailsTo('dave@example.com').length, 0);
 
@@ -210,7 +210,7 @@ describe('issue digests on chDB over real SMTP', () => {
     assert.equal(bobsRetry?.messageId, failedBob[0]?.message_id, 'the retried digest is the same message');
     const davesMail = mailsTo('dave@example.com')[0];
     assert.equal(davesMail?.subject, '[Strix] 1 new issue in Checkout & <Payments>');
-    assert.ok(davesMail?.text?.includes('/issues/iss-afternoon\n') && !davesMail.text.includes('iss-later'));
+    assert.ok(davesMail?.text?.includes('/issues/iss-afternoon?project=p1\n') && !davesMail.text.includes('iss-later'));
     const bobLog = await listIssueDigests(wh, 'p1', { recipient: 'bob@example.com' });
     assert.deepEqual(bobLog.filter((r) => r.window_to === today + DAY).map((r) => [r.attempt, r.status])[0], [4, 'sent']);
 
@@ -230,7 +230,7 @@ describe('issue digests on chDB over real SMTP', () => {
     const mails = mailsTo('erin@example.com');
     assert.equal(mails.length, 1);
     assert.equal(mails[0]?.subject, '[Strix] 1 regressed issue in Weekly');
-    assert.ok(mails[0]?.text?.includes('https://strix.example.com/issues/iss-weekly\n'));
+    assert.ok(mails[0]?.text?.includes('https://strix.example.com/issues/iss-weekly?project=p-weekly\n'));
   });
 });
 
@@ -251,14 +251,14 @@ describe('digest slots and content', () => {
       occurrences: 1234, users: 1, last_seen: Date.UTC(2025, 0, 1), last_activity_at: Date.UTC(2025, 0, 1), last_app_version: '',
     });
     const digest = composeIssueDigest({
-      projectName: 'Shop\nX-Injected: yes', frequency: 'hourly', publicUrl: 'https://s.example', windowFrom: 0, windowTo: HOUR,
+      projectName: 'Shop\nX-Injected: yes', projectId: 'shop', frequency: 'hourly', publicUrl: 'https://s.example', windowFrom: 0, windowTo: HOUR,
       issues: [issue(1), issue(2)], totals: { new: 7, regressed: 0 },
     });
     assert.equal(digest.subject, '[Strix] 7 new issues in Shop X-Injected: yes');
     assert.ok(digest.text.includes('[NEW] Boom Bcc: x@evil.example 1\n'));
     assert.ok(digest.text.includes('1,234 occurrences · 1 user · last seen 2025-01-01 00:00 UTC'));
-    assert.ok(digest.text.includes('https://s.example/issues/id%2F2\n'));
-    assert.ok(digest.text.includes('…and 5 more issues: https://s.example/issues'));
+    assert.ok(digest.text.includes('https://s.example/issues/id%2F2?project=shop\n'));
+    assert.ok(digest.text.includes('…and 5 more issues: https://s.example/issues?project=shop'));
     assert.ok(digest.html.includes('…and 5 more issues</a>'));
   });
 });

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { IssueSorts, IssueStatuses } from '@strix/contracts';
 import { GroupingExplanation } from '@strix/grouping';
-import type { IssueService, ScanSummary } from '@strix/issues';
+import { allowedTransitions, type IssueService, type ScanSummary } from '@strix/issues';
 import { DataModeField, AppId, bodyTime, legacyIsDevField } from '@strix/http';
 import { EventJson, eventJson } from './events.ts';
 
@@ -107,6 +107,7 @@ export const IssueJson = z.object({
   culprit: text,
   exception_type: text,
   status: z.enum(IssueStatuses),
+  allowed_statuses: z.array(z.enum(IssueStatuses)).meta({ description: 'The statuses a person may move the issue to now (PATCH refuses the others)' }),
   resolved_at: maybeTime,
   resolved_at_version: text.nullable(),
   regressed_at: maybeTime,
@@ -131,6 +132,7 @@ export function issueJson(issue: IssueRow, stats: Omit<IssueStats, 'project_id' 
     culprit: issue.culprit,
     exception_type: issue.exception_type,
     status: issue.status,
+    allowed_statuses: [...allowedTransitions(issue.status)],
     resolved_at: isoOrNull(issue.resolved_at),
     resolved_at_version: issue.resolved_at_version || null,
     regressed_at: isoOrNull(issue.regressed_at),

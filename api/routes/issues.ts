@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { NoContent, errorResponses, parseBody, parseQuery, readScope, type ZodRoutes } from '@strix/http';
+import { ApiError, NoContent, errorResponses, parseBody, parseQuery, readScope, type ZodRoutes } from '@strix/http';
 import {
   CommentBody,
   CommentEditBody,
@@ -130,8 +130,10 @@ export const issueRoutes: ZodRoutes = async (app) => {
     async (request, reply) => {
       const { id } = request.params as { id: string };
       const body = parseBody(CommentBody, request.body);
-      // Agent keys act for tools (CLI, MCP) by default; a dashboard acting for a person names them.
-      const author = body.author ?? { type: 'agent' as const, name: request.principal.keyPrefix ?? 'agent' };
+      // A signed-in person comments as themselves; agent keys act for tools (CLI, MCP), which may name the person they act for.
+      const person = request.principal.user;
+      if (person && body.author) throw new ApiError('bad_request', 'body field author: a signed-in person comments as themselves; send no author');
+      const author = person ? { type: 'user' as const, name: person.email } : (body.author ?? { type: 'agent' as const, name: request.principal.keyPrefix ?? 'agent' });
       const comment = await app.issues.addComment(request.principal.projectId, id, author, body.body);
       return reply.code(201).send({ comment: commentJson(comment) });
     },
