@@ -1,4 +1,5 @@
-// What the engine starters share: file checks, log tails, and running one as a command until Ctrl-C.
+// What the engine starters share: file checks, log tails, commands, Debian packages, and running one as a command until Ctrl-C.
+import { spawn } from 'node:child_process';
 import { access } from 'node:fs/promises';
 
 export async function exists(path: string): Promise<boolean> {
@@ -26,4 +27,40 @@ export function stopOnSignal(stop: () => Promise<void>): void {
   };
   process.once('SIGINT', shutdown);
   process.once('SIGTERM', shutdown);
+}
+
+export interface Run {
+  /** The exit code, or a description of why there is none (not found, killed, timed out). */
+  readonly status: number | string;
+  readonly output: string;
+}
+
+/** Runs a command to its end without blocking the event loop (a test runner keeps reporting meanwhile). */
+export function run(command: string, args: readonly string[], options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'], timeout: options.timeoutMs ?? 300_000 });
+    let text = '';
+    const collect = (chunk: Buffer) => (text += chunk.toString('utf8'));
+    child.stdout.on('data', collect);
+    child.stderr.on('data', collect);
+    child.once('error', (error) => resolve({ status: error.message, output: text }));
+    child.once('close', (code, signal) => resolve({ status: code ?? `killed by ${signal}`, output: text }));
+  });
+}
+
+export const failure = (r: Run) => (typeof r.status === 'number' ? `exit ${r.status}` : r.status);
+
+/**
+ * Installs a Debian package with apt-get (the engine suites' own dependencies:
+ * nothing is downloaded from elsewhere). Another test file may be installing at
+ * the same moment: it waits for dpkg's lock rather than fail. A fresh image has
+ * no package lists; they are fetched only when the install needs them.
+ */
+export async function aptInstall(pkg: string): Promise<Run> {
+  const install = () =>
+    run('apt-get', ['install', '-y', '-q', '-o', 'DPkg::Lock::Timeout=600', pkg], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }, timeoutMs: 1_200_000 });
+  const first = await install();
+  if (first.status === 0) return first;
+  const update = await run('apt-get', ['update', '-q'], { timeoutMs: 600_000 });
+  return update.status === 0 ? install() : first;
 }

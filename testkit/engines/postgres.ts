@@ -6,14 +6,13 @@
  *
  *   node --import tsx testkit/engines/postgres.ts     starts one and stays up until Ctrl-C
  */
-import { spawn } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { chmod, chown, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { exists, lastLines, stopOnSignal } from './engine-cli.ts';
+import { aptInstall, exists, failure, lastLines, run, stopOnSignal, type Run } from './engine-cli.ts';
 
 const DATABASE = 'strix';
 
@@ -33,27 +32,6 @@ export interface PostgresEngine {
   stop(): Promise<void>;
 }
 
-interface Run {
-  /** The exit code, or a description of why there is none (not found, killed, timed out). */
-  readonly status: number | string;
-  readonly output: string;
-}
-
-/** Runs a command to its end without blocking the event loop (a test runner keeps reporting meanwhile). */
-function run(command: string, args: readonly string[], options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(command, args, { env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'], timeout: options.timeoutMs ?? 300_000 });
-    let text = '';
-    const collect = (chunk: Buffer) => (text += chunk.toString('utf8'));
-    child.stdout.on('data', collect);
-    child.stderr.on('data', collect);
-    child.once('error', (error) => resolve({ status: error.message, output: text }));
-    child.once('close', (code, signal) => resolve({ status: code ?? `killed by ${signal}`, output: text }));
-  });
-}
-
-const failure = (r: Run) => (typeof r.status === 'number' ? `exit ${r.status}` : r.status);
-
 /** The newest `/usr/lib/postgresql/<major>/bin` holding a server (pg_config's bindir first: it names the one a build would use). */
 async function findBinDir(): Promise<string | undefined> {
   const candidates: string[] = [];
@@ -69,26 +47,13 @@ async function findBinDir(): Promise<string | undefined> {
   return undefined;
 }
 
-function aptInstall(): Promise<Run> {
-  // Another test file may be installing at the same moment: wait for dpkg's lock rather than fail.
-  return run('apt-get', ['install', '-y', '-q', '-o', 'DPkg::Lock::Timeout=600', 'postgresql'], {
-    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-    timeoutMs: 1_200_000,
-  });
-}
-
 /** The server binaries' directory, installing Debian's `postgresql` package on first use. `STRIX_POSTGRES_BIN` overrides. */
 export async function ensurePostgresBinaries(): Promise<string> {
   const override = process.env.STRIX_POSTGRES_BIN;
   if (override) return override;
   const found = await findBinDir();
   if (found) return found;
-  let install = await aptInstall();
-  // A fresh image has no package lists; fetch them only when the install needs them.
-  if (install.status !== 0) {
-    const update = await run('apt-get', ['update', '-q'], { timeoutMs: 600_000 });
-    if (update.status === 0) install = await aptInstall();
-  }
+  const install = await aptInstall('postgresql');
   const installed = await findBinDir();
   if (installed) return installed;
   throw new Error(
