@@ -20,7 +20,9 @@ export const layers = {
   // The read API calls domain services, never the warehouse itself.
   api: ['contracts', 'http', 'issues', 'analytics', 'processors', 'grouping', 'control'],
   'sql-gateway': ['contracts', 'http', 'warehouse'],
-  server: ['contracts', 'warehouse', 'grouping', 'processors', 'issues', 'analytics', 'control', 'workflows', 'http', 'edge', 'api', 'sql-gateway'],
+  // The web app (app/ runs in browsers) and what builds and serves it; it reaches Strix through the API only.
+  dashboards: ['http'],
+  server: ['contracts', 'warehouse', 'grouping', 'processors', 'issues', 'analytics', 'control', 'workflows', 'http', 'edge', 'api', 'sql-gateway', 'dashboards'],
   testkit: '*',
   test: '*',
   bench: '*',

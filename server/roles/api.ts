@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { createAnalytics } from '@strix/analytics';
 import { apiRoutes } from '@strix/api';
 import { DeadLetters } from '@strix/processors/dead-letters';
+import { dashboardRoutes } from '@strix/dashboards';
 import { mountSqlGateway } from '@strix/sql-gateway';
 import { SmtpMailer } from '@strix/workflows';
 import { ensureDefaultProject, ensureOwnerSignIn } from '../bootstrap.ts';
@@ -31,6 +32,8 @@ export async function startApiRole(ctx: RoleContext): Promise<RunningRole> {
     publicUrl,
     ...(mailer && { mail: { mailer, from, publicUrl } }),
   });
+  // The web app people sign in to, on the API's origin.
+  await ctx.app.register(dashboardRoutes);
   const closeSql =
     config.warehouse.kind === 'chdb'
       ? await mountSqlGateway(ctx.app, { dataPath: join(config.dataDir, 'chdb'), adminPassword: config.sqlAdminPassword, ...config.sql }, ctx.keys)

@@ -1,0 +1,142 @@
+// The dashboard in Debian's Chromium (playwright-core) against a spawned embedded Strix: sign in with a
+// code mailed through a real SMTP receiver, open an issue by the link a digest carries, comment (markdown
+// that must not run script), resolve it in a version, and read it all back through the API. Screenshots of
+// each page are written to test/screenshots/.
+import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { issueUrl } from '@strix/issues';
+import { launchChromium } from '@strix/testkit/chromium';
+import { kill, spawnStrix, type StrixProcess } from '@strix/testkit/process';
+import { startSmtpReceiver, type SmtpReceiver } from '@strix/testkit/smtp';
+
+const screenshots = join(import.meta.dirname, 'screenshots');
+
+async function mailText(receiver: SmtpReceiver, to: string, seen: number): Promise<string> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const mail = receiver.received.slice(seen).find((m) => [m.to ?? []].flat().some((a) => a.text.includes(to)));
+    if (mail?.text) return mail.text;
+    if (Date.now() > deadline) assert.fail(`no mail to ${to}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe('the dashboard in Chromium', { timeout: 600_000 }, () => {
+  let dir: string;
+  let receiver: SmtpReceiver;
+  let strix: StrixProcess;
+  let browser: Browser;
+  let page: Page;
+  let credentials: Record<string, string>;
+  let issueId = '';
+  const scriptRan: string[] = [];
+  const agent = (path: string) => fetch(`${strix.url}${path}`, { headers: { authorization: `Bearer ${credentials.agentKey}` } }).then((r) => r.json() as Promise<Record<string, unknown>>);
+  const shot = (name: string) => page.screenshot({ path: join(screenshots, `${name}.png`), fullPage: true });
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'strix-dashboards-'));
+    await mkdir(screenshots, { recursive: true });
+    receiver = await startSmtpReceiver();
+    strix = await spawnStrix({ STRIX_DATA_DIR: dir, STRIX_SMTP_URL: receiver.url, STRIX_MAIL_FROM: 'strix@test.example' });
+    credentials = JSON.parse(await readFile(join(dir, 'credentials.json'), 'utf8')) as Record<string, string>;
+    // The owner link of the first start makes owner@example.com the team's owner; the browser then signs in by code.
+    const link = new URL(credentials.signInUrl!);
+    const opened = await fetch(`${strix.url}${link.pathname}?email=owner@example.com`, { method: 'POST', redirect: 'manual' });
+    assert.equal(opened.status, 303, await opened.text());
+
+    const error = (message: string, session: string) => ({ name: 'error', level: 'error', message, session_id: session, app_version: '1.4.0', exception: { type: 'TypeError', stacktrace: { frames: [{ function: 'loadCart', filename: 'src/cart.ts', lineno: 12, in_app: true }] } } });
+    const ingest = await fetch(`${strix.url}/v1/ingest`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${credentials.clientKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ events: [error('Cart 7 is empty', 's1'), error('Cart 9 is empty', 's2')] }),
+    });
+    assert.equal(ingest.status, 200, await ingest.text());
+    const deadline = Date.now() + 30_000;
+    while (!issueId) {
+      const scan = (await fetch(`${strix.url}/v1/issues/scan`, { method: 'POST', headers: { authorization: `Bearer ${credentials.agentKey}` } }).then((r) => r.json())) as { created: { id: string }[] };
+      issueId = scan.created[0]?.id ?? '';
+      if (!issueId) {
+        assert.ok(Date.now() < deadline, 'the errors reached the warehouse');
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    }
+
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    page.on('dialog', (dialog) => {
+      scriptRan.push(dialog.message());
+      void dialog.dismiss();
+    });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await kill(strix, 'SIGTERM');
+    await receiver.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('signs in with the code mailed through SMTP and lists the project’s issues', async () => {
+    await page.goto(strix.url);
+    await page.getByLabel('Email').fill('owner@example.com');
+    const seen = receiver.received.length;
+    await shot('sign-in');
+    await page.getByRole('button', { name: 'Email me a code' }).click();
+    const code = /sign-in code is (\d{6})/.exec(await mailText(receiver, 'owner@example.com', seen))?.[1];
+    assert.ok(code, 'the mail carries the code');
+    await page.getByLabel('Code').fill(code);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Issues' }).waitFor();
+    const row = page.getByRole('row').filter({ hasText: 'TypeError' });
+    await row.waitFor();
+    assert.deepEqual(await row.getByRole('cell').allInnerTexts().then((cells) => cells.slice(3, 5)), ['2', '0']);
+    await shot('issues');
+  });
+
+  it('opens an issue from a digest’s link, comments in markdown without running script, and resolves it in a version', async () => {
+    await page.goto(issueUrl(strix.url, credentials.projectId!, issueId));
+    await page.getByRole('heading', { name: /TypeError/ }).waitFor();
+    const comment = 'Fixed by **the cart guard**. <img src=x onerror="alert(1)"> [click](javascript:alert(2))';
+    await page.getByLabel('Add a comment (markdown)').fill(comment);
+    await page.getByRole('button', { name: 'Comment' }).click();
+    const rendered = page.locator('.comment .markdown').first();
+    await rendered.getByText('the cart guard').waitFor();
+    assert.equal(await rendered.locator('strong').innerText(), 'the cart guard');
+    assert.equal(await rendered.locator('img').count(), 0, 'raw HTML is shown as text, not made an element');
+    assert.equal(await rendered.locator('a[href^="javascript"]').count(), 0, 'no javascript: link');
+
+    await page.getByLabel('Move to').selectOption('resolved');
+    await page.getByLabel('Fixed in version').fill('1.4.1');
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await page.getByTestId('issue-status').filter({ hasText: 'Resolved' }).waitFor();
+    await page.getByText('fixed in 1.4.1').waitFor();
+    // Only the moves the lifecycle allows from resolved are offered.
+    assert.deepEqual(await page.getByLabel('Move to').locator('option').allInnerTexts(), ['choose…', 'New']);
+    await shot('issue');
+    assert.deepEqual(scriptRan, [], 'no script from a comment ran');
+
+    const detail = (await agent(`/v1/issues/${issueId}`)) as { issue: { status: string; resolved_at_version: string }; comments: { body: string; author_name: string }[] };
+    assert.deepEqual([detail.issue.status, detail.issue.resolved_at_version], ['resolved', '1.4.1']);
+    assert.deepEqual(detail.comments.map((c) => [c.body, c.author_name]), [[comment, 'owner@example.com']]);
+  });
+
+  it('fits a phone screen and serves its assets for caching', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.goto(`${strix.url}/issues?project=${credentials.projectId}&status=resolved`);
+    await page.getByRole('row').filter({ hasText: 'TypeError' }).waitFor();
+    assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 390), 'nothing overflows sideways');
+    await shot('issues-phone');
+    const html = await fetch(`${strix.url}/issues`);
+    assert.equal(html.headers.get('cache-control'), 'no-cache');
+    assert.match(html.headers.get('content-security-policy') ?? '', /script-src 'self'/);
+    const script = /src="(\/assets\/[^"]+\.js)"/.exec(await html.text())?.[1];
+    assert.ok(script);
+    const asset = await fetch(`${strix.url}${script}`, { headers: { 'accept-encoding': 'gzip' } });
+    assert.equal(asset.status, 200);
+    assert.equal(asset.headers.get('cache-control'), 'public, max-age=31536000, immutable');
+  });
+});
