@@ -14,6 +14,7 @@ import { kill, spawnStrix, type StrixProcess } from '@strix/testkit/process';
 import { startSmtpReceiver, type SmtpReceiver } from '@strix/testkit/smtp';
 
 const screenshots = join(import.meta.dirname, 'screenshots');
+const funnelSteps = ['view_cart', 'checkout', 'paid'];
 
 async function mailText(receiver: SmtpReceiver, to: string, seen: number): Promise<string> {
   const deadline = Date.now() + 15_000;
@@ -55,6 +56,12 @@ describe('the dashboard in Chromium', { timeout: 600_000 }, () => {
       body: JSON.stringify({ events: [error('Cart 7 is empty', 's1'), error('Cart 9 is empty', 's2')] }),
     });
     assert.equal(ingest.status, 200, await ingest.text());
+    // Four people on the way to paying: one pays, one stops at checkout, two only view their cart.
+    const t = Date.now() - 30 * 60_000;
+    const journeys: [string, number][] = [['u1', 3], ['u2', 2], ['u3', 1], ['u4', 1]];
+    const track = journeys.flatMap(([user, reached]) => funnelSteps.slice(0, reached).map((name, i) => ({ name, user_id: user, timestamp: t + i * 60_000 })));
+    const tracked = await fetch(`${strix.url}/v1/track:batch`, { method: 'POST', headers: { authorization: `Bearer ${credentials.clientKey}`, 'content-type': 'application/json' }, body: JSON.stringify({ events: track }) });
+    assert.equal(tracked.status, 200, await tracked.text());
     const deadline = Date.now() + 30_000;
     while (!issueId) {
       const scan = (await fetch(`${strix.url}/v1/issues/scan`, { method: 'POST', headers: { authorization: `Bearer ${credentials.agentKey}` } }).then((r) => r.json())) as { created: { id: string }[] };
@@ -122,6 +129,40 @@ describe('the dashboard in Chromium', { timeout: 600_000 }, () => {
     const detail = (await agent(`/v1/issues/${issueId}`)) as { issue: { status: string; resolved_at_version: string }; comments: { body: string; author_name: string }[] };
     assert.deepEqual([detail.issue.status, detail.issue.resolved_at_version], ['resolved', '1.4.1']);
     assert.deepEqual(detail.comments.map((c) => [c.body, c.author_name]), [[comment, 'owner@example.com']]);
+  });
+
+  it('builds a 3-step funnel whose table shows the counts the API answers, saves it and reopens it by its link', async () => {
+    await page.goto(`${strix.url}/funnels?project=${credentials.projectId}`);
+    await page.getByLabel('Step 1 event').fill(funnelSteps[0]!);
+    await page.getByLabel('Step 2 event').fill(funnelSteps[1]!);
+    await page.getByRole('button', { name: 'Add a step' }).click();
+    await page.getByLabel('Step 3 event').fill(funnelSteps[2]!);
+    await page.getByRole('button', { name: 'Run' }).click();
+    const counts = async () => {
+      const table = page.locator('table.funnel-steps');
+      await table.waitFor();
+      return (await table.locator('tbody tr td:nth-child(2)').allInnerTexts()).map(Number);
+    };
+    const shown = await counts();
+    // The same question to the API: the page's range is the last 7 days, production data.
+    const asked = await fetch(`${strix.url}/v1/funnels/query`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${credentials.agentKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ steps: funnelSteps.map((event) => ({ event })), mode: 'closed', window_seconds: 86_400, from: Date.now() - 7 * 86_400_000, to: Date.now() }),
+    }).then((r) => r.json() as Promise<{ groups: { steps: { count: number }[] }[] }>);
+    assert.deepEqual(shown, asked.groups[0]?.steps.map((s) => s.count));
+    assert.deepEqual(shown, [4, 2, 1]);
+    await shot('funnel');
+
+    await page.getByLabel('Save this funnel as').fill('Checkout');
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    await page.getByRole('heading', { name: 'Checkout' }).waitFor();
+    const link = page.url();
+    assert.match(new URL(link).pathname, /^\/funnels\/fnl_/);
+    await page.goto(link);
+    assert.deepEqual(await counts(), [4, 2, 1], 'the saved funnel reopens from its link');
+    const saved = (await agent('/v1/funnels')) as { funnels: { name: string; steps: { event: string }[] }[] };
+    assert.deepEqual(saved.funnels.map((f) => [f.name, f.steps.map((s) => s.event)]), [['Checkout', funnelSteps]]);
   });
 
   it('fits a phone screen and serves its assets for caching', async () => {

@@ -1,6 +1,7 @@
 import { render, type JSX } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { ApiFailure, api, type Me } from './api.ts';
+import { FunnelsPage } from './pages/funnels.tsx';
 import { IssuePage } from './pages/issue.tsx';
 import { IssueList } from './pages/issues.tsx';
 import { SignIn } from './pages/sign-in.tsx';
@@ -36,6 +37,8 @@ function App(): JSX.Element {
 function Page({ scope, url }: { scope: Scope; url: URL }): JSX.Element {
   const issue = /^\/issues\/([^/]+)$/.exec(url.pathname);
   if (issue?.[1]) return <IssuePage scope={scope} issueId={decodeURIComponent(issue[1])} />;
+  const funnel = /^\/funnels(?:\/([^/]+))?$/.exec(url.pathname);
+  if (funnel) return <FunnelsPage scope={scope} url={url} {...(funnel[1] && { funnelId: decodeURIComponent(funnel[1]) })} />;
   if (url.pathname === '/' || url.pathname === '/issues' || url.pathname === '/sign-in') return <IssueList scope={scope} url={url} />;
   return <p class="empty">Nothing here yet: this section of the dashboard is not built.</p>;
 }
@@ -54,6 +57,7 @@ function Shell({ scope, onSignedOut, children }: { scope: Scope; onSignedOut: ()
       <header>
         <a class="brand" href={withQuery({}, new URL('/issues', location.href))}>Strix</a>
         <nav aria-label="Sections">
+          <a href={`/funnels?project=${scope.project.id}`} aria-current={location.pathname.startsWith('/funnels') ? 'page' : undefined}>Funnels</a>
           <a href={`/issues?project=${scope.project.id}`} aria-current={location.pathname.startsWith('/issues') ? 'page' : undefined}>Issues</a>
         </nav>
         <label>
