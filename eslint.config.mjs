@@ -21,7 +21,7 @@ export const layers = {
   api: ['contracts', 'http', 'issues', 'analytics', 'processors', 'grouping', 'control'],
   'sql-gateway': ['contracts', 'http', 'warehouse'],
   // The web app (app/ runs in browsers) and what builds and serves it; it reaches Strix through the API only.
-  dashboards: ['http'],
+  dashboards: ['contracts', 'http'],
   server: ['contracts', 'warehouse', 'grouping', 'processors', 'issues', 'analytics', 'control', 'workflows', 'http', 'edge', 'api', 'sql-gateway', 'dashboards'],
   testkit: '*',
   test: '*',

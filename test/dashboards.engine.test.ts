@@ -74,7 +74,9 @@ describe('the dashboard in Chromium', { timeout: 600_000 }, () => {
 
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    // A comment's script would open an alert; the page's own confirmations are answered by the test that expects them.
     page.on('dialog', (dialog) => {
+      if (dialog.type() !== 'alert') return;
       scriptRan.push(dialog.message());
       void dialog.dismiss();
     });
@@ -163,6 +165,31 @@ describe('the dashboard in Chromium', { timeout: 600_000 }, () => {
     assert.deepEqual(await counts(), [4, 2, 1], 'the saved funnel reopens from its link');
     const saved = (await agent('/v1/funnels')) as { funnels: { name: string; steps: { event: string }[] }[] };
     assert.deepEqual(saved.funnels.map((f) => [f.name, f.steps.map((s) => s.event)]), [['Checkout', funnelSteps]]);
+  });
+
+  it('creates a key whose secret is shown once and works, then revokes it so it stops working', async () => {
+    await page.goto(`${strix.url}/settings/keys?project=${credentials.projectId}`);
+    await page.getByLabel('Name').fill('CI reader');
+    await page.getByRole('button', { name: 'Create key' }).click();
+    const secret = await page.getByTestId('secret').innerText();
+    assert.match(secret, /^strix_agent_[0-9a-f]{48}$/);
+    const me = (key: string) => fetch(`${strix.url}/v1/me`, { headers: { authorization: `Bearer ${key}` } });
+    // Keys reach every process within a second or two (the registry's poll).
+    const until = async (status: number) => {
+      const deadline = Date.now() + 5_000;
+      while ((await me(secret)).status !== status) {
+        assert.ok(Date.now() < deadline, `the key answers ${status}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    };
+    await until(200);
+    const row = page.getByRole('row').filter({ hasText: 'CI reader' });
+    assert.match(await row.innerText(), /agent\s+strix_agent_\w{4}…\s+active/);
+    await shot('keys');
+    page.once('dialog', (dialog) => void dialog.accept());
+    await row.getByRole('button', { name: 'Revoke CI reader' }).click();
+    await row.getByText('revoked').waitFor();
+    await until(401);
   });
 
   it('fits a phone screen and serves its assets for caching', async () => {

@@ -4,6 +4,7 @@ import { ApiFailure, api, type Me } from './api.ts';
 import { FunnelsPage } from './pages/funnels.tsx';
 import { IssuePage } from './pages/issue.tsx';
 import { IssueList } from './pages/issues.tsx';
+import { SettingsPage } from './pages/settings.tsx';
 import { SignIn } from './pages/sign-in.tsx';
 import { dataModes, ranges, remember, scopeOf, type Scope } from './scope.ts';
 import { navigate, onLinkClick, useLocation, withQuery } from './url.ts';
@@ -38,6 +39,8 @@ function Page({ scope, url }: { scope: Scope; url: URL }): JSX.Element {
   const issue = /^\/issues\/([^/]+)$/.exec(url.pathname);
   if (issue?.[1]) return <IssuePage scope={scope} issueId={decodeURIComponent(issue[1])} />;
   const funnel = /^\/funnels(?:\/([^/]+))?$/.exec(url.pathname);
+  const settings = /^\/settings(?:\/([a-z]+))?$/.exec(url.pathname);
+  if (settings) return <SettingsPage scope={scope} section={settings[1] ?? ''} />;
   if (funnel) return <FunnelsPage scope={scope} url={url} {...(funnel[1] && { funnelId: decodeURIComponent(funnel[1]) })} />;
   if (url.pathname === '/' || url.pathname === '/issues' || url.pathname === '/sign-in') return <IssueList scope={scope} url={url} />;
   return <p class="empty">Nothing here yet: this section of the dashboard is not built.</p>;
@@ -59,6 +62,7 @@ function Shell({ scope, onSignedOut, children }: { scope: Scope; onSignedOut: ()
         <nav aria-label="Sections">
           <a href={`/funnels?project=${scope.project.id}`} aria-current={location.pathname.startsWith('/funnels') ? 'page' : undefined}>Funnels</a>
           <a href={`/issues?project=${scope.project.id}`} aria-current={location.pathname.startsWith('/issues') ? 'page' : undefined}>Issues</a>
+          <a href={`/settings?project=${scope.project.id}`} aria-current={location.pathname.startsWith('/settings') ? 'page' : undefined}>Settings</a>
         </nav>
         <label>
           Project{' '}
