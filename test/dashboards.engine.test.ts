@@ -192,6 +192,24 @@ describe('the dashboard in Chromium', { timeout: 600_000 }, () => {
     await until(401);
   });
 
+  it('shows an event sent now in the live view within 10 seconds, without a reload', async () => {
+    await page.goto(`${strix.url}/audience?project=${credentials.projectId}`);
+    const people = page.getByTestId('live-people');
+    await people.waitFor();
+    const before = Number(await people.innerText());
+    const sent = Date.now();
+    const tracked = await fetch(`${strix.url}/v1/track:batch`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${credentials.clientKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ events: [{ name: 'screen_view', user_id: 'live-visitor', screen_name: '/pricing', timestamp: sent }] }),
+    });
+    assert.equal(tracked.status, 200);
+    await page.waitForFunction((n) => Number(document.querySelector('[data-testid="live-people"]')?.textContent) > n, before, { timeout: 10_000 });
+    console.log(`live view showed the event ${Date.now() - sent} ms after it was sent`);
+    await page.getByRole('table', { name: 'Routes' }).getByText('/pricing').waitFor({ timeout: 10_000 });
+    await shot('audience');
+  });
+
   it('fits a phone screen and serves its assets for caching', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await page.goto(`${strix.url}/issues?project=${credentials.projectId}&status=resolved`);

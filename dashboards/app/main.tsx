@@ -1,6 +1,7 @@
 import { render, type JSX } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { ApiFailure, api, type Me } from './api.ts';
+import { AudiencePage } from './pages/audience.tsx';
 import { FunnelsPage } from './pages/funnels.tsx';
 import { IssuePage } from './pages/issue.tsx';
 import { IssueList } from './pages/issues.tsx';
@@ -39,6 +40,7 @@ function Page({ scope, url }: { scope: Scope; url: URL }): JSX.Element {
   const issue = /^\/issues\/([^/]+)$/.exec(url.pathname);
   if (issue?.[1]) return <IssuePage scope={scope} issueId={decodeURIComponent(issue[1])} />;
   const funnel = /^\/funnels(?:\/([^/]+))?$/.exec(url.pathname);
+  if (url.pathname === '/audience') return <AudiencePage scope={scope} />;
   const settings = /^\/settings(?:\/([a-z]+))?$/.exec(url.pathname);
   if (settings) return <SettingsPage scope={scope} section={settings[1] ?? ''} />;
   if (funnel) return <FunnelsPage scope={scope} url={url} {...(funnel[1] && { funnelId: decodeURIComponent(funnel[1]) })} />;
@@ -61,6 +63,7 @@ function Shell({ scope, onSignedOut, children }: { scope: Scope; onSignedOut: ()
         <a class="brand" href={withQuery({}, new URL('/issues', location.href))}>Strix</a>
         <nav aria-label="Sections">
           <a href={`/funnels?project=${scope.project.id}`} aria-current={location.pathname.startsWith('/funnels') ? 'page' : undefined}>Funnels</a>
+          <a href={`/audience?project=${scope.project.id}`} aria-current={location.pathname.startsWith('/audience') ? 'page' : undefined}>Audience</a>
           <a href={`/issues?project=${scope.project.id}`} aria-current={location.pathname.startsWith('/issues') ? 'page' : undefined}>Issues</a>
           <a href={`/settings?project=${scope.project.id}`} aria-current={location.pathname.startsWith('/settings') ? 'page' : undefined}>Settings</a>
         </nav>

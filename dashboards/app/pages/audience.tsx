@@ -1,0 +1,100 @@
+import type { JSX } from 'preact';
+import { useEffect, useMemo, useState } from 'preact/hooks';
+import { ApiFailure, api } from '../api.ts';
+import { LineChart } from '../chart.tsx';
+import { ranges, type Scope } from '../scope.ts';
+
+interface Day { day: string; dau: number; wau: number; mau: number; new: number; returning: number; sessions: number; events: number }
+interface Screen { screen_name: string; views: number; events: number; people: number }
+interface Live { since: string; window_seconds: number; people: number; countries: { country: string; people: number }[]; os_versions: { os_version: string; people: number }[]; routes: { screen_name: string; people: number }[] }
+
+/** How often the live view asks again. */
+const liveEveryMs = 3_000;
+
+/** Who uses the apps: active people per day, top screens, and who is here now (refreshing itself). */
+export function AudiencePage({ scope }: { scope: Scope }): JSX.Element {
+  const project = scope.project.id;
+  const [days, setDays] = useState<Day[]>();
+  const [screens, setScreens] = useState<Screen[]>();
+  const [problem, setProblem] = useState<string>();
+  const range = useMemo(() => {
+    const to = Date.now();
+    return new URLSearchParams({ from: new Date(to - ranges[scope.range]).toISOString(), to: new Date(to).toISOString(), data_mode: scope.dataMode });
+  }, [scope.range, scope.dataMode]);
+  useEffect(() => {
+    const fail = (error: unknown) => setProblem(error instanceof ApiFailure ? error.message : String(error));
+    api<{ days: Day[] }>(`/v1/audience/active?${range}`, { project }).then((r) => setDays(r.days), fail);
+    api<{ screens: Screen[] }>(`/v1/audience/screens?${range}&limit=20`, { project }).then((r) => setScreens(r.screens), fail);
+  }, [project, range.toString()]);
+
+  return (
+    <section aria-labelledby="audience-title">
+      <h1 id="audience-title">Audience</h1>
+      {problem && <p role="alert" class="problem">{problem}</p>}
+      <LiveView scope={scope} />
+      {days && (
+        <section aria-labelledby="active-title">
+          <h2 id="active-title">Active people</h2>
+          <LineChart
+            x={days.map((d) => Date.parse(`${d.day}T00:00:00Z`) / 1000)}
+            series={[{ name: 'daily', values: days.map((d) => d.dau) }, { name: 'weekly', values: days.map((d) => d.wau) }, { name: 'monthly', values: days.map((d) => d.mau) }]}
+            label="Daily, weekly and monthly active people"
+          />
+          <table class="active">
+            <thead><tr><th scope="col">Day (UTC)</th><th scope="col" class="num">Daily</th><th scope="col" class="num">Weekly</th><th scope="col" class="num">Monthly</th><th scope="col" class="num">New</th><th scope="col" class="num">Returning</th><th scope="col" class="num">Sessions</th></tr></thead>
+            <tbody>{[...days].reverse().map((d) => <tr key={d.day}><td>{d.day}</td><td class="num">{d.dau}</td><td class="num">{d.wau}</td><td class="num">{d.mau}</td><td class="num">{d.new}</td><td class="num">{d.returning}</td><td class="num">{d.sessions}</td></tr>)}</tbody>
+          </table>
+        </section>
+      )}
+      {screens && (
+        <section aria-labelledby="screens-title">
+          <h2 id="screens-title">Top screens and routes</h2>
+          <table>
+            <thead><tr><th scope="col">Screen</th><th scope="col" class="num">Views</th><th scope="col" class="num">People</th></tr></thead>
+            <tbody>{screens.map((s) => <tr key={s.screen_name}><td>{s.screen_name || '(none)'}</td><td class="num">{s.views}</td><td class="num">{s.people}</td></tr>)}</tbody>
+          </table>
+        </section>
+      )}
+    </section>
+  );
+}
+
+/** People with an event in the last five minutes, by country, OS and route; asks again every few seconds while shown. */
+function LiveView({ scope }: { scope: Scope }): JSX.Element {
+  const [live, setLive] = useState<Live>();
+  useEffect(() => {
+    let stopped = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const tick = async () => {
+      try {
+        const answer = await api<Live>(`/v1/audience/live?data_mode=${scope.dataMode}`, { project: scope.project.id });
+        if (!stopped) setLive(answer);
+      } catch {
+        // The next tick tries again; a signed-out session shows on the next page load.
+      }
+      if (!stopped) timer = setTimeout(() => void tick(), liveEveryMs);
+    };
+    void tick();
+    return () => {
+      stopped = true;
+      clearTimeout(timer);
+    };
+  }, [scope.project.id, scope.dataMode]);
+  return (
+    <section class="live" aria-labelledby="live-title" aria-live="polite">
+      <h2 id="live-title">Now</h2>
+      {!live ? (
+        <p class="loading">Loading…</p>
+      ) : (
+        <>
+          <p><strong data-testid="live-people">{live.people}</strong> {live.people === 1 ? 'person' : 'people'} in the last {Math.round(live.window_seconds / 60)} minutes</p>
+          <div class="live-tables">
+            <table><caption>Countries</caption><tbody>{live.countries.map((c) => <tr key={c.country}><td>{c.country || '—'}</td><td class="num">{c.people}</td></tr>)}</tbody></table>
+            <table><caption>OS</caption><tbody>{live.os_versions.map((o) => <tr key={o.os_version}><td>{o.os_version || '—'}</td><td class="num">{o.people}</td></tr>)}</tbody></table>
+            <table><caption>Routes</caption><tbody>{live.routes.map((r) => <tr key={r.screen_name}><td>{r.screen_name || '—'}</td><td class="num">{r.people}</td></tr>)}</tbody></table>
+          </div>
+        </>
+      )}
+    </section>
+  );
+}
