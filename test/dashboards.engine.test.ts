@@ -62,6 +62,15 @@ describe('the dashboard in Chromium', { timeout: 600_000 }, () => {
     const track = journeys.flatMap(([user, reached]) => funnelSteps.slice(0, reached).map((name, i) => ({ name, user_id: user, timestamp: t + i * 60_000 })));
     const tracked = await fetch(`${strix.url}/v1/track:batch`, { method: 'POST', headers: { authorization: `Bearer ${credentials.clientKey}`, 'content-type': 'application/json' }, body: JSON.stringify({ events: track }) });
     assert.equal(tracked.status, 200, await tracked.text());
+    // A screen load that completed in 200 ms and one that failed.
+    const points = [
+      { name: 'screen_load', phase: 'start', tracking_id: 'l1', timestamp: t },
+      { name: 'screen_load', phase: 'complete', tracking_id: 'l1', timestamp: t + 200 },
+      { name: 'screen_load', phase: 'start', tracking_id: 'l2', timestamp: t },
+      { name: 'screen_load', phase: 'fail', tracking_id: 'l2', timestamp: t + 900 },
+    ].map((p) => ({ ...p, user_id: 'u1' }));
+    const measured = await fetch(`${strix.url}/v1/metrics:batch`, { method: 'POST', headers: { authorization: `Bearer ${credentials.clientKey}`, 'content-type': 'application/json' }, body: JSON.stringify({ points }) });
+    assert.equal(measured.status, 200, await measured.text());
     const deadline = Date.now() + 30_000;
     while (!issueId) {
       const scan = (await fetch(`${strix.url}/v1/issues/scan`, { method: 'POST', headers: { authorization: `Bearer ${credentials.agentKey}` } }).then((r) => r.json())) as { created: { id: string }[] };
@@ -210,12 +219,33 @@ describe('the dashboard in Chromium', { timeout: 600_000 }, () => {
     await shot('audience');
   });
 
+  it('lists metrics with their success rate and opens a metric’s series with its percentiles', async () => {
+    await page.goto(`${strix.url}/performance?project=${credentials.projectId}`);
+    const row = page.getByRole('row').filter({ hasText: 'screen_load' });
+    await row.waitFor();
+    assert.match(await row.innerText(), /50\.0%/);
+    await row.getByRole('link', { name: 'screen_load' }).click();
+    await page.getByRole('heading', { name: 'screen_load' }).waitFor();
+    const summary = page.getByRole('table', { name: 'Over the range' });
+    assert.match(await summary.innerText(), /Success\s+50\.0%/);
+    assert.match(await summary.innerText(), /p50 \/ p95 \/ p99\s+200 ms/);
+    await page.getByLabel('Group by').selectOption('app_version');
+    await page.waitForURL(/group_by=app_version/);
+    await shot('metric');
+  });
+
   it('fits a phone screen and serves its assets for caching', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await page.goto(`${strix.url}/issues?project=${credentials.projectId}&status=resolved`);
     await page.getByRole('row').filter({ hasText: 'TypeError' }).waitFor();
     assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 390), 'nothing overflows sideways');
     await shot('issues-phone');
+    for (const path of ['/funnels', '/audience', '/performance/screen_load', '/settings/keys', `/issues/${issueId}`]) {
+      await page.goto(`${strix.url}${path}?project=${credentials.projectId}`);
+      await page.getByRole('heading', { level: 1 }).waitFor();
+      await page.waitForLoadState('networkidle');
+      assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 390), `${path} fits 390 px`);
+    }
     const html = await fetch(`${strix.url}/issues`);
     assert.equal(html.headers.get('cache-control'), 'no-cache');
     assert.match(html.headers.get('content-security-policy') ?? '', /script-src 'self'/);

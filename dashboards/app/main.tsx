@@ -4,6 +4,7 @@ import { ApiFailure, api, type Me } from './api.ts';
 import { AudiencePage } from './pages/audience.tsx';
 import { FunnelsPage } from './pages/funnels.tsx';
 import { IssuePage } from './pages/issue.tsx';
+import { MetricsPage } from './pages/performance.tsx';
 import { IssueList } from './pages/issues.tsx';
 import { SettingsPage } from './pages/settings.tsx';
 import { SignIn } from './pages/sign-in.tsx';
@@ -41,6 +42,8 @@ function Page({ scope, url }: { scope: Scope; url: URL }): JSX.Element {
   if (issue?.[1]) return <IssuePage scope={scope} issueId={decodeURIComponent(issue[1])} />;
   const funnel = /^\/funnels(?:\/([^/]+))?$/.exec(url.pathname);
   if (url.pathname === '/audience') return <AudiencePage scope={scope} />;
+  const metric = /^\/performance(?:\/(.+))?$/.exec(url.pathname);
+  if (metric) return <MetricsPage scope={scope} url={url} {...(metric[1] && { name: decodeURIComponent(metric[1]) })} />;
   const settings = /^\/settings(?:\/([a-z]+))?$/.exec(url.pathname);
   if (settings) return <SettingsPage scope={scope} section={settings[1] ?? ''} />;
   if (funnel) return <FunnelsPage scope={scope} url={url} {...(funnel[1] && { funnelId: decodeURIComponent(funnel[1]) })} />;
@@ -64,6 +67,7 @@ function Shell({ scope, onSignedOut, children }: { scope: Scope; onSignedOut: ()
         <nav aria-label="Sections">
           <a href={`/funnels?project=${scope.project.id}`} aria-current={location.pathname.startsWith('/funnels') ? 'page' : undefined}>Funnels</a>
           <a href={`/audience?project=${scope.project.id}`} aria-current={location.pathname.startsWith('/audience') ? 'page' : undefined}>Audience</a>
+          <a href={`/performance?project=${scope.project.id}`} aria-current={location.pathname.startsWith('/performance') ? 'page' : undefined}>Performance</a>
           <a href={`/issues?project=${scope.project.id}`} aria-current={location.pathname.startsWith('/issues') ? 'page' : undefined}>Issues</a>
           <a href={`/settings?project=${scope.project.id}`} aria-current={location.pathname.startsWith('/settings') ? 'page' : undefined}>Settings</a>
         </nav>
