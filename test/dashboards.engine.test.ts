@@ -234,13 +234,34 @@ describe('the dashboard in Chromium', { timeout: 600_000 }, () => {
     await shot('metric');
   });
 
+  it('explores events with filters from the URL, shows an event’s JSON, and tails new ones live', async () => {
+    await page.goto(`${strix.url}/events?project=${credentials.projectId}&name=view_cart`);
+    const rows = page.locator('table.events tbody tr');
+    await rows.first().waitFor();
+    assert.equal(await rows.count(), 4, 'the four view_cart events');
+    await rows.first().getByRole('button').click();
+    const json = JSON.parse(await page.locator('pre.json').innerText()) as { name: string; user_id: string };
+    assert.equal(json.name, 'view_cart');
+    await page.goto(`${strix.url}/events?project=${credentials.projectId}&name=tail_probe&tail=1`);
+    await page.getByText('No events match.').waitFor();
+    const sent = await fetch(`${strix.url}/v1/track:batch`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${credentials.clientKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ events: [{ name: 'tail_probe', user_id: 'tailer', timestamp: Date.now() }] }),
+    });
+    assert.equal(sent.status, 200);
+    await page.getByRole('cell', { name: 'tail_probe' }).first().waitFor({ timeout: 10_000 });
+    assert.equal(await rows.count(), 1, 'added once, without a reload');
+    await shot('events');
+  });
+
   it('fits a phone screen and serves its assets for caching', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await page.goto(`${strix.url}/issues?project=${credentials.projectId}&status=resolved`);
     await page.getByRole('row').filter({ hasText: 'TypeError' }).waitFor();
     assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 390), 'nothing overflows sideways');
     await shot('issues-phone');
-    for (const path of ['/funnels', '/audience', '/performance/screen_load', '/settings/keys', `/issues/${issueId}`]) {
+    for (const path of ['/funnels', '/audience', '/performance/screen_load', '/events', '/settings/keys', `/issues/${issueId}`]) {
       await page.goto(`${strix.url}${path}?project=${credentials.projectId}`);
       await page.getByRole('heading', { level: 1 }).waitFor();
       await page.waitForLoadState('networkidle');

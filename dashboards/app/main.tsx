@@ -2,6 +2,7 @@ import { render, type JSX } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { ApiFailure, api, type Me } from './api.ts';
 import { AudiencePage } from './pages/audience.tsx';
+import { EventsPage } from './pages/events.tsx';
 import { FunnelsPage } from './pages/funnels.tsx';
 import { IssuePage } from './pages/issue.tsx';
 import { MetricsPage } from './pages/performance.tsx';
@@ -42,6 +43,7 @@ function Page({ scope, url }: { scope: Scope; url: URL }): JSX.Element {
   if (issue?.[1]) return <IssuePage scope={scope} issueId={decodeURIComponent(issue[1])} />;
   const funnel = /^\/funnels(?:\/([^/]+))?$/.exec(url.pathname);
   if (url.pathname === '/audience') return <AudiencePage scope={scope} />;
+  if (url.pathname === '/events') return <EventsPage scope={scope} url={url} />;
   const metric = /^\/performance(?:\/(.+))?$/.exec(url.pathname);
   if (metric) return <MetricsPage scope={scope} url={url} {...(metric[1] && { name: decodeURIComponent(metric[1]) })} />;
   const settings = /^\/settings(?:\/([a-z]+))?$/.exec(url.pathname);
@@ -69,6 +71,7 @@ function Shell({ scope, onSignedOut, children }: { scope: Scope; onSignedOut: ()
           <a href={`/audience?project=${scope.project.id}`} aria-current={location.pathname.startsWith('/audience') ? 'page' : undefined}>Audience</a>
           <a href={`/performance?project=${scope.project.id}`} aria-current={location.pathname.startsWith('/performance') ? 'page' : undefined}>Performance</a>
           <a href={`/issues?project=${scope.project.id}`} aria-current={location.pathname.startsWith('/issues') ? 'page' : undefined}>Issues</a>
+          <a href={`/events?project=${scope.project.id}`} aria-current={location.pathname.startsWith('/events') ? 'page' : undefined}>Events</a>
           <a href={`/settings?project=${scope.project.id}`} aria-current={location.pathname.startsWith('/settings') ? 'page' : undefined}>Settings</a>
         </nav>
         <label>
