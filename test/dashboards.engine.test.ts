@@ -11,20 +11,10 @@ import type { Browser, Page } from 'playwright-core';
 import { issueUrl } from '@strix/issues';
 import { launchChromium } from '@strix/testkit/chromium';
 import { kill, spawnStrix, type StrixProcess } from '@strix/testkit/process';
-import { startSmtpReceiver, type SmtpReceiver } from '@strix/testkit/smtp';
+import { mailTextTo, startSmtpReceiver, type SmtpReceiver } from '@strix/testkit/smtp';
 
 const screenshots = join(import.meta.dirname, 'screenshots');
 const funnelSteps = ['view_cart', 'checkout', 'paid'];
-
-async function mailText(receiver: SmtpReceiver, to: string, seen: number): Promise<string> {
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    const mail = receiver.received.slice(seen).find((m) => [m.to ?? []].flat().some((a) => a.text.includes(to)));
-    if (mail?.text) return mail.text;
-    if (Date.now() > deadline) assert.fail(`no mail to ${to}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 describe('the dashboard in Chromium', { timeout: 600_000 }, () => {
   let dir: string;
@@ -104,7 +94,7 @@ describe('the dashboard in Chromium', { timeout: 600_000 }, () => {
     const seen = receiver.received.length;
     await shot('sign-in');
     await page.getByRole('button', { name: 'Email me a code' }).click();
-    const code = /sign-in code is (\d{6})/.exec(await mailText(receiver, 'owner@example.com', seen))?.[1];
+    const code = /sign-in code is (\d{6})/.exec(await mailTextTo(receiver, 'owner@example.com', seen))?.[1];
     assert.ok(code, 'the mail carries the code');
     await page.getByLabel('Code').fill(code);
     await page.getByRole('button', { name: 'Sign in' }).click();

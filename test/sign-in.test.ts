@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { kill, spawnStrix, type StrixProcess } from '@strix/testkit/process';
-import { startSmtpReceiver, type SmtpReceiver } from '@strix/testkit/smtp';
+import { mailTextTo, startSmtpReceiver, type SmtpReceiver } from '@strix/testkit/smtp';
 
 const publicUrl = 'http://strix.test.example';
 
@@ -22,16 +22,6 @@ function browserOf(res: Response): Browser {
   const csrf = cookies.get('strix_csrf');
   assert.ok(session && csrf, `session cookies in ${res.headers.getSetCookie().join(' | ')}`);
   return { cookie: `strix_session=${session}; strix_csrf=${csrf}`, csrf };
-}
-
-async function mailText(receiver: SmtpReceiver, to: string, seen: number): Promise<string> {
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    const mail = receiver.received.slice(seen).find((m) => [m.to ?? []].flat().some((a) => a.text.includes(to)));
-    if (mail?.text) return mail.text;
-    if (Date.now() > deadline) assert.fail(`no mail to ${to}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 describe('sign-in on embedded Strix', () => {
@@ -89,12 +79,12 @@ describe('sign-in on embedded Strix', () => {
     const invited = await call(owner, 'POST', `/v1/teams/${teamId}/invitations`, { email: 'pm@example.com', role: 'member' });
     assert.equal(invited.status, 201, await invited.clone().text());
     const inviteUrl = ((await invited.json()) as { invite_url: string }).invite_url;
-    assert.ok((await mailText(receiver, 'pm@example.com', seen)).includes(inviteUrl));
+    assert.ok((await mailTextTo(receiver, 'pm@example.com', seen)).includes(inviteUrl));
 
     seen = receiver.received.length;
     const sent = await fetch(`${strix.url}/v1/auth/send-code`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'pm@example.com' }) });
     assert.equal(sent.status, 202, await sent.text());
-    const code = /sign-in code is (\d{6})/.exec(await mailText(receiver, 'pm@example.com', seen))?.[1];
+    const code = /sign-in code is (\d{6})/.exec(await mailTextTo(receiver, 'pm@example.com', seen))?.[1];
     assert.ok(code, 'the mail carries the code');
     const verified = await fetch(`${strix.url}/v1/auth/verify`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'pm@example.com', code }) });
     assert.equal(verified.status, 200, await verified.clone().text());

@@ -50,3 +50,14 @@ export async function startSmtpReceiver(): Promise<SmtpReceiver> {
 
 /** Strix's own SMTP mailer, delivering to `receiver`: for suites above workflows/ that may not import it (api/). */
 export const mailerTo = (receiver: SmtpReceiver): Mailer => new SmtpMailer(receiver.url);
+
+/** The text of the first mail to `to` received after the first `seen` ones, waiting up to 15 s for it. */
+export async function mailTextTo(receiver: SmtpReceiver, to: string, seen: number): Promise<string> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const mail = receiver.received.slice(seen).find((m) => [m.to ?? []].flat().some((a) => a.text.includes(to)));
+    if (mail?.text) return mail.text;
+    if (Date.now() > deadline) throw new Error(`no mail to ${to} within 15 s`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
