@@ -132,6 +132,44 @@ describe('the dashboard in Chromium', { timeout: 600_000 }, () => {
     assert.deepEqual(detail.comments.map((c) => [c.body, c.author_name]), [[comment, 'owner@example.com']]);
   });
 
+  it('snoozes and wakes an issue, merges another into it, and splits it back out', async () => {
+    const error = (fn: string, message: string) => ({ name: 'error', level: 'error', message, session_id: `s-${fn}`, exception: { type: 'PaymentError', stacktrace: { frames: [{ function: fn, filename: 'src/pay.ts', lineno: 3, in_app: true }] } } });
+    const sent = await fetch(`${strix.url}/v1/ingest`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${credentials.clientKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ events: [error('chargeCard', 'Card declined'), error('chargeWallet', 'Wallet declined')] }),
+    });
+    assert.equal(sent.status, 200);
+    let created: { id: string; title: string }[] = [];
+    for (const deadline = Date.now() + 30_000; created.length < 2; ) {
+      const scan = (await fetch(`${strix.url}/v1/issues/scan`, { method: 'POST', headers: { authorization: `Bearer ${credentials.agentKey}` } }).then((r) => r.json())) as { created: { id: string; title: string }[] };
+      created = [...created, ...scan.created];
+      assert.ok(Date.now() < deadline, 'both errors became issues');
+    }
+    const card = created.find((c) => c.title.includes('Card'))!;
+    const wallet = created.find((c) => c.title.includes('Wallet'))!;
+    await page.goto(`${strix.url}/issues/${card.id}?project=${credentials.projectId}`);
+    await page.getByRole('button', { name: '1 day' }).click();
+    await page.getByText('Snoozed until').waitFor();
+    await page.getByRole('button', { name: 'Wake' }).click();
+    await page.getByRole('button', { name: '1 day' }).waitFor();
+
+    await page.getByLabel(wallet.title).check();
+    await page.getByRole('button', { name: 'Merge', exact: true }).click();
+    const splits = page.getByRole('button', { name: 'Split out' });
+    await splits.first().waitFor();
+    assert.equal(await splits.count(), 2, 'both fingerprints are the card issue’s now');
+    const walletGone = (await fetch(`${strix.url}/v1/issues/${wallet.id}`, { headers: { authorization: `Bearer ${credentials.agentKey}` } }).then((r) => r.json())) as { message: string };
+    assert.match(walletGone.message, new RegExp(`merged into ${card.id}`));
+    await page.getByLabel(wallet.title).waitFor({ state: 'detached' });
+    await shot('issue-merged');
+    await splits.nth(1).click();
+    await page.waitForURL((u) => u.pathname.startsWith('/issues/') && !u.pathname.endsWith(card.id));
+    await page.getByTestId('issue-status').filter({ hasText: 'New' }).waitFor();
+    const back = (await agent(`/v1/issues/${card.id}`)) as { fingerprints: unknown[] };
+    assert.equal(back.fingerprints.length, 1, 'split back out');
+  });
+
   it('builds a 3-step funnel whose table shows the counts the API answers, saves it and reopens it by its link', async () => {
     await page.goto(`${strix.url}/funnels?project=${credentials.projectId}`);
     await page.getByLabel('Step 1 event').fill(funnelSteps[0]!);

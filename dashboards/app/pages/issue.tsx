@@ -1,9 +1,10 @@
 import type { JSX } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { ApiFailure, api } from '../api.ts';
-import { statusWords, when, type Comment, type IssueDetail, type Status } from '../issue-types.ts';
+import { statusWords, when, type Comment, type Issue, type IssueDetail, type Status } from '../issue-types.ts';
 import { renderMarkdown } from '../markdown.ts';
 import type { Scope } from '../scope.ts';
+import { navigate, withQuery } from '../url.ts';
 
 /** One issue: its state and the moves allowed from it, its comments, occurrences, fingerprints and a session's events. */
 export function IssuePage({ scope, issueId }: { scope: Scope; issueId: string }): JSX.Element {
@@ -46,6 +47,7 @@ export function IssuePage({ scope, issueId }: { scope: Scope; issueId: string })
       </p>
       {problem && <p role="alert" class="problem">{problem}</p>}
       <StatusForm allowed={issue.allowed_statuses} onChange={(body) => change(() => call('', 'PATCH', body))} />
+      <Snooze issue={issue} onChange={(until) => change(() => call('', 'PATCH', { snoozed_until: until }))} />
       <table class="facts">
         <caption>Counts</caption>
         <tbody>
@@ -68,8 +70,19 @@ export function IssuePage({ scope, issueId }: { scope: Scope; issueId: string })
       </table>
       <h2>Fingerprints</h2>
       <ul class="fingerprints">
-        {detail.fingerprints.map((f) => <li key={f.fingerprint}><code>{f.fingerprint.slice(0, 16)}</code> ({f.grouping_config}, since {when(f.created_at)})</li>)}
+        {detail.fingerprints.map((f) => (
+          <li key={f.fingerprint}>
+            <code>{f.fingerprint.slice(0, 16)}</code> ({f.grouping_config}, since {when(f.created_at)})
+            {detail.fingerprints.length > 1 && (
+              <button type="button" class="link" onClick={() => void change(async () => {
+                const split = await call<{ issue: { id: string } }>('/unmerge', 'POST', { fingerprint: f.fingerprint });
+                navigate(withQuery({}, new URL(`/issues/${encodeURIComponent(split.issue.id)}`, location.href)));
+              })}>Split out</button>
+            )}
+          </li>
+        ))}
       </ul>
+      <MergeForm scope={scope} issue={issue} fingerprints={detail.fingerprints.length} onMerge={(ids) => change(() => call('/merge', 'POST', { source_ids: ids }))} />
       {detail.session.session_id && (
         <>
           <h2>Session {detail.session.session_id}</h2>
@@ -144,5 +157,45 @@ function Comments({ comments, onAdd, onDelete }: { comments: Comment[]; onAdd: (
         <button type="submit" disabled={!body.trim()}>Comment</button>
       </form>
     </section>
+  );
+}
+
+const snoozes = [['1 hour', 3_600_000], ['1 day', 86_400_000], ['1 week', 7 * 86_400_000]] as const;
+
+/** Keeps an open issue out of digests for a while, or wakes it; a resolved issue sends none anyway. */
+function Snooze({ issue, onChange }: { issue: Issue; onChange: (until: string | null) => Promise<void> }): JSX.Element | null {
+  if (issue.status === 'resolved') return null;
+  const snoozed = issue.snoozed_until !== null && Date.parse(issue.snoozed_until) > Date.now();
+  return (
+    <p class="snooze">
+      {snoozed ? (
+        <>Snoozed until {when(issue.snoozed_until)} <button type="button" onClick={() => void onChange(null)}>Wake</button></>
+      ) : (
+        <>Snooze for {snoozes.map(([label, ms]) => <button type="button" key={label} onClick={() => void onChange(new Date(Date.now() + ms).toISOString())}>{label}</button>)}</>
+      )}
+    </p>
+  );
+}
+
+/** Merges other open issues of the same app and data mode into this one (their fingerprints, occurrences and comments move here). */
+function MergeForm({ scope, issue, fingerprints, onMerge }: { scope: Scope; issue: Issue; fingerprints: number; onMerge: (ids: string[]) => Promise<void> }): JSX.Element {
+  const [others, setOthers] = useState<Issue[]>([]);
+  const [chosen, setChosen] = useState<string[]>([]);
+  useEffect(() => {
+    const q = new URLSearchParams({ app_id: issue.app_id, data_mode: issue.is_dev ? 'development' : 'production', status: 'new,in_progress,regressed,silenced', limit: '50' });
+    api<{ issues: Issue[] }>(`/v1/issues?${q}`, { project: scope.project.id }).then((r) => setOthers(r.issues.filter((i) => i.id !== issue.id)), () => setOthers([]));
+    // Asked again after a merge or a split (the fingerprints change): a merged issue is no longer offered.
+  }, [issue.id, scope.project.id, fingerprints]);
+  if (others.length === 0) return <></>;
+  return (
+    <form class="merge" onSubmit={(e) => { e.preventDefault(); if (chosen.length > 0) void onMerge(chosen).then(() => setChosen([])); }}>
+      <fieldset>
+        <legend>Merge into this issue</legend>
+        {others.map((o) => (
+          <label key={o.id} class="check"><input type="checkbox" checked={chosen.includes(o.id)} onChange={(e) => setChosen(e.currentTarget.checked ? [...chosen, o.id] : chosen.filter((c) => c !== o.id))} /> {o.title}</label>
+        ))}
+      </fieldset>
+      <button type="submit" disabled={chosen.length === 0}>Merge</button>
+    </form>
   );
 }
