@@ -1,4 +1,5 @@
-import { queryEvents, queryHourlyCounts, type EventCursor, type EventFilter, type HourlyCount, type StoredEvent } from '@strix/warehouse';
+import type { OutputFormat } from '@strix/contracts';
+import { exportEvents, queryEvents, queryHourlyCounts, type EventCursor, type EventFilter, type HourlyCount, type StoredEvent } from '@strix/warehouse';
 import type { AnalyticsDeps } from './deps.ts';
 
 export type { EventCursor, EventFilter, HourlyCount, StoredEvent };
@@ -10,6 +11,11 @@ export class EventExplorer {
   /** A page of events; `after` is the last event of the previous page. */
   list(filter: EventFilter, limit: number, after?: EventCursor): Promise<StoredEvent[]> {
     return queryEvents(this.deps.warehouse, filter, limit, after);
+  }
+
+  /** The filtered events, oldest first, at most `limit`, streamed in an export format. */
+  export(filter: EventFilter, limit: number, format: OutputFormat): AsyncIterable<Uint8Array> {
+    return exportEvents(this.deps.warehouse, filter, limit, format);
   }
 
   /** Counts from the hourly rollup; `fromMs` is rounded down to its hour. */

@@ -1,4 +1,4 @@
-import type { InsertOptions, QueryParams, Warehouse } from '@strix/contracts';
+import type { InsertOptions, OutputFormat, QueryParams, Warehouse } from '@strix/contracts';
 
 /**
  * Times every statement a scan sends, named by verb and tables, so the report
@@ -33,6 +33,9 @@ export class StatementTimer implements Warehouse {
   }
   command(sql: string, params?: QueryParams) {
     return this.timed(StatementTimer.label(sql), () => this.inner.command(sql, params));
+  }
+  stream(sql: string, params: QueryParams, format: OutputFormat) {
+    return this.inner.stream(sql, params, format);
   }
   close() {
     return this.inner.close();

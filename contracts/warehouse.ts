@@ -10,6 +10,10 @@ export interface InsertOptions {
   readonly dedupToken?: string;
 }
 
+/** The engine's output formats an export may ask for (an allowlist: no other name reaches the engine). */
+export const OutputFormats = ['CSVWithNames', 'JSONEachRow', 'Arrow', 'Parquet'] as const;
+export type OutputFormat = (typeof OutputFormats)[number];
+
 export interface Warehouse {
   /** Inserts row objects (one shape per call); the adapter picks the wire format (JSONEachRow for chDB, RowBinary for a server). */
   insert(table: string, rows: readonly object[], options?: InsertOptions): Promise<void>;
@@ -17,6 +21,8 @@ export interface Warehouse {
   query<Row>(sql: string, params?: QueryParams): Promise<Row[]>;
   /** Runs a statement that returns nothing (DDL, mutations). */
   command(sql: string, params?: QueryParams): Promise<void>;
+  /** Runs a SELECT and yields its result in `format` as the engine writes it, chunk by chunk (exports: nothing is parsed, nothing held whole). */
+  stream(sql: string, params: QueryParams, format: OutputFormat): AsyncIterable<Uint8Array>;
   close(): Promise<void>;
 }
 

@@ -80,6 +80,7 @@ describe('issue lifecycle, regressions, comments, merge and unmerge on chDB', ()
       insert: (table, rows, options) => (table === 'issues' ? Promise.reject(new Error('warehouse unreachable')) : wh.insert(table, rows, options)),
       query: (sql, params) => wh.query(sql, params),
       command: (sql, params) => wh.command(sql, params),
+      stream: (sql, params, format) => wh.stream(sql, params, format),
       close: () => Promise.resolve(),
     };
     const copyStatus = async () => (await storedIssueState(wh)).issues.find((i) => i.issue_id === id('life'))?.status;

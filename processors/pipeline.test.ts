@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
-import { Topics, WarehouseError, silentObserver, type EventBatchRecord, type InsertOptions, type QueryParams, type Warehouse } from '@strix/contracts';
+import { Topics, WarehouseError, silentObserver, type EventBatchRecord, type InsertOptions, type OutputFormat, type QueryParams, type Warehouse } from '@strix/contracts';
 import { migrate, sqlDir } from '@strix/warehouse';
 import { ChdbWarehouse } from '@strix/warehouse/chdb';
 import { openDurableLog } from './log/durable-log.ts';
@@ -47,6 +47,9 @@ class TornInsertWarehouse implements Warehouse {
   }
   command(sql: string, params?: QueryParams): Promise<void> {
     return this.inner.command(sql, params);
+  }
+  stream(sql: string, params: QueryParams, format: OutputFormat): AsyncIterable<Uint8Array> {
+    return this.inner.stream(sql, params, format);
   }
   close(): Promise<void> {
     return Promise.resolve();

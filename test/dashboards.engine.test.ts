@@ -7,6 +7,7 @@ import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { DuckDBInstance } from '@duckdb/node-api';
 import type { Browser, Page } from 'playwright-core';
 import { issueUrl } from '@strix/issues';
 import { launchChromium } from '@strix/testkit/chromium';
@@ -270,6 +271,16 @@ describe('the dashboard in Chromium', { timeout: 600_000 }, () => {
     await rows.first().getByRole('button').click();
     const json = JSON.parse(await page.locator('pre.json').innerText()) as { name: string; user_id: string };
     assert.equal(json.name, 'view_cart');
+    // The explorer's filters go into its export: four view_cart events, read back by DuckDB.
+    await page.getByLabel('Export the filtered events as').selectOption('parquet');
+    const [file] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export' }).click()]);
+    assert.match(file.suggestedFilename(), /^events-.*\.parquet$/);
+    const saved = join(dir, 'export.parquet');
+    await file.saveAs(saved);
+    const duck = await (await DuckDBInstance.create(':memory:')).connect();
+    const read = await duck.runAndReadAll(`SELECT count(*), min(name), max(name) FROM read_parquet('${saved}')`);
+    duck.closeSync();
+    assert.deepEqual(read.getRows()[0]?.map(String), ['4', 'view_cart', 'view_cart']);
     await page.goto(`${strix.url}/events?project=${credentials.projectId}&name=tail_probe&tail=1`);
     await page.getByText('No events match.').waitFor();
     const sent = await fetch(`${strix.url}/v1/track:batch`, {

@@ -1,5 +1,5 @@
 import type { Session } from 'chdb';
-import { WarehouseError, type InsertOptions, type QueryParams, type Warehouse } from '@strix/contracts';
+import { OutputFormats, WarehouseError, type InsertOptions, type OutputFormat, type QueryParams, type Warehouse } from '@strix/contracts';
 import { openChdbSession } from './chdb-engine.ts';
 
 interface ChdbError extends Error {
@@ -54,6 +54,16 @@ export class ChdbWarehouse implements Warehouse {
         .split('\n')
         .filter((line) => line.length > 0)
         .map((line) => JSON.parse(line) as Row);
+    } catch (error) {
+      throw wrap(error, 'query failed');
+    }
+  }
+
+  async *stream(sql: string, params: QueryParams, format: OutputFormat): AsyncGenerator<Uint8Array> {
+    // Only a name of the allowlist is ever passed to the engine as a format.
+    if (!OutputFormats.includes(format)) throw new WarehouseError(`unknown output format ${String(format)}`, false);
+    try {
+      for await (const chunk of this.session.queryStreamBind(sql, params, { format })) yield chunk.raw();
     } catch (error) {
       throw wrap(error, 'query failed');
     }

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { ClickHouseError, createClient, type ClickHouseClient, type ClickHouseSettings } from '@clickhouse/client';
-import { WarehouseError, type InsertOptions, type QueryParams, type Warehouse } from '@strix/contracts';
+import { OutputFormats, WarehouseError, type InsertOptions, type OutputFormat, type QueryParams, type Warehouse } from '@strix/contracts';
 import { RowBinaryTableEncoder, RowBinaryValueError, rowColumns } from './row-binary.ts';
 
 export interface ClickHouseWarehouseConfig {
@@ -169,6 +169,22 @@ export class ClickHouseWarehouse implements Warehouse {
       return await result.json<Row>();
     } catch (error) {
       throw wrap(error, 'query failed');
+    }
+  }
+
+  async *stream(sql: string, params: QueryParams, format: OutputFormat): AsyncGenerator<Uint8Array> {
+    // Only a name of the allowlist is ever appended as the FORMAT clause.
+    if (!OutputFormats.includes(format)) throw new WarehouseError(`unknown output format ${String(format)}`, false);
+    let body: Readable;
+    try {
+      body = (await this.client.exec({ query: `${sql}\nFORMAT ${format}`, query_params: params })).stream;
+    } catch (error) {
+      throw wrap(error, 'query failed');
+    }
+    try {
+      for await (const chunk of body) yield chunk as Uint8Array;
+    } finally {
+      body.destroy();
     }
   }
 

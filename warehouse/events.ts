@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Levels, type Warehouse, type QueryParams } from '@strix/contracts';
+import { Levels, type OutputFormat, type QueryParams, type Warehouse } from '@strix/contracts';
 import { queryRows } from './query-rows.ts';
 
 /** One row of `events` as the processors insert it (JSONEachRow; times in epoch ms). */
@@ -131,6 +131,29 @@ export async function queryEvents(
     params,
   );
   return rows.map((r) => StoredEvent.parse(r));
+}
+
+/**
+ * What an export carries of each event: its columns with their engine types
+ * (times as DateTime64, properties and experiments as maps), the level as
+ * text (an Enum would leave Arrow and Parquet as a bare integer).
+ */
+const exportColumns = `event_id, ts AS timestamp, received_at, app_id, is_dev, name, toString(level) AS level, message, session_id, user_id,
+  source_module, screen_name, environment, os_version, app_version, build_number, device_model, locale, country, fingerprint, attributes, experiments`;
+
+/**
+ * The filtered events, oldest first, at most `limit`, in an export format,
+ * chunk by chunk as the engine writes them. Arrow record batches go
+ * uncompressed: the engine's default (LZ4 frames) is a codec some readers
+ * lack, Apache Arrow's JavaScript one among them.
+ */
+export function exportEvents(wh: Warehouse, filter: EventFilter, limit: number, format: OutputFormat): AsyncIterable<Uint8Array> {
+  const { sql, params } = whereClause(filter, 'ts');
+  return wh.stream(
+    `SELECT ${exportColumns} FROM events WHERE ${sql} ORDER BY ts, event_id LIMIT {limit:UInt32} SETTINGS output_format_arrow_compression_method = 'none'`,
+    { ...params, limit },
+    format,
+  );
 }
 
 export const HourlyCount = z

@@ -10,6 +10,7 @@ function answering(rows: unknown[]): Warehouse {
     insert: () => Promise.resolve(),
     query: <Row>() => Promise.resolve(rows as Row[]),
     command: () => Promise.resolve(),
+    stream: () => (async function* () {})(),
     close: () => Promise.resolve(),
   };
 }

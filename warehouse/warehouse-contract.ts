@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { WarehouseError, type Warehouse } from '@strix/contracts';
-import { type EventRow, queryEvents, queryHourlyCounts } from './events.ts';
+import { WarehouseError, type OutputFormat, type Warehouse } from '@strix/contracts';
+import { type EventRow, exportEvents, queryEvents, queryHourlyCounts } from './events.ts';
 import { migrate, sqlDir } from './migrate.ts';
 import { eventRow } from '@strix/testkit/rows';
 
@@ -89,6 +89,22 @@ export function describeWarehouseContract(name: string, factory: () => Promise<W
       assert.deepEqual(seen, Array.from({ length: 10 }, (_, i) => `e${9 - i}`));
       const byUser = await queryEvents(wh, { ...filter, userId: 'u1' }, 100);
       assert.deepEqual(byUser.map((e) => e.event_id), ['e7', 'e4', 'e1']);
+    });
+
+    it('streams an export in the engine’s format, parameters bound, and names no format outside its list', async () => {
+      const filter = { projectId: 'p1', fromMs: base, toMs: base + hour, isDev: false, userId: 'u1' };
+      let csv = '';
+      for await (const chunk of exportEvents(wh, filter, 100, 'CSVWithNames')) csv += Buffer.from(chunk).toString('utf8');
+      const lines = csv.trim().split('\n');
+      assert.match(lines[0] ?? '', /^"event_id","timestamp","received_at",/);
+      assert.deepEqual(lines.slice(1).map((l) => l.split(',')[0]), ['"e1"', '"e4"', '"e7"']);
+      const parquet: Uint8Array[] = [];
+      for await (const chunk of exportEvents(wh, filter, 2, 'Parquet')) parquet.push(chunk);
+      const file = Buffer.concat(parquet);
+      assert.equal(file.subarray(0, 4).toString(), 'PAR1');
+      assert.equal(file.subarray(-4).toString(), 'PAR1');
+      const refused = wh.stream('SELECT 1', {}, 'TSV; DROP TABLE events' as OutputFormat)[Symbol.asyncIterator]().next();
+      await assert.rejects(refused, /unknown output format/);
     });
 
     it('fails a bad statement without a retry and a timeout with one', async () => {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { Levels, canonicalLevel } from '@strix/contracts';
+import { Readable } from 'node:stream';
+import { Levels, canonicalLevel, type OutputFormat } from '@strix/contracts';
 import type { EventFilter, StoredEvent } from '@strix/analytics';
 import { ApiError, errorResponses, legacyIsDevField, parseQuery, readScope, readScopeFields, timeWindow, type ZodRoutes } from '@strix/http';
 
@@ -26,6 +27,23 @@ const EventsQuery = z.object({
   cursor: z.string().optional().meta({ description: 'next_cursor of the previous page' }),
 });
 const CountsQuery = EventsQuery.omit({ limit: true, cursor: true, user_id: true, session_id: true });
+
+/** Each export format a client may name, with the engine's output format, the media type and the file extension. */
+const exportFormats = {
+  csv: { engine: 'CSVWithNames', type: 'text/csv; charset=utf-8', extension: 'csv' },
+  ndjson: { engine: 'JSONEachRow', type: 'application/x-ndjson', extension: 'ndjson' },
+  arrow: { engine: 'Arrow', type: 'application/vnd.apache.arrow.file', extension: 'arrow' },
+  parquet: { engine: 'Parquet', type: 'application/vnd.apache.parquet', extension: 'parquet' },
+} as const satisfies Record<string, { engine: OutputFormat; type: string; extension: string }>;
+const exportFormatNames = Object.keys(exportFormats) as (keyof typeof exportFormats)[];
+
+/** Most events one export carries; a longer history is exported a range at a time. */
+export const maxExportRows = 1_000_000;
+
+const ExportQuery = EventsQuery.omit({ limit: true, cursor: true }).extend({
+  format: z.enum(exportFormatNames, { message: `must be one of ${exportFormatNames.join(', ')}` }).meta({ description: 'csv (with a header row), ndjson, arrow (Arrow IPC file) or parquet' }),
+  limit: z.coerce.number().int().min(1).max(maxExportRows).default(100_000).meta({ description: `Events at most (≤ ${maxExportRows.toLocaleString('en-US')}), oldest first` }),
+});
 
 /**
  * The events a query reads. Without `from` and `to`, the last 24 hours (and a
@@ -107,6 +125,48 @@ export const eventRoutes: ZodRoutes = async (app) => {
         events: rows.map(eventJson),
         next_cursor: last && rows.length === q.limit ? encodeCursor(last.ts, last.event_id) : null,
       };
+    },
+  );
+
+  app.get(
+    '/v1/events/export',
+    {
+      config: read,
+      schema: {
+        summary: 'The filtered events as a file: CSV, NDJSON, Apache Arrow or Parquet, streamed',
+        description: 'Oldest first, at most `limit` events of the range (default the last 24 hours). Columns: event_id, timestamp, received_at, app_id, is_dev, name, level, message, session_id, user_id, source_module, screen_name, environment, os_version, app_version, build_number, device_model, locale, country, fingerprint, attributes, experiments. Readable as-is by pandas, Polars and DuckDB.',
+        tags,
+        querystring: ExportQuery,
+        response: { 200: z.string().meta({ description: 'The file, in the chosen format' }), ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const q = parseQuery(ExportQuery, request.query);
+      const format = exportFormats[q.format];
+      const filter = { ...filterOf(request.principal.projectId, q), userId: q.user_id, sessionId: q.session_id };
+      const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+      void reply
+        .type(format.type)
+        .header('content-disposition', `attachment; filename="events-${day(filter.fromMs)}-${day(filter.toMs)}.${format.extension}"`)
+        .header('cache-control', 'no-store');
+      // HEAD answers the headers without running the export (a stream nobody reads would hold the engine's query open).
+      if (request.method === 'HEAD') return reply.send('');
+      const chunks = app.analytics.events.export(filter, q.limit, format.engine)[Symbol.asyncIterator]();
+      // The first chunk before the headers: a query the engine refuses is still an error answer, not a cut stream.
+      const first = await chunks.next();
+      const file = Readable.from(
+        (async function* () {
+          try {
+            if (!first.done) yield first.value;
+            for (let next = await chunks.next(); !next.done; next = await chunks.next()) yield next.value;
+          } finally {
+            // A client that left ends the engine's query too.
+            await chunks.return?.();
+          }
+        })(),
+      );
+      // Fastify streams a Readable as it comes (and destroys it, ending the engine's query, if the client goes); the schema only documents the file.
+      return reply.send(file as unknown as string);
     },
   );
 

@@ -49,6 +49,7 @@ function scripted(wh: Warehouse, script: { attempt?: (n: number) => void; stored
     },
     query: wh.query.bind(wh),
     command: wh.command.bind(wh),
+    stream: wh.stream.bind(wh),
     close: async () => undefined,
   };
   return scriptedWh;

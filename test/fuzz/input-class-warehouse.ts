@@ -11,7 +11,7 @@
  * kind of value still reaches ClickHouse, and a failure is never cached.
  * Writes always run.
  */
-import type { InsertOptions, QueryParams, Warehouse } from '@strix/contracts';
+import type { InsertOptions, OutputFormat, QueryParams, Warehouse } from '@strix/contracts';
 
 const loneSurrogate = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
@@ -75,6 +75,12 @@ export class InputClassWarehouse implements Warehouse {
   async command(sql: string, params?: QueryParams): Promise<void> {
     await this.counted(() => this.inner.command(sql, params));
     this.rows.clear();
+  }
+
+  /** Exports are counted when they start; what they stream is not remembered. */
+  stream(sql: string, params: QueryParams, format: OutputFormat): AsyncIterable<Uint8Array> {
+    this.counts.ran++;
+    return this.inner.stream(sql, params, format);
   }
 
   close(): Promise<void> {

@@ -1,6 +1,6 @@
 import { Fragment, type JSX } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { ApiFailure, api } from '../api.ts';
+import { ApiFailure, api, download } from '../api.ts';
 import { when } from '../issue-types.ts';
 import { ranges, type Scope } from '../scope.ts';
 import { navigate, withQuery } from '../url.ts';
@@ -28,6 +28,7 @@ export function EventsPage({ scope, url }: { scope: Scope; url: URL }): JSX.Elem
   const [open, setOpen] = useState<string>();
   const [problem, setProblem] = useState<string>();
   const newest = useRef<number>(0);
+  const [exportFormat, setExportFormat] = useState('csv');
 
   const query = (extra: Record<string, string>) => {
     const q = new URLSearchParams({ data_mode: scope.dataMode, limit: String(pageSize), from: new Date(Date.now() - ranges[scope.range]).toISOString(), to: new Date(Date.now() + 60_000).toISOString(), ...extra });
@@ -89,6 +90,14 @@ export function EventsPage({ scope, url }: { scope: Scope; url: URL }): JSX.Elem
         <label>User <input value={chosen.user_id} onChange={(e) => set({ user_id: e.currentTarget.value })} /></label>
         <label>Session <input value={chosen.session_id} onChange={(e) => set({ session_id: e.currentTarget.value })} /></label>
         <label class="check"><input type="checkbox" checked={tail} onChange={(e) => set({ tail: e.currentTarget.checked ? '1' : undefined })} /> Live tail</label>
+      </form>
+      <form class="inline" onSubmit={(e) => {
+        e.preventDefault();
+        const q = query({ format: exportFormat, limit: '1000000' });
+        download(`/v1/events/export?${q}`, project).catch(fail);
+      }}>
+        <label>Export the filtered events as <select value={exportFormat} onChange={(e) => setExportFormat(e.currentTarget.value)}>{['csv', 'ndjson', 'arrow', 'parquet'].map((f) => <option key={f}>{f}</option>)}</select></label>
+        <button type="submit">Export</button>
       </form>
       {problem && <p role="alert" class="problem">{problem}</p>}
       <table class="events">
