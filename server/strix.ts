@@ -71,8 +71,8 @@ export async function startStrix(config: Config): Promise<Strix> {
     const funnels = await importFunnelsFromWarehouse(control, warehouse);
     if (funnels > 0) console.log(`[strix] control plane: copied ${funnels} saved funnels from the warehouse`);
   }
-  // Error tracking in every role with the control plane; the worker scans, so it copies old issue state too (before its first scan).
-  const issues = control && new IssueService({ warehouse, state: control.issueState() });
+  // Error tracking in the roles that serve or scan issues; the worker scans, so it copies old issue state too (before its first scan).
+  const issues = control && config.role !== 'ingest' ? new IssueService({ warehouse, state: control.issueState() }) : undefined;
   if (control && issues) {
     const copied = await importIssueStateFromWarehouse(control, warehouse);
     if (copied && copied.issues + copied.routes + copied.comments > 0) console.log(`[strix] control plane: copied ${copied.issues} issues, ${copied.routes} fingerprint routes and ${copied.comments} comments from the warehouse`);
