@@ -146,7 +146,7 @@ describe('audience rollups', () => {
     assert.equal(day?.events, 20);
     assert.equal(day?.dau, 5);
     const [home] = await topScreens(wh, { projectId: 'q' }, { from: utcDay(at), to: utcDay(at) }, 10);
-    assert.deepEqual(home, { screen_name: '/home', views: 20, events: 20, people: 5 });
+    assert.deepEqual(home, { screen_name: '/home', views: 20, events: 20, people: 5, exits: 20, exit_rate: 1, median_dwell_seconds: null }, 'each view its own session');
   });
 
   it('ranks screens by views, then people, over the range', async () => {
@@ -164,8 +164,45 @@ describe('audience rollups', () => {
       if (person) s.people.add(person);
       stats.set(e.screen_name, s);
     }
+    // Where sessions left: each session's views in order, the last an exit, the others dwelling until the next.
+    const sessions = new Map<string, Map<string, EventRow>>();
+    for (const e of rows) {
+      if (!inScope(e, scope) || e.kind === 'metric' || e.screen_name === '' || e.session_id === '' || e.name !== '$pageview') continue;
+      const day = utcDay(e.ts);
+      if (day < range.from || day > range.to) continue;
+      const views = sessions.get(e.session_id) ?? new Map<string, EventRow>();
+      views.set(`${e.ts}|${e.screen_name}`, e);
+      sessions.set(e.session_id, views);
+    }
+    const exits = new Map<string, number>();
+    const dwells = new Map<string, number[]>();
+    for (const views of sessions.values()) {
+      const ordered = [...views.values()].sort((a, b) => a.ts - b.ts || (a.screen_name < b.screen_name ? -1 : 1));
+      ordered.forEach((v, i) => {
+        const next = ordered[i + 1];
+        if (next) dwells.set(v.screen_name, [...(dwells.get(v.screen_name) ?? []), next.ts - v.ts]);
+        else exits.set(v.screen_name, (exits.get(v.screen_name) ?? 0) + 1);
+      });
+    }
+    const median = (values: number[] | undefined) => {
+      if (!values?.length) return null;
+      const sorted = [...values].sort((a, b) => a - b);
+      const at = (sorted.length - 1) / 2;
+      return (sorted[Math.floor(at)]! + sorted[Math.ceil(at)]!) / 2 / 1000;
+    };
     const expected = [...stats]
-      .map(([screen_name, s]) => ({ screen_name, views: s.views, events: s.events, people: s.people.size }))
+      .map(([screen_name, s]) => {
+        const exited = exits.get(screen_name) ?? 0;
+        return {
+          screen_name,
+          views: s.views,
+          events: s.events,
+          people: s.people.size,
+          exits: exited,
+          exit_rate: s.views === 0 ? 0 : exited / s.views,
+          median_dwell_seconds: median(dwells.get(screen_name)),
+        };
+      })
       .sort((a, b) => b.views - a.views || b.people - a.people || (a.screen_name < b.screen_name ? -1 : 1));
     assert.deepEqual(await topScreens(wh, scope, range, 10), expected);
     assert.deepEqual(await topScreens(wh, scope, range, 2), expected.slice(0, 2));

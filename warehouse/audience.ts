@@ -131,21 +131,32 @@ export async function activePeople(wh: Warehouse, scope: AudienceScope, range: D
   });
 }
 
-export const ScreenStats = z
+const ScreenTotals = z
   .object({ screen_name: z.string(), total_views: count, total_events: count, total_people: count })
   .transform((r) => ({ screen_name: r.screen_name, views: r.total_views, events: r.total_events, people: r.total_people }));
-export type ScreenStats = z.infer<typeof ScreenStats>;
+
+export interface ScreenStats extends z.infer<typeof ScreenTotals> {
+  /** Sessions whose last view (in the range) was this screen: where people left. */
+  exits: number;
+  /** Exits per view. */
+  exit_rate: number;
+  /** Median time from a view of this screen to the session's next view; null when no view was followed by another. */
+  median_dwell_seconds: number | null;
+}
 
 /**
- * Screens and routes of the range, most viewed first; apps that send no view
- * events rank by the people who reached each screen.
+ * Screens and routes of the range, most viewed first (apps that send no view
+ * events rank by the people who reached each screen), with where sessions
+ * left: each session's views (`$pageview`, `$screen`) in time order, the last
+ * one an exit, and every other one's dwell the time to the next. Duplicates of
+ * one view (same time and screen) count once.
  */
 export async function topScreens(wh: Warehouse, scope: AudienceScope, range: DayRange, limit: number): Promise<ScreenStats[]> {
   const { sql, params } = scopeFilter(scope);
-  const rows = await queryRows(
+  const totals = await queryRows(
     wh,
     'audience screens',
-    ScreenStats,
+    ScreenTotals,
     `SELECT screen_name, sum(views) AS total_views, sum(events) AS total_events, uniqMerge(people) AS total_people
      FROM audience_screens_daily
      WHERE ${sql} AND day >= {from:Date} AND day <= {to:Date}
@@ -154,8 +165,41 @@ export async function topScreens(wh: Warehouse, scope: AudienceScope, range: Day
      LIMIT {limit:UInt32}`,
     { ...params, from: range.from, to: range.to, limit },
   );
-  return rows;
+  if (totals.length === 0) return [];
+  const exits = await queryRows(
+    wh,
+    'audience screen exits',
+    ScreenExits,
+    `SELECT screen, countIf(last) AS exit_count, quantileExactInclusiveIf(0.5)(dwell_ms, NOT last) AS dwell_median, countIf(NOT last) AS dwelled
+     FROM (
+       SELECT arraySort(groupUniqArray((toUnixTimestamp64Milli(ts), screen_name))) AS views
+       FROM events
+       WHERE ${sql} AND toDate(ts) >= {from:Date} AND toDate(ts) <= {to:Date}
+         AND name IN ('$pageview', '$screen') AND screen_name != '' AND session_id != '' AND kind != 'metric'
+       GROUP BY session_id
+     )
+     ARRAY JOIN
+       arrayMap(v -> v.2, views) AS screen,
+       arrayMap(i -> i = length(views), arrayEnumerate(views)) AS last,
+       arrayMap((v, next) -> next.1 - v.1, views, arrayPushBack(arrayPopFront(views), views[-1])) AS dwell_ms
+     WHERE screen IN {screens:Array(String)}
+     GROUP BY screen`,
+    { ...params, from: range.from, to: range.to, screens: totals.map((t) => t.screen_name) },
+  );
+  const byScreen = new Map(exits.map((e) => [e.screen, e]));
+  return totals.map((t) => {
+    const e = byScreen.get(t.screen_name);
+    const exitCount = e?.exit_count ?? 0;
+    return {
+      ...t,
+      exits: exitCount,
+      exit_rate: t.views === 0 ? 0 : exitCount / t.views,
+      median_dwell_seconds: e && e.dwelled > 0 ? e.dwell_median / 1000 : null,
+    };
+  });
 }
+
+const ScreenExits = z.object({ screen: z.string(), exit_count: count, dwell_median: count, dwelled: count });
 
 export interface LiveAudience {
   /** Start of the window, epoch ms. */

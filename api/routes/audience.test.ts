@@ -12,7 +12,7 @@ const today = Math.floor(Date.now() / dayMs) * dayMs;
 const day = (offset: number) => new Date(today + offset * dayMs).toISOString().slice(0, 10);
 
 interface Day { day: string; dau: number; wau: number; mau: number; new: number; returning: number; sessions: number; events: number }
-interface Screen { screen_name: string; views: number; events: number; people: number }
+interface Screen { screen_name: string; views: number; events: number; people: number; exits: number; exit_rate: number; median_dwell_seconds: number | null }
 interface Live { since: string; window_seconds: number; people: number; countries: unknown[]; os_versions: unknown[]; routes: unknown[] }
 
 describe('audience API', () => {
@@ -90,13 +90,14 @@ describe('audience API', () => {
     assert.equal(body.days.reduce((sum, d) => sum + d.events, 0), 5);
   });
 
-  it('screens: most viewed first, with people, limited', async () => {
+  it('screens: most viewed first, with people, exits and dwell, limited', async () => {
     const range = `from=${day(-2)}&to=${day(0)}`;
     const body = await ok<{ screens: Screen[] }>(`/v1/audience/screens?${range}`);
+    // Session a went /home → /pricing an hour later and left; sessions anon and c left from /home.
     assert.deepEqual(body.screens, [
-      { screen_name: '/home', views: 3, events: 3, people: 3 },
-      { screen_name: '/pricing', views: 1, events: 1, people: 1 },
-      { screen_name: 'Home', views: 0, events: 1, people: 1 },
+      { screen_name: '/home', views: 3, events: 3, people: 3, exits: 2, exit_rate: 2 / 3, median_dwell_seconds: 3600 },
+      { screen_name: '/pricing', views: 1, events: 1, people: 1, exits: 1, exit_rate: 1, median_dwell_seconds: null },
+      { screen_name: 'Home', views: 0, events: 1, people: 1, exits: 0, exit_rate: 0, median_dwell_seconds: null },
     ]);
     const top = await ok<{ screens: Screen[] }>(`/v1/audience/screens?${range}&limit=1&app_id=web`);
     assert.deepEqual(top.screens.map((s) => s.screen_name), ['/home']);

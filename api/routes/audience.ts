@@ -47,7 +47,17 @@ const ActiveResponse = z.object({
 const ScreensResponse = z.object({
   from: day,
   to: day,
-  screens: z.array(z.object({ screen_name: z.string(), views: count, events: count, people: count })),
+  screens: z.array(
+    z.object({
+      screen_name: z.string(),
+      views: count,
+      events: count,
+      people: count,
+      exits: count.meta({ description: 'Sessions whose last view in the range was this screen' }),
+      exit_rate: z.number().meta({ description: 'exits per view' }),
+      median_dwell_seconds: z.number().nullable().meta({ description: 'Median time from a view to the session’s next view; null when none was followed' }),
+    }),
+  ),
 });
 const LiveResponse = z.object({
   since: z.string(),
@@ -76,7 +86,7 @@ export const audienceRoutes: ZodRoutes = async (app) => {
 
   app.get(
     '/v1/audience/screens',
-    { config: read, schema: { summary: 'Top screens and routes', tags, querystring: ScreensQuery, response: { 200: ScreensResponse, ...errorResponses } } },
+    { config: read, schema: { summary: 'Top screens and routes, with exits and dwell', tags, querystring: ScreensQuery, response: { 200: ScreensResponse, ...errorResponses } } },
     async (request) => {
       const q = parseQuery(ScreensQuery, request.query);
       const scope = readScope(request.principal.projectId, q);
