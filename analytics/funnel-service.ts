@@ -2,7 +2,7 @@ import type { SavedFunnelStore } from '@strix/contracts';
 import type { AnalyticsDeps } from './deps.ts';
 import type { FunnelBreakdown, FunnelDefinition } from './funnel-definition.ts';
 import { createFunnel, deleteFunnel, getFunnel, listFunnels, updateFunnel, type FunnelPatch, type NewFunnel, type SavedFunnel } from './funnel-store.ts';
-import { runFunnel, type FunnelReport, type FunnelScope } from './funnels.ts';
+import { runFunnel, runFunnelTrend, type FunnelReport, type FunnelScope, type FunnelTrendPoint, type TrendInterval } from './funnels.ts';
 
 /** The warehouse the funnels run over, and the control plane's store of saved definitions. */
 export interface FunnelServiceDeps extends AnalyticsDeps {
@@ -19,6 +19,10 @@ export class FunnelService {
 
   run(scope: FunnelScope, definition: FunnelDefinition, breakdown?: FunnelBreakdown): Promise<FunnelReport> {
     return runFunnel(this.deps.warehouse, scope, definition, breakdown);
+  }
+
+  trend(scope: FunnelScope, definition: FunnelDefinition, interval: TrendInterval): Promise<FunnelTrendPoint[]> {
+    return runFunnelTrend(this.deps.warehouse, scope, definition, interval);
   }
 
   create(projectId: string, input: NewFunnel): Promise<SavedFunnel> {

@@ -4,7 +4,7 @@ import type { EventRow } from '@strix/warehouse';
 import type { ChdbWarehouse } from '@strix/warehouse/chdb';
 import { eventRow } from '@strix/testkit/rows';
 import { openStore } from '@strix/testkit/stores';
-import { FunnelBreakdown, FunnelDefinition, runFunnel, type FunnelReport, type FunnelScope } from './funnels.ts';
+import { FunnelBreakdown, FunnelDefinition, periodsOf, runFunnel, runFunnelTrend, type FunnelReport, type FunnelScope } from './funnels.ts';
 
 const day = 86_400_000;
 /** Recent enough to be inside the events' retention. */
@@ -252,5 +252,46 @@ describe('funnels on hand-built event streams', () => {
     }]);
     const split = await run(() => [], { steps: [{ event: 'a' }, { event: 'b' }] }, { breakdown: { experiment: 'x' } });
     assert.deepEqual(split.groups, []);
+  });
+  it('trend: each unit counts in the period it entered, with how far it got over the whole range', async () => {
+    const p = `f${++project}`;
+    const h = 3600;
+    await wh.insert('events', [
+      // Day 0: u1 converts the same day, u2 converts on day 2 (its period is still day 0), u3 never does.
+      track(p, 'u1', 'a', 0), track(p, 'u1', 'b', 60), track(p, 'u1', 'c', 120),
+      track(p, 'u2', 'a', 10), track(p, 'u2', 'b', 2 * 24 * h), track(p, 'u2', 'c', 2 * 24 * h + 60),
+      track(p, 'u3', 'a', 20),
+      // Day 1: u4 enters and reaches b; it entered again on day 3, but its first entry decides.
+      track(p, 'u4', 'a', 24 * h), track(p, 'u4', 'b', 24 * h + 5), track(p, 'u4', 'a', 3 * 24 * h),
+      // Day 9, next week: u5 converts; u6 only does c (no entry).
+      track(p, 'u5', 'a', 9 * 24 * h), track(p, 'u5', 'b', 9 * 24 * h + 1), track(p, 'u5', 'c', 9 * 24 * h + 2),
+      track(p, 'u6', 'c', 9 * 24 * h),
+    ]);
+    const scope: FunnelScope = { projectId: p, fromMs: t0, toMs: t0 + 10 * day, isDev: false };
+    const definition = FunnelDefinition.parse(abc);
+    const days = await runFunnelTrend(wh, scope, definition, 'day');
+    const dayOf = (n: number) => new Date(t0 + n * day).toISOString().slice(0, 10);
+    assert.deepEqual(days.map((d) => d.period), periodsOf(scope.fromMs, scope.toMs, 'day'));
+    assert.equal(days.length, 10);
+    const seen = days.filter((d) => d.entered > 0).map((d) => [d.period, d.counts, d.converted, d.conversion_rate]);
+    assert.deepEqual(seen, [[dayOf(0), [3, 2, 2], 2, 2 / 3], [dayOf(1), [1, 1, 0], 0, 0], [dayOf(9), [1, 1, 1], 1, 1]]);
+    assert.deepEqual(days[5], { period: dayOf(5), entered: 0, converted: 0, conversion_rate: 0, counts: [0, 0, 0] });
+
+    // The periods add up to the funnel over the whole range.
+    const whole = await runFunnel(wh, scope, definition);
+    const sums = definition.steps.map((_, i) => days.reduce((sum, d) => sum + d.counts[i]!, 0));
+    assert.deepEqual(sums, whole.groups[0]!.steps.map((s) => s.count));
+
+    const weeks = await runFunnelTrend(wh, scope, definition, 'week');
+    const mondays = periodsOf(scope.fromMs, scope.toMs, 'week');
+    assert.ok(mondays.every((m) => new Date(`${m}T00:00:00Z`).getUTCDay() === 1), 'weeks start on Monday');
+    assert.ok(mondays[0]! <= dayOf(0) && dayOf(0) < mondays[1]!);
+    const weekOf = (n: number) => mondays.filter((m) => m <= dayOf(n)).at(-1);
+    const expected = new Map<string, number[]>();
+    for (const [n, c] of [[0, [3, 2, 2]], [1, [1, 1, 0]], [9, [1, 1, 1]]] as const) {
+      const w = weekOf(n)!;
+      expected.set(w, (expected.get(w) ?? [0, 0, 0]).map((v, i) => v + c[i]!));
+    }
+    assert.deepEqual(weeks.map((w) => [w.period, w.counts]), mondays.map((m) => [m, expected.get(m) ?? [0, 0, 0]]));
   });
 });

@@ -1,5 +1,5 @@
 import type { Warehouse } from '@strix/contracts';
-import { queryFunnel, type FunnelGroupRow } from '@strix/warehouse';
+import { queryFunnel, type FunnelGroupRow, type FunnelSpec } from '@strix/warehouse';
 import { compareVariants, type ExperimentReport } from './experiments.ts';
 import type { FunnelBreakdown, FunnelDefinition } from './funnel-definition.ts';
 
@@ -42,6 +42,21 @@ export interface FunnelReport {
   /** With an experiment breakdown: each variant's conversion from step 1 to the last step against the control. */
   experiment?: ExperimentReport;
 }
+
+function specOf(scope: FunnelScope, definition: FunnelDefinition, breakdown?: FunnelSpec['breakdown']): FunnelSpec {
+  return {
+    ...scope,
+    steps: definition.steps,
+    mode: definition.mode,
+    windowMs: definition.window_seconds * 1000,
+    strictOrder: definition.strict_order,
+    exclusions: definition.exclusions.map((x) => ({ ...x, from_step: x.from_step ?? 1, to_step: x.to_step ?? definition.steps.length })),
+    by: definition.by,
+    breakdown,
+  };
+}
+
+const nobody = (definition: FunnelDefinition): FunnelGroupRow => ({ value: '', counts: definition.steps.map(() => 0), medianMs: definition.steps.map(() => null) });
 
 const ratio = (part: number, whole: number) => (whole === 0 ? 0 : part / whole);
 const seconds = (ms: number | null | undefined) => (ms === null || ms === undefined ? null : ms / 1000);
@@ -99,22 +114,54 @@ function groupOf(definition: FunnelDefinition, row: FunnelGroupRow, value: strin
  *   user id).
  */
 export async function runFunnel(wh: Warehouse, scope: FunnelScope, definition: FunnelDefinition, breakdown?: FunnelBreakdown): Promise<FunnelReport> {
-  const rows = await queryFunnel(wh, {
-    ...scope,
-    steps: definition.steps,
-    mode: definition.mode,
-    windowMs: definition.window_seconds * 1000,
-    strictOrder: definition.strict_order,
-    exclusions: definition.exclusions.map((x) => ({ ...x, from_step: x.from_step ?? 1, to_step: x.to_step ?? definition.steps.length })),
-    by: definition.by,
-    breakdown,
-  });
-  if (!breakdown) {
-    const nobody: FunnelGroupRow = { value: '', counts: definition.steps.map(() => 0), medianMs: definition.steps.map(() => null) };
-    return { groups: [groupOf(definition, rows[0] ?? nobody, null)] };
-  }
+  const rows = await queryFunnel(wh, specOf(scope, definition, breakdown));
+  if (!breakdown) return { groups: [groupOf(definition, rows[0] ?? nobody(definition), null)] };
   const groups = rows.map((row) => groupOf(definition, row, row.value));
   if (!('experiment' in breakdown)) return { groups };
   const experiment = compareVariants(groups.map((g) => ({ variant: g.value ?? '', users: g.totals.entered, conversions: g.totals.converted })));
   return { groups, experiment };
+}
+
+export const TrendIntervals = ['day', 'week'] as const;
+export type TrendInterval = (typeof TrendIntervals)[number];
+
+/** The units that entered the funnel in one period, and how far they got. */
+export interface FunnelTrendPoint {
+  /** The period's first day (UTC), YYYY-MM-DD; a week starts on Monday. */
+  period: string;
+  entered: number;
+  converted: number;
+  conversion_rate: number;
+  /** Units of this period reaching each step. */
+  counts: number[];
+}
+
+const dayMs = 86_400_000;
+
+/** The periods the range touches, as the warehouse names them: UTC days, or the Mondays of UTC weeks. */
+export function periodsOf(fromMs: number, toMs: number, interval: TrendInterval): string[] {
+  let start = Math.floor(fromMs / dayMs) * dayMs;
+  if (interval === 'week') start -= ((new Date(start).getUTCDay() + 6) % 7) * dayMs;
+  const step = interval === 'week' ? 7 * dayMs : dayMs;
+  const periods: string[] = [];
+  for (let ms = start; ms < toMs; ms += step) periods.push(new Date(ms).toISOString().slice(0, 10));
+  return periods;
+}
+
+/**
+ * A funnel's conversion over time: each unit counts in the period it entered
+ * (its earliest event matching step 1, as a breakdown reads it) with how far
+ * it got over the whole range, so the periods add up to `runFunnel`'s
+ * totals. Every period of the range is listed, empty ones with zeros; units
+ * of the last periods may still be converting.
+ */
+export async function runFunnelTrend(wh: Warehouse, scope: FunnelScope, definition: FunnelDefinition, interval: TrendInterval): Promise<FunnelTrendPoint[]> {
+  const rows = await queryFunnel(wh, specOf(scope, definition, { period: interval }));
+  const byPeriod = new Map(rows.map((r) => [r.value, r]));
+  return periodsOf(scope.fromMs, scope.toMs, interval).map((period) => {
+    const counts = (byPeriod.get(period) ?? nobody(definition)).counts;
+    const entered = counts[0] ?? 0;
+    const converted = counts[counts.length - 1] ?? 0;
+    return { period, entered, converted, conversion_rate: ratio(converted, entered), counts };
+  });
 }

@@ -159,6 +159,8 @@ export const steps = [{ event: 'signup' }, { event: 'purchase' }];
 const get = (url: string) => (): Req => ({ method: 'GET', url });
 const num = (v: unknown) => v as number;
 const entered = (json: Record<string, unknown>) => num((json.groups as { totals: { entered: number } }[])[0]?.totals.entered);
+/** Everyone a trend counted, over its periods. */
+const trendEntered = (json: Record<string, unknown>) => (json.points as { entered: number }[]).reduce((sum, p) => sum + num(p.entered), 0);
 
 const agent = (permission: Permission): Access => ({ kind: 'agent', permission });
 const user = (role: Role): Access => ({ kind: 'user', role });
@@ -239,6 +241,7 @@ export const protectedCases: RouteCase[] = [
   at('GET /v1/apps', agent('apps:read'), () => '/v1/apps', { reveals: true }),
 
   at('POST /v1/funnels/query', agent('funnels:read'), () => '/v1/funnels/query', { body: () => ({ steps, ...range() }), check: (j, t) => assert.equal(entered(j), seedPeople[t]) }),
+  at('POST /v1/funnels/trend', agent('funnels:read'), () => '/v1/funnels/trend', { body: () => ({ steps, ...range() }), check: (j, t) => assert.equal(trendEntered(j), seedPeople[t]) }),
   at('POST /v1/funnels', agent('funnels:write'), () => '/v1/funnels', { body: () => ({ name: 'Intruder funnel', steps }) }),
   at('GET /v1/funnels', agent('funnels:read'), () => '/v1/funnels', { reveals: true }),
   at('GET /v1/funnels/:id', agent('funnels:read'), (ids) => `/v1/funnels/${ids.funnel}`, { names: true, reveals: true }),
@@ -249,6 +252,7 @@ export const protectedCases: RouteCase[] = [
   }),
   at('DELETE /v1/funnels/:id', agent('funnels:write'), (ids) => `/v1/funnels/${ids.funnel}`, { names: true, scratch: async (m) => ({ funnel: await m.funnel() }) }),
   at('POST /v1/funnels/:id/query', agent('funnels:read'), (ids) => `/v1/funnels/${ids.funnel}/query`, { names: true, body: range, check: (j, t) => assert.equal(entered(j), seedPeople[t]) }),
+  at('POST /v1/funnels/:id/trend', agent('funnels:read'), (ids) => `/v1/funnels/${ids.funnel}/trend`, { names: true, body: range, check: (j, t) => assert.equal(trendEntered(j), seedPeople[t]) }),
 
   at('GET /v1/issues', agent('issues:read'), () => '/v1/issues?data_mode=all', { reveals: true }),
   at('POST /v1/issues/scan', agent('issues:write'), () => '/v1/issues/scan'),

@@ -25,6 +25,8 @@ export interface FunnelExclusionSpec extends FunnelStepSpec {
 }
 
 export type FunnelBreakdown = { experiment: string } | { property: 'app_version' | 'environment' } | { user_property: string };
+/** A breakdown, or `period`: the UTC day, or the Monday of the UTC week, a unit entered the funnel (the trend of its conversion). */
+export type FunnelSplit = FunnelBreakdown | { period: 'day' | 'week' };
 
 /** A funnel over `funnel_events`; the semantics are documented on `runFunnel` (@strix/analytics). */
 export interface FunnelSpec {
@@ -35,7 +37,7 @@ export interface FunnelSpec {
   strictOrder: boolean;
   exclusions: readonly FunnelExclusionSpec[];
   by: 'user' | 'session';
-  breakdown?: FunnelBreakdown;
+  breakdown?: FunnelSplit;
   fromMs: number;
   toMs: number;
   /** Undefined counts both production and development events. */
@@ -100,9 +102,10 @@ function matchExpr(step: FunnelStepSpec, p: Params): string {
 
 const breakdownColumns = { app_version: 'app_version', environment: 'environment' } as const;
 
-function breakdownExpr(b: FunnelBreakdown, p: Params): string {
+function breakdownExpr(b: FunnelSplit, p: Params): string {
   if ('experiment' in b) return `experiments[${p.bind(b.experiment, 'String')}]`;
   if ('property' in b) return `toString(${breakdownColumns[b.property]})`;
+  if ('period' in b) return b.period === 'day' ? `toString(toDate(ts, 'UTC'))` : `toString(toMonday(ts, 'UTC'))`;
   return 'user_id';
 }
 

@@ -58,3 +58,22 @@ export const FunnelReportJson = <F extends z.ZodType>(funnel: F) =>
     groups: z.array(GroupJson),
     experiment: ExperimentJson.optional().meta({ description: 'With an experiment breakdown' }),
   });
+
+export const FunnelTrendJson = <F extends z.ZodType>(funnel: F) =>
+  z.object({
+    funnel,
+    from: text,
+    to: text,
+    data_mode: z.enum(DataModes),
+    app_id: text.nullable(),
+    interval: z.enum(['day', 'week']),
+    points: z.array(
+      z.object({
+        period: text.meta({ description: 'The first day (UTC) of the period units entered in, YYYY-MM-DD' }),
+        entered: z.number().int(),
+        converted: z.number().int().meta({ description: 'Of those, units that reached the last step (within the whole range)' }),
+        conversion_rate: z.number(),
+        counts: z.array(z.number().int()).meta({ description: 'Units of the period reaching each step' }),
+      }),
+    ),
+  });

@@ -83,6 +83,32 @@ describe('funnels API', () => {
     assert.match(r.experiment?.verdict ?? '', /^Sample too small/);
   });
 
+  it('POST /v1/funnels/trend: conversion per day of entry, for an ad-hoc and a saved funnel', async () => {
+    interface Trend { funnel: Record<string, unknown>; interval: string; data_mode: string; points: { period: string; entered: number; converted: number; conversion_rate: number; counts: number[] }[] }
+    const day0 = from.slice(0, 10);
+    const day1 = new Date(t0 + dayMs).toISOString().slice(0, 10);
+    const r = await ok<Trend>('POST', '/v1/funnels/trend', { steps, from, to });
+    assert.equal(r.interval, 'day');
+    assert.deepEqual(r.points, [
+      { period: day0, entered: 3, converted: 2, conversion_rate: 2 / 3, counts: [3, 2] },
+      { period: day1, entered: 0, converted: 0, conversion_rate: 0, counts: [0, 0] },
+    ]);
+    const weekly = await ok<Trend>('POST', '/v1/funnels/trend', { steps, from, to, interval: 'week', data_mode: 'all' });
+    const entryWeek = weekly.points.filter((p) => p.period <= day0).at(-1);
+    assert.deepEqual(weekly.points.map((p) => p.entered), weekly.points.map((p) => (p === entryWeek ? 4 : 0)), 'all four entered in the week of day 0');
+
+    const { funnel } = await ok<{ funnel: Saved }>('POST', '/v1/funnels', { name: 'Trend', steps }, 201);
+    const saved = await ok<Trend>('POST', `/v1/funnels/${funnel.id}/trend`, { from, to });
+    assert.equal(saved.funnel.id, funnel.id);
+    assert.deepEqual(saved.points, r.points);
+    const other = await call('POST', `/v1/funnels/${funnel.id}/trend`, { from, to }, 'agent-other');
+    assert.equal(other.statusCode, 404, 'a funnel of another project is not found');
+    await rejected('POST', '/v1/funnels/trend', { steps, from, to, interval: 'hour' }, 'body field interval: must be one of day, week');
+    await rejected('POST', '/v1/funnels/trend', { steps, from, to, breakdown: { experiment: 'paywall' } }, /breakdown/);
+    await rejected('POST', `/v1/funnels/${funnel.id}/trend`, { from: to, to: from }, 'body field from: must be before to');
+    assert.equal((await call('DELETE', `/v1/funnels/${funnel.id}`)).statusCode, 204);
+  });
+
   it('saved funnels: create, list, read, change, run, delete', async () => {
     const created = await ok<{ funnel: Saved }>('POST', '/v1/funnels', { name: ' Checkout ', steps, window_seconds: 3600 }, 201);
     const { id, created_at, updated_at, ...rest } = created.funnel;

@@ -4,14 +4,16 @@ import {
   FunnelLimits,
   FunnelPatch,
   NewFunnel,
+  TrendIntervals,
   checkDefinition,
   definitionFields,
   type FunnelDefinition,
   type FunnelReport,
   type SavedFunnel,
+  type TrendInterval,
 } from '@strix/analytics';
 import { ApiError, NoContent, bodyTime, errorResponses, parseBody, parseQuery, readScope, readScopeFields, type ZodRoutes } from '@strix/http';
-import { FunnelDefinitionJson, FunnelReportJson, SavedFunnelJson } from './funnel-schemas.ts';
+import { FunnelDefinitionJson, FunnelReportJson, FunnelTrendJson, SavedFunnelJson } from './funnel-schemas.ts';
 
 const dayMs = 86_400_000;
 const read = { keyType: 'agent', permission: 'funnels:read' } as const;
@@ -20,13 +22,13 @@ const tags = ['funnels'];
 const IdParams = z.object({ id: z.string().meta({ description: 'The saved funnel’s id' }) });
 
 /** The read scope in a body: times as text or epoch ms, both required. */
-const rangeFields = {
+const trendRange = {
   from: bodyTime,
   to: bodyTime,
   data_mode: readScopeFields.data_mode,
   app_id: readScopeFields.app_id,
-  breakdown: FunnelBreakdown.optional(),
 };
+const rangeFields = { ...trendRange, breakdown: FunnelBreakdown.optional() };
 
 function checkRange(q: { from: number; to: number }, ctx: z.RefinementCtx): void {
   if (q.from >= q.to) ctx.addIssue({ code: 'custom', path: ['from'], message: 'must be before to' });
@@ -44,6 +46,21 @@ const AdHocQuery = z
   });
 const SavedQuery = z.object(rangeFields).strict().superRefine(checkRange);
 type Range = z.infer<typeof SavedQuery>;
+
+/** A trend reads the range per period instead of splitting it by a breakdown. */
+const interval = z
+  .enum(TrendIntervals, { message: `must be one of ${TrendIntervals.join(', ')}` })
+  .default('day')
+  .meta({ description: 'Periods of the trend: UTC days, or weeks starting on Monday' });
+const AdHocTrend = z
+  .object({ ...definitionFields, ...trendRange, interval })
+  .strict()
+  .superRefine((q, ctx) => {
+    checkDefinition(q, ctx);
+    checkRange(q, ctx);
+  });
+const SavedTrend = z.object({ ...trendRange, interval }).strict().superRefine(checkRange);
+type TrendRange = z.infer<typeof SavedTrend>;
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -86,6 +103,36 @@ export const funnelsRoutes: ZodRoutes = async (app) => {
     );
     return { from: iso(range.from), to: iso(range.to), data_mode: scope.dataMode, app_id: scope.appId ?? null, breakdown: range.breakdown ?? null, ...result };
   }
+
+  async function trend(projectId: string, definition: FunnelDefinition, range: TrendRange) {
+    const scope = readScope(projectId, range);
+    const points = await app.analytics.funnels.trend(
+      { projectId, fromMs: range.from, toMs: range.to, isDev: scope.isDev, appId: scope.appId },
+      definition,
+      range.interval satisfies TrendInterval,
+    );
+    return { from: iso(range.from), to: iso(range.to), data_mode: scope.dataMode, app_id: scope.appId ?? null, interval: range.interval, points };
+  }
+
+  app.post(
+    '/v1/funnels/trend',
+    { config: read, schema: { summary: 'A funnel definition’s conversion per day or week of entry', tags, body: AdHocTrend, response: { 200: FunnelTrendJson(FunnelDefinitionJson), ...errorResponses } } },
+    async (request) => {
+      const { from, to, data_mode, app_id, interval, ...definition } = parseBody(AdHocTrend, request.body);
+      return { funnel: definitionJson(definition), ...(await trend(request.principal.projectId, definition, { from, to, data_mode, app_id, interval })) };
+    },
+  );
+
+  app.post(
+    '/v1/funnels/:id/trend',
+    { config: read, schema: { summary: 'A saved funnel’s conversion per day or week of entry', tags, params: IdParams, body: SavedTrend, response: { 200: FunnelTrendJson(SavedFunnelJson), ...errorResponses } } },
+    async (request) => {
+      const { id } = request.params as { id: string };
+      const range = parseBody(SavedTrend, request.body);
+      const funnel = (await app.analytics.funnels.get(request.principal.projectId, id)) ?? notFound(id);
+      return { funnel: savedJson(funnel), ...(await trend(request.principal.projectId, funnel.definition, range)) };
+    },
+  );
 
   app.post(
     '/v1/funnels/query',
