@@ -16,7 +16,7 @@ import { openStore } from '@strix/testkit/stores';
 
 const columns = [
   'event_id', 'timestamp', 'received_at', 'app_id', 'is_dev', 'name', 'level', 'message', 'session_id', 'user_id', 'source_module', 'screen_name',
-  'environment', 'os_version', 'app_version', 'build_number', 'device_model', 'locale', 'country', 'fingerprint', 'attributes', 'experiments',
+  'environment', 'os_version', 'app_version', 'build_number', 'device_model', 'locale', 'country', 'fingerprint', 'attributes', 'experiments', 'kind',
 ];
 
 describe('exporting events', () => {

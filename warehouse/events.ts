@@ -102,7 +102,7 @@ function whereClause(f: EventFilter, timeColumn: string): { sql: string; params:
 
 const eventColumns = `event_id, toUnixTimestamp64Milli(ts) AS ts_ms, toUnixTimestamp64Milli(received_at) AS received_ms,
   app_id, is_dev, name, level, message, session_id, user_id, source_module, screen_name, environment,
-  os_version, app_version, build_number, device_model, locale, country, fingerprint, attributes, experiments`;
+  os_version, app_version, build_number, device_model, locale, country, fingerprint, attributes, experiments, kind`;
 
 // Times leave the engine as epoch ms under their own names: an alias named like
 // the column would shadow it in WHERE.
@@ -139,7 +139,7 @@ export async function queryEvents(
  * text (an Enum would leave Arrow and Parquet as a bare integer).
  */
 const exportColumns = `event_id, ts AS timestamp, received_at, app_id, is_dev, name, toString(level) AS level, message, session_id, user_id,
-  source_module, screen_name, environment, os_version, app_version, build_number, device_model, locale, country, fingerprint, attributes, experiments`;
+  source_module, screen_name, environment, os_version, app_version, build_number, device_model, locale, country, fingerprint, attributes, experiments, kind`;
 
 /**
  * The filtered events, oldest first, at most `limit`, in an export format,

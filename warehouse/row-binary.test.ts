@@ -209,8 +209,8 @@ describe('ClickHouseWarehouse inserts as RowBinary (HTTP → Strix endpoint on c
     assert.deepEqual(
       stored.sort((a, b) => a.event_id.localeCompare(b.event_id)),
       rows
-        // The explorer's row leaves out the storage and grouping columns.
-        .map(({ project_id: _p, retention_days: _r, log_topic: _t, log_partition: _lp, log_offset: _lo, grouping_config: _g, fingerprint_previous: _fp, exception_type: _e, culprit: _c, stack_frames: _s, ...rest }) => rest)
+        // The explorer's row leaves out the storage and grouping columns; a row sent without a kind is a log.
+        .map(({ project_id: _p, retention_days: _r, log_topic: _t, log_partition: _lp, log_offset: _lo, grouping_config: _g, fingerprint_previous: _fp, exception_type: _e, culprit: _c, stack_frames: _s, ...rest }) => ({ kind: 'log', ...rest }))
         .sort((a, b) => a.event_id.localeCompare(b.event_id)),
     );
   });

@@ -96,11 +96,12 @@ export const EventJson = z.object({
   fingerprint: text,
   attributes: stringMap,
   experiments: stringMap,
+  kind: z.enum(['log', 'track', 'metric']).meta({ description: 'log (errors are logs at level error), track or metric' }),
 });
 
 /** A stored event as the API returns it: times as ISO-8601. */
 export function eventJson({ ts, received_at, ...rest }: StoredEvent): z.input<typeof EventJson> {
-  return { ...rest, timestamp: new Date(ts).toISOString(), received_at: new Date(received_at).toISOString() };
+  return { ...rest, kind: rest.kind ?? 'log', timestamp: new Date(ts).toISOString(), received_at: new Date(received_at).toISOString() };
 }
 
 const EventsPage = z.object({ events: z.array(EventJson), next_cursor: z.string().nullable() });
