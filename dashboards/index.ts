@@ -10,7 +10,7 @@ import { buildDashboard, etagOf, type BuiltDashboard } from './build.ts';
 export { buildDashboard, type BuiltDashboard } from './build.ts';
 
 /** The app's own paths (its sections); anything else is the API's, or a 404. */
-export const dashboardPaths = ['/', '/sign-in', '/issues', '/issues/*', '/funnels', '/funnels/*', '/audience', '/audience/*', '/events', '/events/*', '/performance', '/performance/*', '/settings', '/settings/*'] as const;
+export const dashboardPaths = ['/', '/sign-in', '/issues', '/issues/*', '/funnels', '/funnels/*', '/audience', '/audience/*', '/events', '/events/*', '/performance', '/performance/*', '/settings', '/settings/*', '/users/*'] as const;
 
 /**
  * The page may run only its own script, talk only to its own origin, and be

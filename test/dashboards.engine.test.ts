@@ -102,7 +102,8 @@ describe('the dashboard in Chromium', { timeout: 600_000 }, () => {
     await page.getByRole('heading', { name: 'Issues' }).waitFor();
     const row = page.getByRole('row').filter({ hasText: 'TypeError' });
     await row.waitFor();
-    assert.deepEqual(await row.getByRole('cell').allInnerTexts().then((cells) => cells.slice(3, 5)), ['2', '0']);
+    const { apps } = (await agent('/v1/apps')) as { apps: { name: string }[] };
+    assert.deepEqual(await row.getByRole('cell').allInnerTexts().then((cells) => cells.slice(2, 6)), [apps[0]?.name, '1.4.0', '2', '0'], 'app, version, occurrences, users');
     await shot('issues');
   });
 
@@ -192,6 +193,17 @@ describe('the dashboard in Chromium', { timeout: 600_000 }, () => {
     }).then((r) => r.json() as Promise<{ groups: { steps: { count: number }[] }[] }>);
     assert.deepEqual(shown, asked.groups[0]?.steps.map((s) => s.count));
     assert.deepEqual(shown, [4, 2, 1]);
+    // Its conversion over time: the trend table's rows are the API's points, newest first.
+    const trend = await fetch(`${strix.url}/v1/funnels/trend`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${credentials.agentKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ steps: funnelSteps.map((event) => ({ event })), mode: 'closed', window_seconds: 86_400, from: Date.now() - 7 * 86_400_000, to: Date.now() }),
+    }).then((r) => r.json() as Promise<{ points: { period: string; entered: number; converted: number }[] }>);
+    const trendRows = page.locator('table.trend tbody tr');
+    await trendRows.first().waitFor();
+    const cells = await trendRows.evaluateAll((rows) => rows.map((r) => [...r.querySelectorAll('td')].slice(0, 3).map((td) => td.textContent ?? '')));
+    assert.deepEqual(cells, [...trend.points].reverse().map((p) => [p.period, String(p.entered), String(p.converted)]));
+    assert.deepEqual([trend.points.reduce((n, p) => n + p.entered, 0), trend.points.reduce((n, p) => n + p.converted, 0)], [4, 1]);
     await shot('funnel');
 
     await page.getByLabel('Save this funnel as').fill('Checkout');
@@ -246,6 +258,56 @@ describe('the dashboard in Chromium', { timeout: 600_000 }, () => {
     console.log(`live view showed the event ${Date.now() - sent} ms after it was sent`);
     await page.getByRole('table', { name: 'Routes' }).getByText('/pricing').waitFor({ timeout: 10_000 });
     await shot('audience');
+  });
+
+  it('shows where sessions leave, and a user’s properties and merged timeline of events and errors', async () => {
+    const t = Date.now() - 10 * 60_000;
+    const views = [['/home', 0], ['/pricing', 40_000], ['/home', 100_000]] as const;
+    const sent = await fetch(`${strix.url}/v1/track:batch`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${credentials.clientKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        events: [
+          ...views.map(([route, at]) => ({ name: '$pageview', user_id: 'pat', session_id: 'pat-1', screen_name: route, timestamp: t + at })),
+          { name: 'signed_up', user_id: 'pat', session_id: 'pat-1', timestamp: t + 1000, $set: { plan: 'pro', country_of_billing: 'FR' } },
+        ],
+      }),
+    });
+    assert.equal(sent.status, 200, await sent.text());
+    const failed = await fetch(`${strix.url}/v1/ingest`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${credentials.clientKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ events: [{ name: 'error', level: 'error', message: 'Price list failed to load', user_id: 'pat', session_id: 'pat-1', timestamp: t + 50_000 }] }),
+    });
+    assert.equal(failed.status, 200, await failed.text());
+
+    // The audience page's screens: /home was left once (the session's last view), /pricing dwelt 60 s.
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      await page.goto(`${strix.url}/audience?project=${credentials.projectId}`);
+      const home = page.locator('table.screens tbody tr').filter({ has: page.getByRole('cell', { name: '/home', exact: true }) });
+      await page.locator('table.screens').waitFor();
+      if ((await home.count()) === 1 && /^\/home\s+2\s+1\s+1\s+50\.0%\s+40s$/.test((await home.innerText()).trim())) break;
+      assert.ok(Date.now() < deadline, `the screens table shows /home's exits: ${await home.innerText().catch(() => 'no row')}`);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    const pricing = page.locator('table.screens tbody tr').filter({ has: page.getByRole('cell', { name: '/pricing', exact: true }) });
+    assert.match((await pricing.innerText()).trim(), /^\/pricing\s+\d+\s+\d+\s+0\s+0\.0%\s+60s$/);
+
+    await page.getByLabel('User id').fill('pat');
+    await page.getByRole('button', { name: 'Open user' }).click();
+    await page.getByRole('heading', { name: 'User pat' }).waitFor();
+    assert.equal(new URL(page.url()).pathname, '/users/pat');
+    await page.getByRole('cell', { name: 'pro', exact: true }).waitFor();
+    const timeline = page.locator('table.timeline tbody tr');
+    await timeline.first().waitFor();
+    const kinds = await timeline.evaluateAll((rows) => rows.map((r) => [r.querySelector('.badge')?.textContent, r.children[2]?.textContent]));
+    assert.deepEqual(kinds, [['event', '$pageview'], ['error', 'error'], ['event', '$pageview'], ['event', 'signed_up'], ['event', '$pageview']], 'newest first, events and errors merged');
+    await page.getByLabel('Errors only').check();
+    await page.waitForURL(/only=error/);
+    await page.waitForFunction(() => document.querySelectorAll('table.timeline tbody tr').length === 1);
+    assert.match(await timeline.first().innerText(), /Price list failed to load/);
+    await shot('user');
   });
 
   it('lists metrics with their success rate and opens a metric’s series with its percentiles', async () => {

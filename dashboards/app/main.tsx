@@ -8,6 +8,7 @@ import { IssuePage } from './pages/issue.tsx';
 import { MetricsPage } from './pages/performance.tsx';
 import { IssueList } from './pages/issues.tsx';
 import { SettingsPage } from './pages/settings.tsx';
+import { UserPage } from './pages/user.tsx';
 import { SignIn } from './pages/sign-in.tsx';
 import { dataModes, ranges, remember, scopeOf, type Scope } from './scope.ts';
 import { navigate, onLinkClick, useLocation, withQuery } from './url.ts';
@@ -43,6 +44,8 @@ function Page({ scope, url }: { scope: Scope; url: URL }): JSX.Element {
   if (issue?.[1]) return <IssuePage scope={scope} issueId={decodeURIComponent(issue[1])} />;
   const funnel = /^\/funnels(?:\/([^/]+))?$/.exec(url.pathname);
   if (url.pathname === '/audience') return <AudiencePage scope={scope} />;
+  const user = /^\/users\/([^/]+)$/.exec(url.pathname);
+  if (user?.[1]) return <UserPage scope={scope} url={url} userId={decodeURIComponent(user[1])} />;
   if (url.pathname === '/events') return <EventsPage scope={scope} url={url} />;
   const metric = /^\/performance(?:\/(.+))?$/.exec(url.pathname);
   if (metric) return <MetricsPage scope={scope} url={url} {...(metric[1] && { name: decodeURIComponent(metric[1]) })} />;
@@ -68,7 +71,7 @@ function Shell({ scope, onSignedOut, children }: { scope: Scope; onSignedOut: ()
         <a class="brand" href={withQuery({}, new URL('/issues', location.href))}>Strix</a>
         <nav aria-label="Sections">
           <a href={`/funnels?project=${scope.project.id}`} aria-current={location.pathname.startsWith('/funnels') ? 'page' : undefined}>Funnels</a>
-          <a href={`/audience?project=${scope.project.id}`} aria-current={location.pathname.startsWith('/audience') ? 'page' : undefined}>Audience</a>
+          <a href={`/audience?project=${scope.project.id}`} aria-current={location.pathname.startsWith('/audience') || location.pathname.startsWith('/users') ? 'page' : undefined}>Audience</a>
           <a href={`/performance?project=${scope.project.id}`} aria-current={location.pathname.startsWith('/performance') ? 'page' : undefined}>Performance</a>
           <a href={`/issues?project=${scope.project.id}`} aria-current={location.pathname.startsWith('/issues') ? 'page' : undefined}>Issues</a>
           <a href={`/events?project=${scope.project.id}`} aria-current={location.pathname.startsWith('/events') ? 'page' : undefined}>Events</a>

@@ -3,9 +3,11 @@ import { useEffect, useMemo, useState } from 'preact/hooks';
 import { ApiFailure, api } from '../api.ts';
 import { LineChart } from '../chart.tsx';
 import { ranges, type Scope } from '../scope.ts';
+import { navigate } from '../url.ts';
+import { duration, percent } from '../format.ts';
 
 interface Day { day: string; dau: number; wau: number; mau: number; new: number; returning: number; sessions: number; events: number }
-interface Screen { screen_name: string; views: number; events: number; people: number }
+interface Screen { screen_name: string; views: number; events: number; people: number; exits: number; exit_rate: number; median_dwell_seconds: number | null }
 interface Live { since: string; window_seconds: number; people: number; countries: { country: string; people: number }[]; os_versions: { os_version: string; people: number }[]; routes: { screen_name: string; people: number }[] }
 
 /** How often the live view asks again. */
@@ -32,6 +34,14 @@ export function AudiencePage({ scope }: { scope: Scope }): JSX.Element {
       <h1 id="audience-title">Audience</h1>
       {problem && <p role="alert" class="problem">{problem}</p>}
       <LiveView scope={scope} />
+      <form class="filters" onSubmit={(e) => {
+        e.preventDefault();
+        const field = e.currentTarget.elements.namedItem('user');
+        const id = field instanceof HTMLInputElement ? field.value.trim() : '';
+        if (id) navigate(`/users/${encodeURIComponent(id)}?project=${project}`);
+      }}>
+        <label>User id <input name="user" required autocomplete="off" /></label> <button type="submit">Open user</button>
+      </form>
       {days && (
         <section aria-labelledby="active-title">
           <h2 id="active-title">Active people</h2>
@@ -39,6 +49,11 @@ export function AudiencePage({ scope }: { scope: Scope }): JSX.Element {
             x={days.map((d) => Date.parse(`${d.day}T00:00:00Z`) / 1000)}
             series={[{ name: 'daily', values: days.map((d) => d.dau) }, { name: 'weekly', values: days.map((d) => d.wau) }, { name: 'monthly', values: days.map((d) => d.mau) }]}
             label="Daily, weekly and monthly active people"
+          />
+          <LineChart
+            x={days.map((d) => Date.parse(`${d.day}T00:00:00Z`) / 1000)}
+            series={[{ name: 'new', values: days.map((d) => d.new) }, { name: 'returning', values: days.map((d) => d.returning) }, { name: 'sessions', values: days.map((d) => d.sessions) }]}
+            label="New and returning people, and sessions, per day"
           />
           <table class="active">
             <thead><tr><th scope="col">Day (UTC)</th><th scope="col" class="num">Daily</th><th scope="col" class="num">Weekly</th><th scope="col" class="num">Monthly</th><th scope="col" class="num">New</th><th scope="col" class="num">Returning</th><th scope="col" class="num">Sessions</th></tr></thead>
@@ -49,9 +64,22 @@ export function AudiencePage({ scope }: { scope: Scope }): JSX.Element {
       {screens && (
         <section aria-labelledby="screens-title">
           <h2 id="screens-title">Top screens and routes</h2>
-          <table>
-            <thead><tr><th scope="col">Screen</th><th scope="col" class="num">Views</th><th scope="col" class="num">People</th></tr></thead>
-            <tbody>{screens.map((s) => <tr key={s.screen_name}><td>{s.screen_name || '(none)'}</td><td class="num">{s.views}</td><td class="num">{s.people}</td></tr>)}</tbody>
+          <table class="screens">
+            <thead>
+              <tr>
+                <th scope="col">Screen</th><th scope="col" class="num">Views</th><th scope="col" class="num">People</th>
+                <th scope="col" class="num" title="Sessions whose last view was this screen">Exits</th><th scope="col" class="num" title="Exits per view">Exit rate</th>
+                <th scope="col" class="num" title="Median time until the session's next view">Median dwell</th>
+              </tr>
+            </thead>
+            <tbody>
+              {screens.map((s) => (
+                <tr key={s.screen_name}>
+                  <td>{s.screen_name || '(none)'}</td><td class="num">{s.views}</td><td class="num">{s.people}</td>
+                  <td class="num">{s.exits}</td><td class="num">{percent(s.exit_rate)}</td><td class="num">{duration(s.median_dwell_seconds)}</td>
+                </tr>
+              ))}
+            </tbody>
           </table>
         </section>
       )}

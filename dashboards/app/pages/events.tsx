@@ -107,7 +107,7 @@ export function EventsPage({ scope, url }: { scope: Scope; url: URL }): JSX.Elem
             <Fragment key={e.event_id}>
               <tr class={e.level}>
                 <td><button type="button" class="link" aria-expanded={open === e.event_id} onClick={() => setOpen(open === e.event_id ? undefined : e.event_id)}>{when(e.timestamp)}</button></td>
-                <td>{e.level}</td><td>{e.name}</td><td>{e.message}</td><td>{e.user_id || '—'}</td>
+                <td>{e.level}</td><td>{e.name}</td><td>{e.message}</td><td>{e.user_id ? <a href={`/users/${encodeURIComponent(e.user_id)}?project=${project}`}>{e.user_id}</a> : '—'}</td>
               </tr>
               {open === e.event_id && <tr><td colSpan={5}><pre class="json">{JSON.stringify(e, null, 2)}</pre></td></tr>}
             </Fragment>

@@ -1,7 +1,8 @@
 import type { JSX } from 'preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { ApiFailure, api } from '../api.ts';
-import { BarChart } from '../chart.tsx';
+import { duration, percent } from '../format.ts';
+import { BarChart, LineChart } from '../chart.tsx';
 import { ranges, type Scope } from '../scope.ts';
 import { navigate, withQuery } from '../url.ts';
 
@@ -32,15 +33,6 @@ function parseJson<T>(text: string | null): T | undefined {
   }
 }
 
-const percent = (r: number) => `${(r * 100).toFixed(1)}%`;
-function duration(seconds: number | null): string {
-  if (seconds === null) return '—';
-  if (seconds < 90) return `${Math.round(seconds)}s`;
-  if (seconds < 5400) return `${Math.round(seconds / 60)}m`;
-  if (seconds < 172_800) return `${(seconds / 3600).toFixed(1)}h`;
-  return `${(seconds / 86_400).toFixed(1)}d`;
-}
-
 /**
  * Funnels: build one (the definition lives in the URL, so a link reopens it),
  * run it over the chosen range and data mode, break it down, and save, rename,
@@ -52,6 +44,8 @@ export function FunnelsPage({ scope, url, funnelId }: { scope: Scope; url: URL; 
   const [current, setCurrent] = useState<Saved>();
   const [names, setNames] = useState<string[]>([]);
   const [report, setReport] = useState<Report>();
+  const [trend, setTrend] = useState<Trend>();
+  const interval = url.searchParams.get('interval') === 'week' ? 'week' : 'day';
   const [problem, setProblem] = useState<string>();
   const fromUrl = parseJson<Definition>(url.searchParams.get('f'));
   const breakdown = parseJson<Breakdown>(url.searchParams.get('breakdown'));
@@ -82,6 +76,12 @@ export function FunnelsPage({ scope, url, funnelId }: { scope: Scope; url: URL; 
     const body = { ...strip(definition), from: range.from, to: range.to, data_mode: scope.dataMode, ...(breakdown && { breakdown }) };
     api<Report>('/v1/funnels/query', { method: 'POST', body, project }).then(setReport, fail);
   }, [key]);
+  useEffect(() => {
+    setTrend(undefined);
+    if (!runnable) return;
+    const body = { ...strip(definition), from: range.from, to: range.to, data_mode: scope.dataMode, interval };
+    api<Trend>('/v1/funnels/trend', { method: 'POST', body, project }).then(setTrend, fail);
+  }, [JSON.stringify([definition, scope.dataMode, range.from, project, interval])]);
 
   const apply = (next: Definition, nextBreakdown = breakdown) =>
     navigate(withQuery({ f: JSON.stringify(strip(next)), breakdown: nextBreakdown ? JSON.stringify(nextBreakdown) : undefined }), true);
@@ -110,6 +110,7 @@ export function FunnelsPage({ scope, url, funnelId }: { scope: Scope; url: URL; 
       <Builder definition={definition} breakdown={breakdown} onRun={apply} />
       {problem && <p role="alert" class="problem">{problem}</p>}
       {report && <FunnelReport report={report} />}
+      {trend && <FunnelTrend trend={trend} />}
       <SavedFunnels
         saved={saved}
         current={current}
@@ -280,5 +281,32 @@ function SavedFunnels({ saved, current, definition, onSave, onUpdate, onDelete }
       </ul>
       {saved.length === 0 && <p class="empty">None yet.</p>}
     </aside>
+  );
+}
+
+interface Trend { interval: 'day' | 'week'; points: { period: string; entered: number; converted: number; conversion_rate: number }[] }
+
+/** Conversion by the day or week people entered (`interval` in the URL), as a chart and its table. */
+function FunnelTrend({ trend }: { trend: Trend }): JSX.Element {
+  const x = trend.points.map((p) => Date.parse(`${p.period}T00:00:00Z`) / 1000);
+  return (
+    <section aria-labelledby="trend-title">
+      <h2 id="trend-title">Conversion over time</h2>
+      <form class="filters" onSubmit={(e) => e.preventDefault()}>
+        <label>
+          By{' '}
+          <select value={trend.interval} onChange={(e) => navigate(withQuery({ interval: e.currentTarget.value === 'week' ? 'week' : undefined }), true)}>
+            <option value="day">day of entry</option>
+            <option value="week">week of entry</option>
+          </select>
+        </label>
+      </form>
+      <LineChart x={x} series={[{ name: 'conversion %', values: trend.points.map((p) => Math.round(p.conversion_rate * 1000) / 10) }]} label="Conversion rate by period of entry" />
+      <table class="trend">
+        <thead><tr><th scope="col">{trend.interval === 'week' ? 'Week of' : 'Day'} (UTC)</th><th scope="col" class="num">Entered</th><th scope="col" class="num">Converted</th><th scope="col" class="num">Conversion</th></tr></thead>
+        <tbody>{[...trend.points].reverse().map((p) => <tr key={p.period}><td>{p.period}</td><td class="num">{p.entered}</td><td class="num">{p.converted}</td><td class="num">{percent(p.conversion_rate)}</td></tr>)}</tbody>
+      </table>
+      <p class="muted">Each person counts in the period they entered; the latest periods may still be converting.</p>
+    </section>
   );
 }

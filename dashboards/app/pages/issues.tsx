@@ -19,13 +19,20 @@ export function IssueList({ scope, url }: { scope: Scope; url: URL }): JSX.Eleme
   const sort = url.searchParams.get('sort') ?? 'last_seen';
   const text = url.searchParams.get('q') ?? '';
   const offset = Math.max(0, Number(url.searchParams.get('offset') ?? 0) || 0);
+  const appId = url.searchParams.get('app') ?? '';
   const [page, setPage] = useState<IssuePage>();
+  const [apps, setApps] = useState<{ id: string; name: string }[]>([]);
+  useEffect(() => {
+    api<{ apps: { id: string; name: string }[] }>(`/v1/projects/${encodeURIComponent(scope.project.id)}/apps`).then((r) => setApps(r.apps), () => setApps([]));
+  }, [scope.project.id]);
+  const appName = (id: string) => apps.find((a) => a.id === id)?.name ?? id;
   const [problem, setProblem] = useState<string>();
 
   useEffect(() => {
     const query = new URLSearchParams({ sort, data_mode: scope.dataMode, limit: String(pageSize), offset: String(offset) });
     if (status) query.set('status', status);
     if (text) query.set('q', text);
+    if (appId) query.set('app_id', appId);
     let current = true;
     setProblem(undefined);
     api<IssuePage>(`/v1/issues?${query}`, { project: scope.project.id }).then(
@@ -33,7 +40,7 @@ export function IssueList({ scope, url }: { scope: Scope; url: URL }): JSX.Eleme
       (error: unknown) => current && setProblem(error instanceof ApiFailure ? error.message : String(error)),
     );
     return () => void (current = false);
-  }, [scope.project.id, scope.dataMode, status, sort, text, offset]);
+  }, [scope.project.id, scope.dataMode, status, sort, text, offset, appId]);
 
   const set = (changes: Record<string, string | undefined>) => navigate(withQuery({ ...changes, offset: undefined }), true);
   return (
@@ -46,6 +53,13 @@ export function IssueList({ scope, url }: { scope: Scope; url: URL }): JSX.Eleme
             <option value="new,in_progress,regressed">Open</option>
             {statuses.map((s) => <option value={s} key={s}>{statusWords[s]}</option>)}
             <option value="">Any</option>
+          </select>
+        </label>
+        <label>
+          App{' '}
+          <select value={appId} onChange={(e) => set({ app: e.currentTarget.value })}>
+            <option value="">All apps</option>
+            {apps.map((a) => <option value={a.id} key={a.id}>{a.name}</option>)}
           </select>
         </label>
         <label>
@@ -64,7 +78,7 @@ export function IssueList({ scope, url }: { scope: Scope; url: URL }): JSX.Eleme
         <>
           <table class="issues">
             <thead>
-              <tr><th scope="col">Issue</th><th scope="col">Status</th><th scope="col">Versions</th><th scope="col" class="num">Occurrences</th><th scope="col" class="num">Users</th><th scope="col">Last seen</th></tr>
+              <tr><th scope="col">Issue</th><th scope="col">Status</th><th scope="col">App</th><th scope="col">Versions</th><th scope="col" class="num">Occurrences</th><th scope="col" class="num">Users</th><th scope="col">Last seen</th></tr>
             </thead>
             <tbody>
               {page.issues.map((issue) => (
@@ -74,7 +88,12 @@ export function IssueList({ scope, url }: { scope: Scope; url: URL }): JSX.Eleme
                     <div class="culprit">{issue.culprit}</div>
                   </td>
                   <td><span class={`status ${issue.status}`}>{statusWords[issue.status]}</span></td>
-                  <td>{issue.last_app_version && <span class="badge">{issue.last_app_version}</span>}</td>
+                  <td>{appName(issue.app_id)}</td>
+                  <td>
+                    {issue.last_app_version && <span class="badge" title="Latest version it occurred in">{issue.last_app_version}</span>}
+                    {issue.status === 'resolved' && issue.resolved_at_version && <span class="badge" title="Resolved in this version">fixed in {issue.resolved_at_version}</span>}
+                    {issue.regressed_in_version && <span class="badge warn" title="Came back in this version">regressed in {issue.regressed_in_version}</span>}
+                  </td>
                   <td class="num">{issue.occurrences}</td>
                   <td class="num">{issue.users}</td>
                   <td>{when(issue.last_seen)}</td>

@@ -81,8 +81,23 @@ function ProjectSettings({ scope }: { scope: Scope }): JSX.Element {
       </table>
       <h2>Apps</h2>
       <table>
-        <thead><tr><th scope="col">Name</th><th scope="col">Platform</th><th scope="col">Bundle id</th><th scope="col">Environments</th></tr></thead>
-        <tbody>{apps.map((a) => <tr key={a.id}><td>{a.name}</td><td>{a.platform}</td><td>{a.bundle_id ?? '—'}</td><td>{a.environments.join(', ')}</td></tr>)}</tbody>
+        <thead><tr><th scope="col">Name</th><th scope="col">Platform</th><th scope="col">Bundle id</th><th scope="col">Environments</th><th scope="col">Actions</th></tr></thead>
+        <tbody>
+          {apps.map((a) => (
+            <tr key={a.id}>
+              <td>{a.name}</td><td>{a.platform}</td><td>{a.bundle_id ?? '—'}</td><td>{a.environments.join(', ')}</td>
+              <td>
+                <button type="button" onClick={() => {
+                  const name = prompt(`Rename ${a.name} to`, a.name)?.trim();
+                  if (name && name !== a.name) void run(() => api(`${base}/apps/${encodeURIComponent(a.id)}`, { method: 'PATCH', body: { name } }));
+                }}>Rename</button>{' '}
+                <button type="button" onClick={() => {
+                  if (confirm(`Delete ${a.name}? Its keys stop working at once; its events stay.`)) void run(() => api(`${base}/apps/${encodeURIComponent(a.id)}`, { method: 'DELETE' }));
+                }}>Delete</button>
+              </td>
+            </tr>
+          ))}
+        </tbody>
       </table>
       <form class="inline" onSubmit={(e) => {
         e.preventDefault();
