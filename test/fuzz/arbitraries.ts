@@ -48,6 +48,8 @@ export const exampleBodies: Record<string, object> = {
     steps: [{ event: 'signup' }, { event: 'purchase', where: [{ property: 'app_version', op: 'eq', value: '1' }] }],
     mode: 'closed', window_seconds: 3600, from: now - 7 * dayMs, to: now, breakdown: { experiment: 'paywall' }, exclusions: [{ event: 'cancel' }],
   },
+  'POST /v1/funnels/trend': { steps: [{ event: 'signup' }, { event: 'purchase' }], mode: 'open', from: now - 7 * dayMs, to: now, interval: 'week' },
+  'POST /v1/funnels/:id/trend': { from: new Date(now - dayMs).toISOString(), to: now, interval: 'day' },
   'POST /v1/funnels': { name: 'signup', steps: [{ event: 'signup' }, { event: 'purchase' }], mode: 'open', window_seconds: 600 },
   'PATCH /v1/funnels/:id': { name: 'renamed', window_seconds: 60 },
   'POST /v1/funnels/:id/query': { from: new Date(now - dayMs).toISOString(), to: now, data_mode: 'all' },
