@@ -4,6 +4,7 @@
 // each page are written to test/screenshots/.
 import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -356,13 +357,72 @@ describe('the dashboard in Chromium', { timeout: 600_000 }, () => {
     await shot('events');
   });
 
+  it('adds an app, renames it, reads only its data when it is chosen, and deletes it', async () => {
+    await page.goto(`${strix.url}/settings?project=${credentials.projectId}`);
+    await page.getByLabel('New app').fill('Kiosk');
+    await page.getByLabel('Platform').selectOption('backend');
+    await page.getByRole('button', { name: 'Create app' }).click();
+    await page.getByTestId('secret').waitFor();
+    page.once('dialog', (dialog) => void dialog.accept('Kiosk (lobby)'));
+    await page.getByRole('row').filter({ hasText: 'Kiosk' }).getByRole('button', { name: 'Rename' }).click();
+    await page.getByRole('cell', { name: 'Kiosk (lobby)', exact: true }).waitFor();
+    const { apps } = (await agent('/v1/apps')) as { apps: { id: string; name: string }[] };
+    const kiosk = apps.find((a) => a.name === 'Kiosk (lobby)');
+    assert.ok(kiosk, 'the rename reached the API');
+
+    // The header's app picker narrows every page: the new app has no issues and no events yet.
+    await page.goto(`${strix.url}/issues?project=${credentials.projectId}&status=`);
+    await page.getByRole('row').filter({ hasText: 'TypeError' }).first().waitFor();
+    await page.getByLabel('App', { exact: true }).selectOption(kiosk.id);
+    await page.waitForURL(new RegExp(`app=${kiosk.id}`));
+    await page.getByText('No issues match.').waitFor();
+    await page.getByRole('link', { name: 'Events' }).click();
+    await page.waitForURL(new RegExp(`/events\\?.*app=${kiosk.id}`));
+    await page.getByText('No events match.').waitFor();
+    await page.getByLabel('App', { exact: true }).selectOption('');
+    await page.locator('table.events tbody tr').first().waitFor();
+
+    await page.goto(`${strix.url}/settings?project=${credentials.projectId}`);
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.getByRole('row').filter({ hasText: 'Kiosk (lobby)' }).getByRole('button', { name: 'Delete' }).click();
+    await page.getByRole('cell', { name: 'Kiosk (lobby)', exact: true }).waitFor({ state: 'detached' });
+    const left = (await agent('/v1/apps')) as { apps: { name: string }[] };
+    assert.ok(!left.apps.some((a) => a.name.startsWith('Kiosk')), 'deleted');
+  });
+
+  it('has no serious accessibility violations on any page (axe-core)', async () => {
+    // axe runs inside the page; the app's CSP allows only its own scripts, so this context bypasses it.
+    const context = await browser.newContext({ bypassCSP: true, storageState: await page.context().storageState(), viewport: { width: 1280, height: 800 } });
+    const audited = await context.newPage();
+    const axe = await readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+    const found: string[] = [];
+    try {
+      for (const path of ['/issues', `/issues/${issueId}`, '/funnels', '/audience', '/users/pat', '/performance', '/performance/screen_load', '/events', '/settings', '/settings/keys', '/settings/members', '/settings/audit']) {
+        await audited.goto(`${strix.url}${path}?project=${credentials.projectId}`);
+        await audited.getByRole('heading', { level: 1 }).waitFor();
+        await audited.waitForLoadState('networkidle');
+        await audited.addScriptTag({ content: axe });
+        const violations = await audited.evaluate(async () => {
+          const result = await (window as unknown as { axe: { run: (context: Document, options: object) => Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }> } }).axe.run(document, {
+            runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
+          });
+          return result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.impact}) at ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`);
+        });
+        found.push(...violations.map((v) => `${path}: ${v}`));
+      }
+    } finally {
+      await context.close();
+    }
+    assert.deepEqual(found, []);
+  });
+
   it('fits a phone screen and serves its assets for caching', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await page.goto(`${strix.url}/issues?project=${credentials.projectId}&status=resolved`);
     await page.getByRole('row').filter({ hasText: 'TypeError' }).waitFor();
     assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 390), 'nothing overflows sideways');
     await shot('issues-phone');
-    for (const path of ['/funnels', '/audience', '/performance/screen_load', '/events', '/settings/keys', `/issues/${issueId}`]) {
+    for (const path of ['/funnels', '/audience', '/users/pat', '/performance/screen_load', '/events', '/settings', '/settings/keys', `/issues/${issueId}`]) {
       await page.goto(`${strix.url}${path}?project=${credentials.projectId}`);
       await page.getByRole('heading', { level: 1 }).waitFor();
       await page.waitForLoadState('networkidle');

@@ -59,8 +59,15 @@ function Page({ scope, url }: { scope: Scope; url: URL }): JSX.Element {
 function Shell({ scope, onSignedOut, children }: { scope: Scope; onSignedOut: () => void; children: JSX.Element }): JSX.Element {
   const choose = (key: 'project' | 'data_mode' | 'range', value: string) => {
     remember(key === 'data_mode' ? 'dataMode' : key, value);
-    navigate(withQuery({ [key]: value }));
+    // Apps belong to a project: another project starts with all of its apps.
+    navigate(withQuery({ [key]: value, ...(key === 'project' && { app: undefined }) }));
   };
+  // Sections keep the project and the app; the data mode and range are remembered in the browser.
+  const section = (path: string) => `${path}?${new URLSearchParams({ project: scope.project.id, ...(scope.appId && { app: scope.appId }) })}`;
+  const [apps, setApps] = useState<{ id: string; name: string }[]>([]);
+  useEffect(() => {
+    api<{ apps: { id: string; name: string }[] }>(`/v1/projects/${encodeURIComponent(scope.project.id)}/apps`).then((r) => setApps(r.apps), () => setApps([]));
+  }, [scope.project.id]);
   const signOut = async () => {
     await api('/v1/auth/sign-out', { method: 'POST' }).catch(() => undefined);
     onSignedOut();
@@ -70,12 +77,12 @@ function Shell({ scope, onSignedOut, children }: { scope: Scope; onSignedOut: ()
       <header>
         <a class="brand" href={withQuery({}, new URL('/issues', location.href))}>Strix</a>
         <nav aria-label="Sections">
-          <a href={`/funnels?project=${scope.project.id}`} aria-current={location.pathname.startsWith('/funnels') ? 'page' : undefined}>Funnels</a>
-          <a href={`/audience?project=${scope.project.id}`} aria-current={location.pathname.startsWith('/audience') || location.pathname.startsWith('/users') ? 'page' : undefined}>Audience</a>
-          <a href={`/performance?project=${scope.project.id}`} aria-current={location.pathname.startsWith('/performance') ? 'page' : undefined}>Performance</a>
-          <a href={`/issues?project=${scope.project.id}`} aria-current={location.pathname.startsWith('/issues') ? 'page' : undefined}>Issues</a>
-          <a href={`/events?project=${scope.project.id}`} aria-current={location.pathname.startsWith('/events') ? 'page' : undefined}>Events</a>
-          <a href={`/settings?project=${scope.project.id}`} aria-current={location.pathname.startsWith('/settings') ? 'page' : undefined}>Settings</a>
+          <a href={section('/funnels')} aria-current={location.pathname.startsWith('/funnels') ? 'page' : undefined}>Funnels</a>
+          <a href={section('/audience')} aria-current={location.pathname.startsWith('/audience') || location.pathname.startsWith('/users') ? 'page' : undefined}>Audience</a>
+          <a href={section('/performance')} aria-current={location.pathname.startsWith('/performance') ? 'page' : undefined}>Performance</a>
+          <a href={section('/issues')} aria-current={location.pathname.startsWith('/issues') ? 'page' : undefined}>Issues</a>
+          <a href={section('/events')} aria-current={location.pathname.startsWith('/events') ? 'page' : undefined}>Events</a>
+          <a href={section('/settings')} aria-current={location.pathname.startsWith('/settings') ? 'page' : undefined}>Settings</a>
         </nav>
         <label>
           Project{' '}
@@ -83,6 +90,13 @@ function Shell({ scope, onSignedOut, children }: { scope: Scope; onSignedOut: ()
             {scope.projects.map((p) => (
               <option value={p.id} key={p.id}>{scope.me.teams.length > 1 ? `${p.teamName} / ${p.name}` : p.name}</option>
             ))}
+          </select>
+        </label>
+        <label>
+          App{' '}
+          <select aria-label="App" value={scope.appId ?? ''} onChange={(e) => navigate(withQuery({ app: e.currentTarget.value || undefined }))}>
+            <option value="">all apps</option>
+            {apps.map((a) => <option value={a.id} key={a.id}>{a.name}</option>)}
           </select>
         </label>
         <label>

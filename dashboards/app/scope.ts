@@ -21,6 +21,13 @@ export interface Scope {
   projects: Project[];
   dataMode: DataMode;
   range: RangeName;
+  /** One app of the project (`app` in the URL), or every app when undefined. */
+  appId?: string;
+}
+
+/** The filters every read of the project's data carries: the data mode and, when one is chosen, the app. */
+export function readFilters(scope: Scope): Record<string, string> {
+  return { data_mode: scope.dataMode, ...(scope.appId && { app_id: scope.appId }) };
 }
 
 const remembered = {
@@ -58,6 +65,7 @@ export function scopeOf(me: Me, url: URL): Scope | undefined {
     projects,
     dataMode: dataModes.includes(mode as DataMode) ? (mode as DataMode) : 'production',
     range: range !== null && range !== undefined && range in ranges ? (range as RangeName) : '7d',
+    ...(url.searchParams.get('app') && { appId: url.searchParams.get('app')! }),
   };
 }
 

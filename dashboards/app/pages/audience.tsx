@@ -2,7 +2,7 @@ import type { JSX } from 'preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { ApiFailure, api } from '../api.ts';
 import { LineChart } from '../chart.tsx';
-import { ranges, type Scope } from '../scope.ts';
+import { ranges, readFilters, type Scope } from '../scope.ts';
 import { navigate } from '../url.ts';
 import { duration, percent } from '../format.ts';
 
@@ -21,8 +21,8 @@ export function AudiencePage({ scope }: { scope: Scope }): JSX.Element {
   const [problem, setProblem] = useState<string>();
   const range = useMemo(() => {
     const to = Date.now();
-    return new URLSearchParams({ from: new Date(to - ranges[scope.range]).toISOString(), to: new Date(to).toISOString(), data_mode: scope.dataMode });
-  }, [scope.range, scope.dataMode]);
+    return new URLSearchParams({ from: new Date(to - ranges[scope.range]).toISOString(), to: new Date(to).toISOString(), ...readFilters(scope) });
+  }, [scope.range, scope.dataMode, scope.appId]);
   useEffect(() => {
     const fail = (error: unknown) => setProblem(error instanceof ApiFailure ? error.message : String(error));
     api<{ days: Day[] }>(`/v1/audience/active?${range}`, { project }).then((r) => setDays(r.days), fail);
@@ -95,7 +95,7 @@ function LiveView({ scope }: { scope: Scope }): JSX.Element {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const tick = async () => {
       try {
-        const answer = await api<Live>(`/v1/audience/live?data_mode=${scope.dataMode}`, { project: scope.project.id });
+        const answer = await api<Live>(`/v1/audience/live?${new URLSearchParams(readFilters(scope))}`, { project: scope.project.id });
         if (!stopped) setLive(answer);
       } catch {
         // The next tick tries again; a signed-out session shows on the next page load.
@@ -107,7 +107,7 @@ function LiveView({ scope }: { scope: Scope }): JSX.Element {
       stopped = true;
       clearTimeout(timer);
     };
-  }, [scope.project.id, scope.dataMode]);
+  }, [scope.project.id, scope.dataMode, scope.appId]);
   return (
     <section class="live" aria-labelledby="live-title" aria-live="polite">
       <h2 id="live-title">Now</h2>

@@ -2,7 +2,7 @@ import { Fragment, type JSX } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiFailure, api, download } from '../api.ts';
 import { when } from '../issue-types.ts';
-import { ranges, type Scope } from '../scope.ts';
+import { ranges, readFilters, type Scope } from '../scope.ts';
 import { navigate, withQuery } from '../url.ts';
 
 interface EventRow { event_id: string; timestamp: string; received_at: string; name: string; level: string; message: string; user_id: string; session_id: string; app_id: string; [field: string]: unknown }
@@ -31,12 +31,12 @@ export function EventsPage({ scope, url }: { scope: Scope; url: URL }): JSX.Elem
   const [exportFormat, setExportFormat] = useState('csv');
 
   const query = (extra: Record<string, string>) => {
-    const q = new URLSearchParams({ data_mode: scope.dataMode, limit: String(pageSize), from: new Date(Date.now() - ranges[scope.range]).toISOString(), to: new Date(Date.now() + 60_000).toISOString(), ...extra });
+    const q = new URLSearchParams({ ...readFilters(scope), limit: String(pageSize), from: new Date(Date.now() - ranges[scope.range]).toISOString(), to: new Date(Date.now() + 60_000).toISOString(), ...extra });
     for (const f of filters) if (chosen[f]) q.set(f, chosen[f]);
     return q;
   };
   const fail = (error: unknown) => setProblem(error instanceof ApiFailure ? error.message : String(error));
-  const key = JSON.stringify([project, scope.dataMode, scope.range, chosen]);
+  const key = JSON.stringify([project, scope.dataMode, scope.appId, scope.range, chosen]);
   useEffect(() => {
     setProblem(undefined);
     api<EventsPage>(`/v1/events?${query({})}`, { project }).then((page) => {

@@ -3,7 +3,7 @@ import { useEffect, useMemo, useState } from 'preact/hooks';
 import { ApiFailure, api } from '../api.ts';
 import { duration, percent } from '../format.ts';
 import { BarChart, LineChart } from '../chart.tsx';
-import { ranges, type Scope } from '../scope.ts';
+import { ranges, readFilters, type Scope } from '../scope.ts';
 import { navigate, withQuery } from '../url.ts';
 
 const ops = ['eq', 'neq', 'contains', 'gt', 'lt', 'exists'] as const;
@@ -63,25 +63,25 @@ export function FunnelsPage({ scope, url, funnelId }: { scope: Scope; url: URL; 
     if (funnelId) api<{ funnel: Saved }>(`/v1/funnels/${encodeURIComponent(funnelId)}`, { project }).then((r) => setCurrent(r.funnel), fail);
   }, [funnelId, project]);
   useEffect(() => {
-    const q = new URLSearchParams({ from: new Date(range.from).toISOString(), to: new Date(range.to).toISOString(), data_mode: scope.dataMode });
+    const q = new URLSearchParams({ from: new Date(range.from).toISOString(), to: new Date(range.to).toISOString(), ...readFilters(scope) });
     api<{ counts: { name: string }[] }>(`/v1/events/counts?${q}`, { project }).then((r) => setNames([...new Set(r.counts.map((c) => c.name))].sort()), () => setNames([]));
-  }, [project, scope.dataMode, range.from]);
+  }, [project, scope.dataMode, scope.appId, range.from]);
 
   const runnable = definition.steps.length >= 2 && definition.steps.every((s) => s.event.trim() !== '') && (!funnelId || current !== undefined || fromUrl !== undefined);
-  const key = JSON.stringify([definition, breakdown, scope.dataMode, range.from, project]);
+  const key = JSON.stringify([definition, breakdown, scope.dataMode, scope.appId, range.from, project]);
   useEffect(() => {
     setReport(undefined);
     if (!runnable) return;
     setProblem(undefined);
-    const body = { ...strip(definition), from: range.from, to: range.to, data_mode: scope.dataMode, ...(breakdown && { breakdown }) };
+    const body = { ...strip(definition), from: range.from, to: range.to, ...readFilters(scope), ...(breakdown && { breakdown }) };
     api<Report>('/v1/funnels/query', { method: 'POST', body, project }).then(setReport, fail);
   }, [key]);
   useEffect(() => {
     setTrend(undefined);
     if (!runnable) return;
-    const body = { ...strip(definition), from: range.from, to: range.to, data_mode: scope.dataMode, interval };
+    const body = { ...strip(definition), from: range.from, to: range.to, ...readFilters(scope), interval };
     api<Trend>('/v1/funnels/trend', { method: 'POST', body, project }).then(setTrend, fail);
-  }, [JSON.stringify([definition, scope.dataMode, range.from, project, interval])]);
+  }, [JSON.stringify([definition, scope.dataMode, scope.appId, range.from, project, interval])]);
 
   const apply = (next: Definition, nextBreakdown = breakdown) =>
     navigate(withQuery({ f: JSON.stringify(strip(next)), breakdown: nextBreakdown ? JSON.stringify(nextBreakdown) : undefined }), true);

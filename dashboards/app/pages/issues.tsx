@@ -19,7 +19,7 @@ export function IssueList({ scope, url }: { scope: Scope; url: URL }): JSX.Eleme
   const sort = url.searchParams.get('sort') ?? 'last_seen';
   const text = url.searchParams.get('q') ?? '';
   const offset = Math.max(0, Number(url.searchParams.get('offset') ?? 0) || 0);
-  const appId = url.searchParams.get('app') ?? '';
+  const appId = scope.appId ?? '';
   const [page, setPage] = useState<IssuePage>();
   const [apps, setApps] = useState<{ id: string; name: string }[]>([]);
   useEffect(() => {
@@ -53,13 +53,6 @@ export function IssueList({ scope, url }: { scope: Scope; url: URL }): JSX.Eleme
             <option value="new,in_progress,regressed">Open</option>
             {statuses.map((s) => <option value={s} key={s}>{statusWords[s]}</option>)}
             <option value="">Any</option>
-          </select>
-        </label>
-        <label>
-          App{' '}
-          <select value={appId} onChange={(e) => set({ app: e.currentTarget.value })}>
-            <option value="">All apps</option>
-            {apps.map((a) => <option value={a.id} key={a.id}>{a.name}</option>)}
           </select>
         </label>
         <label>

@@ -2,7 +2,7 @@ import type { JSX } from 'preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { ApiFailure, api } from '../api.ts';
 import { LineChart } from '../chart.tsx';
-import { ranges, type Scope } from '../scope.ts';
+import { ranges, readFilters, type Scope } from '../scope.ts';
 import { navigate, withQuery } from '../url.ts';
 
 interface MetricName { name: string; unit: string; count: number; records: number; starts: number; completes: number; fails: number; cancels: number; abandoned: number; last_seen_hour: string }
@@ -19,7 +19,7 @@ const rate = (r: number | null) => (r === null ? '—' : `${(r * 100).toFixed(1)
 
 function rangeQuery(scope: Scope): URLSearchParams {
   const to = Date.now();
-  return new URLSearchParams({ from: new Date(to - ranges[scope.range]).toISOString(), to: new Date(to).toISOString(), data_mode: scope.dataMode });
+  return new URLSearchParams({ from: new Date(to - ranges[scope.range]).toISOString(), to: new Date(to).toISOString(), ...readFilters(scope) });
 }
 
 /** Every metric the apps record, with counts and success rates; each opens its series. */
@@ -37,7 +37,7 @@ function MetricList({ scope }: { scope: Scope }): JSX.Element {
       (r) => setMetrics(r.metrics),
       (error: unknown) => setProblem(error instanceof ApiFailure ? error.message : String(error)),
     );
-  }, [scope.project.id, scope.dataMode, scope.range]);
+  }, [scope.project.id, scope.dataMode, scope.appId, scope.range]);
   return (
     <section aria-labelledby="metrics-title">
       <h1 id="metrics-title">Performance</h1>
@@ -77,7 +77,7 @@ function MetricSeries({ scope, name, url }: { scope: Scope; name: string; url: U
       setData(undefined);
       setProblem(error instanceof ApiFailure ? error.message : String(error));
     });
-  }, [scope.project.id, scope.dataMode, scope.range, name, interval, groupBy]);
+  }, [scope.project.id, scope.dataMode, scope.appId, scope.range, name, interval, groupBy]);
   const first = data?.series[0];
   const x = useMemo(() => (first ? first.buckets.map((b) => Date.parse(b.bucket) / 1000) : []), [data]);
   const set = (changes: Record<string, string | undefined>) => navigate(withQuery(changes), true);

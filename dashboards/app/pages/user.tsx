@@ -2,7 +2,7 @@ import { Fragment, type JSX } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { ApiFailure, api } from '../api.ts';
 import { when } from '../issue-types.ts';
-import { ranges, type Scope } from '../scope.ts';
+import { ranges, readFilters, type Scope } from '../scope.ts';
 import { navigate, withQuery } from '../url.ts';
 
 interface UserJson { user_id: string; properties: Record<string, string>; first_seen_at: string; updated_at: string }
@@ -29,7 +29,7 @@ export function UserPage({ scope, url, userId }: { scope: Scope; url: URL; userI
   const [problem, setProblem] = useState<string>();
   const fail = (error: unknown) => setProblem(error instanceof ApiFailure ? error.message : String(error));
   const query = (extra: Record<string, string>) => {
-    const q = new URLSearchParams({ user_id: userId, data_mode: scope.dataMode, limit: String(pageSize), from: new Date(Date.now() - ranges[scope.range]).toISOString(), to: new Date(Date.now() + 60_000).toISOString(), ...extra });
+    const q = new URLSearchParams({ user_id: userId, ...readFilters(scope), limit: String(pageSize), from: new Date(Date.now() - ranges[scope.range]).toISOString(), to: new Date(Date.now() + 60_000).toISOString(), ...extra });
     if (errorsOnly) q.set('level', 'error');
     return q;
   };
@@ -46,7 +46,7 @@ export function UserPage({ scope, url, userId }: { scope: Scope; url: URL; userI
       setEvents(page.events);
       setCursor(page.next_cursor);
     }, fail);
-  }, [project, userId, scope.dataMode, scope.range, errorsOnly]);
+  }, [project, userId, scope.dataMode, scope.appId, scope.range, errorsOnly]);
 
   const more = () =>
     cursor &&
