@@ -1,8 +1,8 @@
 import type { OutputFormat } from '@strix/contracts';
-import { exportEvents, queryEvents, queryHourlyCounts, type EventCursor, type EventFilter, type HourlyCount, type StoredEvent } from '@strix/warehouse';
+import { exportEvents, queryEventNames, queryEvents, queryHourlyCounts, type EventCursor, type EventFilter, type EventName, type HourlyCount, type StoredEvent } from '@strix/warehouse';
 import type { AnalyticsDeps } from './deps.ts';
 
-export type { EventCursor, EventFilter, HourlyCount, StoredEvent };
+export type { EventCursor, EventFilter, EventName, HourlyCount, StoredEvent };
 
 /** The events explorer: raw events, newest first and keyset-paged, and hourly counts per app, name and level. */
 export class EventExplorer {
@@ -21,5 +21,10 @@ export class EventExplorer {
   /** Counts from the hourly rollup; `fromMs` is rounded down to its hour. */
   hourlyCounts(filter: EventFilter): Promise<HourlyCount[]> {
     return queryHourlyCounts(this.deps.warehouse, filter);
+  }
+
+  /** The most frequent names, those containing `search` when given: a name picker's choices. */
+  names(filter: EventFilter, search: string | undefined, limit: number): Promise<EventName[]> {
+    return queryEventNames(this.deps.warehouse, filter, search, limit);
   }
 }

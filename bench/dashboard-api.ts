@@ -237,7 +237,8 @@ function dashboardCalls(base: string, auth: Auth, p: Picks): Call[] {
     { page: 'issue', label: 'GET /v1/issues (merge candidates, app)', group: 2, send: get(() => `/v1/issues?app_id=${p.appId}&data_mode=production&status=new%2Cin_progress%2Cregressed%2Csilenced&limit=50`) },
     { page: 'funnel', label: 'GET /v1/funnels?limit=100', group: 1, send: get(() => '/v1/funnels?limit=100') },
     { page: 'funnel', label: 'GET /v1/funnels/:id', group: 1, send: get(() => `/v1/funnels/${p.funnelId}`) },
-    { page: 'funnel', label: 'GET /v1/events/counts (step names)', group: 1, send: get(() => `/v1/events/counts?${range()}`) },
+    { page: 'funnel', label: 'GET /v1/events/names (autocomplete)', group: 1, send: get(() => `/v1/events/names?${range()}&limit=50`) },
+    { page: 'funnel', label: '  typing "chec"', send: get(() => `/v1/events/names?${range()}&limit=50&q=chec`) },
     { page: 'funnel', label: 'POST /v1/funnels/query (5 steps, 1 day)', group: 2, send: runFunnel('/v1/funnels/query', {}) },
     { page: 'funnel', label: 'POST /v1/funnels/trend (by day)', group: 2, send: runFunnel('/v1/funnels/trend', { interval: 'day' }) },
     { page: 'funnel', label: '  query + breakdown by experiment', send: runFunnel('/v1/funnels/query', { breakdown: { experiment: 'checkout_flow' } }) },
@@ -359,10 +360,10 @@ async function describe(base: string, auth: Auth, p: Picks): Promise<void> {
   const funnel = (await call(base, auth, '/v1/funnels/query', 'POST', body)).json<{ groups: { steps: { count: number }[] }[] }>();
   const live = (await call(base, auth, '/v1/audience/live?data_mode=production')).json<{ people: number }>();
   const metrics = (await call(base, auth, `/v1/metrics?${range}`)).json<{ metrics: unknown[] }>();
-  const counts = (await call(base, auth, `/v1/events/counts?${range}`)).json<{ counts: { name: string }[] }>();
+  const names = (await call(base, auth, `/v1/events/names?${range}&limit=1000`)).json<{ names: unknown[] }>();
   console.log(
     `data: ${issues.total} open issues; funnel ${funnel.groups[0]!.steps.map((s) => thousands(s.count)).join(' → ')}; ${live.people} people live; ` +
-      `${metrics.metrics.length} metrics; ${thousands(counts.counts.length)} hourly counts of ${thousands(new Set(counts.counts.map((c) => c.name)).size)} names; ` +
+      `${metrics.metrics.length} metrics; ${names.names.length === 1000 ? '1,000+' : names.names.length} event names; ` +
       `issue ${p.issueId}, user ${p.userId}, metric ${p.metric}`,
   );
 }

@@ -178,6 +178,9 @@ describe('the dashboard in Chromium', { timeout: 600_000 }, () => {
     await page.getByLabel('Step 1 event').fill(funnelSteps[0]!);
     await page.getByLabel('Step 2 event').fill(funnelSteps[1]!);
     await page.getByRole('button', { name: 'Add a step' }).click();
+    // The autocomplete offers the project's names containing what is typed.
+    await page.getByLabel('Step 3 event').fill('PAI');
+    await page.waitForFunction(() => [...document.querySelectorAll('#event-names option')].map((o) => (o as HTMLOptionElement).value).join() === 'paid');
     await page.getByLabel('Step 3 event').fill(funnelSteps[2]!);
     await page.getByRole('button', { name: 'Run' }).click();
     const counts = async () => {

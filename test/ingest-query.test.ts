@@ -74,6 +74,25 @@ describe('embedded Strix: ingest → log → processors → chDB → query API',
     assert.match(String(counts[0]?.hour), /^\d{4}-\d\d-\d\dT\d\d:00:00Z$/);
   });
 
+  it('names the most frequent events first, and those containing a text in any case', async () => {
+    const tag = `pick${Date.now()}`;
+    const events = [
+      ...Array.from({ length: 3 }, () => event({ name: `${tag}_Checkout` })),
+      ...Array.from({ length: 2 }, () => event({ name: `${tag}_view` })),
+      event({ name: `${tag}_checkout_failed`, level: 'error', message: 'declined' }),
+    ];
+    assert.equal((await ingest(h, { events })).statusCode, 200);
+    await h.strix.drained();
+    const names = async (q: string) => (await query(h, `/v1/events/names?${q}`)).json<{ names: { name: string; events: number }[] }>().names;
+    assert.deepEqual(await names(`q=${tag}`), [{ name: `${tag}_Checkout`, events: 3 }, { name: `${tag}_view`, events: 2 }, { name: `${tag}_checkout_failed`, events: 1 }]);
+    assert.deepEqual((await names(`q=${tag.toUpperCase()}_CHECKOUT&limit=5`)).map((n) => n.name), [`${tag}_Checkout`, `${tag}_checkout_failed`]);
+    assert.deepEqual((await names(`q=${tag}&level=error`)).map((n) => n.name), [`${tag}_checkout_failed`]);
+    assert.equal((await names('limit=1')).length, 1);
+    const refused = await query(h, '/v1/events/names?limit=1001');
+    assert.equal(refused.statusCode, 400);
+    assert.equal(refused.json<{ message: string }>().message, 'query parameter limit: Too big: expected number to be <=1000');
+  });
+
   it('stores a redelivered event once, in the table and in the counts', async () => {
     const name = `dup-${Date.now()}`;
     const e = event({ name, client_event_id: `dup-${Date.now()}` });

@@ -222,6 +222,7 @@ export const protectedCases: RouteCase[] = [
 
   at('GET /v1/events', agent('events:read'), () => '/v1/events?data_mode=all', { reveals: true }),
   at('GET /v1/events/counts', agent('events:read'), () => '/v1/events/counts?data_mode=all', { reveals: true }),
+  at('GET /v1/events/names', agent('events:read'), () => '/v1/events/names?data_mode=all', { reveals: true }),
   at('GET /v1/events/export', agent('events:read'), () => '/v1/events/export?data_mode=all&format=ndjson', { reveals: true }),
   at('GET /v1/audience/active', agent('events:read'), () => '/v1/audience/active?data_mode=all', { check: (j, t) => assert.equal(maxDau(j), seedPeople[t]) }),
   at('GET /v1/audience/screens', agent('events:read'), () => '/v1/audience/screens?data_mode=all', { reveals: true }),

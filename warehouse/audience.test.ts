@@ -165,19 +165,17 @@ describe('audience rollups', () => {
       stats.set(e.screen_name, s);
     }
     // Where sessions left: each session's views in order, the last an exit, the others dwelling until the next.
-    const sessions = new Map<string, Map<string, EventRow>>();
+    const sessions = new Map<string, EventRow[]>();
     for (const e of rows) {
       if (!inScope(e, scope) || e.kind === 'metric' || e.screen_name === '' || e.session_id === '' || e.name !== '$pageview') continue;
       const day = utcDay(e.ts);
       if (day < range.from || day > range.to) continue;
-      const views = sessions.get(e.session_id) ?? new Map<string, EventRow>();
-      views.set(`${e.ts}|${e.screen_name}`, e);
-      sessions.set(e.session_id, views);
+      sessions.set(e.session_id, [...(sessions.get(e.session_id) ?? []), e]);
     }
     const exits = new Map<string, number>();
     const dwells = new Map<string, number[]>();
     for (const views of sessions.values()) {
-      const ordered = [...views.values()].sort((a, b) => a.ts - b.ts || (a.screen_name < b.screen_name ? -1 : 1));
+      const ordered = [...views].sort((a, b) => a.ts - b.ts || (a.screen_name < b.screen_name ? -1 : 1));
       ordered.forEach((v, i) => {
         const next = ordered[i + 1];
         if (next) dwells.set(v.screen_name, [...(dwells.get(v.screen_name) ?? []), next.ts - v.ts]);

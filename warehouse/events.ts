@@ -174,6 +174,26 @@ export async function queryHourlyCounts(wh: Warehouse, filter: EventFilter): Pro
   return rows.map((r) => HourlyCount.parse(r));
 }
 
+const EventName = z.object({ name: z.string(), total: z.coerce.number() }).transform(({ name, total }) => ({ name, events: total }));
+export type EventName = z.infer<typeof EventName>;
+
+/**
+ * The most frequent event names of the filter's hours (from the hourly rollup,
+ * `fromMs` rounded down to its hour), those containing `search` when given
+ * (any case), at most `limit`: what a name picker offers.
+ */
+export async function queryEventNames(wh: Warehouse, filter: EventFilter, search: string | undefined, limit: number): Promise<EventName[]> {
+  const hourStart = Math.floor(filter.fromMs / 3_600_000) * 3_600_000;
+  const { sql, params } = whereClause({ ...filter, fromMs: hourStart }, 'hour');
+  const contains = search === undefined ? '' : ' AND positionCaseInsensitiveUTF8(name, {search:String}) > 0';
+  const rows = await wh.query(
+    `SELECT name, sum(events) AS total FROM event_counts_hourly WHERE ${sql}${contains}
+     GROUP BY name ORDER BY total DESC, name LIMIT {limit:UInt32}`,
+    { ...params, ...(search !== undefined && { search }), limit },
+  );
+  return rows.map((r) => EventName.parse(r));
+}
+
 export interface RecentEventKey {
   project_id: string;
   app_id: string;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { Readable } from 'node:stream';
-import { Levels, canonicalLevel, type OutputFormat } from '@strix/contracts';
+import { IngestLimits, Levels, canonicalLevel, type OutputFormat } from '@strix/contracts';
 import type { EventFilter, StoredEvent } from '@strix/analytics';
 import { ApiError, errorResponses, legacyIsDevField, parseQuery, readScope, readScopeFields, timeWindow, type ZodRoutes } from '@strix/http';
 
@@ -27,6 +27,10 @@ const EventsQuery = z.object({
   cursor: z.string().optional().meta({ description: 'next_cursor of the previous page' }),
 });
 const CountsQuery = EventsQuery.omit({ limit: true, cursor: true, user_id: true, session_id: true });
+const NamesQuery = CountsQuery.omit({ name: true }).extend({
+  q: z.string().min(1).max(IngestLimits.maxNameChars).optional().meta({ description: 'Only names containing this text (any case)' }),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
 
 /** Each export format a client may name, with the engine's output format, the media type and the file extension. */
 const exportFormats = {
@@ -105,6 +109,7 @@ export function eventJson({ ts, received_at, ...rest }: StoredEvent): z.input<ty
 }
 
 const EventsPage = z.object({ events: z.array(EventJson), next_cursor: z.string().nullable() });
+const EventNames = z.object({ names: z.array(z.object({ name: text, events: z.number().int() })) });
 const HourlyCounts = z.object({
   counts: z.array(z.object({ hour: text, app_id: text, name: text, level: text, events: z.number().int() })),
 });
@@ -180,6 +185,18 @@ export const eventRoutes: ZodRoutes = async (app) => {
     async (request) => {
       const q = parseQuery(CountsQuery, request.query);
       return { counts: await app.analytics.events.hourlyCounts(filterOf(request.principal.projectId, q)) };
+    },
+  );
+
+  app.get(
+    '/v1/events/names',
+    {
+      config: read,
+      schema: { summary: 'Event names, most frequent first (a name picker’s choices)', tags, querystring: NamesQuery, response: { 200: EventNames, ...errorResponses } },
+    },
+    async (request) => {
+      const q = parseQuery(NamesQuery, request.query);
+      return { names: await app.analytics.events.names(filterOf(request.principal.projectId, q), q.q, q.limit) };
     },
   );
 };

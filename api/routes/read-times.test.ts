@@ -53,6 +53,7 @@ describe('times on the read API', () => {
   const routes = (): Route[] => [
     { name: 'GET /v1/events', request: query('/v1/events'), fields: ['from', 'to'], where: 'query parameter' },
     { name: 'GET /v1/events/counts', request: query('/v1/events/counts'), fields: ['from', 'to'], where: 'query parameter' },
+    { name: 'GET /v1/events/names', request: query('/v1/events/names'), fields: ['from', 'to'], where: 'query parameter' },
     { name: 'GET /v1/metrics', request: query('/v1/metrics'), fields: ['from', 'to'], where: 'query parameter' },
     { name: 'GET /v1/metrics/:name', request: query('/v1/metrics/checkout'), fields: ['from', 'to'], where: 'query parameter' },
     { name: 'GET /v1/audience/active', request: query('/v1/audience/active'), fields: ['from', 'to'], where: 'query parameter' },

@@ -62,10 +62,23 @@ export function FunnelsPage({ scope, url, funnelId }: { scope: Scope; url: URL; 
     setCurrent(undefined);
     if (funnelId) api<{ funnel: Saved }>(`/v1/funnels/${encodeURIComponent(funnelId)}`, { project }).then((r) => setCurrent(r.funnel), fail);
   }, [funnelId, project]);
+  // The autocomplete offers the most frequent names, then those containing what is typed in an event field.
+  const [search, setSearch] = useState('');
   useEffect(() => {
-    const q = new URLSearchParams({ from: new Date(range.from).toISOString(), to: new Date(range.to).toISOString(), ...readFilters(scope) });
-    api<{ counts: { name: string }[] }>(`/v1/events/counts?${q}`, { project }).then((r) => setNames([...new Set(r.counts.map((c) => c.name))].sort()), () => setNames([]));
-  }, [project, scope.dataMode, scope.appId, range.from]);
+    const q = new URLSearchParams({ from: new Date(range.from).toISOString(), to: new Date(range.to).toISOString(), ...readFilters(scope), limit: '50', ...(search && { q: search }) });
+    let current = true;
+    const timer = setTimeout(() => {
+      api<{ names: { name: string }[] }>(`/v1/events/names?${q}`, { project }).then((r) => current && setNames(r.names.map((n) => n.name)), () => current && setNames([]));
+    }, search ? 150 : 0);
+    return () => {
+      current = false;
+      clearTimeout(timer);
+    };
+  }, [project, scope.dataMode, scope.appId, range.from, search]);
+  const onNameInput = (event: Event) => {
+    const field = event.target;
+    if (field instanceof HTMLInputElement && field.list?.id === 'event-names') setSearch(field.value.trim().slice(0, 200));
+  };
 
   const runnable = definition.steps.length >= 2 && definition.steps.every((s) => s.event.trim() !== '') && (!funnelId || current !== undefined || fromUrl !== undefined);
   const key = JSON.stringify([definition, breakdown, scope.dataMode, scope.appId, range.from, project]);
@@ -107,7 +120,9 @@ export function FunnelsPage({ scope, url, funnelId }: { scope: Scope; url: URL; 
     <section aria-labelledby="funnels-title">
       <h1 id="funnels-title">{current ? current.name : 'Funnels'}</h1>
       <datalist id="event-names">{names.map((n) => <option value={n} key={n} />)}</datalist>
-      <Builder definition={definition} breakdown={breakdown} onRun={apply} />
+      <div onInput={onNameInput}>
+        <Builder definition={definition} breakdown={breakdown} onRun={apply} />
+      </div>
       {problem && <p role="alert" class="problem">{problem}</p>}
       {report && <FunnelReport report={report} />}
       {trend && <FunnelTrend trend={trend} />}
