@@ -224,6 +224,7 @@ describe('the dashboard in Chromium', { timeout: 600_000 }, () => {
   it('creates a key whose secret is shown once and works, then revokes it so it stops working', async () => {
     await page.goto(`${strix.url}/settings/keys?project=${credentials.projectId}`);
     await page.getByLabel('Name').fill('CI reader');
+    await page.getByLabel('Expires').selectOption('30');
     await page.getByRole('button', { name: 'Create key' }).click();
     const secret = await page.getByTestId('secret').innerText();
     assert.match(secret, /^strix_agent_[0-9a-f]{48}$/);
@@ -238,7 +239,9 @@ describe('the dashboard in Chromium', { timeout: 600_000 }, () => {
     };
     await until(200);
     const row = page.getByRole('row').filter({ hasText: 'CI reader' });
-    assert.match(await row.innerText(), /agent\s+strix_agent_\w{4}…\s+active/);
+    const shown = /expiring until ([^\t\n]+)/.exec(await row.innerText());
+    assert.match(await row.innerText(), /agent\s+strix_agent_\w{4}…\s+expiring until/);
+    assert.ok(shown && Math.abs(Date.parse(shown[1]!) - (Date.now() + 30 * 86_400_000)) < 86_400_000, `expires in 30 days: ${shown?.[1]}`);
     await shot('keys');
     page.once('dialog', (dialog) => void dialog.accept());
     await row.getByRole('button', { name: 'Revoke CI reader' }).click();

@@ -165,8 +165,8 @@ export async function topScreens(wh: Warehouse, scope: AudienceScope, range: Day
     { ...params, from: range.from, to: range.to, limit },
   );
   if (totals.length === 0) return [];
-  // Each view's next view in its session (0 for the last one: an exit); a window over the range's views
-  // measured faster than collecting each session's views into arrays (bench/dashboard-api.ts has the figures).
+  // Each view's next view in its session (0 for the last one: an exit). A window over the range's views
+  // measured a quarter faster than collecting each session's views into arrays (2.85M views, 1.57M sessions).
   const exits = await queryRows(
     wh,
     'audience screen exits',

@@ -136,6 +136,7 @@ function Keys({ scope }: { scope: Scope }): JSX.Element {
   const [name, setName] = useState('');
   const [appId, setAppId] = useState('');
   const [chosen, setChosen] = useState<string[]>([...defaultPermissions.agent]);
+  const [expiresInDays, setExpiresInDays] = useState('');
   const load = async () => {
     setKeys((await api<{ keys: KeyJson[] }>(`${base}/keys`)).keys);
     setApps((await api<{ apps: AppJson[] }>(`${base}/apps`)).apps);
@@ -149,7 +150,7 @@ function Keys({ scope }: { scope: Scope }): JSX.Element {
   const create = (event: Event) => {
     event.preventDefault();
     void run(async () => {
-      const made = await api<{ key: string }>(`${base}/keys`, { method: 'POST', body: { type, ...(name && { name }), ...(type !== 'agent' && { app_id: appId || apps[0]?.id }), permissions: chosen } });
+      const made = await api<{ key: string }>(`${base}/keys`, { method: 'POST', body: { type, ...(name && { name }), ...(type !== 'agent' && { app_id: appId || apps[0]?.id }), permissions: chosen, ...(expiresInDays && { expires_at: Date.now() + Number(expiresInDays) * 86_400_000 }) } });
       setSecret(made.key);
       setName('');
     });
@@ -161,6 +162,13 @@ function Keys({ scope }: { scope: Scope }): JSX.Element {
       <form class="key-form" onSubmit={create}>
         <label>Type <select value={type} onChange={(e) => pickType(e.currentTarget.value as KeyType)}>{keyTypes.map((t) => <option key={t}>{t}</option>)}</select></label>
         <label>Name <input value={name} maxLength={100} onInput={(e) => setName(e.currentTarget.value)} /></label>
+        <label>
+          Expires{' '}
+          <select value={expiresInDays} onChange={(e) => setExpiresInDays(e.currentTarget.value)}>
+            <option value="">never</option>
+            {[7, 30, 90, 365].map((d) => <option key={d} value={String(d)}>in {d} days</option>)}
+          </select>
+        </label>
         {type !== 'agent' && <label>App <select value={appId} onChange={(e) => setAppId(e.currentTarget.value)}>{apps.map((a) => <option key={a.id} value={a.id}>{a.name}</option>)}</select></label>}
         <fieldset>
           <legend>Permissions</legend>
