@@ -83,6 +83,11 @@ declare module 'fastify' {
     auth?: 'user' | 'any';
     /** Rate limits and back-pressure apply (the edge's batch endpoints). */
     rateLimited?: boolean;
+    /**
+     * A file download (GET): a session may also name its project in the `project` query parameter, so
+     * a plain link works and the browser saves the answer as it streams (a link cannot send a header).
+     */
+    downloadLink?: boolean;
   }
 }
 
@@ -150,7 +155,7 @@ export function buildHttpApp(deps: HttpAppDeps): FastifyInstance {
       // A session (no key sent) acts on a project as its role allows, on the routes agent keys use.
       request.principal =
         bearer === undefined && config.keyType === 'agent' && deps.sessions && request.headers.cookie !== undefined
-          ? await sessionPrincipal(request, deps.sessions, config.permission)
+          ? await sessionPrincipal(request, deps.sessions, config.permission, config.downloadLink === true)
           : deps.keys.authenticate(bearer, config.keyType, config.permission);
     }
   });

@@ -46,13 +46,14 @@ export async function signedInUser(request: FastifyRequest, sessions: SessionAut
 }
 
 /**
- * A session acting on the project named by `projectHeader`, as a principal
- * with its role's permissions. A project of a team the user is not in answers
- * exactly as a project that does not exist.
+ * A session acting on the project named by `projectHeader` (or, on a download
+ * link's GET, by the `project` query parameter), as a principal with its
+ * role's permissions. A project of a team the user is not in answers exactly
+ * as a project that does not exist.
  */
-export async function sessionPrincipal(request: FastifyRequest, sessions: SessionAuth | undefined, permission: string | undefined): Promise<Principal> {
+export async function sessionPrincipal(request: FastifyRequest, sessions: SessionAuth | undefined, permission: string | undefined, downloadLink = false): Promise<Principal> {
   const user = await signedInUser(request, sessions);
-  const projectId = request.headers[projectHeader];
+  const projectId = request.headers[projectHeader] ?? (downloadLink && safeMethods.has(request.method) ? (request.query as Record<string, unknown>).project : undefined);
   if (typeof projectId !== 'string' || projectId === '') {
     throw new ApiError('bad_request', `${projectHeader} header: required with a session cookie; the id of the project to act on`);
   }

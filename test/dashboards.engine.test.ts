@@ -342,7 +342,7 @@ describe('the dashboard in Chromium', { timeout: 600_000 }, () => {
     assert.equal(json.name, 'view_cart');
     // The explorer's filters go into its export: four view_cart events, read back by DuckDB.
     await page.getByLabel('Export the filtered events as').selectOption('parquet');
-    const [file] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export' }).click()]);
+    const [file] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Export' }).click()]);
     assert.match(file.suggestedFilename(), /^events-.*\.parquet$/);
     const saved = join(dir, 'export.parquet');
     await file.saveAs(saved);

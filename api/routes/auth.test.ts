@@ -165,6 +165,16 @@ describe('sign-in and sessions API', () => {
     assert.deepEqual(me.teams[0]!.projects[0]!.permissions, [...rolePermissions.owner]);
     const project = await app.inject({ method: 'GET', url: '/v1/project', headers: { cookie: boss.cookie, 'x-strix-project': 'p1' } });
     assert.equal(project.statusCode, 200, project.body);
+
+    // A download link names the project in its query instead (the export route only): a link cannot send a header.
+    const link = (url: string, method: 'GET' | 'POST' = 'GET') => app.inject({ method, url, headers: { cookie: boss.cookie } });
+    const exported = await link('/v1/events/export?project=p1&format=csv');
+    assert.equal(exported.statusCode, 200, exported.body);
+    assert.match(String(exported.headers['content-disposition']), /^attachment; filename="events-/);
+    assert.equal((await link('/v1/events/export?project=nope&format=csv')).statusCode, 404, 'a project the person is not in');
+    const elsewhere = await link('/v1/project?project=p1');
+    assert.equal(elsewhere.statusCode, 400, 'other routes still need the header');
+    assert.match(elsewhere.json<{ message: string }>().message, /^x-strix-project header: required/);
   });
 
   it('tells a key who it is on /v1/me, and keeps keys off the routes only people use', async () => {

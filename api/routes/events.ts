@@ -45,6 +45,7 @@ const exportFormatNames = Object.keys(exportFormats) as (keyof typeof exportForm
 export const maxExportRows = 1_000_000;
 
 const ExportQuery = EventsQuery.omit({ limit: true, cursor: true }).extend({
+  project: z.string().optional().meta({ description: 'With a session cookie instead of the x-strix-project header: the project, so a plain download link works' }),
   format: z.enum(exportFormatNames, { message: `must be one of ${exportFormatNames.join(', ')}` }).meta({ description: 'csv (with a header row), ndjson, arrow (Arrow IPC file) or parquet' }),
   limit: z.coerce.number().int().min(1).max(maxExportRows).default(100_000).meta({ description: `Events at most (≤ ${maxExportRows.toLocaleString('en-US')}), oldest first` }),
 });
@@ -137,10 +138,10 @@ export const eventRoutes: ZodRoutes = async (app) => {
   app.get(
     '/v1/events/export',
     {
-      config: read,
+      config: { ...read, downloadLink: true },
       schema: {
         summary: 'The filtered events as a file: CSV, NDJSON, Apache Arrow or Parquet, streamed',
-        description: 'Oldest first, at most `limit` events of the range (default the last 24 hours). Columns: event_id, timestamp, received_at, app_id, is_dev, name, level, message, session_id, user_id, source_module, screen_name, environment, os_version, app_version, build_number, device_model, locale, country, fingerprint, attributes, experiments. Readable as-is by pandas, Polars and DuckDB.',
+        description: 'Oldest first, at most `limit` events of the range (default the last 24 hours). Columns: event_id, timestamp, received_at, app_id, is_dev, name, level, message, session_id, user_id, source_module, screen_name, environment, os_version, app_version, build_number, device_model, locale, country, fingerprint, attributes, experiments, kind. Readable as-is by pandas, Polars and DuckDB.',
         tags,
         querystring: ExportQuery,
         response: { 200: z.string().meta({ description: 'The file, in the chosen format' }), ...errorResponses },

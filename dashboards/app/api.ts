@@ -39,24 +39,6 @@ export async function api<T>(path: string, call: Call = {}): Promise<T> {
   return body as T;
 }
 
-/**
- * Downloads an API answer as a file (an export): fetched with the session and
- * the project header, which a plain link cannot send, then saved under the
- * name the API gives it.
- */
-export async function download(path: string, project: string): Promise<void> {
-  const res = await fetch(path, { headers: { 'x-strix-project': project }, credentials: 'same-origin' });
-  if (!res.ok) {
-    const body = (await res.json().catch(() => ({}))) as { error?: string; message?: string };
-    throw new ApiFailure(res.status, body.error ?? 'error', body.message ?? `GET ${path} answered ${res.status}`);
-  }
-  const name = /filename="([^"]+)"/.exec(res.headers.get('content-disposition') ?? '')?.[1] ?? 'export';
-  const url = URL.createObjectURL(await res.blob());
-  const link = Object.assign(document.createElement('a'), { href: url, download: name });
-  link.click();
-  setTimeout(() => URL.revokeObjectURL(url), 60_000);
-}
-
 /** The signed-in person, their teams and what they may do in each project (`GET /v1/me`). */
 export interface Me {
   type: 'session';

@@ -1,6 +1,6 @@
 import { Fragment, type JSX } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { ApiFailure, api, download } from '../api.ts';
+import { ApiFailure, api } from '../api.ts';
 import { when } from '../issue-types.ts';
 import { ranges, readFilters, type Scope } from '../scope.ts';
 import { navigate, withQuery } from '../url.ts';
@@ -91,14 +91,11 @@ export function EventsPage({ scope, url }: { scope: Scope; url: URL }): JSX.Elem
         <label>Session <input value={chosen.session_id} onChange={(e) => set({ session_id: e.currentTarget.value })} /></label>
         <label class="check"><input type="checkbox" checked={tail} onChange={(e) => set({ tail: e.currentTarget.checked ? '1' : undefined })} /> Live tail</label>
       </form>
-      <form class="inline" onSubmit={(e) => {
-        e.preventDefault();
-        const q = query({ format: exportFormat, limit: '1000000' });
-        download(`/v1/events/export?${q}`, project).catch(fail);
-      }}>
-        <label>Export the filtered events as <select value={exportFormat} onChange={(e) => setExportFormat(e.currentTarget.value)}>{['csv', 'ndjson', 'arrow', 'parquet'].map((f) => <option key={f}>{f}</option>)}</select></label>
-        <button type="submit">Export</button>
-      </form>
+      <p class="inline">
+        <label>Export the filtered events as <select value={exportFormat} onChange={(e) => setExportFormat(e.currentTarget.value)}>{['csv', 'ndjson', 'arrow', 'parquet'].map((f) => <option key={f}>{f}</option>)}</select></label>{' '}
+        {/* A plain link: the browser saves the file as the API streams it. */}
+        <a class="button" href={`/v1/events/export?${query({ format: exportFormat, limit: '1000000', project })}`} download>Export</a>
+      </p>
       {problem && <p role="alert" class="problem">{problem}</p>}
       <table class="events">
         <thead><tr><th scope="col">Time</th><th scope="col">Level</th><th scope="col">Name</th><th scope="col">Message</th><th scope="col">User</th></tr></thead>
