@@ -46,26 +46,24 @@ const ExperimentJson = z.object({
   ),
 });
 
+/** The scope a funnel was run over, as read (the data mode resolved). */
+const readRangeJson = { from: text, to: text, data_mode: z.enum(DataModes), app_id: text.nullable() };
+
 /** A funnel report: the funnel run, the scope it was run over, one group per breakdown value, and the experiment's significance. */
 export const FunnelReportJson = <F extends z.ZodType>(funnel: F) =>
   z.object({
     funnel,
-    from: text,
-    to: text,
-    data_mode: z.enum(DataModes),
-    app_id: text.nullable(),
+    ...readRangeJson,
     breakdown: z.object({ experiment: text.optional(), property: text.optional(), user_property: text.optional() }).nullable(),
     groups: z.array(GroupJson),
     experiment: ExperimentJson.optional().meta({ description: 'With an experiment breakdown' }),
   });
 
+/** A funnel's trend: the funnel run, the scope it was run over, and one point per period of entry. */
 export const FunnelTrendJson = <F extends z.ZodType>(funnel: F) =>
   z.object({
     funnel,
-    from: text,
-    to: text,
-    data_mode: z.enum(DataModes),
-    app_id: text.nullable(),
+    ...readRangeJson,
     interval: z.enum(['day', 'week']),
     points: z.array(
       z.object({

@@ -22,13 +22,13 @@ const tags = ['funnels'];
 const IdParams = z.object({ id: z.string().meta({ description: 'The saved funnel’s id' }) });
 
 /** The read scope in a body: times as text or epoch ms, both required. */
-const trendRange = {
+const readRangeFields = {
   from: bodyTime,
   to: bodyTime,
   data_mode: readScopeFields.data_mode,
   app_id: readScopeFields.app_id,
 };
-const rangeFields = { ...trendRange, breakdown: FunnelBreakdown.optional() };
+const rangeFields = { ...readRangeFields, breakdown: FunnelBreakdown.optional() };
 
 function checkRange(q: { from: number; to: number }, ctx: z.RefinementCtx): void {
   if (q.from >= q.to) ctx.addIssue({ code: 'custom', path: ['from'], message: 'must be before to' });
@@ -53,14 +53,15 @@ const interval = z
   .default('day')
   .meta({ description: 'Periods of the trend: UTC days, or weeks starting on Monday' });
 const AdHocTrend = z
-  .object({ ...definitionFields, ...trendRange, interval })
+  .object({ ...definitionFields, ...readRangeFields, interval })
   .strict()
   .superRefine((q, ctx) => {
     checkDefinition(q, ctx);
     checkRange(q, ctx);
   });
-const SavedTrend = z.object({ ...trendRange, interval }).strict().superRefine(checkRange);
-type TrendRange = z.infer<typeof SavedTrend>;
+const SavedTrend = z.object({ ...readRangeFields, interval }).strict().superRefine(checkRange);
+/** The read scope of a query or a trend. */
+type ReadRange = Omit<z.infer<typeof SavedTrend>, 'interval'>;
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -93,25 +94,24 @@ const FunnelPage = z.object({ funnels: z.array(SavedFunnelJson), next_offset: z.
  * A funnel of another project is not found.
  */
 export const funnelsRoutes: ZodRoutes = async (app) => {
-  /** The report over a range, with the range as read (data mode resolved). */
-  async function report(projectId: string, definition: FunnelDefinition, range: Range) {
+  /** The events a range reads, and the range as read (data mode resolved) for the answer. */
+  function readRange(projectId: string, range: ReadRange) {
     const scope = readScope(projectId, range);
-    const result: FunnelReport = await app.analytics.funnels.run(
-      { projectId, fromMs: range.from, toMs: range.to, isDev: scope.isDev, appId: scope.appId },
-      definition,
-      range.breakdown,
-    );
-    return { from: iso(range.from), to: iso(range.to), data_mode: scope.dataMode, app_id: scope.appId ?? null, breakdown: range.breakdown ?? null, ...result };
+    return {
+      funnelScope: { projectId, fromMs: range.from, toMs: range.to, isDev: scope.isDev, appId: scope.appId },
+      read: { from: iso(range.from), to: iso(range.to), data_mode: scope.dataMode, app_id: scope.appId ?? null },
+    };
   }
 
-  async function trend(projectId: string, definition: FunnelDefinition, range: TrendRange) {
-    const scope = readScope(projectId, range);
-    const points = await app.analytics.funnels.trend(
-      { projectId, fromMs: range.from, toMs: range.to, isDev: scope.isDev, appId: scope.appId },
-      definition,
-      range.interval satisfies TrendInterval,
-    );
-    return { from: iso(range.from), to: iso(range.to), data_mode: scope.dataMode, app_id: scope.appId ?? null, interval: range.interval, points };
+  async function report(projectId: string, definition: FunnelDefinition, range: Range) {
+    const { funnelScope, read } = readRange(projectId, range);
+    const result: FunnelReport = await app.analytics.funnels.run(funnelScope, definition, range.breakdown);
+    return { ...read, breakdown: range.breakdown ?? null, ...result };
+  }
+
+  async function trend(projectId: string, definition: FunnelDefinition, range: ReadRange & { interval: TrendInterval }) {
+    const { funnelScope, read } = readRange(projectId, range);
+    return { ...read, interval: range.interval, points: await app.analytics.funnels.trend(funnelScope, definition, range.interval) };
   }
 
   app.post(
