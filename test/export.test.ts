@@ -79,6 +79,8 @@ describe('exporting events', () => {
     assert.equal(table.numRows, 250);
     assert.deepEqual(table.schema.fields.map((f) => f.name), columns);
     assert.equal(String(table.getChild('message')?.get(7)), 'said "hi", then\nleft — 東京');
+    // Enums leave as their names, not as bare integers.
+    assert.deepEqual([String(table.getChild('level')?.get(0)), String(table.getChild('kind')?.get(0))], ['info', 'log']);
   });
 
   it('keeps to the filters, the limit, oldest first, and the key’s project', async () => {

@@ -136,10 +136,11 @@ export async function queryEvents(
 /**
  * What an export carries of each event: its columns with their engine types
  * (times as DateTime64, properties and experiments as maps), the level as
- * text (an Enum would leave Arrow and Parquet as a bare integer).
+ * and kind as text (an Enum would leave Arrow and Parquet as a bare integer).
  */
 const exportColumns = `event_id, ts AS timestamp, received_at, app_id, is_dev, name, toString(level) AS level, message, session_id, user_id,
-  source_module, screen_name, environment, os_version, app_version, build_number, device_model, locale, country, fingerprint, attributes, experiments, kind`;
+  source_module, screen_name, environment, os_version, app_version, build_number, device_model, locale, country, fingerprint, attributes, experiments,
+  toString(kind) AS kind`;
 
 /**
  * The filtered events, oldest first, at most `limit`, in an export format,
