@@ -1,6 +1,7 @@
 import { render, type JSX } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { ApiFailure, api, type Me } from './api.ts';
+import { useApps } from './apps.ts';
 import { AudiencePage } from './pages/audience.tsx';
 import { EventsPage } from './pages/events.tsx';
 import { FunnelsPage } from './pages/funnels.tsx';
@@ -64,10 +65,7 @@ function Shell({ scope, onSignedOut, children }: { scope: Scope; onSignedOut: ()
   };
   // Sections keep the project and the app; the data mode and range are remembered in the browser.
   const section = (path: string) => `${path}?${new URLSearchParams({ project: scope.project.id, ...(scope.appId && { app: scope.appId }) })}`;
-  const [apps, setApps] = useState<{ id: string; name: string }[]>([]);
-  useEffect(() => {
-    api<{ apps: { id: string; name: string }[] }>(`/v1/projects/${encodeURIComponent(scope.project.id)}/apps`).then((r) => setApps(r.apps), () => setApps([]));
-  }, [scope.project.id]);
+  const apps = useApps(scope.project.id);
   const signOut = async () => {
     await api('/v1/auth/sign-out', { method: 'POST' }).catch(() => undefined);
     onSignedOut();

@@ -1,6 +1,7 @@
 import type { JSX } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { ApiFailure, api } from '../api.ts';
+import { useApps } from '../apps.ts';
 import { statusWords, statuses, when, type Issue } from '../issue-types.ts';
 import type { Scope } from '../scope.ts';
 import { navigate, withQuery } from '../url.ts';
@@ -21,10 +22,7 @@ export function IssueList({ scope, url }: { scope: Scope; url: URL }): JSX.Eleme
   const offset = Math.max(0, Number(url.searchParams.get('offset') ?? 0) || 0);
   const appId = scope.appId ?? '';
   const [page, setPage] = useState<IssuePage>();
-  const [apps, setApps] = useState<{ id: string; name: string }[]>([]);
-  useEffect(() => {
-    api<{ apps: { id: string; name: string }[] }>(`/v1/projects/${encodeURIComponent(scope.project.id)}/apps`).then((r) => setApps(r.apps), () => setApps([]));
-  }, [scope.project.id]);
+  const apps = useApps(scope.project.id);
   const appName = (id: string) => apps.find((a) => a.id === id)?.name ?? id;
   const [problem, setProblem] = useState<string>();
 
