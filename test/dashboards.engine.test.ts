@@ -4,7 +4,6 @@
 // each page are written to test/screenshots/.
 import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -14,9 +13,9 @@ import { issueUrl } from '@strix/issues';
 import { launchChromium } from '@strix/testkit/chromium';
 import { kill, spawnStrix, type StrixProcess } from '@strix/testkit/process';
 import { mailTextTo, startSmtpReceiver, type SmtpReceiver } from '@strix/testkit/smtp';
+import { funnelSteps, seedDashboard, seriousViolations } from './dashboards.fixture.ts';
 
 const screenshots = join(import.meta.dirname, 'screenshots');
-const funnelSteps = ['view_cart', 'checkout', 'paid'];
 
 describe('the dashboard in Chromium', { timeout: 600_000 }, () => {
   let dir: string;
@@ -29,6 +28,9 @@ describe('the dashboard in Chromium', { timeout: 600_000 }, () => {
   const scriptRan: string[] = [];
   const agent = (path: string) => fetch(`${strix.url}${path}`, { headers: { authorization: `Bearer ${credentials.agentKey}` } }).then((r) => r.json() as Promise<Record<string, unknown>>);
   const shot = (name: string) => page.screenshot({ path: join(screenshots, `${name}.png`), fullPage: true });
+  /** A JSON POST with a key, as an app (client key) or a script (agent key) sends it. */
+  const postJson = (path: string, key: string | undefined, body: unknown) =>
+    fetch(`${strix.url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'strix-dashboards-'));
@@ -41,28 +43,7 @@ describe('the dashboard in Chromium', { timeout: 600_000 }, () => {
     const opened = await fetch(`${strix.url}${link.pathname}?email=owner@example.com`, { method: 'POST', redirect: 'manual' });
     assert.equal(opened.status, 303, await opened.text());
 
-    const error = (message: string, session: string) => ({ name: 'error', level: 'error', message, session_id: session, app_version: '1.4.0', exception: { type: 'TypeError', stacktrace: { frames: [{ function: 'loadCart', filename: 'src/cart.ts', lineno: 12, in_app: true }] } } });
-    const ingest = await fetch(`${strix.url}/v1/ingest`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${credentials.clientKey}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ events: [error('Cart 7 is empty', 's1'), error('Cart 9 is empty', 's2')] }),
-    });
-    assert.equal(ingest.status, 200, await ingest.text());
-    // Four people on the way to paying: one pays, one stops at checkout, two only view their cart.
-    const t = Date.now() - 30 * 60_000;
-    const journeys: [string, number][] = [['u1', 3], ['u2', 2], ['u3', 1], ['u4', 1]];
-    const track = journeys.flatMap(([user, reached]) => funnelSteps.slice(0, reached).map((name, i) => ({ name, user_id: user, timestamp: t + i * 60_000 })));
-    const tracked = await fetch(`${strix.url}/v1/track:batch`, { method: 'POST', headers: { authorization: `Bearer ${credentials.clientKey}`, 'content-type': 'application/json' }, body: JSON.stringify({ events: track }) });
-    assert.equal(tracked.status, 200, await tracked.text());
-    // A screen load that completed in 200 ms and one that failed.
-    const points = [
-      { name: 'screen_load', phase: 'start', tracking_id: 'l1', timestamp: t },
-      { name: 'screen_load', phase: 'complete', tracking_id: 'l1', timestamp: t + 200 },
-      { name: 'screen_load', phase: 'start', tracking_id: 'l2', timestamp: t },
-      { name: 'screen_load', phase: 'fail', tracking_id: 'l2', timestamp: t + 900 },
-    ].map((p) => ({ ...p, user_id: 'u1' }));
-    const measured = await fetch(`${strix.url}/v1/metrics:batch`, { method: 'POST', headers: { authorization: `Bearer ${credentials.clientKey}`, 'content-type': 'application/json' }, body: JSON.stringify({ points }) });
-    assert.equal(measured.status, 200, await measured.text());
+    await seedDashboard(postJson, credentials.clientKey!);
     const deadline = Date.now() + 30_000;
     while (!issueId) {
       const scan = (await fetch(`${strix.url}/v1/issues/scan`, { method: 'POST', headers: { authorization: `Bearer ${credentials.agentKey}` } }).then((r) => r.json())) as { created: { id: string }[] };
@@ -137,11 +118,7 @@ describe('the dashboard in Chromium', { timeout: 600_000 }, () => {
 
   it('snoozes and wakes an issue, merges another into it, and splits it back out', async () => {
     const error = (fn: string, message: string) => ({ name: 'error', level: 'error', message, session_id: `s-${fn}`, exception: { type: 'PaymentError', stacktrace: { frames: [{ function: fn, filename: 'src/pay.ts', lineno: 3, in_app: true }] } } });
-    const sent = await fetch(`${strix.url}/v1/ingest`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${credentials.clientKey}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ events: [error('chargeCard', 'Card declined'), error('chargeWallet', 'Wallet declined')] }),
-    });
+    const sent = await postJson('/v1/ingest', credentials.clientKey, { events: [error('chargeCard', 'Card declined'), error('chargeWallet', 'Wallet declined')] });
     assert.equal(sent.status, 200);
     let created: { id: string; title: string }[] = [];
     for (const deadline = Date.now() + 30_000; created.length < 2; ) {
@@ -190,19 +167,12 @@ describe('the dashboard in Chromium', { timeout: 600_000 }, () => {
     };
     const shown = await counts();
     // The same question to the API: the page's range is the last 7 days, production data.
-    const asked = await fetch(`${strix.url}/v1/funnels/query`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${credentials.agentKey}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ steps: funnelSteps.map((event) => ({ event })), mode: 'closed', window_seconds: 86_400, from: Date.now() - 7 * 86_400_000, to: Date.now() }),
-    }).then((r) => r.json() as Promise<{ groups: { steps: { count: number }[] }[] }>);
+    const question = { steps: funnelSteps.map((event) => ({ event })), mode: 'closed', window_seconds: 86_400, from: Date.now() - 7 * 86_400_000, to: Date.now() };
+    const asked = await postJson('/v1/funnels/query', credentials.agentKey, question).then((r) => r.json() as Promise<{ groups: { steps: { count: number }[] }[] }>);
     assert.deepEqual(shown, asked.groups[0]?.steps.map((s) => s.count));
     assert.deepEqual(shown, [4, 2, 1]);
     // Its conversion over time: the trend table's rows are the API's points, newest first.
-    const trend = await fetch(`${strix.url}/v1/funnels/trend`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${credentials.agentKey}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ steps: funnelSteps.map((event) => ({ event })), mode: 'closed', window_seconds: 86_400, from: Date.now() - 7 * 86_400_000, to: Date.now() }),
-    }).then((r) => r.json() as Promise<{ points: { period: string; entered: number; converted: number }[] }>);
+    const trend = await postJson('/v1/funnels/trend', credentials.agentKey, question).then((r) => r.json() as Promise<{ points: { period: string; entered: number; converted: number }[] }>);
     const trendRows = page.locator('table.trend tbody tr');
     await trendRows.first().waitFor();
     const cells = await trendRows.evaluateAll((rows) => rows.map((r) => [...r.querySelectorAll('td')].slice(0, 3).map((td) => td.textContent ?? '')));
@@ -255,11 +225,7 @@ describe('the dashboard in Chromium', { timeout: 600_000 }, () => {
     await people.waitFor();
     const before = Number(await people.innerText());
     const sent = Date.now();
-    const tracked = await fetch(`${strix.url}/v1/track:batch`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${credentials.clientKey}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ events: [{ name: 'screen_view', user_id: 'live-visitor', screen_name: '/pricing', timestamp: sent }] }),
-    });
+    const tracked = await postJson('/v1/track:batch', credentials.clientKey, { events: [{ name: 'screen_view', user_id: 'live-visitor', screen_name: '/pricing', timestamp: sent }] });
     assert.equal(tracked.status, 200);
     await page.waitForFunction((n) => Number(document.querySelector('[data-testid="live-people"]')?.textContent) > n, before, { timeout: 10_000 });
     console.log(`live view showed the event ${Date.now() - sent} ms after it was sent`);
@@ -270,22 +236,14 @@ describe('the dashboard in Chromium', { timeout: 600_000 }, () => {
   it('shows where sessions leave, and a user’s properties and merged timeline of events and errors', async () => {
     const t = Date.now() - 10 * 60_000;
     const views = [['/home', 0], ['/pricing', 40_000], ['/home', 100_000]] as const;
-    const sent = await fetch(`${strix.url}/v1/track:batch`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${credentials.clientKey}`, 'content-type': 'application/json' },
-      body: JSON.stringify({
+    const sent = await postJson('/v1/track:batch', credentials.clientKey, {
         events: [
           ...views.map(([route, at]) => ({ name: '$pageview', user_id: 'pat', session_id: 'pat-1', screen_name: route, timestamp: t + at })),
           { name: 'signed_up', user_id: 'pat', session_id: 'pat-1', timestamp: t + 1000, $set: { plan: 'pro', country_of_billing: 'FR' } },
         ],
-      }),
-    });
+      });
     assert.equal(sent.status, 200, await sent.text());
-    const failed = await fetch(`${strix.url}/v1/ingest`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${credentials.clientKey}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ events: [{ name: 'error', level: 'error', message: 'Price list failed to load', user_id: 'pat', session_id: 'pat-1', timestamp: t + 50_000 }] }),
-    });
+    const failed = await postJson('/v1/ingest', credentials.clientKey, { events: [{ name: 'error', level: 'error', message: 'Price list failed to load', user_id: 'pat', session_id: 'pat-1', timestamp: t + 50_000 }] });
     assert.equal(failed.status, 200, await failed.text());
 
     // The audience page's screens: /home was left once (the session's last view), /pricing dwelt 60 s.
@@ -352,11 +310,7 @@ describe('the dashboard in Chromium', { timeout: 600_000 }, () => {
     assert.deepEqual(read.getRows()[0]?.map(String), ['4', 'view_cart', 'view_cart']);
     await page.goto(`${strix.url}/events?project=${credentials.projectId}&name=tail_probe&tail=1`);
     await page.getByText('No events match.').waitFor();
-    const sent = await fetch(`${strix.url}/v1/track:batch`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${credentials.clientKey}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ events: [{ name: 'tail_probe', user_id: 'tailer', timestamp: Date.now() }] }),
-    });
+    const sent = await postJson('/v1/track:batch', credentials.clientKey, { events: [{ name: 'tail_probe', user_id: 'tailer', timestamp: Date.now() }] });
     assert.equal(sent.status, 200);
     await page.getByRole('cell', { name: 'tail_probe' }).first().waitFor({ timeout: 10_000 });
     assert.equal(await rows.count(), 1, 'added once, without a reload');
@@ -400,20 +354,13 @@ describe('the dashboard in Chromium', { timeout: 600_000 }, () => {
     // axe runs inside the page; the app's CSP allows only its own scripts, so this context bypasses it.
     const context = await browser.newContext({ bypassCSP: true, storageState: await page.context().storageState(), viewport: { width: 1280, height: 800 } });
     const audited = await context.newPage();
-    const axe = await readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
     const found: string[] = [];
     try {
       for (const path of ['/issues', `/issues/${issueId}`, '/funnels', '/audience', '/users/pat', '/performance', '/performance/screen_load', '/events', '/settings', '/settings/keys', '/settings/members', '/settings/audit']) {
         await audited.goto(`${strix.url}${path}?project=${credentials.projectId}`);
         await audited.getByRole('heading', { level: 1 }).waitFor();
         await audited.waitForLoadState('networkidle');
-        await audited.addScriptTag({ content: axe });
-        const violations = await audited.evaluate(async () => {
-          const result = await (window as unknown as { axe: { run: (context: Document, options: object) => Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }> } }).axe.run(document, {
-            runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
-          });
-          return result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.impact}) at ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`);
-        });
+        const violations = await seriousViolations(audited);
         found.push(...violations.map((v) => `${path}: ${v}`));
       }
     } finally {

@@ -88,6 +88,9 @@ describe('exporting events', () => {
     assert.deepEqual(lines.map((l) => l.event_id), ['e0001', 'e0003', 'e0005', 'e0007', 'e0009']);
     const theirs = (await get('format=ndjson', 'agent-other')).body.trim().split('\n').map((l) => (JSON.parse(l) as { event_id: string }).event_id);
     assert.deepEqual(theirs, ['foreign']);
+    // A key acts on its own project only: naming another in the download link's project parameter changes nothing.
+    const named = (await get('format=ndjson&project=p', 'agent-other')).body.trim().split('\n').map((l) => (JSON.parse(l) as { event_id: string }).event_id);
+    assert.deepEqual(named, ['foreign']);
   });
 
   it('refuses an unknown format or limit, naming what it takes', async () => {
