@@ -7,7 +7,10 @@
  * generator, sending batches of 100 ~300-byte events over keep-alive HTTP.
  * Phase 1 measures sustained events/s from the first request until every event
  * is queryable in chDB. Phase 2 sends at half that rate (open loop) and reports
- * request latency percentiles. Peak RSS is the server's VmHWM (of a restart:
+ * request latency percentiles (BENCH_LATENCY_SECONDS=0 skips it). Last, with
+ * the server stopped, the ceiling: chDB's own insert rate for the same rows with
+ * every materialized view (warehouse-rows.ts), and end to end as a share of it.
+ * BENCH_MIN_RATIO makes the run fail below that share (CI's throughput smoke). Peak RSS is the server's VmHWM (of a restart:
  * see below). Before the load, other tenants' projects and keys are added (BENCH_PROJECTS, BENCH_KEYS;
  * 0 for none), so every request authenticates against a registry of that size.
  */
@@ -18,12 +21,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { kill, spawnStrix } from '@strix/testkit/process';
 import { HttpLoad, batchSize, cpuSeconds, peakRss, percentile } from './http-load.ts';
 import { seedTenants } from './tenants.ts';
+import { warehouseCeiling, warehouseRows } from './warehouse-rows.ts';
 
 const totalEvents = Number(process.env.BENCH_EVENTS ?? 1_000_000);
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 32);
 const latencySeconds = Number(process.env.BENCH_LATENCY_SECONDS ?? 15);
 const tenantProjects = Number(process.env.BENCH_PROJECTS ?? 100);
 const tenantKeys = Number(process.env.BENCH_KEYS ?? 1000);
+const minRatio = Number(process.env.BENCH_MIN_RATIO ?? 0);
 
 async function lag(url: URL): Promise<number> {
   const text = await (await fetch(new URL('/metrics', url))).text();
@@ -44,6 +49,7 @@ async function main(): Promise<void> {
   const server = await spawnStrix(env);
   const { clientKey } = JSON.parse(await readFile(join(dir, 'credentials.json'), 'utf8')) as { clientKey: string };
   const load = new HttpLoad(clientKey, concurrency);
+  let throughput = 0;
   try {
     const url = new URL(server.url);
 
@@ -58,7 +64,7 @@ async function main(): Promise<void> {
     const serverCpu = await cpuSeconds(server.child.pid!);
     const benchCpu = process.cpuUsage(benchCpuBefore);
     const seconds = (done - started) / 1000;
-    const throughput = sent / seconds;
+    throughput = sent / seconds;
     console.log(`events: ${sent} of ~${load.bytesPerEvent.toFixed(0)} bytes, concurrency ${concurrency}, batches of ${batchSize}`);
     console.log(`ingest acknowledged: ${(sent / ((acked - started) / 1000)).toFixed(0)} events/s`);
     console.log(`end to end (queryable in chDB): ${throughput.toFixed(0)} events/s over ${seconds.toFixed(1)} s`);
@@ -70,16 +76,27 @@ async function main(): Promise<void> {
     );
 
     // Phase 2: latency at half the sustained rate, open loop.
-    const latencies = await load.latencies([url], throughput / 2, latencySeconds);
-    console.log(
-      `ingest latency at ${(throughput / 2).toFixed(0)} events/s: p50 ${percentile(latencies, 50).toFixed(1)} ms, ` +
-        `p99 ${percentile(latencies, 99).toFixed(1)} ms, max ${percentile(latencies, 100).toFixed(1)} ms`,
-    );
+    if (latencySeconds > 0) {
+      const latencies = await load.latencies([url], throughput / 2, latencySeconds);
+      console.log(
+        `ingest latency at ${(throughput / 2).toFixed(0)} events/s: p50 ${percentile(latencies, 50).toFixed(1)} ms, ` +
+          `p99 ${percentile(latencies, 99).toFixed(1)} ms, max ${percentile(latencies, 100).toFixed(1)} ms`,
+      );
+    }
     console.log(`server peak RSS: ${((await peakRss(server.child.pid!)) / 1024 / 1024).toFixed(0)} MiB`);
   } finally {
     await kill(server, 'SIGTERM');
     load.close();
     await rm(dir, { recursive: true, force: true });
+  }
+  const rows = Math.min(totalEvents, 200_000);
+  const ceiling = await warehouseCeiling(warehouseRows(rows));
+  const ratio = throughput / ceiling;
+  console.log(`ceiling (chDB insert of the same rows with every view, 50000 per insert, ${rows} rows): ${ceiling.toFixed(0)} rows/s`);
+  console.log(`end to end / ceiling: ${ratio.toFixed(2)}`);
+  if (ratio < minRatio) {
+    console.error(`end to end is ${ratio.toFixed(2)} of the ceiling, below the floor of ${minRatio}`);
+    process.exitCode = 1;
   }
 }
 

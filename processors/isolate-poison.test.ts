@@ -6,8 +6,8 @@ import { eventRow } from '@strix/testkit/rows';
 import { openStore } from '@strix/testkit/stores';
 import { insertIsolatingPoison, type InsertRows } from './isolate-poison.ts';
 
-/** A lone surrogate: valid JSON, refused by the warehouse's JSONEachRow parser. */
-const poison = (id: string) => eventRow({ project_id: 'p', event_id: id, message: 'bad \ud800 text' });
+/** A retention past UInt16: a value the warehouse refuses for what the row holds. */
+const poison = (id: string) => eventRow({ project_id: 'p', event_id: id, retention_days: 70_000 });
 const good = (id: string) => eventRow({ project_id: 'p', event_id: id });
 const batchOf = (n: number, poisoned: readonly number[]) =>
   Array.from({ length: n }, (_, i) => (poisoned.includes(i) ? poison(`e${i}`) : good(`e${i}`)));
@@ -44,7 +44,7 @@ describe('insertIsolatingPoison on chDB', () => {
   it('finds one poison row among many and stores every other row once', async () => {
     const refused = await insertIsolatingPoison(insert, batchOf(100, [37]), 'events:0:0-9');
     assert.deepEqual(refused.map((r) => [r.index, r.row.event_id]), [[37, 'e37']]);
-    assert.match(refused[0]!.reason, /surrogate pair/);
+    assert.match(refused[0]!.reason, /out of range for UInt16/);
     assert.ok(inserts.length <= 2 * Math.ceil(Math.log2(100)) + 1, `${inserts.length} inserts`);
     assert.deepEqual(await stored(wh), { rows: 99, distinct: 99, counted: 99 });
   });
@@ -89,7 +89,7 @@ describe('insertIsolatingPoison on chDB', () => {
 
   it('a batch refused at its last row writes nothing to the table or its views (one block)', async () => {
     const rows = batchOf(60_000, [59_999]);
-    await assert.rejects(wh.insert('events', rows, { dedupToken: 'whole' }), /surrogate pair/);
+    await assert.rejects(wh.insert('events', rows, { dedupToken: 'whole' }), /out of range for UInt16/);
     assert.deepEqual(await stored(wh), { rows: 0, distinct: 0, counted: 0 });
   });
 });

@@ -59,9 +59,9 @@ interface IngestAnswer {
 }
 
 /** One log record of events as the edge writes it, built by hand to get past the edge. */
-function batchRecord(projectId: string, events: Record<string, unknown>[]): { key: string; value: Buffer } {
+function batchRecord(projectId: string, events: Record<string, unknown>[], retentionDays = 30): { key: string; value: Buffer } {
   const now = Date.now();
-  const record = { v: 1, project_id: projectId, app_id: 'app-direct', retention_days: 30, received_at: now, events: events.map((e) => ({ ts: now, level: 'info', is_dev: false, ...e })) };
+  const record = { v: 1, project_id: projectId, app_id: 'app-direct', retention_days: retentionDays, received_at: now, events: events.map((e) => ({ ts: now, level: 'info', is_dev: false, ...e })) };
   return { key: `${projectId}:`, value: Buffer.from(JSON.stringify(record)) };
 }
 
@@ -88,21 +88,26 @@ describe('text that is not well-formed Unicode', () => {
     assert.equal((await h.strix.app.inject('/readyz')).statusCode, 200);
   });
 
-  it('written to the log past the edge, is dead-lettered alone: the rest is stored once and other projects go on', async () => {
+  it('written to the log past the edge, is stored as U+FFFD; an event the warehouse refuses is dead-lettered alone, the rest stored once', async () => {
     const project = h.credentials.projectId;
     const run = `direct-${Date.now()}`;
     const id = (n: string) => `${run}-${n}`;
-    const poisoned = [
-      { event_id: id('bad-message'), message: 'lone \ud800 surrogate', session_id: run },
-      { event_id: id('bad-key'), message: 'm', session_id: run, attributes: { ['k\ud800']: 'v' } },
-      { event_id: id('bad-user-set'), message: 'm', session_id: run, user_id: 'u1', user_set: { plan: '\udbff' } },
-      { event_id: id('bad-user'), message: 'm', session_id: run, user_id: 'u\ud800' },
+    // The warehouse writes text as UTF-8, as the distributed deployment does: a lone
+    // surrogate past the edge becomes U+FFFD. A retention past UInt16 it refuses.
+    const odd = [
+      { event_id: id('odd-message'), message: 'lone \ud800 surrogate', session_id: run },
+      { event_id: id('odd-key'), message: 'm', session_id: run, attributes: { ['k\ud800']: 'v' } },
+    ];
+    const refused = [
+      { event_id: id('refused-1'), message: 'm', session_id: run },
+      { event_id: id('refused-2'), message: 'm', session_id: run, user_id: 'u1' },
     ];
     const fine = (n: number) => ({ event_id: id(`ok-${n}`), message: `fine ${n}`, session_id: run });
     await h.log.append(Topics.events, [
-      batchRecord(project, [fine(1), poisoned[0]!, fine(2), poisoned[1]!, fine(3)]),
+      batchRecord(project, [fine(1), odd[0]!, fine(2), odd[1]!, fine(3)]),
       batchRecord('other-project', [{ ...fine(4), event_id: id('other-1') }]),
-      batchRecord(project, [poisoned[2]!, fine(5), poisoned[3]!]),
+      batchRecord(project, refused, 70_000),
+      batchRecord(project, [fine(5)]),
     ]);
     await h.strix.drained();
     // Events arriving afterwards, from this project through the edge and from another one.
@@ -116,16 +121,24 @@ describe('text that is not well-formed Unicode', () => {
     );
     assert.deepEqual(
       stored.filter((r) => r.event_id.startsWith(run)).map((r) => [r.project_id, r.event_id.slice(run.length + 1), Number(r.copies)]),
-      [[project, 'ok-1', 1], [project, 'ok-2', 1], [project, 'ok-3', 1], [project, 'ok-5', 1], ['other-project', 'other-1', 1], ['other-project', 'other-2', 1]],
+      [
+        [project, 'odd-key', 1], [project, 'odd-message', 1], [project, 'ok-1', 1], [project, 'ok-2', 1], [project, 'ok-3', 1], [project, 'ok-5', 1],
+        ['other-project', 'other-1', 1], ['other-project', 'other-2', 1],
+      ],
     );
+    const [text] = await h.strix.warehouse.query<{ message: string; keys: string[] }>(
+      `SELECT any(message) AS message, groupArrayArray(mapKeys(attributes)) AS keys FROM events WHERE event_id IN ({ids:Array(String)})`,
+      { ids: odd.map((o) => o.event_id) },
+    );
+    assert.ok(text?.message.includes('lone \ufffd surrogate') && text.keys.includes('k\ufffd'), JSON.stringify(text));
     assert.equal(stored.filter((r) => !r.event_id.startsWith(run)).length, 1, 'the later event through the edge is stored');
     assert.equal((await h.strix.app.inject('/readyz')).json<{ status: string }>().status, 'ready');
 
     const letters = (await query(h, '/v1/dead-letters?limit=50')).json<{ dead_letters: { reason: string; event_id: string; payload_base64: string }[] }>();
     const mine = letters.dead_letters.filter((d) => d.event_id.startsWith(run));
-    assert.deepEqual(mine.map((d) => d.event_id).sort(), poisoned.map((p) => p.event_id).sort());
+    assert.deepEqual(mine.map((d) => d.event_id).sort(), refused.map((p) => p.event_id).sort());
     for (const letter of mine) {
-      assert.match(letter.reason, /^warehouse refused the event: .*surrogate pair/);
+      assert.match(letter.reason, /^warehouse refused the event: .*out of range for UInt16/);
       assert.ok(!letter.reason.includes('fine '), 'a reason speaks of its own event only');
       assert.equal((JSON.parse(Buffer.from(letter.payload_base64, 'base64').toString()) as { event_id: string }).event_id, letter.event_id);
     }

@@ -1,6 +1,11 @@
+import { mkdirSync, rmSync } from 'node:fs';
+import { rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Session } from 'chdb';
 import { OutputFormats, WarehouseError, type InsertOptions, type OutputFormat, type QueryParams, type Warehouse } from '@strix/contracts';
 import { openChdbSession } from './chdb-engine.ts';
+import { quoteString, settingsClause } from './chdb-sql.ts';
+import { RowBinaryInserts, quoteIdentifier } from './row-binary-inserts.ts';
 
 interface ChdbError extends Error {
   clickhouseCode?: number;
@@ -17,6 +22,20 @@ function wrap(error: unknown, what: string): WarehouseError {
   return new WarehouseError(message, code === undefined || retryableCodes.has(code), code);
 }
 
+/** The table's columns changed since they were described: an unknown column, or a header type the table refuses. */
+function isStaleSchema(error: unknown): boolean {
+  const e = error as ChdbError;
+  return e.clickhouseCode === 16 || (e.clickhouseCode === 117 && /while reading header/.test(e.message ?? ''));
+}
+
+function insertSettings(options?: InsertOptions): Record<string, string | number> {
+  return {
+    // Without this a retried block is dropped from the table but still counted by its views.
+    deduplicate_blocks_in_dependent_materialized_views: 1,
+    ...(options?.dedupToken ? { insert_deduplication_token: options.dedupToken } : {}),
+  };
+}
+
 /**
  * The embedded warehouse: the ClickHouse engine in-process through chDB. Every
  * call runs off the event loop (chDB's async API) so ingest never waits on SQL.
@@ -24,25 +43,49 @@ function wrap(error: unknown, what: string): WarehouseError {
  */
 export class ChdbWarehouse implements Warehouse {
   private readonly session: Session;
+  private readonly inserts: RowBinaryInserts;
+  /** Where RowBinary payloads wait for the engine to read them (chDB takes binary input only from a file). */
+  private readonly payloadDir: string;
+  private payloads = 0;
 
   constructor(dataPath: string) {
     this.session = openChdbSession(dataPath);
+    this.payloadDir = join(dataPath, 'strix-inserts');
+    // Payloads of a previous run are never needed: the log holds every row until it is stored.
+    rmSync(this.payloadDir, { recursive: true, force: true });
+    mkdirSync(this.payloadDir, { recursive: true, mode: 0o700 });
+    this.inserts = new RowBinaryInserts({
+      query: (sql, params) => this.query(sql, params),
+      sendEncoded: (table, columns, body, format, options) => this.sendEncoded(table, columns, body, format, options),
+      sendJson: (table, rows, options) => this.sendJson(table, rows, options),
+      isStaleSchema,
+      wrap,
+      onWarning: (message) => console.warn(`[strix] warehouse: ${message}`),
+    });
   }
 
+  /** Rows go as RowBinary, read by the engine without parsing text (see RowBinaryInserts). */
   async insert(table: string, rows: readonly object[], options?: InsertOptions): Promise<void> {
-    if (rows.length === 0) return;
-    const payload = Buffer.from(rows.map((r) => JSON.stringify(r)).join('\n'));
-    const settings: Record<string, string | number> = {
-      date_time_input_format: 'best_effort',
-      // Without this a retried block is dropped from the table but still counted by its views.
-      deduplicate_blocks_in_dependent_materialized_views: 1,
-    };
-    if (options?.dedupToken) settings.insert_deduplication_token = options.dedupToken;
+    await this.inserts.insert(table, rows, options);
+  }
+
+  private async sendEncoded(table: string, columns: readonly string[], body: Buffer, format: string, options?: InsertOptions): Promise<void> {
+    const file = join(this.payloadDir, `${process.pid}-${this.payloads++}.bin`);
     try {
-      await this.session.insert({ table, values: payload, format: 'JSONEachRow', settings });
-    } catch (error) {
-      throw wrap(error, `insert into ${table} failed`);
+      await writeFile(file, body, { mode: 0o600 });
+      // Settings must follow FROM INFILE: chDB's parser refuses them before it.
+      await this.session.queryAsync(
+        `INSERT INTO ${table} (${columns.map(quoteIdentifier).join(', ')}) FROM INFILE ${quoteString(file)}${settingsClause(insertSettings(options))} FORMAT ${format}`,
+        { format: 'Null' },
+      );
+    } finally {
+      await rm(file, { force: true });
     }
+  }
+
+  private async sendJson(table: string, rows: readonly object[], options?: InsertOptions): Promise<void> {
+    const values = Buffer.from(rows.map((r) => JSON.stringify(r)).join('\n'));
+    await this.session.insert({ table, values, format: 'JSONEachRow', settings: { date_time_input_format: 'best_effort', ...insertSettings(options) } });
   }
 
   async query<Row>(sql: string, params: QueryParams = {}): Promise<Row[]> {

@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { ClickHouseError, createClient, type ClickHouseClient, type ClickHouseSettings } from '@clickhouse/client';
 import { OutputFormats, WarehouseError, type InsertOptions, type OutputFormat, type QueryParams, type Warehouse } from '@strix/contracts';
-import { RowBinaryTableEncoder, RowBinaryValueError, rowColumns } from './row-binary.ts';
+import { RowBinaryInserts, quoteIdentifier } from './row-binary-inserts.ts';
 
 export interface ClickHouseWarehouseConfig {
   readonly url: string;
@@ -31,11 +31,6 @@ function isStaleSchema(error: unknown): boolean {
   return error.code === '16' || (error.code === '117' && /while reading header/.test(error.message));
 }
 
-/** Column names a ClickHouse statement accepts whatever they contain. */
-function quoteIdentifier(name: string): string {
-  return `\`${name.replace(/\\/g, '\\\\').replace(/`/g, '\\`')}\``;
-}
-
 function wrap(error: unknown, what: string): WarehouseError {
   if (error instanceof ClickHouseError) {
     const code = Number(error.code);
@@ -56,13 +51,9 @@ function wrap(error: unknown, what: string): WarehouseError {
  */
 export class ClickHouseWarehouse implements Warehouse {
   private readonly client: ClickHouseClient;
-  private readonly onWarning: (message: string) => void;
-  /** Per table, described once: a Promise so concurrent first inserts share one lookup. */
-  private readonly encoders = new Map<string, Promise<RowBinaryTableEncoder>>();
-  private readonly warnedTables = new Set<string>();
+  private readonly inserts: RowBinaryInserts;
 
   constructor(config: ClickHouseWarehouseConfig) {
-    this.onWarning = config.onWarning ?? ((message) => console.warn(`[strix] warehouse: ${message}`));
     this.client = createClient({
       url: config.url,
       username: config.username ?? 'default',
@@ -70,6 +61,15 @@ export class ClickHouseWarehouse implements Warehouse {
       database: config.database ?? 'default',
       ...(config.pathname ? { pathname: config.pathname } : {}),
       request_timeout: config.requestTimeoutMs ?? 30_000,
+    });
+    this.inserts = new RowBinaryInserts({
+      query: (sql, params) => this.query(sql, params),
+      sendEncoded: (table, columns, body, format, options) => this.sendEncoded(table, columns, body, format, options),
+      sendJson: (table, rows, options) =>
+        this.client.insert({ table, values: rows, format: 'JSONEachRow', clickhouse_settings: ClickHouseWarehouse.jsonInsertSettings(options) }).then(() => undefined),
+      isStaleSchema,
+      wrap,
+      onWarning: config.onWarning ?? ((message) => console.warn(`[strix] warehouse: ${message}`)),
     });
   }
 
@@ -85,29 +85,9 @@ export class ClickHouseWarehouse implements Warehouse {
     return { date_time_input_format: 'best_effort', ...ClickHouseWarehouse.insertSettings(options) };
   }
 
-  /** Rows go as RowBinary (about twice the throughput of JSONEachRow); JSONEachRow only for types the encoder lacks. */
+  /** Rows go as RowBinary (see RowBinaryInserts); JSONEachRow only for types the encoder lacks. */
   async insert(table: string, rows: readonly object[], options?: InsertOptions): Promise<void> {
-    if (rows.length === 0) return;
-    try {
-      const columns = rowColumns(rows);
-      // A second attempt re-describes the table: a value the cached type refuses, or a header
-      // the server refuses, may mean a migration changed the column since it was described.
-      for (let attempt = 0; ; attempt++) {
-        const encoder = await this.encoderFor(table, columns, attempt > 0);
-        const unsupported = encoder.unsupported(columns);
-        if (unsupported.length > 0) return await this.insertJson(table, rows, unsupported, options);
-        try {
-          return await this.sendEncoded(table, columns, encoder.encode(columns, rows), encoder.format, options);
-        } catch (error) {
-          if (attempt > 0 || !(isStaleSchema(error) || error instanceof RowBinaryValueError)) throw error;
-        }
-      }
-    } catch (error) {
-      // The encoder refused a row's value before anything was sent: a content error, reported
-      // with TYPE_MISMATCH, the code the server gives the same refusal (see isContentError).
-      if (error instanceof RowBinaryValueError) throw new WarehouseError(`insert into ${table} failed: ${error.message}`, false, 53);
-      throw error instanceof WarehouseError ? error : wrap(error, `insert into ${table} failed`);
-    }
+    await this.inserts.insert(table, rows, options);
   }
 
   private async sendEncoded(table: string, columns: readonly string[], body: Buffer, format: string, options?: InsertOptions): Promise<void> {
@@ -118,49 +98,6 @@ export class ClickHouseWarehouse implements Warehouse {
     });
     result.stream.resume();
     await finished(result.stream);
-  }
-
-  private async insertJson(table: string, rows: readonly object[], unsupported: readonly string[], options?: InsertOptions): Promise<void> {
-    if (!this.warnedTables.has(table)) {
-      this.warnedTables.add(table);
-      this.onWarning(`inserting into ${table} as JSONEachRow: ${unsupported.join('; ')}`);
-    }
-    await this.client.insert({ table, values: rows, format: 'JSONEachRow', clickhouse_settings: ClickHouseWarehouse.jsonInsertSettings(options) });
-  }
-
-  /**
-   * The table's encoder, described again when asked to or when a row names a
-   * column it does not know (a migration since the last look).
-   */
-  private async encoderFor(table: string, columns: readonly string[], refresh = false): Promise<RowBinaryTableEncoder> {
-    const cached = refresh ? undefined : this.encoders.get(table);
-    const encoder = await (cached ?? this.describe(table));
-    if (cached && encoder.unknown(columns).length > 0) return this.encoderFor(table, columns, true);
-    const unknown = encoder.unknown(columns);
-    if (unknown.length > 0) {
-      throw new WarehouseError(`insert into ${table} failed: no insertable column ${unknown.map((c) => `'${c}'`).join(', ')} in ${table}`, false, 16);
-    }
-    return encoder;
-  }
-
-  private describe(table: string): Promise<RowBinaryTableEncoder> {
-    const dot = table.indexOf('.');
-    const described = this.query<{ name: string; type: string; default_kind: string; server_tz: string }>(
-      `SELECT name, type, default_kind, timezone() AS server_tz FROM system.columns
-       WHERE database = ${dot < 0 ? 'currentDatabase()' : '{db:String}'} AND table = {table:String} ORDER BY position`,
-      dot < 0 ? { table } : { db: table.slice(0, dot), table: table.slice(dot + 1) },
-    ).then((columns) => {
-      if (columns.length === 0) throw new WarehouseError(`insert into ${table} failed: table ${table} does not exist`, false, 60);
-      // MATERIALIZED and ALIAS columns are computed by the server and refuse inserted values.
-      const insertable = columns.filter((c) => c.default_kind !== 'MATERIALIZED' && c.default_kind !== 'ALIAS');
-      return new RowBinaryTableEncoder(insertable, columns[0]?.server_tz ?? 'UTC');
-    });
-    this.encoders.set(table, described);
-    // A failed lookup is not cached: the next insert asks again.
-    void described.catch(() => {
-      if (this.encoders.get(table) === described) this.encoders.delete(table);
-    });
-    return described;
   }
 
   async query<Row>(sql: string, params: QueryParams = {}): Promise<Row[]> {

@@ -6,7 +6,7 @@ import { startClickHouseStandIn, type ClickHouseStandIn } from '@strix/testkit/c
 import { ClickHouseWarehouse } from './clickhouse-warehouse.ts';
 import { queryEvents } from './events.ts';
 import { migrate, sqlDir } from './migrate.ts';
-import { compileType, RowBinaryTableEncoder, RowBinaryValueError, RowBinaryWriter, rowColumns, UnsupportedTypeError } from './row-binary.ts';
+import { compileType, RowBinaryTableEncoder, RowBinaryValueError, RowBinaryWriter, rowGroups, UnsupportedTypeError } from './row-binary.ts';
 import { contractRow } from './warehouse-contract.ts';
 
 function hexOf(type: string, value: unknown): string {
@@ -113,10 +113,14 @@ describe('RowBinary value encoding', () => {
     assert.equal(encoder.encode(['a'], [{ a: 5 }, { a: 6 }]).toString('hex'), `01 0161 055549 6e7438 05 06`.replace(/ /g, ''));
   });
 
-  it('takes the column list from the rows and refuses rows with other keys', () => {
-    assert.deepEqual(rowColumns([{ a: 1, b: 2 }, { b: 3, a: 4 }]), ['a', 'b']);
-    assert.throws(() => rowColumns([{ a: 1, b: 2 }, { a: 1, c: 2 }]), { message: /row 1 .*missing 'b', extra 'c'/ });
-    assert.throws(() => rowColumns([{ a: 1 }, { a: 1, b: 2 }]), { message: /row 1 .*extra 'b'/ });
+  it('takes the column list from the rows, one group per set of keys in order of first appearance', () => {
+    const same = [{ a: 1, b: 2 }, { a: 3, b: 4 }];
+    assert.deepEqual(rowGroups(same), [{ columns: ['a', 'b'], rows: same }]);
+    assert.deepEqual(rowGroups([{ a: 1, b: 2 }, { c: 1 }, { b: 3, a: 4 }, { a: 5 }]), [
+      { columns: ['a', 'b'], rows: [{ a: 1, b: 2 }, { b: 3, a: 4 }] },
+      { columns: ['c'], rows: [{ c: 1 }] },
+      { columns: ['a'], rows: [{ a: 5 }] },
+    ]);
   });
 });
 
@@ -249,12 +253,14 @@ describe('ClickHouseWarehouse inserts as RowBinary (HTTP → Strix endpoint on c
     assert.equal(warnings.filter((w) => w.includes('rb_decimal')).length, 1);
   });
 
-  it('fails clearly, without row data, on bad rows', async () => {
+  it('fails clearly, without row data, on bad rows; a row that leaves a column out gets its default', async () => {
     const enumError = await wh.insert('events', [contractRow(1, { level: 'fatal' as 'info', message: 'SECRET' })]).then(() => undefined, (e: unknown) => e);
     assert.ok(enumError instanceof WarehouseError && !enumError.retry);
     assert.match(enumError.message, /insert into events failed: column 'level' .*unknown value 'fatal'/);
     assert.doesNotMatch(enumError.message, /SECRET/);
-    const noMessage = Object.fromEntries(Object.entries(contractRow(2)).filter(([k]) => k !== 'message'));
-    await assert.rejects(wh.insert('events', [contractRow(1), noMessage]), { name: 'WarehouseError', message: /row 1 .*missing 'message'/ });
+    const noMessage = Object.fromEntries(Object.entries(contractRow(2, { project_id: 'keys' })).filter(([k]) => k !== 'message'));
+    await wh.insert('events', [contractRow(1, { project_id: 'keys' }), noMessage]);
+    const stored = await wh.query<{ event_id: string; message: string }>("SELECT event_id, message FROM events WHERE project_id = 'keys' ORDER BY event_id");
+    assert.deepEqual(stored, [{ event_id: 'e1', message: 'm1' }, { event_id: 'e2', message: '' }]);
   });
 });

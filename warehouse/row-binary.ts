@@ -12,24 +12,34 @@ export interface ColumnSpec {
   readonly type: string;
 }
 
-/** The keys of the rows, which must all have the same ones: they become the insert's column list. */
-export function rowColumns(rows: readonly object[]): string[] {
+/** Rows that share their keys: one insert, the keys its column list. */
+export interface RowGroup {
+  readonly columns: readonly string[];
+  readonly rows: readonly object[];
+}
+
+/**
+ * The rows split by the keys they have, in order of first appearance: one group
+ * when all share them (rows built by one function, the common case, settled by
+ * a positional check), else one per set of keys, so a row that leaves a column
+ * out gets the column's default as it would in JSONEachRow.
+ */
+export function rowGroups(rows: readonly object[]): RowGroup[] {
   const columns = Object.keys(rows[0] ?? {});
-  const known = new Set(columns);
-  for (let i = 1; i < rows.length; i++) {
-    const keys = Object.keys(rows[i] ?? {});
-    // Rows built by one function list their keys in one order: the positional check settles almost all.
-    if (keys.length === columns.length && keys.every((k, j) => k === columns[j])) continue;
-    const extra = keys.filter((k) => !known.has(k));
-    if (keys.length !== columns.length || extra.length > 0) {
-      const have = new Set(keys);
-      const missing = columns.filter((c) => !have.has(c));
-      throw new RowBinaryValueError(
-        `row ${i} has other keys than row 0 (${[...missing.map((c) => `missing '${c}'`), ...extra.map((c) => `extra '${c}'`)].join(', ')}); all rows of one insert must share their keys`,
-      );
-    }
+  const same = (row: object) => {
+    const keys = Object.keys(row);
+    return keys.length === columns.length && keys.every((k, j) => k === columns[j]);
+  };
+  if (rows.every(same)) return [{ columns, rows }];
+  const groups = new Map<string, { columns: string[]; rows: object[] }>();
+  for (const row of rows) {
+    const keys = Object.keys(row);
+    const signature = [...keys].sort().join('\0');
+    const group = groups.get(signature) ?? { columns: keys, rows: [] };
+    groups.set(signature, group);
+    group.rows.push(row);
   }
-  return columns;
+  return [...groups.values()];
 }
 
 interface CompiledColumn {

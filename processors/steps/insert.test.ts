@@ -8,8 +8,8 @@ import { createInsertStep } from './insert.ts';
 import { StepOutcomes } from './runner.ts';
 import type { BatchInFlight } from './step.ts';
 
-/** A lone surrogate: valid JSON, refused by the warehouse's JSONEachRow parser for what the row holds. */
-const poison = (id: string) => eventRow({ project_id: 'p1', event_id: id, message: 'bad \ud800 text' });
+/** A retention past UInt16: a value the warehouse refuses for what the row holds. */
+const poison = (id: string) => eventRow({ project_id: 'p1', event_id: id, retention_days: 70_000 });
 const good = (id: string) => eventRow({ project_id: 'p1', event_id: id });
 
 /** The insert step reads only rows and token; the consumer is never touched. */
@@ -96,7 +96,7 @@ describe('createInsertStep on chDB', () => {
     assert.equal(refused.length, 1);
     assert.equal(refused[0]?.row, bad, 'the refused row itself, so its letter carries it');
     assert.equal(refused[0]?.result.kind, 'dlq');
-    assert.match(refused[0]?.result.reason ?? '', /^warehouse refused the event: .*surrogate pair/);
+    assert.match(refused[0]?.result.reason ?? '', /^warehouse refused the event: .*out of range for UInt16/);
     assert.deepEqual(await stored(), { rows: 4, ids: ['a', 'b', 'd', 'e'] });
     assert.equal(observer.inserted.reduce((a, b) => a + b, 0), 4, 'only stored rows are counted as inserted');
 
