@@ -38,3 +38,13 @@ test('the step reads the consumed record\'s value', () => {
   assert.deepEqual(step(record(JSON.stringify(batch))), { kind: 'ok', value: batch });
   assert.equal(step(record('[]')).kind, 'dlq');
 });
+
+test('a record whose events lack what the edge always writes gets the schema, which names the field', () => {
+  const noId: Partial<EventBatchRecord['events'][number]> = { ...batch.events[0] };
+  delete noId.event_id;
+  for (const [events, field] of [[[noId], /events\.0\.event_id /], [[{ ...batch.events[0], ts: 'soon' }], /events\.0\.ts /], [[], /events /]] as const) {
+    const result = parseRecord(Buffer.from(JSON.stringify({ ...batch, events })));
+    assert.equal(result.kind, 'dlq');
+    assert.match(result.kind === 'dlq' ? result.reason : '', field);
+  }
+});

@@ -87,6 +87,20 @@ describe('runRecordSteps with the declared steps', () => {
     assert.deepEqual([...outcomes.newEvents.keys()], ['e1', 'e2', 'e3'].map((id) => EventDeduper.keyOf('p1', 'a1', id)));
   });
 
+  test('an event whose values break a step (a record the edge did not write) is parked alone, with the error', () => {
+    const outcomes = new StepOutcomes();
+    // Trusted by version, this event's attributes are not the object the edge would have written.
+    const odd = { ...event('odd'), attributes: 'not an object' } as unknown as LogEvent;
+    const breaks: EventStep<LogEvent, LogEvent> = (e) => {
+      if (typeof e.attributes === 'string') throw new TypeError('attributes is not an object');
+      return ok(e);
+    };
+    const steps = { parse: createRecordSteps({ deduper: new EventDeduper() }).parse, event: EventChain.of(breaks).then((e) => ok(eventRow({ project_id: 'p1', event_id: e.event_id }))) };
+    const rows = runRecordSteps(steps, [record(6, batchOf(odd, event('fine')))], outcomes);
+    assert.deepEqual(rows.map((r) => r.event_id), ['fine']);
+    assert.deepEqual(outcomes.letters.map((l) => [l.eventId, l.reason]), [['odd', 'event could not be processed: attributes is not an object']]);
+  });
+
   test('an event step\'s dlq parks that event alone, as it arrived', () => {
     const outcomes = new StepOutcomes();
     const refuse: EventStep<LogEvent, LogEvent> = (e) => (e.event_id === 'bad' ? dlq('event refused') : ok(e));

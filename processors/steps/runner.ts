@@ -1,7 +1,7 @@
 import type { ConsumedRecord, EventBatchRecord, LogEvent, PipelineObserver } from '@strix/contracts';
 import type { EventRow } from '@strix/warehouse';
 import { eventLetter, recordLetter, rowLetter, type DeadLetter } from '../dead-letter-sink.ts';
-import type { BatchInFlight, BatchStep, Dlq, Drop, DropReason, EventSource, EventStep, RecordStep, StepResult } from './step.ts';
+import { dlq, type BatchInFlight, type BatchStep, type Dlq, type Drop, type DropReason, type EventSource, type EventStep, type RecordStep, type StepResult } from './step.ts';
 
 /** How each drop reason is counted; a new reason fails to compile here until it has its metric. */
 const dropMetrics: Record<DropReason, (observer: PipelineObserver, count: number) => void> = {
@@ -89,12 +89,21 @@ export function runRecordSteps(steps: RecordSteps, records: readonly ConsumedRec
     const batch = parsed.value;
     const source: EventSource = { record, batch, outcomes };
     for (const event of batch.events) {
-      const result = steps.event.run(event, source);
+      const result = runEvent(steps, event, source);
       if (result.kind === 'ok') rows.push(result.value);
       else settleEvent(outcomes, result, record, batch, event);
     }
   }
   return rows;
+}
+
+/** An event whose values break a step (a record the edge did not write) is parked, never allowed to stall its partition. */
+function runEvent(steps: RecordSteps, event: LogEvent, source: EventSource): StepResult<EventRow, DropReason> {
+  try {
+    return steps.event.run(event, source);
+  } catch (error) {
+    return dlq(`event could not be processed: ${error instanceof Error ? error.message : String(error)}`, error);
+  }
 }
 
 // The letters' closures live in these functions, not in the loops above: a closure in
