@@ -128,6 +128,15 @@ describe('audience rollups', () => {
     }
   });
 
+  it('a range amid the data: people first seen before it return, rows first seen after it change nothing', async () => {
+    const range = { from: utcDay(start + 20 * dayMs), to: utcDay(start + 40 * dayMs) };
+    for (const scope of [{ projectId: 'p' }, { projectId: 'p', isDev: false }, { projectId: 'p', appId: 'web' }]) {
+      const actual = await activePeople(wh, scope, range);
+      assert.deepEqual(actual, expectedActive(rows, scope, days(range)), JSON.stringify(scope));
+      assert.ok(actual.some((d) => d.new > 0) && actual.some((d) => d.returning > 0), 'both kinds of people in range');
+    }
+  });
+
   it('reports days without activity, and a trailing window reaching before the data', async () => {
     const range = { from: utcDay(start - 3 * dayMs), to: utcDay(start + dayMs) };
     const actual = await activePeople(wh, { projectId: 'p' }, range);

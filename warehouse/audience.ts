@@ -100,13 +100,21 @@ export async function activePeople(wh: Warehouse, scope: AudienceScope, range: D
        GROUP BY target`,
       rangeParams,
     ),
+    // Every person of the scope is grouped (a row first seen before the range makes its person not new),
+    // but rows first seen after the range change no answer. A 64-bit hash of the key groups a quarter
+    // faster than the string (1M people, bench/audience-query.ts); two of a million people share one
+    // with a probability near 3e-8.
     queryRows(
       wh,
       'audience new people',
       NewPeople,
-      `SELECT toString(toDate(first)) AS date, count() AS people
-       FROM (SELECT person_key, min(first_seen) AS first FROM audience_people WHERE ${sql} GROUP BY person_key)
-       WHERE toDate(first) >= {from:Date} AND toDate(first) <= {to:Date}
+      `SELECT toString(first) AS date, count() AS people
+       FROM (
+         SELECT min(toDate(first_seen)) AS first FROM audience_people
+         WHERE ${sql} AND first_seen < toDateTime64({to:Date} + 1, 3, 'UTC')
+         GROUP BY cityHash64(person_key)
+       )
+       WHERE first >= {from:Date}
        GROUP BY date`,
       rangeParams,
     ),
