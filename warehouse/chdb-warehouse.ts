@@ -1,4 +1,5 @@
-import { mkdirSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Session } from 'chdb';
@@ -28,6 +29,27 @@ function isStaleSchema(error: unknown): boolean {
   return e.clickhouseCode === 16 || (e.clickhouseCode === 117 && /while reading header/.test(e.message ?? ''));
 }
 
+/**
+ * Payloads left by a process killed mid-insert: never needed again, as the log
+ * holds every row until it is stored. Those of live processes stay.
+ */
+function removeDeadPayloads(dir: string): void {
+  for (const name of readdirSync(dir)) {
+    const pid = Number(name.split('-')[0]);
+    if (Number.isSafeInteger(pid) && pid > 0 && isAlive(pid)) continue;
+    rmSync(join(dir, name), { force: true, recursive: true });
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 function insertSettings(options?: InsertOptions): Record<string, string | number> {
   return {
     // Without this a retried block is dropped from the table but still counted by its views.
@@ -46,14 +68,15 @@ export class ChdbWarehouse implements Warehouse {
   private readonly inserts: RowBinaryInserts;
   /** Where RowBinary payloads wait for the engine to read them (chDB takes binary input only from a file). */
   private readonly payloadDir: string;
+  /** `<pid>-<random>-`: this instance's payload names, apart from any other's on the data path. */
+  private readonly payloadPrefix = `${process.pid}-${randomBytes(4).toString('hex')}-`;
   private payloads = 0;
 
   constructor(dataPath: string) {
     this.session = openChdbSession(dataPath);
     this.payloadDir = join(dataPath, 'strix-inserts');
-    // Payloads of a previous run are never needed: the log holds every row until it is stored.
-    rmSync(this.payloadDir, { recursive: true, force: true });
     mkdirSync(this.payloadDir, { recursive: true, mode: 0o700 });
+    removeDeadPayloads(this.payloadDir);
     this.inserts = new RowBinaryInserts({
       query: (sql, params) => this.query(sql, params),
       sendEncoded: (table, columns, body, format, options) => this.sendEncoded(table, columns, body, format, options),
@@ -70,7 +93,7 @@ export class ChdbWarehouse implements Warehouse {
   }
 
   private async sendEncoded(table: string, columns: readonly string[], body: Buffer, format: string, options?: InsertOptions): Promise<void> {
-    const file = join(this.payloadDir, `${process.pid}-${this.payloads++}.bin`);
+    const file = join(this.payloadDir, `${this.payloadPrefix}${this.payloads++}.bin`);
     try {
       await writeFile(file, body, { mode: 0o600 });
       // Settings must follow FROM INFILE: chDB's parser refuses them before it.
