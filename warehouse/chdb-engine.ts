@@ -99,6 +99,25 @@ function usersXml(): string {
 `;
 }
 
+const mib = 1024 * 1024;
+
+/**
+ * The engine's caches, in bytes. Its defaults are sized for a server with the
+ * machine to itself (a 5 GiB mark cache); embedded, it shares a process with
+ * the edge and the pipeline, so each cache is held to what a dashboard's reads
+ * over tens of millions of events use. Caches only trade memory for re-reading
+ * files the page cache mostly holds anyway.
+ */
+export const engineCaches = {
+  mark_cache_size: 128 * mib,
+  index_mark_cache_size: 32 * mib,
+  uncompressed_cache_size: 0,
+  index_uncompressed_cache_size: 0,
+  query_condition_cache_size: 32 * mib,
+  primary_index_cache_size: 32 * mib,
+  mmap_cache_size: 256,
+} as const;
+
 const configured = new Map<string, string[]>();
 
 /**
@@ -120,6 +139,7 @@ function engineConfigArgs(dataPath: string): string[] {
     `<clickhouse>
   <users_config>${xmlEscape(users)}</users_config>
   <format_schema_path>${xmlEscape(join(dir, 'format_schemas'))}/</format_schema_path>
+${Object.entries(engineCaches).map(([name, bytes]) => `  <${name}>${bytes}</${name}>`).join('\n')}
 </clickhouse>
 `,
     { mode: 0o600 },

@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { engineCaches } from './chdb-engine.ts';
 import { ChdbWarehouse } from './chdb-warehouse.ts';
 import { migrate, sqlDir } from './migrate.ts';
 import { contractRow, describeWarehouseContract } from './warehouse-contract.ts';
@@ -15,8 +16,21 @@ describeWarehouseContract('ChdbWarehouse (embedded chDB)', async () => {
   };
 });
 
-describe('ChdbWarehouse RowBinary payloads', () => {
-  it('leave no file behind; one left by a dead process is removed at open, a live one\'s stays', async (t) => {
+describe('ChdbWarehouse engine', () => {
+  it('runs with its caches held to Strix\'s sizes, not the engine\'s server defaults', async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), 'strix-wh-'));
+    const wh = new ChdbWarehouse(join(dir, 'chdb'));
+    t.after(async () => {
+      await wh.close();
+      await rm(dir, { recursive: true, force: true });
+    });
+    const rows = await wh.query<{ name: string; value: string }>('SELECT name, value FROM system.server_settings WHERE name IN ({names:Array(String)})', {
+      names: Object.keys(engineCaches),
+    });
+    assert.deepEqual(Object.fromEntries(rows.map((r) => [r.name, Number(r.value)])), { ...engineCaches });
+  });
+
+  it('leaves no RowBinary payload file behind; one left by a dead process is removed at open, a live one\'s stays', async (t) => {
     const dir = await mkdtemp(join(tmpdir(), 'strix-wh-'));
     t.after(() => rm(dir, { recursive: true, force: true }));
     const payloads = join(dir, 'chdb', 'strix-inserts');
