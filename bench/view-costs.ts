@@ -7,8 +7,9 @@
  * the end-to-end benchmark's rows are inserted as the pipeline inserts them
  * (ChdbWarehouse.insert) with no view, with each view
  * alone, and with all of them (recreated from their own definitions), each
- * configuration twice in alternation so drift on the machine shows. Each line
- * prints rows per second and the insert time added over the table alone.
+ * configuration `VIEW_BENCH_ROUNDS` times in alternation so drift on the machine
+ * shows; every table is emptied between runs. Each line prints the best run's
+ * rows per second and the insert time it adds over the table alone.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -20,6 +21,7 @@ import { timeInserts, warehouseRows } from './warehouse-rows.ts';
 
 const rows = Number(process.env.VIEW_BENCH_ROWS ?? 200_000);
 const batch = Number(process.env.VIEW_BENCH_BATCH ?? 50_000);
+const rounds = Number(process.env.VIEW_BENCH_ROUNDS ?? 3);
 
 const dir = await mkdtemp(join(tmpdir(), 'strix-view-costs-'));
 const warehouse = new ChdbWarehouse(join(dir, 'chdb'));
@@ -29,6 +31,13 @@ try {
   const views = await engine.rows<{ name: string; create_table_query: string }>(
     `SELECT name, create_table_query FROM system.tables WHERE database = currentDatabase() AND engine = 'MaterializedView' ORDER BY name`,
   );
+  const tables = await engine.rows<{ name: string }>(
+    `SELECT name FROM system.tables WHERE database = currentDatabase() AND engine LIKE '%MergeTree'`,
+  );
+  // Every table emptied between runs, the views' own among them, so no run pays for the merges of another's rows.
+  const truncateAll = async () => {
+    for (const t of tables) await engine.run(`TRUNCATE TABLE ${t.name}`, { format: 'Null' });
+  };
   const dropAll = async () => {
     for (const v of views) await engine.run(`DROP VIEW IF EXISTS ${v.name}`, { format: 'Null' });
   };
@@ -43,13 +52,13 @@ try {
   let run = 0;
   await dropAll();
   await timeInserts(warehouse, lines.slice(0, batch), batch, 'warm');
-  for (let round = 0; round < 2; round++) {
+  for (let round = 0; round < rounds; round++) {
     for (const config of configs) {
       for (const v of config.views) await engine.run(v.create_table_query, { format: 'Null' });
       const rate = await timeInserts(warehouse, lines, batch, `r${run++}`);
       rates.set(config.label, [...(rates.get(config.label) ?? []), rate]);
       await dropAll();
-      await engine.run('TRUNCATE TABLE events', { format: 'Null' });
+      await truncateAll();
     }
   }
   const best = (label: string) => Math.max(...(rates.get(label) ?? [NaN]));
