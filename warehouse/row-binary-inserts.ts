@@ -21,7 +21,7 @@ export interface RowBinaryTransport {
 }
 
 /**
- * Inserts rows (JS objects, all with the same keys) as RowBinary, driven by the
+ * Inserts rows (JS objects; see rowGroups for rows of different keys) as RowBinary, driven by the
  * column types the table reports: the engine reads them without parsing text,
  * about twice the throughput of JSONEachRow on either adapter
  * (bench/clickhouse-insert-formats.ts, bench/view-costs.ts). JSONEachRow only
