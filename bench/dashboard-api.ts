@@ -27,6 +27,7 @@ import type { Warehouse } from '@strix/contracts';
 import { kill, spawnStrix } from '@strix/testkit/process';
 import { ChdbWarehouse } from '@strix/warehouse/chdb';
 import { seedEvents } from './dashboard-seed.ts';
+import { logLag } from './http-load.ts';
 
 const events = Number(process.env.BENCH_EVENTS ?? 10_000_000);
 const people = Number(process.env.BENCH_PEOPLE ?? Math.min(1_000_000, Math.ceil(events / 10)));
@@ -221,11 +222,7 @@ async function liveBurst(base: string, clientKey: string): Promise<void> {
     const res = await fetch(new URL('/v1/ingest', base), { method: 'POST', headers: { authorization: `Bearer ${clientKey}`, 'content-type': 'application/json' }, body });
     if (!res.ok) throw new Error(`ingest answered ${res.status}: ${await res.text()}`);
   }
-  for (;;) {
-    const metrics = await (await fetch(new URL('/metrics', base))).text();
-    if (Number(/^strix_log_lag_records (\d+)/m.exec(metrics)?.[1] ?? NaN) === 0) return;
-    await sleep(50);
-  }
+  while ((await logLag(base)) !== 0) await sleep(50);
 }
 
 /** A real issue, user, metric and saved funnel for the detail pages. */

@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { kill, spawnStrix } from '@strix/testkit/process';
-import { HttpLoad, batchSize, cpuSeconds, peakRss, percentile } from './http-load.ts';
+import { HttpLoad, batchSize, cpuSeconds, logLag, peakRss, percentile } from './http-load.ts';
 import { seedTenants } from './tenants.ts';
 import { warehouseCeiling, warehouseRows } from './warehouse-rows.ts';
 
@@ -29,11 +29,6 @@ const latencySeconds = Number(process.env.BENCH_LATENCY_SECONDS ?? 15);
 const tenantProjects = Number(process.env.BENCH_PROJECTS ?? 100);
 const tenantKeys = Number(process.env.BENCH_KEYS ?? 1000);
 const minRatio = Number(process.env.BENCH_MIN_RATIO ?? 0);
-
-async function lag(url: URL): Promise<number> {
-  const text = await (await fetch(new URL('/metrics', url))).text();
-  return Number(/^strix_log_lag_records (\d+)/m.exec(text)?.[1] ?? NaN);
-}
 
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'strix-bench-'));
@@ -59,7 +54,7 @@ async function main(): Promise<void> {
     const started = performance.now();
     const { sent, retried } = await load.sustain([url], totalEvents);
     const acked = performance.now();
-    while ((await lag(url)) > 0) await sleep(50);
+    while ((await logLag(url)) > 0) await sleep(50);
     const done = performance.now();
     const serverCpu = await cpuSeconds(server.child.pid!);
     const benchCpu = process.cpuUsage(benchCpuBefore);

@@ -17,18 +17,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { kill, spawnStrix } from '@strix/testkit/process';
-import { benchEvent, cpuSeconds, peakRss } from './http-load.ts';
+import { benchEvent, cpuSeconds, logLag, peakRss } from './http-load.ts';
 import { warehouseCeiling, warehouseRows } from './warehouse-rows.ts';
 
 const totalEvents = Number(process.env.BENCH_EVENTS ?? 300_000);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const devices = Number(process.env.BENCH_DEVICES ?? 2_000);
 const batch = Number(process.env.BENCH_BATCH ?? 50);
-
-async function lag(url: string): Promise<number> {
-  const text = await (await fetch(new URL('/metrics', url))).text();
-  return Number(/^strix_log_lag_records (\d+)/m.exec(text)?.[1] ?? NaN);
-}
 
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'strix-bench-fetch-'));
@@ -74,7 +69,7 @@ async function main(): Promise<void> {
       }),
     );
     const acked = performance.now();
-    while ((await lag(server.url)) > 0) await sleep(50);
+    while ((await logLag(server.url)) > 0) await sleep(50);
     const seconds = (performance.now() - started) / 1000;
     throughput = sent / seconds;
     const cpu = await cpuSeconds(server.child.pid!);

@@ -122,6 +122,12 @@ export function benchEvent(n: number, i: number, clientEventId: string, userId: 
   };
 }
 
+/** The server's log lag in records (`strix_log_lag_records` of its /metrics): 0 once everything accepted is stored. */
+export async function logLag(server: string | URL): Promise<number> {
+  const text = await (await fetch(new URL('/metrics', server))).text();
+  return Number(/^strix_log_lag_records (\d+)/m.exec(text)?.[1] ?? NaN);
+}
+
 export function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 }
