@@ -6,7 +6,7 @@ import type { Session } from 'chdb';
 import { OutputFormats, WarehouseError, type InsertOptions, type OutputFormat, type QueryParams, type Warehouse } from '@strix/contracts';
 import { openChdbSession } from './chdb-engine.ts';
 import { quoteString, settingsClause } from './chdb-sql.ts';
-import { RowBinaryInserts, quoteIdentifier } from './row-binary-inserts.ts';
+import { RowBinaryInserts, insertSettings, jsonInsertSettings, quoteIdentifier } from './row-binary-inserts.ts';
 
 interface ChdbError extends Error {
   clickhouseCode?: number;
@@ -48,14 +48,6 @@ function isAlive(pid: number): boolean {
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
-}
-
-function insertSettings(options?: InsertOptions): Record<string, string | number> {
-  return {
-    // Without this a retried block is dropped from the table but still counted by its views.
-    deduplicate_blocks_in_dependent_materialized_views: 1,
-    ...(options?.dedupToken ? { insert_deduplication_token: options.dedupToken } : {}),
-  };
 }
 
 /**
@@ -108,7 +100,7 @@ export class ChdbWarehouse implements Warehouse {
 
   private async sendJson(table: string, rows: readonly object[], options?: InsertOptions): Promise<void> {
     const values = Buffer.from(rows.map((r) => JSON.stringify(r)).join('\n'));
-    await this.session.insert({ table, values, format: 'JSONEachRow', settings: { date_time_input_format: 'best_effort', ...insertSettings(options) } });
+    await this.session.insert({ table, values, format: 'JSONEachRow', settings: jsonInsertSettings(options) });
   }
 
   async query<Row>(sql: string, params: QueryParams = {}): Promise<Row[]> {

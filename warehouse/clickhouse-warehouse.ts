@@ -1,8 +1,8 @@
 import { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
-import { ClickHouseError, createClient, type ClickHouseClient, type ClickHouseSettings } from '@clickhouse/client';
+import { ClickHouseError, createClient, type ClickHouseClient } from '@clickhouse/client';
 import { OutputFormats, WarehouseError, type InsertOptions, type OutputFormat, type QueryParams, type Warehouse } from '@strix/contracts';
-import { RowBinaryInserts, quoteIdentifier } from './row-binary-inserts.ts';
+import { RowBinaryInserts, insertSettings, jsonInsertSettings, quoteIdentifier } from './row-binary-inserts.ts';
 
 export interface ClickHouseWarehouseConfig {
   readonly url: string;
@@ -66,23 +66,11 @@ export class ClickHouseWarehouse implements Warehouse {
       query: (sql, params) => this.query(sql, params),
       sendEncoded: (table, columns, body, format, options) => this.sendEncoded(table, columns, body, format, options),
       sendJson: (table, rows, options) =>
-        this.client.insert({ table, values: rows, format: 'JSONEachRow', clickhouse_settings: ClickHouseWarehouse.jsonInsertSettings(options) }).then(() => undefined),
+        this.client.insert({ table, values: rows, format: 'JSONEachRow', clickhouse_settings: jsonInsertSettings(options) }).then(() => undefined),
       isStaleSchema,
       wrap,
       onWarning: config.onWarning ?? ((message) => console.warn(`[strix] warehouse: ${message}`)),
     });
-  }
-
-  private static insertSettings(options?: InsertOptions): ClickHouseSettings {
-    return {
-      // Without this a retried block is dropped from the table but still counted by its views.
-      deduplicate_blocks_in_dependent_materialized_views: 1,
-      ...(options?.dedupToken ? { insert_deduplication_token: options.dedupToken } : {}),
-    };
-  }
-
-  private static jsonInsertSettings(options?: InsertOptions): ClickHouseSettings {
-    return { date_time_input_format: 'best_effort', ...ClickHouseWarehouse.insertSettings(options) };
   }
 
   /** Rows go as RowBinary (see RowBinaryInserts); JSONEachRow only for types the encoder lacks. */
@@ -94,7 +82,7 @@ export class ClickHouseWarehouse implements Warehouse {
     const result = await this.client.exec({
       query: `INSERT INTO ${table} (${columns.map(quoteIdentifier).join(', ')}) FORMAT ${format}`,
       values: Readable.from([body], { objectMode: false }),
-      clickhouse_settings: ClickHouseWarehouse.insertSettings(options),
+      clickhouse_settings: insertSettings(options),
     });
     result.stream.resume();
     await finished(result.stream);

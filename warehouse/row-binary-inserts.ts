@@ -136,6 +136,20 @@ export class RowBinaryInserts {
   }
 }
 
+/** What every insert carries, on either adapter, so a retried batch (same token) is dropped by the table and its views. */
+export function insertSettings(options?: InsertOptions): { deduplicate_blocks_in_dependent_materialized_views: 1; insert_deduplication_token?: string } {
+  return {
+    // Without this a retried block is dropped from the table but still counted by its views.
+    deduplicate_blocks_in_dependent_materialized_views: 1,
+    ...(options?.dedupToken ? { insert_deduplication_token: options.dedupToken } : {}),
+  };
+}
+
+/** The settings of a JSONEachRow insert: those of every insert, and times as the rows write them. */
+export function jsonInsertSettings(options?: InsertOptions): ReturnType<typeof insertSettings> & { date_time_input_format: 'best_effort' } {
+  return { date_time_input_format: 'best_effort', ...insertSettings(options) };
+}
+
 /** Column names a ClickHouse statement accepts whatever they contain. */
 export function quoteIdentifier(name: string): string {
   return `\`${name.replace(/\\/g, '\\\\').replace(/`/g, '\\`')}\``;
