@@ -3,10 +3,10 @@ import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Session } from 'chdb';
-import { OutputFormats, WarehouseError, type InsertOptions, type OutputFormat, type QueryParams, type Warehouse } from '@strix/contracts';
+import { OutputFormats, WarehouseError, type InsertOptions, type OutputFormat, type QueryParams } from '@strix/contracts';
 import { openChdbSession } from './chdb-engine.ts';
 import { quoteString, settingsClause } from './chdb-sql.ts';
-import { RowBinaryInserts, insertSettings, jsonInsertSettings, quoteIdentifier } from './row-binary-inserts.ts';
+import { RowBinaryInserts, insertSettings, jsonInsertSettings, quoteIdentifier, type RowBinaryTransport, type RowBinaryWarehouse } from './row-binary-inserts.ts';
 
 interface ChdbError extends Error {
   clickhouseCode?: number;
@@ -55,8 +55,9 @@ function isAlive(pid: number): boolean {
  * call runs off the event loop (chDB's async API) so ingest never waits on SQL.
  * chDB allows one connection per data path per process, hence one instance.
  */
-export class ChdbWarehouse implements Warehouse {
+export class ChdbWarehouse implements RowBinaryWarehouse {
   private readonly session: Session;
+  readonly rowTransport: RowBinaryTransport;
   private readonly inserts: RowBinaryInserts;
   /** Where RowBinary payloads wait for the engine to read them (chDB takes binary input only from a file). */
   private readonly payloadDir: string;
@@ -69,14 +70,15 @@ export class ChdbWarehouse implements Warehouse {
     this.payloadDir = join(dataPath, 'strix-inserts');
     mkdirSync(this.payloadDir, { recursive: true, mode: 0o700 });
     removeDeadPayloads(this.payloadDir);
-    this.inserts = new RowBinaryInserts({
+    this.rowTransport = {
       query: (sql, params) => this.query(sql, params),
       sendEncoded: (table, columns, body, format, options) => this.sendEncoded(table, columns, body, format, options),
       sendJson: (table, rows, options) => this.sendJson(table, rows, options),
       isStaleSchema,
       wrap,
       onWarning: (message) => console.warn(`[strix] warehouse: ${message}`),
-    });
+    };
+    this.inserts = new RowBinaryInserts(this.rowTransport);
   }
 
   /** Rows go as RowBinary, read by the engine without parsing text (see RowBinaryInserts). */

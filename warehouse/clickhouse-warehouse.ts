@@ -1,8 +1,8 @@
 import { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { ClickHouseError, createClient, type ClickHouseClient } from '@clickhouse/client';
-import { OutputFormats, WarehouseError, type InsertOptions, type OutputFormat, type QueryParams, type Warehouse } from '@strix/contracts';
-import { RowBinaryInserts, insertSettings, jsonInsertSettings, quoteIdentifier } from './row-binary-inserts.ts';
+import { OutputFormats, WarehouseError, type InsertOptions, type OutputFormat, type QueryParams } from '@strix/contracts';
+import { RowBinaryInserts, insertSettings, jsonInsertSettings, quoteIdentifier, type RowBinaryTransport, type RowBinaryWarehouse } from './row-binary-inserts.ts';
 
 export interface ClickHouseWarehouseConfig {
   readonly url: string;
@@ -49,8 +49,9 @@ function wrap(error: unknown, what: string): WarehouseError {
  * Same SQL as the embedded adapter; inserts carry the same settings so a retried
  * batch (same dedup token) is dropped by the table and its materialized views.
  */
-export class ClickHouseWarehouse implements Warehouse {
+export class ClickHouseWarehouse implements RowBinaryWarehouse {
   private readonly client: ClickHouseClient;
+  readonly rowTransport: RowBinaryTransport;
   private readonly inserts: RowBinaryInserts;
 
   constructor(config: ClickHouseWarehouseConfig) {
@@ -62,7 +63,7 @@ export class ClickHouseWarehouse implements Warehouse {
       ...(config.pathname ? { pathname: config.pathname } : {}),
       request_timeout: config.requestTimeoutMs ?? 30_000,
     });
-    this.inserts = new RowBinaryInserts({
+    this.rowTransport = {
       query: (sql, params) => this.query(sql, params),
       sendEncoded: (table, columns, body, format, options) => this.sendEncoded(table, columns, body, format, options),
       sendJson: (table, rows, options) =>
@@ -70,7 +71,8 @@ export class ClickHouseWarehouse implements Warehouse {
       isStaleSchema,
       wrap,
       onWarning: config.onWarning ?? ((message) => console.warn(`[strix] warehouse: ${message}`)),
-    });
+    };
+    this.inserts = new RowBinaryInserts(this.rowTransport);
   }
 
   /** Rows go as RowBinary (see RowBinaryInserts); JSONEachRow only for types the encoder lacks. */

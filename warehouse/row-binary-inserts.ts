@@ -1,4 +1,4 @@
-import { WarehouseError, type InsertOptions, type QueryParams } from '@strix/contracts';
+import { WarehouseError, type InsertOptions, type QueryParams, type Warehouse } from '@strix/contracts';
 import { RowBinaryTableEncoder, RowBinaryValueError, rowGroups, type RowGroup } from './row-binary.ts';
 
 /** What an adapter lends the inserter: its query, its two ways of sending rows, and how it reads its engine's errors. */
@@ -18,6 +18,11 @@ export interface RowBinaryTransport {
   wrap(error: unknown, what: string): WarehouseError;
   /** Operator-facing notices (a table inserted as JSONEachRow). */
   onWarning(message: string): void;
+}
+
+/** A warehouse that lends its transport, so rows encoded elsewhere (the pipeline's thread) go out the way its own inserts do. */
+export interface RowBinaryWarehouse extends Warehouse {
+  readonly rowTransport: RowBinaryTransport;
 }
 
 /**
