@@ -15,6 +15,8 @@ import { createToRowStep } from './steps/to-event-row.ts';
 export interface EventStepsDeps {
   warehouse: Warehouse;
   deduper: EventDeduper;
+  /** The new events of the batch being stored while the next one runs its record steps (see EventPipeline). */
+  storing?: () => ReadonlyMap<string, number> | undefined;
   observer: PipelineObserver;
   deadLetters: DeadLetterSink;
   /** Aborted when the pipeline stops. */
@@ -45,7 +47,7 @@ export function createEventSteps(deps: EventStepsDeps): EventSteps {
 }
 
 /** Once per log record, then once per event of it. */
-export function createRecordSteps(deps: { deduper: EventDeduper }): RecordSteps {
+export function createRecordSteps(deps: Pick<EventStepsDeps, 'deduper' | 'storing'>): RecordSteps {
   return {
     parse: createParseStep(),
     event: EventChain.of(createDedupeStep(deps)).then(createNormalizeStep()).then(createGroupStep()).then(createToRowStep()),

@@ -25,22 +25,11 @@ function batchRecord(n: number, events: number): { key: string; value: Buffer } 
   return { key: 'p1', value: Buffer.from(JSON.stringify(record)) };
 }
 
-/**
- * Writes the batch to `events` with the hourly view detached, then fails for good:
- * what a process killed between the table's part and the view's part leaves behind.
- */
-class TornInsertWarehouse implements Warehouse {
-  attempted = false;
-  constructor(private readonly inner: ChdbWarehouse) {}
-  async insert(table: string, rows: readonly object[], options?: InsertOptions): Promise<void> {
-    await this.inner.command('DETACH TABLE event_counts_hourly_mv');
-    try {
-      await this.inner.insert(table, rows, options);
-    } finally {
-      await this.inner.command('ATTACH TABLE event_counts_hourly_mv');
-    }
-    this.attempted = true;
-    throw new WarehouseError('simulated death after the table part', false);
+/** The store itself, but for what a subclass does to inserts. */
+class DelegatingWarehouse implements Warehouse {
+  constructor(protected readonly inner: ChdbWarehouse) {}
+  insert(table: string, rows: readonly object[], options?: InsertOptions): Promise<void> {
+    return this.inner.insert(table, rows, options);
   }
   query<Row>(sql: string, params?: QueryParams): Promise<Row[]> {
     return this.inner.query<Row>(sql, params);
@@ -53,6 +42,24 @@ class TornInsertWarehouse implements Warehouse {
   }
   close(): Promise<void> {
     return Promise.resolve();
+  }
+}
+
+/**
+ * Writes the batch to `events` with the hourly view detached, then fails for good:
+ * what a process killed between the table's part and the view's part leaves behind.
+ */
+class TornInsertWarehouse extends DelegatingWarehouse {
+  attempted = false;
+  override async insert(table: string, rows: readonly object[], options?: InsertOptions): Promise<void> {
+    await this.inner.command('DETACH TABLE event_counts_hourly_mv');
+    try {
+      await this.inner.insert(table, rows, options);
+    } finally {
+      await this.inner.command('ATTACH TABLE event_counts_hourly_mv');
+    }
+    this.attempted = true;
+    throw new WarehouseError('simulated death after the table part', false);
   }
 }
 
@@ -91,4 +98,53 @@ test('a batch torn by a crash between the table and its view is completed on res
   assert.deepEqual(await totals(warehouse), { stored: 110, counted: 110 });
   const [raw] = await warehouse.query<{ n: string }>('SELECT count() AS n FROM events');
   assert.equal(Number(raw?.n), 110, 'the re-formed batch was deduplicated by its token, not stored twice');
+});
+
+/** Holds every insert into `events` until released: a batch stays "being stored" as long as the test wants. */
+class GatedWarehouse extends DelegatingWarehouse {
+  private release!: () => void;
+  private readonly gate = new Promise<void>((resolve) => (this.release = resolve));
+  inserts = 0;
+  override async insert(table: string, rows: readonly object[], options?: InsertOptions): Promise<void> {
+    if (table === 'events') {
+      this.inserts += 1;
+      await this.gate;
+    }
+    await this.inner.insert(table, rows, options);
+  }
+  open(): void {
+    this.release();
+  }
+}
+
+test('an event repeated in the batch after the one being stored is dropped as a duplicate, not stored twice', { timeout: 60_000 }, async (t) => {
+  const dir = await tempDir(t);
+  const warehouse = new ChdbWarehouse(join(dir, 'chdb'));
+  await migrate(warehouse, sqlDir);
+  const log = await openDurableLog({ dir: join(dir, 'log') });
+  const gated = new GatedWarehouse(warehouse);
+  let duplicates = 0;
+  const observer = { ...silentObserver, duplicatesDropped: (n: number) => void (duplicates += n) };
+  const pipeline = new EventPipeline({ log, warehouse: gated, deduper: new EventDeduper(), observer }, { ...defaultPipelineOptions, lingerMs: 0 });
+  await pipeline.start();
+  t.after(async () => {
+    await pipeline.stop();
+    await log.close();
+    await warehouse.close();
+  });
+
+  await log.append(Topics.events, [batchRecord(0, 3)]);
+  while (gated.inserts === 0) await sleep(10);
+  // The first batch is being stored; the next one (r0-e1 again, and a new event) runs its record steps meanwhile.
+  const again = batchRecord(0, 3);
+  const record = JSON.parse(again.value.toString()) as EventBatchRecord;
+  await log.append(Topics.events, [{ key: 'p1', value: Buffer.from(JSON.stringify({ ...record, events: [record.events[1], { ...record.events[1]!, event_id: 'new' }] })) }]);
+  await sleep(300);
+  gated.open();
+  while (pipeline.lag() > 0) await sleep(10);
+
+  const [raw] = await warehouse.query<{ n: string }>('SELECT count() AS n FROM events');
+  assert.equal(Number(raw?.n), 4, 'r0-e0..2 once each, and the new event');
+  assert.equal((await totals(warehouse)).counted, 4);
+  assert.equal(duplicates, 1);
 });

@@ -6,6 +6,7 @@ import { PartitionBatches } from './partition-batches.ts';
 import { seedDeduper } from './seed-deduper.ts';
 import type { EventDeduper } from './steps/dedupe.ts';
 import { IN_FLIGHT } from './steps/offsets.ts';
+import type { EventRow } from '@strix/warehouse';
 import { runBatchSteps, runRecordSteps, StepOutcomes } from './steps/runner.ts';
 
 export interface PipelineDeps {
@@ -55,6 +56,14 @@ export const defaultPipelineOptions: PipelineOptions = {
  * the engine's reason; every other row of the batch is inserted exactly once,
  * and the partition moves on. Unreadable records are dead-lettered too. Both
  * happen after the `inflight` commit, so a redone batch redoes them the same way.
+ *
+ * While one batch is being stored (its batch steps: insert, dead letters,
+ * commit), the next one is polled and runs its record steps, so the engine and
+ * the pipeline's own work overlap. Batch steps still run one batch at a time,
+ * in offset order; the next batch's dedupe also checks the keys of the one
+ * being stored, which the deduper learns only at its commit. If the stored
+ * batch fails, the prepared one is dropped with it and both are re-formed
+ * from the commits.
  */
 export class EventPipeline {
   private consumer?: LogConsumer;
@@ -65,12 +74,19 @@ export class EventPipeline {
   private readonly abort = new AbortController();
   private lastError?: { at: number; message: string };
   private readonly steps: EventSteps;
+  /** The batch whose batch steps are running, if any. */
+  private storing?: Storing;
 
   constructor(
     private readonly deps: PipelineDeps,
     private readonly options: PipelineOptions = defaultPipelineOptions,
   ) {
-    this.steps = createEventSteps({ ...deps, deadLetters: new DeadLetterSink(deps), signal: this.abort.signal });
+    this.steps = createEventSteps({
+      ...deps,
+      storing: () => this.storing?.newEvents,
+      deadLetters: new DeadLetterSink(deps),
+      signal: this.abort.signal,
+    });
   }
 
   async start(): Promise<void> {
@@ -100,12 +116,20 @@ export class EventPipeline {
     while (!signal.aborted) {
       try {
         const records = await this.pollBatch(consumer, signal);
+        // A batch that failed while this one polled is retried before anything else.
+        if (this.storing?.failed) await this.storing.done;
         // After the poll: a rebalance during it may have moved partitions.
         await this.adoptAssignment(consumer);
         this.batches.add(records);
-        for (const batch of this.batches.take()) await this.handleBatch(consumer, batch);
-        this.lastError = undefined;
+        for (const batch of this.batches.take()) {
+          const prepared = this.prepare(batch);
+          await this.storing?.done;
+          this.storing = this.store(consumer, prepared);
+        }
       } catch (error) {
+        // The batch being stored failed (or this one did): neither is kept.
+        await this.storing?.done.catch(() => undefined);
+        this.storing = undefined;
         if (signal.aborted) break;
         this.lastError = { at: Date.now(), message: String(error) };
         console.error('[strix] event batch failed, retrying from the last commit:', error);
@@ -116,6 +140,8 @@ export class EventPipeline {
         await sleep(1000, undefined, { signal }).catch(() => undefined);
       }
     }
+    // Stopping: the batch being stored finishes (or fails and is redone by the next start).
+    await this.storing?.done.catch(() => undefined);
   }
 
   /**
@@ -125,6 +151,8 @@ export class EventPipeline {
   private async adoptAssignment(consumer: LogConsumer): Promise<void> {
     const fresh = this.batches.reconcile(consumer.assignment());
     if (fresh.length === 0) return;
+    // Their commits are read once the batch being stored has committed (a partition may come back to us).
+    await this.storing?.done;
     const commits = new Map<number, number>();
     for (const partition of fresh) {
       const position = await consumer.committed(partition);
@@ -146,14 +174,45 @@ export class EventPipeline {
     return records;
   }
 
-  /** Processes one partition's batch end to end (the steps of event-steps.ts), committing its offsets last. */
-  private async handleBatch(consumer: LogConsumer, records: ConsumedRecord[]): Promise<void> {
+  /** A partition's batch through the record steps (event-steps.ts): its rows and what was dropped or parked. */
+  private prepare(records: ConsumedRecord[]): Prepared {
+    const outcomes = new StepOutcomes();
+    return { records, outcomes, rows: runRecordSteps(this.steps, records, outcomes) };
+  }
+
+  /** Starts the batch steps of a prepared batch, which commit its offsets last. */
+  private store(consumer: LogConsumer, { records, rows, outcomes }: Prepared): Storing | undefined {
     const first = records[0];
     const last = records[records.length - 1];
-    if (!first || !last) return;
-    const outcomes = new StepOutcomes();
-    const rows = runRecordSteps(this.steps, records, outcomes);
+    if (!first || !last) return undefined;
     const token = `${first.topic}:${first.partition}:${first.offset}-${last.offset}`;
-    await runBatchSteps(this.steps.batch, { consumer, records, token, rows, outcomes });
+    const storing: Storing = {
+      newEvents: outcomes.newEvents,
+      failed: false,
+      done: runBatchSteps(this.steps.batch, { consumer, records, token, rows, outcomes }).then(
+        () => {
+          this.lastError = undefined;
+        },
+        (error: unknown) => {
+          storing.failed = true;
+          throw error;
+        },
+      ),
+    };
+    // Awaited by the loop (before the next batch, after a poll, on stop); until then a failure is only noted.
+    storing.done.catch(() => undefined);
+    return storing;
   }
+}
+
+interface Prepared {
+  readonly records: ConsumedRecord[];
+  readonly rows: EventRow[];
+  readonly outcomes: StepOutcomes;
+}
+
+interface Storing {
+  readonly done: Promise<void>;
+  readonly newEvents: ReadonlyMap<string, number>;
+  failed: boolean;
 }

@@ -180,15 +180,16 @@ const duplicate = drop(DropReasons.duplicate);
 
 /**
  * Drops an event whose (project, app, event id) the deduper has seen, or that came
- * earlier in the same batch. The keys of the events let through are only noted in
- * the batch's outcomes: the deduper learns them when the batch is committed, so a
- * batch redone after a failure is re-formed with the same events.
+ * earlier in the same batch or in the batch still being stored (`storing`). The keys
+ * of the events let through are only noted in the batch's outcomes: the deduper
+ * learns them when the batch is committed, so a batch redone after a failure is
+ * re-formed with the same events.
  */
-export function createDedupeStep({ deduper }: { deduper: EventDeduper }): EventStep<LogEvent, LogEvent> {
+export function createDedupeStep({ deduper, storing }: { deduper: EventDeduper; storing?: () => ReadonlyMap<string, number> | undefined }): EventStep<LogEvent, LogEvent> {
   return (event, { batch, outcomes }) => {
     const key = EventDeduper.keyOf(batch.project_id, batch.app_id, event.event_id);
     const { newEvents } = outcomes;
-    if (newEvents.has(key) || deduper.seen(key)) return duplicate;
+    if (newEvents.has(key) || deduper.seen(key) || storing?.()?.has(key)) return duplicate;
     newEvents.set(key, batch.received_at);
     return ok(event);
   };
