@@ -2,6 +2,7 @@ export * from './log/durable-log.ts';
 export { encodeFrame } from './log/frame.ts';
 export * from './kafka/kafka-log.ts';
 export * from './pipeline.ts';
+export * from './thread/pipeline-thread.ts';
 export * from './seed-deduper.ts';
 // The declared steps, one a file, for the pipeline-stages bench and anyone composing them.
 export * from './event-steps.ts';

@@ -4,9 +4,10 @@
  */
 import { join } from 'node:path';
 import { ControlPlane, openPglite, openPostgres } from '@strix/control';
-import { Topics, type Log, type Warehouse } from '@strix/contracts';
+import { Topics, type Log } from '@strix/contracts';
 import { KafkaLog, openDurableLog, type DurableLog } from '@strix/processors';
 import { ChdbWarehouse } from '@strix/warehouse/chdb';
+import type { RowBinaryWarehouse } from '@strix/warehouse/row-binary-inserts';
 import { ClickHouseWarehouse } from '@strix/warehouse/clickhouse';
 import type { Config } from './config.ts';
 
@@ -22,7 +23,7 @@ export async function openControl(config: Config): Promise<ControlPlane> {
   }
 }
 
-export async function openWarehouse(config: Config): Promise<Warehouse> {
+export async function openWarehouse(config: Config): Promise<RowBinaryWarehouse> {
   const target = config.warehouse;
   switch (target.kind) {
     case 'chdb':

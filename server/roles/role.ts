@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { ControlPlane } from '@strix/control';
-import type { Warehouse } from '@strix/contracts';
 import type { KeyRegistry, StrixMetrics } from '@strix/http';
 import type { IssueService } from '@strix/issues';
+import type { RowBinaryWarehouse } from '@strix/warehouse/row-binary-inserts';
 import type { Credentials } from '../bootstrap.ts';
 import type { Config } from '../config.ts';
 import type { OpenedLog } from '../engines.ts';
@@ -10,7 +10,7 @@ import type { OpenedLog } from '../engines.ts';
 /** What every role of one process shares: its configuration, store, HTTP app, keys, metrics and (when a role needs one) log. */
 export interface RoleContext {
   readonly config: Config;
-  readonly warehouse: Warehouse;
+  readonly warehouse: RowBinaryWarehouse;
   /** The process's HTTP app (`@strix/http`): a role registers the route packages it serves on it. */
   readonly app: FastifyInstance;
   readonly keys: KeyRegistry;
