@@ -67,7 +67,7 @@ describe('audience rollups', () => {
   const screens = ['/home', '/acme/issues', '/acme/settings', '/pricing', ''];
 
   before(async () => {
-    ({ wh, close } = await openStore('p', 'q', 'live'));
+    ({ wh, close } = await openStore('p', 'q', 'live', 'r'));
     // 300 people over 60 days: each starts on some day and comes back at their own rate.
     const rand = random(14);
     for (let i = 0; i < 300; i++) {
@@ -213,6 +213,59 @@ describe('audience rollups', () => {
       .sort((a, b) => b.views - a.views || b.people - a.people || (a.screen_name < b.screen_name ? -1 : 1));
     assert.deepEqual(await topScreens(wh, scope, range, 10), expected);
     assert.deepEqual(await topScreens(wh, scope, range, 2), expected.slice(0, 2));
+  });
+
+  it('a range crossing a month boundary, read twice: the second read answers from the kept days', async () => {
+    const mid = new Date(start + 30 * dayMs);
+    const boundary = Date.UTC(mid.getUTCFullYear(), mid.getUTCMonth(), 1);
+    const range = { from: utcDay(boundary - 6 * dayMs), to: utcDay(boundary + 5 * dayMs) };
+    for (const scope of [{ projectId: 'p' }, { projectId: 'p', isDev: true }, { projectId: 'p', appId: 'ios' }, { projectId: 'p', isDev: false, appId: 'web' }]) {
+      const expected = expectedActive(rows, scope, days(range));
+      assert.deepEqual(await activePeople(wh, scope, range), expected, JSON.stringify(scope));
+      assert.deepEqual(await activePeople(wh, scope, range), expected, `${JSON.stringify(scope)}, again`);
+    }
+    const [kept] = await wh.query<{ n: string }>(
+      `SELECT count() AS n FROM audience_active_days FINAL WHERE project_id = 'p' AND data_mode = 'both' AND all_apps AND day >= {from:Date} AND day <= {to:Date}`,
+      range,
+    );
+    assert.equal(Number(kept?.n), 12, 'one row per finished day of the range');
+  });
+
+  it('a range ending today: today from the last finished day, and events stored since (today, and late for a past day) counted', async () => {
+    const today = Math.floor(Date.now() / dayMs) * dayMs;
+    const made: EventRow[] = [];
+    const rand = random(16);
+    for (let i = 0; i < 60; i++) {
+      for (let day = 44; day >= 0; day--) {
+        if (rand() > 0.25) continue;
+        const app = rand() < 0.5 ? 'web' : 'ios';
+        made.push(eventRow({ project_id: 'r', ts: today - day * dayMs + Math.floor(rand() * dayMs), user_id: i % 3 === 0 ? '' : `u${i}`, session_id: `r${i}-${day}`, app_id: app, is_dev: i % 7 === 0 }));
+      }
+    }
+    await wh.insert('events', made);
+    const range = { from: utcDay(today - 29 * dayMs), to: utcDay(today) };
+    const scopes: AudienceScope[] = [{ projectId: 'r' }, { projectId: 'r', isDev: false }, { projectId: 'r', appId: 'ios', isDev: false }];
+    for (const scope of scopes) {
+      assert.deepEqual(await activePeople(wh, scope, range), expectedActive(made, scope, days(range)), JSON.stringify(scope));
+      assert.deepEqual(await activePeople(wh, scope, range), expectedActive(made, scope, days(range)), `${JSON.stringify(scope)}, again`);
+    }
+    const [unions] = await wh.query<{ day: string }>(`SELECT DISTINCT toString(day) AS day FROM audience_active_days WHERE project_id = 'r' AND with_unions`);
+    assert.equal(unions?.day, utcDay(today - dayMs), 'only the last finished day keeps its unions');
+
+    // A newcomer and a returning person today; a late event ten days back from someone never seen, and one from someone seen later only.
+    const later = [
+      eventRow({ project_id: 'r', ts: today + 1000, user_id: 'newcomer', app_id: 'ios' }),
+      eventRow({ project_id: 'r', ts: today + 2000, user_id: 'u1', app_id: 'ios' }),
+      eventRow({ project_id: 'r', ts: today - 10 * dayMs + 5000, user_id: 'late', app_id: 'ios' }),
+      eventRow({ project_id: 'r', ts: today - 40 * dayMs, user_id: 'u2', app_id: 'ios' }),
+    ];
+    await wh.insert('events', later);
+    made.push(...later);
+    for (const scope of scopes) {
+      assert.deepEqual(await activePeople(wh, scope, range), expectedActive(made, scope, days(range)), `${JSON.stringify(scope)} after the late events`);
+    }
+    const todayOnly = { from: utcDay(today), to: utcDay(today) };
+    assert.deepEqual(await activePeople(wh, { projectId: 'r', isDev: true }, todayOnly), expectedActive(made, { projectId: 'r', isDev: true }, days(todayOnly)));
   });
 
   it('live: people of the last five minutes under their latest country, OS and route', async () => {

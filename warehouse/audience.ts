@@ -1,143 +1,15 @@
 /**
  * Audience reads (sql/014): active people per day with trailing weeks and
- * months, new and returning people, top screens, and who is active right now.
- * Days are UTC dates, as the rollups store them.
+ * months, new and returning people (audience-active.ts), top screens, and who
+ * is active right now. Days are UTC dates, as the rollups store them.
  */
 import { z } from 'zod';
-import type { QueryParams, Warehouse } from '@strix/contracts';
+import type { Warehouse } from '@strix/contracts';
 import { queryRows } from './query-rows.ts';
+import { count, scopeFilter, type AudienceScope, type DayRange } from './audience-scope.ts';
 
-export interface AudienceScope {
-  projectId: string;
-  /** Which data mode: production (false), development (true), or both (undefined). */
-  isDev?: boolean;
-  appId?: string;
-}
-
-/** Days `from` to `to`, both included, as `YYYY-MM-DD`. */
-export interface DayRange {
-  from: string;
-  to: string;
-}
-
-const dayMs = 86_400_000;
-
-/** The UTC day of an instant, as `YYYY-MM-DD`. */
-export const utcDay = (ms: number): string => new Date(Math.floor(ms / dayMs) * dayMs).toISOString().slice(0, 10);
-
-function daysOf(range: DayRange): string[] {
-  const days: string[] = [];
-  for (let ms = Date.parse(range.from); ms <= Date.parse(range.to); ms += dayMs) days.push(utcDay(ms));
-  return days;
-}
-
-/** The scope's filters over a rollup or `events`, every value bound. */
-function scopeFilter(scope: AudienceScope): { sql: string; params: QueryParams } {
-  let sql = 'project_id = {project:String}';
-  const params: QueryParams = { project: scope.projectId };
-  if (scope.isDev !== undefined) {
-    sql += ' AND is_dev = {is_dev:Bool}';
-    params.is_dev = scope.isDev;
-  }
-  if (scope.appId !== undefined) {
-    sql += ' AND app_id = {app:String}';
-    params.app = scope.appId;
-  }
-  return { sql, params };
-}
-
-const count = z.coerce.number();
-
-export const ActiveDay = z.object({
-  day: z.string(),
-  /** People active that day. */
-  dau: count,
-  /** People active in the 7 days ending that day. */
-  wau: count,
-  /** People active in the 30 days ending that day. */
-  mau: count,
-  /** People whose first event (in this scope) was that day. */
-  new: count,
-  /** People active that day who were first seen before it. */
-  returning: count,
-  sessions: count,
-  events: count,
-});
-export type ActiveDay = z.infer<typeof ActiveDay>;
-
-const RolledDay = z.object({ date: z.string(), dau: count, wau: count, mau: count, day_sessions: count, day_events: count });
-const NewPeople = z.object({ date: z.string(), people: count });
-
-/**
- * One row per day of the range, days without activity included. Each day's
- * states (over apps, data modes and parts) are merged once, then every day of
- * the range gathers the 30 days ending on it: weeks and months are unions of
- * people sets, never sums of daily counts. `new` comes from first-seen times;
- * everyone else active that day is returning.
- */
-export async function activePeople(wh: Warehouse, scope: AudienceScope, range: DayRange): Promise<ActiveDay[]> {
-  const { sql, params } = scopeFilter(scope);
-  const rangeParams = { ...params, from: range.from, to: range.to };
-  const [rolled, firstSeen] = await Promise.all([
-    queryRows(
-      wh,
-      'audience active people',
-      RolledDay,
-      `SELECT toString(target) AS date,
-         uniqMergeIf(people_of_day, day = target) AS dau,
-         uniqMergeIf(people_of_day, target - day < 7) AS wau,
-         uniqMerge(people_of_day) AS mau,
-         uniqMergeIf(sessions_of_day, day = target) AS day_sessions,
-         sumIf(events_of_day, day = target) AS day_events
-       FROM (
-         SELECT day, uniqMergeState(people) AS people_of_day, uniqMergeState(sessions) AS sessions_of_day, sum(events) AS events_of_day
-         FROM audience_daily
-         WHERE ${sql} AND day >= {from:Date} - 29 AND day <= {to:Date}
-         GROUP BY day
-       )
-       ARRAY JOIN arrayMap(k -> day + k, range(30)) AS target
-       WHERE target >= {from:Date} AND target <= {to:Date}
-       GROUP BY target`,
-      rangeParams,
-    ),
-    // Every person of the scope is grouped (a row first seen before the range makes its person not new),
-    // but rows first seen after the range change no answer. A 64-bit hash of the key groups a quarter
-    // faster than the string (1M people, bench/audience-query.ts); two of a million people share one
-    // with a probability near 3e-8.
-    queryRows(
-      wh,
-      'audience new people',
-      NewPeople,
-      `SELECT toString(first) AS date, count() AS people
-       FROM (
-         SELECT min(toDate(first_seen)) AS first FROM audience_people
-         WHERE ${sql} AND first_seen < toDateTime64({to:Date} + 1, 3, 'UTC')
-         GROUP BY cityHash64(person_key)
-       )
-       WHERE first >= {from:Date}
-       GROUP BY date`,
-      rangeParams,
-    ),
-  ]);
-  const byDay = new Map(rolled.map((r) => [r.date, r]));
-  const newByDay = new Map(firstSeen.map((r) => [r.date, r.people]));
-  return daysOf(range).map((day) => {
-    const r = byDay.get(day);
-    const dau = r?.dau ?? 0;
-    const fresh = newByDay.get(day) ?? 0;
-    return {
-      day,
-      dau,
-      wau: r?.wau ?? 0,
-      mau: r?.mau ?? 0,
-      new: fresh,
-      // uniq is approximate beyond ~65k people; never let that show as a negative count.
-      returning: Math.max(0, dau - fresh),
-      sessions: r?.day_sessions ?? 0,
-      events: r?.day_events ?? 0,
-    };
-  });
-}
+export { utcDay, type AudienceScope, type DayRange } from './audience-scope.ts';
+export * from './audience-active.ts';
 
 const ScreenTotals = z
   .object({ screen_name: z.string(), total_views: count, total_events: count, total_people: count })

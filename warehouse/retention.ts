@@ -55,6 +55,7 @@ export const projectTables = [
   'audience_daily',
   'audience_people',
   'audience_screens_daily',
+  'audience_active_days',
   'dead_letters',
   'projects',
   'apps',
