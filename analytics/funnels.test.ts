@@ -99,6 +99,20 @@ describe('funnels on hand-built event streams', () => {
     assert.deepEqual(medians(r), [null, 30]);
   });
 
+  it('a middle step keeps the latest chain that reached it: a later start counts only once it reaches that step too', async () => {
+    const r = await run(
+      (p) => [
+        // The second start reaches b again, so c is 20 s from it.
+        track(p, 'u1', 'a', 0), track(p, 'u1', 'b', 10), track(p, 'u1', 'a', 20), track(p, 'u1', 'b', 30), track(p, 'u1', 'c', 40),
+        // The second start never reaches b: c is 40 s from the first.
+        track(p, 'u2', 'a', 0), track(p, 'u2', 'b', 10), track(p, 'u2', 'a', 20), track(p, 'u2', 'c', 40),
+      ],
+      { ...abc, window_seconds: 100 },
+    );
+    assert.deepEqual(counts(r), [2, 2, 2]);
+    assert.deepEqual(medians(r), [null, 10, 30]);
+  });
+
   it('strict order: another event strictly between two steps breaks the chain', async () => {
     const events = (p: string) => [
       track(p, 'broken', 'a', 0), track(p, 'broken', 'noise', 1), track(p, 'broken', 'b', 2),
