@@ -99,3 +99,17 @@ test('a pipeline thread that dies is started again and resumes from the last com
   assert.equal(await count(wh, 'SELECT count() AS n FROM events'), 3, 'e1 was stored once: the new thread seeded its deduper from the warehouse');
   assert.ok(thread.isHealthy());
 });
+
+test('a pipeline thread whose pipelines cannot start fails its start and leaves no thread behind', { timeout: 30_000 }, async (t) => {
+  const dir = await tempDir(t);
+  const { wh, close } = await openStore('p1');
+  t.after(close);
+  const log = await openDurableLog({ dir: join(dir, 'log') });
+  await log.close();
+  const thread = PipelineThread.start(
+    { log, warehouse: wh, transport: wh.rowTransport, observer: new CountingObserver() },
+    { pipelines: [defaultPipelineOptions], dedupe: {} },
+  );
+  await assert.rejects(thread, /closed/);
+  // A thread left running would keep this file's process alive past its timeout.
+});

@@ -61,6 +61,7 @@ export class PipelineThread {
   private stopping = false;
   /** The lag when the thread last died, answered until its successor has consumers again. */
   private lastLag = 0;
+  private restarting?: Promise<void>;
 
   private constructor(
     private readonly deps: PipelineThreadDeps,
@@ -88,6 +89,8 @@ export class PipelineThread {
 
   async stop(): Promise<void> {
     this.stopping = true;
+    // A restart under way finishes first, so the thread it starts is stopped too.
+    await this.restarting;
     const { worker, rpc } = this;
     if (worker && rpc) {
       await rpc.call('stop', []).catch((error: unknown) => console.error('[strix] pipeline thread did not stop cleanly:', error));
@@ -96,6 +99,7 @@ export class PipelineThread {
     await this.closeConsumers();
   }
 
+  /** A thread whose pipelines did not start is terminated, and the error is the caller's. */
   private async spawn(): Promise<void> {
     // The worker's file is TypeScript, loaded as this one was (tsx); its hooks are registered in the worker first.
     const entry = new URL('./pipeline-worker.ts', import.meta.url).href;
@@ -103,30 +107,47 @@ export class PipelineThread {
     const code = `import(${JSON.stringify(tsx)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); });`;
     const worker = new Worker(code, { eval: true, workerData: this.options, name: 'strix-pipeline' });
     const rpc = new RpcPeer(worker, this.handlers());
-    this.worker = worker;
-    this.rpc = rpc;
+    let started = false;
     const died = new Promise<Error>((resolve) => {
       worker.once('error', resolve);
       worker.once('exit', (code) => resolve(new Error(`the pipeline thread exited with code ${code}`)));
     });
-    void died.then((error) => this.onDeath(worker, rpc, error));
-    await rpc.call('start', []);
+    void died.then((error) => {
+      rpc.failAll(error);
+      // Only a thread that was running is replaced; one that failed to start is its starter's error.
+      if (started && this.worker === worker) this.restarting = this.restart(error);
+    });
+    try {
+      await rpc.call('start', []);
+    } catch (error) {
+      await worker.terminate();
+      await this.closeConsumers();
+      throw error;
+    }
+    started = true;
+    this.worker = worker;
+    this.rpc = rpc;
   }
 
-  private async onDeath(worker: Worker, rpc: RpcPeer, error: Error): Promise<void> {
-    rpc.failAll(error);
-    if (this.stopping || this.worker !== worker) return;
+  /** Starts a thread again after one died, every second until one starts (or the process stops). */
+  private async restart(error: Error): Promise<void> {
+    this.worker = undefined;
+    this.rpc = undefined;
+    if (this.stopping) return;
     console.error('[strix] the pipeline thread died; starting it again from the last commit:', error);
     this.healthy = false;
     this.lastLag = this.lag();
     await this.closeConsumers();
-    await sleep(restartDelayMs);
-    if (this.stopping) return;
-    try {
-      await this.spawn();
-      this.healthy = true;
-    } catch (spawnError) {
-      console.error('[strix] the pipeline thread could not start again:', spawnError);
+    while (!this.stopping) {
+      await sleep(restartDelayMs);
+      if (this.stopping) return;
+      try {
+        await this.spawn();
+        this.healthy = true;
+        return;
+      } catch (spawnError) {
+        console.error('[strix] the pipeline thread could not start again:', spawnError);
+      }
     }
   }
 
