@@ -56,7 +56,7 @@ test('the pipeline thread stores the log through the engines of this thread, ref
   await log.append(Topics.events, [batchRecord('app_open', ['e1', 'e2', 'e3']), batchRecord('poison', ['bad'], 70_000), batchRecord('app_open', ['e4'])]);
 
   const thread = await PipelineThread.start(
-    { log, warehouse: wh, transport: wh.rowTransport, observer },
+    { log, warehouse: wh, observer },
     { pipelines: [{ ...defaultPipelineOptions, lingerMs: 0 }], dedupe: {} },
   );
   t.after(async () => {
@@ -79,7 +79,7 @@ test('a pipeline thread that dies is started again and resumes from the last com
   const { wh, close } = await openStore('p1');
   const log = await openDurableLog({ dir: join(dir, 'log') });
   const thread = await PipelineThread.start(
-    { log, warehouse: wh, transport: wh.rowTransport, observer: new CountingObserver() },
+    { log, warehouse: wh, observer: new CountingObserver() },
     { pipelines: [{ ...defaultPipelineOptions, lingerMs: 0 }], dedupe: {} },
   );
   t.after(async () => {
@@ -107,7 +107,7 @@ test('a pipeline thread whose pipelines cannot start fails its start and leaves 
   const log = await openDurableLog({ dir: join(dir, 'log') });
   await log.close();
   const thread = PipelineThread.start(
-    { log, warehouse: wh, transport: wh.rowTransport, observer: new CountingObserver() },
+    { log, warehouse: wh, observer: new CountingObserver() },
     { pipelines: [defaultPipelineOptions], dedupe: {} },
   );
   await assert.rejects(thread, /closed/);

@@ -17,9 +17,9 @@
  */
 import { Worker } from 'node:worker_threads';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { InsertOptions, Log, LogConsumer, LogRecord, PipelineObserver, PollOptions, QueryParams, Topic, Warehouse } from '@strix/contracts';
+import type { InsertOptions, Log, LogConsumer, LogRecord, PipelineObserver, PollOptions, QueryParams, Topic } from '@strix/contracts';
 import { WarehouseError } from '@strix/contracts';
-import type { RowBinaryTransport } from '@strix/warehouse/row-binary-inserts';
+import type { RowBinaryTransport, RowBinaryWarehouse } from '@strix/warehouse/row-binary-inserts';
 import type { PipelineOptions } from '../pipeline.ts';
 import type { EventDeduperOptions } from '../steps/dedupe.ts';
 import { packRecords, type ConsumerPosition } from './remote-ports.ts';
@@ -33,9 +33,8 @@ export interface PipelineThreadOptions {
 
 export interface PipelineThreadDeps {
   readonly log: Log;
-  readonly warehouse: Warehouse;
-  /** How the warehouse sends rows: the thread's encoded inserts go out through it. */
-  readonly transport: RowBinaryTransport;
+  /** Its transport (`rowTransport`) sends the thread's encoded inserts the way its own inserts go. */
+  readonly warehouse: RowBinaryWarehouse;
   readonly observer: PipelineObserver;
 }
 
@@ -165,7 +164,8 @@ export class PipelineThread {
 
   /** What the pipeline thread may ask of this one: exactly the ports it uses. */
   private handlers() {
-    const { log, warehouse, transport, observer } = this.deps;
+    const { log, warehouse, observer } = this.deps;
+    const transport = warehouse.rowTransport;
     return {
       consumer: async (topic: Topic, group: string): Promise<{ id: number; position: ConsumerPosition }> => {
         const consumer = await log.consumer(topic, group);

@@ -13,7 +13,7 @@ export async function startProcessRole(ctx: RoleContext): Promise<RunningRole> {
   // Hot keys are only redirected on a partitioned log; the embedded one has no overflow.
   const overflow = config.log.kind === 'kafka' ? [{ ...defaultPipelineOptions, topic: Topics.overflow, group: 'overflow-processor' }] : [];
   const thread = await PipelineThread.start(
-    { log: ctx.log.log, warehouse, transport: warehouse.rowTransport, observer: metrics },
+    { log: ctx.log.log, warehouse, observer: metrics },
     { pipelines: [defaultPipelineOptions, ...overflow], dedupe: { windowMs: config.dedupeWindowMs, maxKeys: config.dedupeMaxKeys } },
   );
   return {
