@@ -8,6 +8,8 @@ import tseslint from 'typescript-eslint';
 export const layers = {
   contracts: [],
   warehouse: ['contracts'],
+  // Attachment files (the BlobStore port's adapters) and their signed download tokens.
+  blobs: ['contracts'],
   grouping: ['contracts'],
   processors: ['contracts', 'warehouse', 'grouping'],
   issues: ['contracts', 'warehouse', 'grouping'],

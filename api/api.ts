@@ -3,6 +3,7 @@ import type { IssueService, ScanSummary } from '@strix/issues';
 import type { DeadLetters } from '@strix/processors/dead-letters';
 import { ProjectService, type ControlPlane } from '@strix/control';
 import type { ZodRoutes } from '@strix/http';
+import type { JobControl } from '@strix/contracts';
 import type { PeopleMail } from './people-mail.ts';
 import { appsRoutes } from './routes/apps.ts';
 import { auditLogRoutes } from './routes/audit-log.ts';
@@ -13,6 +14,7 @@ import { eventRoutes } from './routes/events.ts';
 import { funnelsRoutes } from './routes/funnels.ts';
 import { invitationRoutes } from './routes/invitations.ts';
 import { issueRoutes } from './routes/issues.ts';
+import { jobRoutes } from './routes/jobs.ts';
 import { meRoutes } from './routes/me.ts';
 import { keysRoutes } from './routes/keys.ts';
 import { metricQueriesRoutes } from './routes/metric-queries.ts';
@@ -36,6 +38,8 @@ export interface ApiDeps {
   mail?: PeopleMail;
   /** The address people reach Strix at, for the links in mails and answers (default http://localhost:8080). */
   publicUrl?: string;
+  /** Background jobs: their runs and the scheduler triggered runs go to; without it runs are listed but none can be started (503). */
+  jobs?: JobControl;
 }
 
 declare module 'fastify' {
@@ -47,6 +51,7 @@ declare module 'fastify' {
     projects: ProjectService;
     deadLetters: DeadLetters;
     scanIssues: (projectId: string) => Promise<ScanSummary>;
+    jobs: JobControl;
   }
 }
 
@@ -58,6 +63,14 @@ export const apiRoutes: ZodRoutes<ApiDeps> = async (app, deps) => {
   app.decorate('projects', new ProjectService(deps.control));
   app.decorate('deadLetters', deps.deadLetters);
   app.decorate('scanIssues', deps.scanIssues ?? ((projectId: string) => deps.issues.scan(projectId)));
+  app.decorate(
+    'jobs',
+    deps.jobs ?? {
+      runs: deps.control.jobRuns(),
+      dispatch: () => Promise.reject(new Error('no scheduler runs in this process')),
+      intervalsMs: {},
+    },
+  );
   await app.register(eventRoutes);
   await app.register(projectRoutes);
   await app.register(deadLetterRoutes);
@@ -70,6 +83,7 @@ export const apiRoutes: ZodRoutes<ApiDeps> = async (app, deps) => {
   await app.register(appsRoutes);
   await app.register(keysRoutes);
   await app.register(auditLogRoutes);
+  await app.register(jobRoutes);
   const people = { mail: deps.mail, publicUrl: (deps.publicUrl ?? deps.mail?.publicUrl ?? 'http://localhost:8080').replace(/\/+$/, '') };
   await app.register(authRoutes, people);
   await app.register(meRoutes);

@@ -24,8 +24,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Warehouse } from '@strix/contracts';
 import { migrate, queryMetricSeries, sqlDir, upsertProject, type MetricSeriesQuery } from '@strix/warehouse';
 import { ChdbWarehouse } from '@strix/warehouse/chdb';
-import { createActivities } from '@strix/workflows';
-import { sharedTestControl } from '@strix/testkit/control';
+import { defaultAbandonSettings, markAbandonedOperations } from '@strix/workflows';
 
 const points = Number(process.env.BENCH_POINTS ?? 10_000_000);
 const ingestRows = Number(process.env.BENCH_INGEST_ROWS ?? 1_000_000);
@@ -200,9 +199,9 @@ async function queryPart(): Promise<void> {
       console.log(`    ${label.padEnd(42)} ${ms.toFixed(1).padStart(7)} ${String(buckets).padStart(9)}  ${n(result.summary.count).padStart(14)}`);
     }
 
-    // The job as the schedulers run it, at the default one-hour timeout.
+    // The job's work as the schedulers run it, at the default one-hour timeout.
     let clock = now;
-    const job = createActivities({ warehouse: wh, directory: await sharedTestControl(), now: () => clock });
+    const job = { metricAbandon: () => markAbandonedOperations(wh, clock, defaultAbandonSettings) };
     start = performance.now();
     const first = await job.metricAbandon();
     console.log(`metric-abandon, first run over the week: ${seconds(performance.now() - start)} — ${n(first.starts)} starts read, ${n(first.abandoned)} abandoned${first.more ? ' (capped; more left)' : ''}`);

@@ -1,5 +1,6 @@
 import type { IssueAlertFrequency } from './issues.ts';
 import type { IssueStateStore } from './issue-state.ts';
+import type { JobRunStore } from './jobs.ts';
 import { allowedPermissions, defaultPermissions, type KeyType, type Permission } from './keys.ts';
 
 /** A platform an app is built for; it fixes the `environment` values its events may carry. */
@@ -94,4 +95,6 @@ export interface ProjectDirectory {
   purgeDeletedProjects(asOf: number, purgeData: (projectId: string) => Promise<void>): Promise<string[]>;
   /** The issue state people edit (status, comments, merges) of every project. */
   issueState(): IssueStateStore;
+  /** Runs of background jobs. */
+  jobRuns(): JobRunStore;
 }

@@ -12,3 +12,4 @@ export * from './errors.ts';
 export * from './issues.ts';
 export * from './issue-state.ts';
 export * from './jobs.ts';
+export * from './blob-store.ts';

@@ -3,6 +3,7 @@ import { currentRevision, systemActor } from './audit.ts';
 import type { ControlDb } from './db.ts';
 import { SavedFunnels } from './funnels.ts';
 import { IssueStates } from './issue-state.ts';
+import { JobRuns } from './job-runs.ts';
 import { loadPrincipals } from './keys.ts';
 import { migrateControl } from './migrate.ts';
 import { getProject, listLiveProjects, purgeDeletedProjects } from './projects.ts';
@@ -49,6 +50,11 @@ export class ControlPlane implements ProjectDirectory {
   /** Projects' issue state: status, comments, merges (the issues layer's `IssueStateStore`). */
   issueState(): IssueStates {
     return new IssueStates(this.db);
+  }
+
+  /** Runs of background jobs (`JobRunStore`). */
+  jobRuns(): JobRuns {
+    return new JobRuns(this.db);
   }
 
   digestRecipients(projectId: string) {

@@ -77,7 +77,7 @@ export interface IssueDigestSummary {
   alreadySent: number;
   failed: number;
   failures: IssueDigestFailure[];
-  // A JSON object for the job_runs summary.
+  // A JSON object for the run summary.
   [key: string]: unknown;
 }
 

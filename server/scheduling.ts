@@ -1,46 +1,64 @@
 /**
- * Runs the scheduled jobs (workflows/jobs.ts) where the configuration says:
- * in-process on the embedded scheduler, or as a Temporal worker whose
- * schedules are created (or brought up to date) at start.
+ * The background jobs of one process (workflows/): the runs people trigger
+ * through the API, handed to the scheduler, and — in the worker role — the
+ * schedules of the system jobs: in-process on the embedded scheduler, or as a
+ * Temporal worker whose schedules are created (or brought up to date) at start.
  */
-import type { ProjectDirectory, Warehouse } from '@strix/contracts';
+import type { Client, Connection } from '@temporalio/client';
+import type { JobControl, Warehouse } from '@strix/contracts';
+import type { ControlPlane } from '@strix/control';
 import type { IssueService } from '@strix/issues';
-import { EmbeddedScheduler, SmtpMailer, createActivities, jobSpecs } from '@strix/workflows';
+import { EmbeddedScheduler, SmtpMailer, createActivities, jobSpecs, type JobSpec } from '@strix/workflows';
 import type { Config } from './config.ts';
 
-export interface RunningJobs {
+export interface ProcessJobs extends JobControl {
+  /** The worker role: runs the system jobs on their schedules (and, on Temporal, every job's workflows). */
+  startScheduling(): Promise<void>;
   /** Why jobs cannot run right now, or undefined. */
   problem(): string | undefined;
   stop(): Promise<void>;
 }
 
-export async function startJobs(config: Config, warehouse: Warehouse, directory: ProjectDirectory, issues: IssueService): Promise<RunningJobs> {
+function systemJobs(config: Config): JobSpec[] {
+  return jobSpecs({
+    retention_cleanup: config.retentionSweepIntervalMs,
+    issue_scan: config.issueScanIntervalMs,
+    issue_notify: config.issueNotifyIntervalMs,
+  });
+}
+
+export function openJobs(config: Config, warehouse: Warehouse, control: ControlPlane, issues: IssueService): ProcessJobs {
   const { smtpUrl, from, publicUrl } = config.mail;
   const mailer = smtpUrl ? new SmtpMailer(smtpUrl) : undefined;
   const activities = createActivities({
     warehouse,
-    directory,
+    directory: control,
     issues,
     metricAbandonAfterMs: config.metricAbandonAfterMs,
     ...(mailer && { mail: { mailer, from, publicUrl } }),
   });
-  const jobs = jobSpecs({
-    'retention-sweep': config.retentionSweepIntervalMs,
-    'issue-scan': config.issueScanIntervalMs,
-    'issue-notify': config.issueNotifyIntervalMs,
-  });
+  const jobs = systemJobs(config);
+  const intervalsMs = Object.fromEntries(jobs.map((j) => [j.name, j.intervalMs]));
+  const runs = control.jobRuns();
   const scheduler = config.scheduler;
+
   if (scheduler.kind === 'embedded') {
     const embedded = new EmbeddedScheduler({
-      warehouse,
+      runs,
       activities,
       jobs,
-      onOutcome: (job, outcome) => {
-        if (outcome.status === 'failed') console.error(`[strix] job ${job} failed: ${outcome.error}`);
+      onOutcome: (job, runId, outcome) => {
+        if (outcome.status === 'failed') console.error(`[strix] job ${job} (run ${runId}) failed: ${outcome.error}`);
       },
     });
-    await embedded.start();
     return {
+      runs,
+      intervalsMs,
+      async dispatch(run) {
+        // Runs in the background; its end is in the store.
+        void embedded.runTriggered(run.id).catch(() => undefined);
+      },
+      startScheduling: () => embedded.start(),
       problem: () => undefined,
       async stop() {
         await embedded.stop();
@@ -49,29 +67,49 @@ export async function startJobs(config: Config, warehouse: Warehouse, directory:
     };
   }
 
-  // Loaded only here: the embedded deployment never loads Temporal's native worker.
-  const { Client, Connection } = await import('@temporalio/client');
-  const { ensureSchedules, runWorker } = await import('@strix/workflows/temporal');
-  const connection = await Connection.connect({ address: scheduler.address });
-  try {
-    const client = new Client({ connection, namespace: scheduler.namespace });
-    await ensureSchedules(client, jobs, { taskQueue: scheduler.taskQueue });
-  } finally {
-    await connection.close();
-  }
+  // Loaded only here: the embedded deployment never loads Temporal's client or native worker.
+  const temporal = () => import('@strix/workflows/temporal');
+  let connecting: Promise<{ connection: Connection; client: Client }> | undefined;
+  // Connected on first use: the api role serves everything else while Temporal is away.
+  const connect = () => {
+    connecting ??= (async () => {
+      const { Client, Connection } = await import('@temporalio/client');
+      const connection = await Connection.connect({ address: scheduler.address });
+      await (await temporal()).ensureSearchAttributes(connection, scheduler.namespace);
+      return { connection, client: new Client({ connection, namespace: scheduler.namespace }) };
+    })().catch((error: unknown) => {
+      connecting = undefined;
+      throw error;
+    });
+    return connecting;
+  };
   const abort = new AbortController();
+  let worker: Promise<void> | undefined;
   let failure: string | undefined;
-  const worker = runWorker({ address: scheduler.address, namespace: scheduler.namespace, taskQueue: scheduler.taskQueue, activities, signal: abort.signal }).catch(
-    (error: unknown) => {
-      failure = `Temporal worker stopped: ${String(error)}`;
-      console.error(`[strix] ${failure}`);
-    },
-  );
   return {
+    runs,
+    intervalsMs,
+    async dispatch(run) {
+      const { client } = await connect();
+      await (await temporal()).startJobRun(client, run, scheduler.taskQueue);
+    },
+    async startScheduling() {
+      const { client } = await connect();
+      const { ensureSchedules, runWorker } = await temporal();
+      await ensureSchedules(client, jobs, { taskQueue: scheduler.taskQueue });
+      worker = runWorker({ address: scheduler.address, namespace: scheduler.namespace, taskQueue: scheduler.taskQueue, activities, signal: abort.signal }).catch(
+        (error: unknown) => {
+          failure = `Temporal worker stopped: ${String(error)}`;
+          console.error(`[strix] ${failure}`);
+        },
+      );
+    },
     problem: () => failure,
     async stop() {
       abort.abort();
       await worker;
+      const opened = await connecting?.catch(() => undefined);
+      await opened?.connection.close();
       await mailer?.close();
     },
   };

@@ -14,6 +14,7 @@ import { startIngestRole } from './roles/ingest.ts';
 import { startProcessRole } from './roles/process.ts';
 import type { RoleContext, RunningRole } from './roles/role.ts';
 import { startWorkerRole } from './roles/worker.ts';
+import { openJobs } from './scheduling.ts';
 
 export interface Strix {
   app: FastifyInstance;
@@ -93,7 +94,9 @@ export async function startStrix(config: Config): Promise<Strix> {
     readiness: () => roles.map((r) => r.problem?.()).find((problem) => problem !== undefined),
   });
 
-  roles = await startRoles(config.role, { config, warehouse, app, keys, control, issues, metrics, log: opened, lag });
+  // Jobs in the roles that serve them (api) or run them (worker).
+  const jobs = control && issues && config.role !== 'ingest' ? openJobs(config, warehouse, control, issues) : undefined;
+  roles = await startRoles(config.role, { config, warehouse, app, keys, control, issues, jobs, metrics, log: opened, lag });
   const bootstrap = roles.find((r) => r.bootstrap)?.bootstrap;
 
   await keys.refresh();
@@ -121,7 +124,8 @@ export async function startStrix(config: Config): Promise<Strix> {
       clearInterval(keyRefresh);
       await app.close();
       // The edge stops taking events before the pipeline drains them.
-      for (const role of roles) await role.stop();
+      for (const role of roles) await role.stop?.();
+      await jobs?.stop();
       await opened?.log.close();
       await warehouse.close();
       await control?.close();

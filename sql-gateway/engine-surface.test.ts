@@ -122,7 +122,7 @@ describe('the engine surface an analyst key can reach', { timeout: 600_000 }, ()
       "SELECT name FROM system.tables WHERE database = currentDatabase() AND name NOT IN (SELECT table FROM system.columns WHERE database = currentDatabase() AND name = 'project_id')",
     );
     const hidden = internal.filter((t) => !analystReadableTables.has(t.name));
-    assert.ok(hidden.some((t) => t.name === 'job_runs'));
+    assert.ok(hidden.some((t) => t.name === 'metric_abandon_cursor'));
     for (const { name } of hidden) {
       const res = await analystQuery(store.app, `SELECT * FROM ${name}`);
       assert.ok([403, 404].includes(res.statusCode), `${name}: ${res.statusCode}`);
@@ -139,14 +139,14 @@ describe('the engine surface an analyst key can reach', { timeout: 600_000 }, ()
     for (const sql of ['SELECT total_rows FROM system.tables', 'SELECT data_paths FROM system.tables', 'SELECT t.* FROM system.tables AS t', 'SELECT data_compressed_bytes FROM system.columns']) {
       assert.equal((await analystQuery(store.app, sql)).statusCode, 403, sql);
     }
-    for (const sql of ['SHOW SETTINGS', 'SHOW MERGES', 'SHOW DICTIONARIES', 'SHOW PROCESSLIST', 'SHOW USERS', 'SHOW GRANTS', 'SHOW CREATE TABLE job_runs', "SELECT hasColumnInTable('default', 'job_runs', 'error')", "SELECT getSetting('additional_table_filters')"]) {
+    for (const sql of ['SHOW SETTINGS', 'SHOW MERGES', 'SHOW DICTIONARIES', 'SHOW PROCESSLIST', 'SHOW USERS', 'SHOW GRANTS', 'SHOW CREATE TABLE metric_abandon_cursor', "SELECT hasColumnInTable('default', 'metric_abandon_cursor', 'id')", "SELECT getSetting('additional_table_filters')"]) {
       const res = await analystQuery(store.app, sql);
       assert.ok(res.statusCode >= 400 && res.statusCode < 500, `${sql}: ${res.statusCode}`);
     }
     const tables = await analystQuery(store.app, 'SHOW TABLES');
     assert.equal(tables.statusCode, 200);
     assert.match(tables.body, /^events$/m);
-    assert.doesNotMatch(tables.body, /job_runs|api_keys/);
+    assert.doesNotMatch(tables.body, /metric_abandon_cursor|api_keys/);
   });
 
   it('answers caller mistakes and limits with 4xx, and error text carries neither internals nor the key', async () => {

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import { openPostgres, type ControlDb } from '@strix/control';
 import { startTemporal } from '@strix/testkit/temporal';
 import { kill, spawnStrix, type StrixProcess } from '@strix/testkit/process';
 import { startWarehouseHost } from '@strix/testkit/warehouse-host';
@@ -19,6 +20,7 @@ describe('worker role on Temporal', { timeout: 300_000 }, () => {
   const processes: StrixProcess[] = [];
   const dirs: string[] = [];
   let sql: ClickHouseClient;
+  let controlDb: ControlDb | undefined;
   let workerEnv: Record<string, string>;
   let host: Awaited<ReturnType<typeof startWarehouseHost>>;
 
@@ -45,19 +47,20 @@ describe('worker role on Temporal', { timeout: 300_000 }, () => {
 
   after(async () => {
     await sql?.close();
+    await controlDb?.close();
     for (const p of processes) await kill(p, 'SIGKILL');
     await temporal?.stop();
     await host?.postgres.stop();
     for (const d of dirs) await rm(d, { recursive: true, force: true });
   });
 
+  /** Completed runs of the retention schedule, as the control plane (where runs are kept) has them. */
   async function succeededRuns(): Promise<number> {
-    const result = await sql.query({
-      query: "SELECT count() AS n FROM job_runs FINAL WHERE job = 'retention-sweep' AND status = 'succeeded' AND trigger = 'schedule'",
-      format: 'JSONEachRow',
-    });
-    const [row] = await result.json<{ n: string }>();
-    return Number(row?.n ?? 0);
+    controlDb ??= await openPostgres(host.controlEnv.STRIX_POSTGRES_URL ?? '');
+    const [row] = await controlDb.query<{ n: number }>(
+      "SELECT count(*)::int8 AS n FROM job_runs WHERE job = 'retention_cleanup' AND status = 'completed' AND trigger = 'schedule'",
+    );
+    return row?.n ?? 0;
   }
 
   it('runs the retention sweep on its schedule, and a restarted worker carries on', async () => {

@@ -1,7 +1,6 @@
 export * from './events.ts';
 export * from './metadata.ts';
 export * from './migrate.ts';
-export * from './job-runs.ts';
 export * from './issues.ts';
 export * from './issue-occurrences.ts';
 export * from './issue-events.ts';
@@ -19,3 +18,4 @@ export * from './metric-abandon.ts';
 export * from './retention.ts';
 export * from './query-rows.ts';
 export * from './metric-starts.ts';
+export * from './people-data.ts';

@@ -1,9 +1,10 @@
-import type { Mailer, ProjectDirectory, Warehouse } from '@strix/contracts';
+import { jobTypes, type JobName, type JobRun, type JobRunStore, type Mailer, type ProjectDirectory, type Warehouse } from '@strix/contracts';
 import { IssueService, commentPurgeAfterMs, sendIssueDigests } from '@strix/issues';
-import { deleteProjectData, recordJobRun, type JobRunRow } from '@strix/warehouse';
-import { totalScans, type JobActivities, type ProjectScanSummary } from './jobs.ts';
-import { defaultAbandonSettings, markAbandonedOperations, type AbandonSummary } from './metric-abandon.ts';
-import { sweepExpiredEvents, type RetentionSweepSummary } from './retention-sweep.ts';
+import { deleteProjectData } from '@strix/warehouse';
+import { JobCancelled, totalScans, type JobActivities, type JobBody, type JobContext, type JobEnd, type JobRunInput, type JobStep, type ProjectScanSummary } from './jobs.ts';
+import { jobEndMail } from './job-mail.ts';
+import { defaultAbandonSettings, markAbandonedOperations } from './metric-abandon.ts';
+import { sweepExpiredEvents } from './retention-sweep.ts';
 
 export interface DigestMail {
   mailer: Mailer;
@@ -15,17 +16,68 @@ export interface DigestMail {
 
 export interface ActivityDeps {
   warehouse: Warehouse;
-  /** The projects (the control plane), with their retention and digest recipients. */
+  /** The projects (the control plane), with their retention and digest recipients, and the job runs. */
   directory: ProjectDirectory;
   /** The process's issue service (shared with the API, so scans and merges of a project take turns); one over the directory's issue state by default. */
   issues?: IssueService;
-  /** Where digests go; without it the notify job sends nothing and says so (cursors stay put, nothing is lost). */
+  /** Where digests and job-end mails go; without it the notify job sends nothing and says so (cursors stay put, nothing is lost). */
   mail?: DigestMail;
   /** How long after its start an operation without an end counts as abandoned (STRIX_METRIC_ABANDON_SECONDS). */
   metricAbandonAfterMs?: number;
-  /** Clock for retention cutoffs and purges (tests move it). */
+  /** Clock for retention cutoffs, purges and run times (tests move it). */
   now?: () => number;
+  /** Job bodies replacing the catalogue's (tests). */
+  bodies?: Partial<Record<JobName, JobBody>>;
 }
+
+/** Every job's body over the deps; a project run (`ctx.run.projectId`) covers that project alone. */
+export function createJobBodies(deps: ActivityDeps): Record<JobName, JobBody> {
+  const now = deps.now ?? Date.now;
+  const issues = deps.issues ?? new IssueService({ warehouse: deps.warehouse, state: deps.directory.issueState(), now });
+  const projectIds = async (ctx: JobContext) =>
+    ctx.run.projectId === null ? (await deps.directory.listProjects()).map((p) => p.project_id) : [ctx.run.projectId];
+  return {
+    async issue_scan(ctx) {
+      const ids = await projectIds(ctx);
+      const scans: ProjectScanSummary[] = [];
+      for (const [i, projectId] of ids.entries()) {
+        await ctx.progress({ processed: i, total: ids.length, message: `scanning project ${projectId}` });
+        scans.push(await issues.scan(projectId));
+      }
+      return totalScans(scans);
+    },
+    async issue_notify() {
+      if (!deps.mail) return { skipped: 'no SMTP server configured (set STRIX_SMTP_URL); digests wait, unsent, until one is' };
+      return sendIssueDigests({ warehouse: deps.warehouse, directory: deps.directory, ...deps.mail, now });
+    },
+    async retention_cleanup(ctx) {
+      return sweepExpiredEvents(deps.warehouse, deps.directory, now(), {
+        projectId: ctx.run.projectId,
+        progress: (checked, of) => ctx.progress({ processed: checked, total: of }),
+      });
+    },
+    /** Projects whose deletion grace ended (their warehouse rows, then their control-plane rows: apps, keys), and comments deleted a week ago. */
+    async soft_delete_cleanup() {
+      const rowsDeleted: Record<string, number> = {};
+      const purged = await deps.directory.purgeDeletedProjects(now(), async (projectId) => {
+        for (const [table, rows] of Object.entries(await deleteProjectData(deps.warehouse, projectId))) rowsDeleted[table] = (rowsDeleted[table] ?? 0) + rows;
+      });
+      return { purgedProjects: purged, rowsDeleted, purgedComments: await issues.purgeDeletedComments(now() - commentPurgeAfterMs) };
+    },
+    async metric_abandon() {
+      return markAbandonedOperations(deps.warehouse, now(), { ...defaultAbandonSettings, timeoutMs: deps.metricAbandonAfterMs ?? defaultAbandonSettings.timeoutMs });
+    },
+    ...deps.bodies,
+  };
+}
+
+const inputOf = (run: JobRun): JobRunInput => ({
+  runId: run.id,
+  job: run.job,
+  projectId: run.project_id,
+  params: run.params,
+  ...(run.cursor !== null && run.cursor !== undefined && { cursor: run.cursor }),
+});
 
 /**
  * The activities both schedulers run: registered on a Temporal Worker, or
@@ -33,39 +85,59 @@ export interface ActivityDeps {
  */
 export function createActivities(deps: ActivityDeps) {
   const now = deps.now ?? Date.now;
+  const runs: JobRunStore = deps.directory.jobRuns();
   const issues = deps.issues ?? new IssueService({ warehouse: deps.warehouse, state: deps.directory.issueState(), now });
-  const scanProjectIssues = async (projectId: string): Promise<ProjectScanSummary> => issues.scan(projectId);
+  const bodies = createJobBodies({ ...deps, issues });
   return {
-    async retentionSweep(): Promise<RetentionSweepSummary> {
-      return sweepExpiredEvents(deps.warehouse, deps.directory, now());
+    async openScheduledRun(request) {
+      const opened = await runs.open(
+        { id: request.runId, job: request.job, project_id: null, trigger: 'schedule', params: {}, triggered_by: null, notify: false, scheduled_at: request.scheduledAt },
+        'running',
+        now(),
+      );
+      return 'active' in opened ? { activeRunId: opened.active.id } : { input: inputOf(opened.run) };
     },
-    async issueScan() {
-      return totalScans(await issues.scanAll((await deps.directory.listProjects()).map((p) => p.project_id)));
+    async startRun(runId) {
+      const run = await runs.start(runId, now());
+      return run && inputOf(run);
     },
-    async issueNotify() {
-      if (!deps.mail) return { skipped: 'no SMTP server configured (set STRIX_SMTP_URL); digests wait, unsent, until one is' };
-      return sendIssueDigests({ warehouse: deps.warehouse, directory: deps.directory, ...deps.mail, now });
+    async runJobStep(input): Promise<JobStep> {
+      const body = bodies[input.job] as JobBody | undefined;
+      if (!jobTypes[input.job] || !body) throw new Error(`no job named ${input.job}`);
+      let reported: Record<string, unknown> = {};
+      const ctx: JobContext = {
+        run: input,
+        async progress(progress, cursor) {
+          if (progress.message !== undefined) reported = { message: progress.message };
+          if ((await runs.progress(input.runId, progress, now(), cursor)).cancelRequested) throw new JobCancelled(reported);
+        },
+      };
+      try {
+        const result = await body(ctx);
+        if ('continueFrom' in result) {
+          await runs.progress(input.runId, {}, now(), result.continueFrom);
+          return { status: 'continue', cursor: result.continueFrom, summary: (result.summary as Record<string, unknown> | undefined) ?? {} };
+        }
+        return { status: 'done', summary: result };
+      } catch (error) {
+        if (error instanceof JobCancelled) return { status: 'cancelled', summary: error.summary };
+        throw error;
+      }
     },
-    async commentPurge() {
-      return { purged: await issues.purgeDeletedComments(now() - commentPurgeAfterMs) };
-    },
-    async metricAbandon(): Promise<AbandonSummary> {
-      return markAbandonedOperations(deps.warehouse, now(), { ...defaultAbandonSettings, timeoutMs: deps.metricAbandonAfterMs ?? defaultAbandonSettings.timeoutMs });
-    },
-    /** Projects whose deletion grace ended: their warehouse rows, then their control-plane rows (apps, keys). */
-    async projectPurge() {
-      const rowsDeleted: Record<string, number> = {};
-      const purged = await deps.directory.purgeDeletedProjects(now(), async (projectId) => {
-        for (const [table, rows] of Object.entries(await deleteProjectData(deps.warehouse, projectId))) rowsDeleted[table] = (rowsDeleted[table] ?? 0) + rows;
+    async finishRun(runId: string, end: JobEnd): Promise<void> {
+      const finished = await runs.finish(runId, end, now());
+      const to = finished?.notify && finished.triggered_by?.type === 'user' ? finished.triggered_by.label : undefined;
+      if (!finished || !to || !deps.mail) return;
+      // The end is recorded whatever the mail server says; a lost notice is logged, not retried into a second run.
+      await deps.mail.mailer.send(jobEndMail(finished, { to, from: deps.mail.from, publicUrl: deps.mail.publicUrl })).catch((error: unknown) => {
+        console.error(`[strix] mailing the end of job run ${runId} to ${to} failed:`, error);
       });
-      return { purged, rowsDeleted };
     },
     async listProjectIds(): Promise<string[]> {
       return (await deps.directory.listProjects()).map((p) => p.project_id);
     },
-    scanProjectIssues,
-    async recordJobRun(run: JobRunRow): Promise<void> {
-      await recordJobRun(deps.warehouse, run);
+    async scanProjectIssues(projectId: string): Promise<ProjectScanSummary> {
+      return issues.scan(projectId);
     },
   } satisfies JobActivities;
 }

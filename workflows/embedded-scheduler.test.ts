@@ -4,14 +4,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
-import { lastScheduledSuccess, listJobRuns, migrate } from '@strix/warehouse';
+import type { JobRun } from '@strix/contracts';
+import type { ControlPlane } from '@strix/control';
+import { migrate, sqlDir } from '@strix/warehouse';
 import { ChdbWarehouse } from '@strix/warehouse/chdb';
-import { createActivities } from './activities.ts';
-import { EmbeddedScheduler } from './embedded-scheduler.ts';
-import { sqlDir } from '@strix/warehouse';
-import { HOUR_MS, jobSpec, jobSpecs, type JobOutcome } from './jobs.ts';
-import type { ProjectDirectory } from '@strix/contracts';
-import { sharedTestControl } from '@strix/testkit/control';
+import { openTestControl, seedProjects } from '@strix/testkit/control';
+import { createActivities, type ActivityDeps } from './activities.ts';
+import { EmbeddedScheduler, interruptedReason } from './embedded-scheduler.ts';
+import { jobSpec, jobSpecs } from './job-specs.ts';
+import { HOUR_MS, type JobBody, type RunOutcome } from './jobs.ts';
 
 async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -21,37 +22,43 @@ async function waitFor(what: string, check: () => boolean | Promise<boolean>, ti
   }
 }
 
-describe('EmbeddedScheduler on chDB', () => {
+describe('EmbeddedScheduler on chDB and the control plane', () => {
   let dir: string;
   let wh: ChdbWarehouse;
-  let directory: ProjectDirectory;
+  let control: ControlPlane;
   // An injected clock: slots are hours, so the test moves time instead of waiting for it.
   const firstSlot = Math.floor(Date.now() / HOUR_MS) * HOUR_MS;
   let clock = firstSlot + 20 * 60_000;
   let sweeps = 0;
   let gate: Promise<void> | undefined;
   let failWith: Error | undefined;
-  const outcomes: JobOutcome[] = [];
+  const outcomes: { runId: string; status: string }[] = [];
   // The sweep alone: its runs are the ones counted here.
-  const jobs = [jobSpec(jobSpecs(), 'retention-sweep')];
+  const jobs = [jobSpec(jobSpecs(), 'retention_cleanup')];
 
-  /** The real activities; the sweep also counts its calls and can be held open. */
-  function scheduler(): EmbeddedScheduler {
-    const real = createActivities({ warehouse: wh, directory });
-    const activities = {
-      ...real,
-      async retentionSweep() {
-        sweeps += 1;
-        await gate;
-        if (failWith) throw failWith;
-        return real.retentionSweep();
-      },
-    };
-    return new EmbeddedScheduler({ warehouse: wh, activities, jobs, now: () => clock, pollMs: 20, onOutcome: (_job, o) => outcomes.push(o) });
+  /** A sweep that counts its calls and can be held open or made to fail. */
+  const sweep: JobBody = async () => {
+    sweeps += 1;
+    await gate;
+    if (failWith) throw failWith;
+    return { swept: true };
+  };
+
+  function scheduler(bodies: ActivityDeps['bodies'] = {}): EmbeddedScheduler {
+    const activities = createActivities({ warehouse: wh, directory: control, now: () => clock, bodies: { retention_cleanup: sweep, ...bodies } });
+    return new EmbeddedScheduler({
+      runs: control.jobRuns(),
+      activities,
+      jobs,
+      now: () => clock,
+      pollMs: 20,
+      onOutcome: (_job, runId, o: RunOutcome | { status: 'skipped' }) => outcomes.push({ runId, status: o.status }),
+    });
   }
 
   before(async () => {
-    directory = await sharedTestControl();
+    control = await openTestControl();
+    await seedProjects(control, { id: 'p1', name: 'One' });
     dir = await mkdtemp(join(tmpdir(), 'strix-scheduler-'));
     wh = new ChdbWarehouse(join(dir, 'chdb'));
     await migrate(wh, sqlDir);
@@ -59,6 +66,7 @@ describe('EmbeddedScheduler on chDB', () => {
 
   after(async () => {
     await wh.close();
+    await control.close();
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -69,8 +77,8 @@ describe('EmbeddedScheduler on chDB', () => {
     await sleep(200); // ten polls
     await first.stop();
     assert.equal(sweeps, 1);
-    assert.equal(outcomes[0]?.status, 'succeeded');
-    assert.equal((await lastScheduledSuccess(wh, 'retention-sweep'))?.scheduled_at, firstSlot);
+    assert.equal(outcomes[0]?.status, 'completed');
+    assert.equal(await control.jobRuns().lastScheduledSuccess('retention_cleanup'), firstSlot);
 
     clock += 30 * 60_000; // still inside the same hour
     const restarted = scheduler();
@@ -82,7 +90,7 @@ describe('EmbeddedScheduler on chDB', () => {
     await waitFor('the next slot', () => outcomes.length === 2);
     await restarted.stop();
     assert.equal(sweeps, 2);
-    assert.equal((await lastScheduledSuccess(wh, 'retention-sweep'))?.scheduled_at, firstSlot + HOUR_MS);
+    assert.equal(await control.jobRuns().lastScheduledSuccess('retention_cleanup'), firstSlot + HOUR_MS);
   });
 
   it('runs a slot missed while stopped once at start, not once per missed slot', async () => {
@@ -94,49 +102,7 @@ describe('EmbeddedScheduler on chDB', () => {
     await sleep(200);
     await restarted.stop();
     assert.equal(sweeps, before + 1);
-    assert.equal((await lastScheduledSuccess(wh, 'retention-sweep'))?.scheduled_at, firstSlot + 4 * HOUR_MS);
-  });
-
-  it('runNow runs at once, is recorded as manual, and leaves the schedule where it was', async () => {
-    const s = scheduler();
-    await s.start();
-    await sleep(100);
-    const before = sweeps;
-    const outcome = await s.runNow('retention-sweep');
-    await s.stop();
-    assert.equal(outcome.status, 'succeeded');
-    assert.equal(sweeps, before + 1);
-    const [newest] = await listJobRuns(wh, { job: 'retention-sweep', limit: 1 });
-    assert.equal(newest?.trigger, 'manual');
-    assert.equal(newest?.run_id, outcome.runId);
-    assert.equal((await lastScheduledSuccess(wh, 'retention-sweep'))?.scheduled_at, firstSlot + 4 * HOUR_MS);
-  });
-
-  it('runs one at a time per job, and stop waits for the run in progress', async () => {
-    const s = scheduler();
-    await s.start();
-    let release = () => {};
-    gate = new Promise<void>((resolve) => (release = resolve));
-    const before = sweeps;
-    const firstRun = s.runNow('retention-sweep');
-    const secondRun = s.runNow('retention-sweep');
-    await waitFor('the first manual run to start', () => sweeps === before + 1);
-    await sleep(100);
-    assert.equal(sweeps, before + 1, 'the second run waits for the first');
-
-    let stopped = false;
-    const stopping = s.stop().then(() => (stopped = true));
-    await sleep(100);
-    assert.equal(stopped, false, 'stop waits for the job');
-    release();
-    gate = undefined;
-    await stopping;
-    assert.equal((await firstRun).status, 'succeeded');
-    assert.equal((await secondRun).status, 'succeeded');
-    assert.equal(sweeps, before + 2);
-    const runs = await listJobRuns(wh, { job: 'retention-sweep' });
-    assert.ok(runs.every((r) => r.status === 'succeeded'), 'no run left in `running` after stop');
-    await assert.rejects(() => s.runNow('retention-sweep'), /scheduler stopped/);
+    assert.equal(await control.jobRuns().lastScheduledSuccess('retention_cleanup'), firstSlot + 4 * HOUR_MS);
   });
 
   it('records a failed run with its error and tries that slot again after a restart', async () => {
@@ -149,14 +115,61 @@ describe('EmbeddedScheduler on chDB', () => {
     await sleep(200);
     await failing.stop();
     assert.equal(sweeps, before + 1, 'a failed slot is not retried in a tight loop');
-    const [failed] = await listJobRuns(wh, { job: 'retention-sweep', limit: 1 });
+    const failed = await control.jobRuns().get(outcomes.at(-1)?.runId ?? '');
     assert.deepEqual([failed?.status, failed?.error, failed?.scheduled_at], ['failed', 'warehouse unavailable', firstSlot + 6 * HOUR_MS]);
 
     failWith = undefined;
     const restarted = scheduler();
     await restarted.start();
-    await waitFor('the retried slot', () => outcomes.at(-1)?.status === 'succeeded');
+    await waitFor('the retried slot', () => outcomes.at(-1)?.status === 'completed');
     await restarted.stop();
-    assert.equal((await lastScheduledSuccess(wh, 'retention-sweep'))?.scheduled_at, firstSlot + 6 * HOUR_MS);
+    assert.equal(await control.jobRuns().lastScheduledSuccess('retention_cleanup'), firstSlot + 6 * HOUR_MS);
+  });
+
+  it('runs triggered runs with progress, one per job and project, cancelled cooperatively; a restart fails what a dead process left running', async () => {
+    const runs = control.jobRuns();
+    let release = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    // A long project job: reports progress per item and stops when asked.
+    const slow: JobBody = async (ctx) => {
+      for (let i = 0; i < 1_000; i++) {
+        await ctx.progress({ processed: i, total: 1_000, message: `item ${i}` });
+        if (i === 3) await held;
+      }
+      return { items: 1_000 };
+    };
+    const s = scheduler({ issue_scan: slow });
+    await s.start();
+    const newRun = (id: string) => ({ id, job: 'issue_scan' as const, project_id: 'p1', trigger: 'manual' as const, params: {}, triggered_by: null, notify: false, scheduled_at: clock });
+    const opened = await runs.open(newRun('t1'), 'pending', clock);
+    assert.ok('run' in opened && opened.run.status === 'pending');
+    const second = await runs.open(newRun('t2'), 'pending', clock);
+    assert.ok('active' in second && second.active.id === 't1', 'one active run per job and project');
+
+    const ending = s.runTriggered('t1');
+    await waitFor('progress', async () => (await runs.get('t1'))?.progress.processed === 3);
+    const running = await runs.get('t1');
+    assert.deepEqual([running?.status, running?.progress], ['running', { processed: 3, total: 1_000, message: 'item 3' }]);
+    await runs.requestCancel('t1', clock);
+    release();
+    const outcome = await ending;
+    assert.equal(outcome?.status, 'cancelled');
+    const cancelled = await runs.get('t1');
+    assert.equal(cancelled?.status, 'cancelled');
+    assert.equal(cancelled?.progress.processed, 4, 'stopped at the first progress report after the request');
+
+    // Cancelled while pending: never starts.
+    assert.ok('run' in (await runs.open(newRun('t3'), 'pending', clock)));
+    assert.equal((await runs.requestCancel('t3', clock))?.status, 'cancelled');
+    assert.equal(await s.runTriggered('t3'), undefined);
+    await s.stop();
+
+    // A run left running by a process that died is failed, with the reason, when the next one starts.
+    assert.ok('run' in (await runs.open(newRun('t4'), 'running', clock)));
+    const next = scheduler({ issue_scan: slow });
+    await next.start();
+    const interrupted: JobRun | undefined = await runs.get('t4');
+    assert.deepEqual([interrupted?.status, interrupted?.error], ['failed', interruptedReason]);
+    await next.stop();
   });
 });

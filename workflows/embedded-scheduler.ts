@@ -1,11 +1,12 @@
-import type { Warehouse } from '@strix/contracts';
-import { lastScheduledSuccess } from '@strix/warehouse';
-import { executeJob, innermostMessage, type JobActivities, type JobName, type JobOutcome, type JobRunRequest, type JobSpec } from './jobs.ts';
+import { randomUUID } from 'node:crypto';
+import type { JobName, JobRunStore } from '@strix/contracts';
+import { executeRun, executeScheduledRun, innermostMessage, type JobActivities, type JobSpec, type RunOutcome } from './jobs.ts';
 
 export interface EmbeddedSchedulerDeps {
-  /** Where runs are recorded (through `activities.recordJobRun`) and the last successful one is read back. */
-  warehouse: Warehouse;
+  /** Where runs are kept: the last successful scheduled run of each job is read back at start. */
+  runs: JobRunStore;
   activities: JobActivities;
+  /** The system jobs and their intervals. */
   jobs: readonly JobSpec[];
   now?: () => number;
   /**
@@ -13,35 +14,42 @@ export interface EmbeddedSchedulerDeps {
    * next due slot anyway; the cap bounds how late a wall-clock jump is noticed.
    */
   pollMs?: number;
-  /** Every finished run, scheduled or manual (logging, metrics). */
-  onOutcome?: (job: JobName, outcome: JobOutcome) => void;
+  /** Every finished run, scheduled or triggered (logging, metrics). */
+  onOutcome?: (job: JobName, runId: string, outcome: RunOutcome | { status: 'skipped'; activeRunId: string }) => void;
 }
 
 interface JobState {
   readonly spec: JobSpec;
-  /** Slot of the newest successful scheduled run, from job_runs at start. */
+  /** Slot of the newest successful scheduled run, from the store at start. */
   lastSucceededSlot: number | undefined;
   /** Newest slot tried in this process: a failed slot waits for the next one instead of spinning. */
   lastAttemptedSlot: number | undefined;
-  running: Promise<JobOutcome> | undefined;
+  running: Promise<unknown> | undefined;
 }
 
 const slotOf = (time: number, intervalMs: number) => Math.floor(time / intervalMs) * intervalMs;
+
+/** Why runs left active by a previous process are failed when the embedded scheduler starts. */
+export const interruptedReason = 'interrupted: the Strix process stopped while it ran';
 
 /**
  * The embedded deployment's scheduler: the same jobs, specs and activities as
  * the Temporal schedules, run in-process. Runs start at whole multiples of each
  * job's interval (as a Temporal interval schedule's do); a slot whose run did
  * not succeed before a restart — or that passed while the process was down — is
- * run once at start, and a slot that already succeeded is not run again.
- * One run at a time per job: a due slot finding a run in progress waits for it.
+ * run once at start, and a slot that already succeeded is not run again. One
+ * run of a job at a time: a slot finding one under way (in this process, or a
+ * triggered one in the store) is skipped. It also runs the runs people trigger
+ * through the API (`runTriggered`). It assumes it is the only runner of its
+ * store: at start, runs still active are those of a process that died, and are
+ * marked failed.
  */
 export class EmbeddedScheduler {
   private readonly states = new Map<JobName, JobState>();
   private readonly now: () => number;
   private readonly pollMs: number;
   private timer: NodeJS.Timeout | undefined;
-  private readonly manual = new Set<Promise<JobOutcome>>();
+  private readonly triggered = new Set<Promise<unknown>>();
   private started = false;
   private stopped = false;
 
@@ -53,53 +61,49 @@ export class EmbeddedScheduler {
     }
   }
 
-  /** Reads each job's last successful run, then starts due jobs in the background and keeps checking. */
+  /** Fails runs a dead process left active, reads each job's last successful run, then starts due jobs in the background and keeps checking. */
   async start(): Promise<void> {
     if (this.started) throw new Error('EmbeddedScheduler.start() called twice');
     this.started = true;
+    for (const run of await this.deps.runs.failActive(interruptedReason, this.now())) {
+      console.error(`[strix] job run ${run.id} (${run.job}) was ${run.status} when Strix stopped; marked failed`);
+    }
     for (const state of this.states.values()) {
-      state.lastSucceededSlot = (await lastScheduledSuccess(this.deps.warehouse, state.spec.name))?.scheduled_at;
+      state.lastSucceededSlot = await this.deps.runs.lastScheduledSuccess(state.spec.name);
     }
     this.tick();
   }
 
   /**
-   * Runs a job now, after any run of it in progress; does not move its schedule.
-   * A call made before `stop()` still runs, and `stop()` waits for it.
+   * Runs a run someone triggered (stored as pending) in the background; resolves
+   * when it ended, or at once when it was cancelled before it started.
    */
-  runNow(job: JobName): Promise<JobOutcome> {
-    let state: JobState;
-    try {
-      state = this.stateOf(job);
-    } catch (error) {
-      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
-    }
-    const queued = (async () => {
-      while (state.running) await state.running;
-      const at = this.now();
-      return this.launch(state, { job, runId: `embedded:${job}:manual:${at}`, trigger: 'manual', scheduledAt: at });
+  runTriggered(runId: string): Promise<RunOutcome | undefined> {
+    if (this.stopped) return Promise.reject(new Error(`scheduler stopped; cannot run ${runId}`));
+    const running = (async () => {
+      const input = await this.deps.activities.startRun(runId);
+      if (!input) return undefined;
+      const outcome = await executeRun(this.deps.activities, input);
+      this.report(input.job, runId, outcome);
+      return outcome;
     })();
-    this.manual.add(queued);
-    const forget = () => this.manual.delete(queued);
-    void queued.then(forget, forget);
-    return queued;
+    this.triggered.add(running);
+    const forget = () => this.triggered.delete(running);
+    void running.then(forget, (error: unknown) => {
+      forget();
+      console.error(`[strix] job run ${runId} could not be recorded:`, error);
+    });
+    return running;
   }
 
-  /** Stops scheduling and waits for runs in progress, and manual runs already asked for, to finish. */
+  /** Stops scheduling and waits for runs in progress to finish. */
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
-    await Promise.all([...this.manual]);
+    await Promise.allSettled([...this.triggered]);
     for (const state of this.states.values()) {
       while (state.running) await state.running;
     }
-  }
-
-  private stateOf(job: JobName): JobState {
-    if (this.stopped) throw new Error(`scheduler stopped; cannot run ${job}`);
-    const state = this.states.get(job);
-    if (!state) throw new Error(`no job named ${job}; known: ${[...this.states.keys()].join(', ')}`);
-    return state;
   }
 
   private tick(): void {
@@ -118,35 +122,32 @@ export class EmbeddedScheduler {
     this.timer.unref();
   }
 
+  /** Never rejects: a failure to record the run is logged, and the slot waits for the next one. */
   private runScheduled(state: JobState, slot: number): void {
     state.lastAttemptedSlot = slot;
     const job = state.spec.name;
-    const runId = `embedded:${job}:${new Date(slot).toISOString()}:${this.now()}`;
-    void this.launch(state, { job, runId, trigger: 'schedule', scheduledAt: slot });
-  }
-
-  /** Never rejects: a failed job, or a failure to record it, is a `failed` outcome. */
-  private launch(state: JobState, run: JobRunRequest): Promise<JobOutcome> {
-    const running = executeJob(this.deps.activities, state.spec, run, this.now)
-      .catch((error: unknown): JobOutcome => ({ status: 'failed', runId: run.runId, error: `recording the run failed: ${innermostMessage(error)}` }))
+    const runId = `embedded:${job}:${new Date(slot).toISOString()}:${randomUUID()}`;
+    state.running = executeScheduledRun(this.deps.activities, { job, runId, scheduledAt: slot })
       .then((outcome) => {
-        if (run.trigger === 'schedule' && outcome.status === 'succeeded') {
-          state.lastSucceededSlot = Math.max(state.lastSucceededSlot ?? run.scheduledAt, run.scheduledAt);
-        }
+        if (outcome.status === 'completed') state.lastSucceededSlot = Math.max(state.lastSucceededSlot ?? slot, slot);
+        this.report(job, runId, outcome);
+      })
+      .catch((error: unknown) => console.error(`[strix] job ${job}: recording the run failed: ${innermostMessage(error)}`))
+      .finally(() => {
         state.running = undefined;
-        // A slot that came due during this run (e.g. a long manual one) starts now, not at the next poll.
-        if (this.started && !this.stopped) {
+        // A slot that came due during this run starts now, not at the next poll.
+        if (!this.stopped) {
           clearTimeout(this.timer);
           this.tick();
         }
-        try {
-          this.deps.onOutcome?.(run.job, outcome);
-        } catch (error) {
-          console.error(`[strix] onOutcome for ${run.job} threw:`, error);
-        }
-        return outcome;
       });
-    state.running = running;
-    return running;
+  }
+
+  private report(job: JobName, runId: string, outcome: RunOutcome | { status: 'skipped'; activeRunId: string }): void {
+    try {
+      this.deps.onOutcome?.(job, runId, outcome);
+    } catch (error) {
+      console.error(`[strix] onOutcome for ${job} threw:`, error);
+    }
   }
 }

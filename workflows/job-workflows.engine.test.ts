@@ -11,32 +11,32 @@ import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowFailedError } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import type { JobRunRow } from '@strix/warehouse';
 import { ensureTemporalCli } from '@strix/testkit/temporal';
-import { issueScanWorkflowId, type JobActivities, type ProjectScanSummary } from './jobs.ts';
+import { issueScanWorkflowId, jobRunWorkflowId, type JobActivities, type JobEnd, type JobRunInput, type ProjectScanSummary } from './jobs.ts';
 import { workflowsPath } from './worker.ts';
-import type { issueScanWorkflow, scheduledJobWorkflow } from './workflows.ts';
+import type { issueScanWorkflow, jobRunWorkflow, scheduledJobWorkflow } from './workflows.ts';
 
 const scanOf = (projectId: string): ProjectScanSummary => ({ projectId, errors: 1, created: [], updated: [], regressed: [], newOccurrences: 1 });
 
-/** Activities that answer from memory and keep every job run record; `overrides` replace single ones. */
-function stubActivities(overrides: Partial<JobActivities> = {}): { activities: JobActivities; runs: JobRunRow[] } {
-  const runs: JobRunRow[] = [];
+/** Activities that answer from memory and keep every run's end; `overrides` replace single ones. */
+function stubActivities(overrides: Partial<JobActivities> = {}): { activities: JobActivities; ends: (JobEnd & { runId: string })[]; opened: string[] } {
+  const ends: (JobEnd & { runId: string })[] = [];
+  const opened: string[] = [];
   const activities: JobActivities = {
-    retentionSweep: async () => ({ deleted: {} }),
-    issueScan: async () => ({}),
-    issueNotify: async () => ({}),
-    commentPurge: async () => ({ purged: 0 }),
-    metricAbandon: async () => ({}),
-    projectPurge: async () => ({ purged: [] }),
+    openScheduledRun: async (request) => {
+      opened.push(request.runId);
+      return { input: { runId: request.runId, job: request.job, projectId: null, params: {} } };
+    },
+    startRun: async (runId) => ({ runId, job: 'retention_cleanup', projectId: 'p1', params: {} }),
+    runJobStep: async () => ({ status: 'done', summary: { deleted: {} } }),
+    finishRun: async (runId, end) => {
+      ends.push({ runId, ...end });
+    },
     listProjectIds: async () => [],
     scanProjectIssues: async (projectId) => scanOf(projectId),
-    recordJobRun: async (run) => {
-      runs.push(run);
-    },
     ...overrides,
   };
-  return { activities, runs };
+  return { activities, ends, opened };
 }
 
 describe('job workflows with stubbed activities (@temporalio/testing, local dev server)', { timeout: 120_000 }, () => {
@@ -61,60 +61,104 @@ describe('job workflows with stubbed activities (@temporalio/testing, local dev 
   }
 
   it('records a failed job and fails the workflow once, without retrying the job', async () => {
-    let sweeps = 0;
-    const { activities, runs } = stubActivities({
-      retentionSweep: async () => {
-        sweeps += 1;
+    let steps = 0;
+    const { activities, ends, opened } = stubActivities({
+      runJobStep: async () => {
+        steps += 1;
         throw ApplicationFailure.nonRetryable('disk full', 'SweepFailed');
       },
     });
     const error = await withWorker(activities, (taskQueue) =>
-      env.client.workflow.execute<typeof scheduledJobWorkflow>('scheduledJobWorkflow', {
-        args: [{ job: 'retention-sweep', trigger: 'manual' }],
-        taskQueue,
-        workflowId: `sweep-fails-${Date.now()}`,
-      }).then(() => undefined, (e: unknown) => e),
+      env.client.workflow
+        .execute<typeof scheduledJobWorkflow>('scheduledJobWorkflow', { args: [{ job: 'retention_cleanup' }], taskQueue, workflowId: `sweep-fails-${Date.now()}` })
+        .then(() => undefined, (e: unknown) => e),
     );
     assert.ok(error instanceof WorkflowFailedError, `the workflow fails: ${String(error)}`);
     assert.ok(error.cause instanceof ApplicationFailure);
     assert.equal(error.cause.type, 'JobFailed');
     assert.equal(error.cause.nonRetryable, true);
-    assert.match(error.cause.message, /^retention-sweep failed: disk full$/);
-    assert.equal(sweeps, 1);
-    assert.deepEqual(runs.map((r) => [r.status, r.error]), [['running', ''], ['failed', 'disk full']]);
-    const [running, failed] = runs;
-    assert.ok(running && failed && running.run_id === failed.run_id && running.run_id.startsWith('temporal:'));
-    assert.equal(failed.trigger, 'manual');
-    assert.ok(failed.finished_at !== null && failed.finished_at >= failed.started_at && failed.started_at >= failed.scheduled_at);
+    assert.match(error.cause.message, /^retention_cleanup failed: disk full$/);
+    assert.equal(steps, 1);
+    assert.equal(opened.length, 1);
+    assert.ok(opened[0]?.startsWith('temporal:'));
+    assert.deepEqual(ends.map((e) => [e.runId, e.status, e.error]), [[opened[0], 'failed', 'disk full']]);
   });
 
   it('retries a transient activity error inside the same run (the policy waits 5 s)', async () => {
-    let sweeps = 0;
-    const { activities, runs } = stubActivities({
-      retentionSweep: async () => {
-        sweeps += 1;
-        if (sweeps === 1) throw new Error('connection reset');
-        return { deleted: { p1: 3 } };
+    let steps = 0;
+    const { activities, ends } = stubActivities({
+      runJobStep: async () => {
+        steps += 1;
+        if (steps === 1) throw new Error('connection reset');
+        return { status: 'done', summary: { deleted: { p1: 3 } } };
       },
     });
     const summary = await withWorker(activities, (taskQueue) =>
-      env.client.workflow.execute<typeof scheduledJobWorkflow>('scheduledJobWorkflow', {
-        args: [{ job: 'retention-sweep' }],
-        taskQueue,
-        workflowId: `sweep-retries-${Date.now()}`,
-      }),
+      env.client.workflow.execute<typeof scheduledJobWorkflow>('scheduledJobWorkflow', { args: [{ job: 'retention_cleanup' }], taskQueue, workflowId: `sweep-retries-${Date.now()}` }),
     );
-    assert.deepEqual(summary, { deleted: { p1: 3 } });
-    assert.equal(sweeps, 2);
-    // One run, recorded once as running and once as succeeded; started without a schedule, it is stamped with its start.
-    assert.deepEqual(runs.map((r) => [r.status, r.trigger, r.summary]), [['running', 'schedule', ''], ['succeeded', 'schedule', '{"deleted":{"p1":3}}']]);
+    assert.deepEqual(summary, { status: 'completed', deleted: { p1: 3 } });
+    assert.equal(steps, 2);
+    assert.deepEqual(ends.map((e) => e.status), ['completed']);
+  });
+
+  it('a schedule\'s run is skipped, not run, while another run of the job is under way', async () => {
+    let steps = 0;
+    const { activities, ends } = stubActivities({
+      openScheduledRun: async () => ({ activeRunId: 'manual-1' }),
+      runJobStep: async () => {
+        steps += 1;
+        return { status: 'done', summary: {} };
+      },
+    });
+    const summary = await withWorker(activities, (taskQueue) =>
+      env.client.workflow.execute<typeof scheduledJobWorkflow>('scheduledJobWorkflow', { args: [{ job: 'retention_cleanup' }], taskQueue, workflowId: `sweep-skips-${Date.now()}` }),
+    );
+    assert.deepEqual(summary, { skipped: 'a run of retention_cleanup is already under way: manual-1' });
+    assert.deepEqual([steps, ends.length], [0, 0]);
+  });
+
+  it('a long triggered run goes on from each step\'s cursor and continues as new every 100 steps', async () => {
+    const cursors: unknown[] = [];
+    const { activities, ends } = stubActivities({
+      runJobStep: async (input: JobRunInput) => {
+        cursors.push(input.cursor);
+        const at = typeof input.cursor === 'number' ? input.cursor : 0;
+        return at >= 249 ? { status: 'done', summary: { pages: at + 1 } } : { status: 'continue', cursor: at + 1, summary: {} };
+      },
+    });
+    const workflowId = jobRunWorkflowId(`long-${Date.now()}`);
+    const summary = await withWorker(activities, (taskQueue) =>
+      env.client.workflow.execute<typeof jobRunWorkflow>('jobRunWorkflow', { args: [{ runId: 'long-run' }], taskQueue, workflowId }),
+    );
+    assert.deepEqual(summary, { status: 'completed', pages: 250 });
+    assert.deepEqual(cursors, [undefined, ...Array.from({ length: 249 }, (_, i) => i + 1)], 'every step from the previous one\'s cursor, none repeated or skipped');
+    assert.deepEqual(ends.map((e) => [e.runId, e.status]), [['long-run', 'completed']]);
+    const executions: string[] = [];
+    for await (const w of env.client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) executions.push(w.status.name);
+    assert.equal(executions.length, 3, `two continue-as-new, then the last execution (${executions.join(', ')})`);
+  });
+
+  it('a triggered run cancelled before it started ends at once without a step', async () => {
+    let steps = 0;
+    const { activities, ends } = stubActivities({
+      startRun: async () => undefined,
+      runJobStep: async () => {
+        steps += 1;
+        return { status: 'done', summary: {} };
+      },
+    });
+    const summary = await withWorker(activities, (taskQueue) =>
+      env.client.workflow.execute<typeof jobRunWorkflow>('jobRunWorkflow', { args: [{ runId: 'gone' }], taskQueue, workflowId: jobRunWorkflowId(`gone-${Date.now()}`) }),
+    );
+    assert.equal(summary.status, 'cancelled');
+    assert.deepEqual([steps, ends.length], [0, 0]);
   });
 
   it("the scheduled issue scan skips a project whose scan is running and scans the others as child workflows", async () => {
     let release!: () => void;
     const held = new Promise<void>((resolve) => (release = resolve));
     const scanned: string[] = [];
-    const { activities, runs } = stubActivities({
+    const { activities, ends } = stubActivities({
       listProjectIds: async () => ['busy', 'idle'],
       scanProjectIssues: async (projectId) => {
         scanned.push(projectId);
@@ -131,15 +175,15 @@ describe('job workflows with stubbed activities (@temporalio/testing, local dev 
       });
       while (!scanned.includes('busy')) await new Promise((resolve) => setTimeout(resolve, 20));
       const summary = await env.client.workflow.execute<typeof scheduledJobWorkflow>('scheduledJobWorkflow', {
-        args: [{ job: 'issue-scan', trigger: 'manual' }],
+        args: [{ job: 'issue_scan' }],
         taskQueue,
         workflowId: `issue-scan-${Date.now()}`,
       });
-      assert.deepEqual(summary, { projects: 1, errors: 1, created: 0, updated: 0, regressed: 0, newOccurrences: 1, skippedAlreadyRunning: ['busy'] });
+      assert.deepEqual(summary, { status: 'completed', projects: 1, errors: 1, created: 0, updated: 0, regressed: 0, newOccurrences: 1, skippedAlreadyRunning: ['busy'] });
       release();
       assert.deepEqual(await busy.result(), scanOf('busy'));
     });
     assert.deepEqual(scanned, ['busy', 'idle']);
-    assert.deepEqual(runs.map((r) => r.status), ['running', 'succeeded']);
+    assert.deepEqual(ends.map((e) => e.status), ['completed']);
   });
 });

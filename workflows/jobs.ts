@@ -1,10 +1,10 @@
 /**
- * The scheduled jobs, described once for both schedulers: Temporal schedules
- * (schedules.ts) and the in-process EmbeddedScheduler. Also imported by
- * workflow code, so it stays free of Node built-ins and runtime imports.
+ * How a job run goes, described once for both schedulers: Temporal workflows
+ * (workflows.ts) and the in-process EmbeddedScheduler. The catalogue of jobs
+ * is `jobTypes` of @strix/contracts. Also imported by workflow code, so it
+ * stays free of Node built-ins and runtime imports.
  */
-import type { JobRunTrigger } from '@strix/contracts';
-import type { JobRunRow } from '@strix/warehouse';
+import type { FinishedStatus, JobName, JobProgress } from '@strix/contracts';
 
 export const MINUTE_MS = 60_000;
 export const HOUR_MS = 3_600_000;
@@ -13,7 +13,7 @@ export const DAY_MS = 24 * HOUR_MS;
 /** Task queue of the job workflows when none is configured. */
 export const DEFAULT_TASK_QUEUE = 'strix'; // matches STRIX_TEMPORAL_TASK_QUEUE's default
 
-/** Activities that are the body of a job: no arguments, a JSON summary back. */
+/** What a run reports when it ends: JSON. */
 export type JobSummary = Record<string, unknown>;
 
 /** What one project's issue scan did (the part of ScanSummary a workflow passes on). */
@@ -26,53 +26,79 @@ export interface ProjectScanSummary {
   newOccurrences: number;
 }
 
+/** A run as its steps see it. */
+export interface JobRunInput {
+  readonly runId: string;
+  readonly job: JobName;
+  /** Null for a system run over every project. */
+  readonly projectId: string | null;
+  readonly params: Record<string, unknown>;
+  /** Where the previous step stopped (undefined for the first). */
+  readonly cursor?: unknown;
+}
+
+/**
+ * One step of a run: the whole job for most, a slice of a long one that
+ * returns where to go on from. Steps are activities, so a step whose worker
+ * died is run again from the cursor the previous step returned.
+ */
+export type JobStep =
+  | { readonly status: 'done'; readonly summary: JobSummary }
+  | { readonly status: 'continue'; readonly cursor: unknown; readonly summary: JobSummary }
+  | { readonly status: 'cancelled'; readonly summary: JobSummary };
+
+/** What a job's body sees of its run. */
+export interface JobContext {
+  readonly run: JobRunInput;
+  /** Records progress (and, for a long job, where it has got to); throws `JobCancelled` once cancellation was asked for. */
+  progress(progress: Partial<JobProgress>, cursor?: unknown): Promise<void>;
+}
+
+/** A job's body: a summary when it is done, or `{ continueFrom }` to be called again (a new step) from there. */
+export type JobBody = (ctx: JobContext) => Promise<JobSummary | { continueFrom: unknown; summary?: JobSummary }>;
+
+export class JobCancelled extends Error {
+  constructor(readonly summary: JobSummary = {}) {
+    super('cancelled on request');
+    this.name = 'JobCancelled';
+  }
+}
+
+export type JobEnd = { status: FinishedStatus; summary: JobSummary; error: string };
+
+export interface ScheduledRunRequest {
+  readonly job: JobName;
+  /** Unique per run. */
+  readonly runId: string;
+  readonly scheduledAt: number;
+}
+
+/** The activities both schedulers run; idempotent, so a retry is safe. */
 export interface JobActivities {
-  retentionSweep(): Promise<JobSummary>;
-  /** Every project's issue scan, one after another (the embedded scheduler's body of `issue-scan`). */
-  issueScan(): Promise<JobSummary>;
-  issueNotify(): Promise<JobSummary>;
-  commentPurge(): Promise<JobSummary>;
-  metricAbandon(): Promise<JobSummary>;
-  projectPurge(): Promise<JobSummary>;
-  /** Parts of `issue-scan` for Temporal, which runs each project's scan as its own workflow. */
+  /** Opens a run the schedule started; `{ activeRunId }` when a run of the job is already under way (this slot is skipped). */
+  openScheduledRun(request: ScheduledRunRequest): Promise<{ input: JobRunInput } | { activeRunId: string }>;
+  /** Starts a run someone triggered (pending until now); undefined when it was cancelled before it started. */
+  startRun(runId: string): Promise<JobRunInput | undefined>;
+  /** One step of the run's job. */
+  runJobStep(input: JobRunInput): Promise<JobStep>;
+  /** Records the end (once: a retried finish changes nothing) and mails whoever asked to be told. */
+  finishRun(runId: string, end: JobEnd): Promise<void>;
+  /** Parts of the system `issue_scan` for Temporal, which runs each project's scan as its own workflow. */
   listProjectIds(): Promise<string[]>;
   scanProjectIssues(projectId: string): Promise<ProjectScanSummary>;
-  recordJobRun(run: JobRunRow): Promise<void>;
 }
-
-export type JobActivityName = Exclude<keyof JobActivities, 'recordJobRun' | 'listProjectIds' | 'scanProjectIssues'>;
-
-export const JobNames = ['retention-sweep', 'issue-scan', 'issue-notify', 'comment-purge', 'metric-abandon', 'project-purge'] as const;
-export type JobName = (typeof JobNames)[number];
-
-export interface JobSpec {
-  readonly name: JobName;
-  readonly activity: JobActivityName;
-  /** Runs start at whole multiples of the interval since the epoch, as Temporal interval schedules do. */
-  readonly intervalMs: number;
-}
-
-const defaults: Record<JobName, Omit<JobSpec, 'name'>> = {
-  // Rows past their project's *current* retention; the table TTL only knows the retention at insert.
-  'retention-sweep': { activity: 'retentionSweep', intervalMs: HOUR_MS },
-  // Errors become issues at most this late; `POST /v1/issues/scan` runs one at once.
-  'issue-scan': { activity: 'issueScan', intervalMs: HOUR_MS },
-  // Hourly whatever the projects' alert frequencies: each digest is sent in its own slot.
-  'issue-notify': { activity: 'issueNotify', intervalMs: HOUR_MS },
-  // Soft-deleted comments are kept seven days; a daily purge is precise enough.
-  'comment-purge': { activity: 'commentPurge', intervalMs: DAY_MS },
-  // Abandoned operations appear in the rollups at most this long after their timeout.
-  'metric-abandon': { activity: 'metricAbandon', intervalMs: MINUTE_MS },
-  // Deleted projects wait out a 7-day grace; a project is purged at most an hour after it ends.
-  'project-purge': { activity: 'projectPurge', intervalMs: HOUR_MS },
-};
 
 /** The Temporal workflow id of a project's issue scan: one id, so one run at a time per project. */
 export function issueScanWorkflowId(projectId: string): string {
   return `strix-issue-scan:${projectId}`;
 }
 
-/** Totals of many projects' scans, for a job run's summary (ids stay in the per-project results). */
+/** The Temporal workflow id of a triggered run. */
+export function jobRunWorkflowId(runId: string): string {
+  return `strix-job-run:${runId}`;
+}
+
+/** Totals of many projects' scans, for a run's summary (ids stay in the per-project results). */
 export function totalScans(scans: readonly ProjectScanSummary[], skipped: readonly string[] = []): JobSummary {
   return {
     projects: scans.length,
@@ -85,37 +111,11 @@ export function totalScans(scans: readonly ProjectScanSummary[], skipped: readon
   };
 }
 
-/** Temporal rounds schedule intervals to whole seconds. */
-const MIN_INTERVAL_MS = 1_000;
-
-/** Every job with its interval, defaults overridden per job. */
-export function jobSpecs(intervalsMs: Partial<Record<JobName, number>> = {}): JobSpec[] {
-  return JobNames.map((name) => {
-    const intervalMs = intervalsMs[name] ?? defaults[name].intervalMs;
-    if (!Number.isInteger(intervalMs) || intervalMs < MIN_INTERVAL_MS || intervalMs % MIN_INTERVAL_MS !== 0) {
-      throw new Error(`job ${name}: interval must be a whole number of seconds of at least 1 s, got ${intervalMs} ms`);
-    }
-    return { name, activity: defaults[name].activity, intervalMs };
-  });
+export interface JobSpec {
+  readonly name: JobName;
+  /** Runs start at whole multiples of the interval since the epoch, as Temporal interval schedules do. */
+  readonly intervalMs: number;
 }
-
-export function jobSpec(specs: readonly JobSpec[], name: JobName): JobSpec {
-  const spec = specs.find((s) => s.name === name);
-  if (!spec) throw new Error(`no job named ${name}; known: ${specs.map((s) => s.name).join(', ')}`);
-  return spec;
-}
-
-export interface JobRunRequest {
-  readonly job: JobName;
-  /** Unique per run; both records of one run (running, then the outcome) share it. */
-  readonly runId: string;
-  readonly trigger: JobRunTrigger;
-  readonly scheduledAt: number;
-}
-
-export type JobOutcome =
-  | { status: 'succeeded'; runId: string; summary: JobSummary }
-  | { status: 'failed'; runId: string; error: string };
 
 /** The innermost message: Temporal wraps an activity's error as ActivityFailure → ApplicationFailure. */
 export function innermostMessage(error: unknown): string {
@@ -128,33 +128,54 @@ export function innermostMessage(error: unknown): string {
   return message.slice(0, 2_000);
 }
 
+export type RunOutcome = JobEnd | { status: 'continued'; cursor: unknown };
+
 /**
- * One run of a job, recorded before and after: the same sequence in a Temporal
- * workflow (activities proxied, `now` deterministic) and in the embedded scheduler.
- * `body` replaces the job's activity where a workflow does more than call it.
+ * The steps of one run after it was opened or started, then its end: the same
+ * sequence in a Temporal workflow (activities proxied, `now` deterministic) and
+ * in the embedded scheduler. `step` replaces the job's activity where a
+ * workflow does more than call it. After `maxSteps` steps a long run returns
+ * `continued` with its cursor (a workflow continues as new from there).
  * A failed job is an outcome, not an exception; a failure to record one throws.
  */
-export async function executeJob(
-  activities: JobActivities,
-  spec: JobSpec,
-  run: JobRunRequest,
-  now: () => number,
-  body: () => Promise<JobSummary> = () => activities[spec.activity](),
-): Promise<JobOutcome> {
-  const base = { job: run.job, run_id: run.runId, trigger: run.trigger, scheduled_at: run.scheduledAt, started_at: now() };
-  await activities.recordJobRun({ ...base, finished_at: null, status: 'running', summary: '', error: '' });
-  let outcome: JobOutcome;
+export async function executeRun(
+  activities: Pick<JobActivities, 'runJobStep' | 'finishRun'>,
+  input: JobRunInput,
+  options: { maxSteps?: number; step?: (input: JobRunInput) => Promise<JobStep> } = {},
+): Promise<RunOutcome> {
+  const step = options.step ?? ((i: JobRunInput) => activities.runJobStep(i));
+  let end: JobEnd;
   try {
-    outcome = { status: 'succeeded', runId: run.runId, summary: await body() };
+    let current = input;
+    let steps = 0;
+    for (;;) {
+      const result = await step(current);
+      if (result.status === 'done') {
+        end = { status: 'completed', summary: result.summary, error: '' };
+        break;
+      }
+      if (result.status === 'cancelled') {
+        end = { status: 'cancelled', summary: result.summary, error: '' };
+        break;
+      }
+      current = { ...current, cursor: result.cursor };
+      if (++steps >= (options.maxSteps ?? Infinity)) return { status: 'continued', cursor: result.cursor };
+    }
   } catch (error) {
-    outcome = { status: 'failed', runId: run.runId, error: innermostMessage(error) };
+    end = { status: 'failed', summary: {}, error: innermostMessage(error) };
   }
-  await activities.recordJobRun({
-    ...base,
-    finished_at: now(),
-    status: outcome.status,
-    summary: outcome.status === 'succeeded' ? JSON.stringify(outcome.summary) : '',
-    error: outcome.status === 'failed' ? outcome.error : '',
-  });
-  return outcome;
+  await activities.finishRun(input.runId, end);
+  return end;
 }
+
+/** The body of a scheduled run: opens it, skips it when another run of the job is under way, runs it. */
+export async function executeScheduledRun(
+  activities: Pick<JobActivities, 'openScheduledRun' | 'runJobStep' | 'finishRun'>,
+  request: ScheduledRunRequest,
+  options: { maxSteps?: number; step?: (input: JobRunInput) => Promise<JobStep> } = {},
+): Promise<RunOutcome | { status: 'skipped'; activeRunId: string }> {
+  const opened = await activities.openScheduledRun(request);
+  if ('activeRunId' in opened) return { status: 'skipped', activeRunId: opened.activeRunId };
+  return executeRun(activities, opened.input, options);
+}
+

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { abandonCursor, findAbandoned, listJobRuns, queryMetricSeries, writeAbandoned, type EventRow } from '@strix/warehouse';
+import { abandonCursor, findAbandoned, queryMetricSeries, writeAbandoned, type EventRow } from '@strix/warehouse';
 import type { ChdbWarehouse } from '@strix/warehouse/chdb';
 import { eventRow } from '@strix/testkit/rows';
 import { openStore } from '@strix/testkit/stores';
 import { createActivities } from './activities.ts';
-import { executeJob, jobSpec, jobSpecs, MINUTE_MS } from './jobs.ts';
+import { executeScheduledRun, MINUTE_MS } from './jobs.ts';
+import { jobTypes } from '@strix/contracts';
 import { defaultAbandonSettings, markAbandonedOperations } from './metric-abandon.ts';
 import { sharedTestControl } from '@strix/testkit/control';
 
@@ -133,18 +134,17 @@ describe('metric-abandon on chDB', () => {
     assert.equal(await abandonCursor(wh), now - settings.timeoutMs, 'an older run does not move it back');
   });
 
-  it('runs as the metric-abandon job every minute, with the configured timeout, and records the run', async () => {
-    const spec = jobSpec(jobSpecs(), 'metric-abandon');
-    assert.equal(spec.intervalMs, MINUTE_MS);
+  it('runs as the metric_abandon job every minute, with the configured timeout, and records the run', async () => {
+    assert.equal(jobTypes.metric_abandon.intervalMs, MINUTE_MS);
     const at = (await abandonCursor(wh)) + MINUTE_MS;
     await wh.insert('events', [point({ metric_phase: 'start', tracking_id: 'short' }, at)]);
-    const activities = createActivities({ warehouse: wh, directory: await sharedTestControl(), metricAbandonAfterMs: 5 * MINUTE_MS, now: () => at + 5 * MINUTE_MS });
-    let clock = at;
-    const outcome = await executeJob(activities, spec, { job: 'metric-abandon', runId: 'abandon-1', trigger: 'manual', scheduledAt: at }, () => (clock += 1));
-    assert.equal(outcome.status, 'succeeded');
-    assert.equal(outcome.status === 'succeeded' && outcome.summary.abandoned, 1);
-    const [run] = await listJobRuns(wh, { job: 'metric-abandon' });
-    assert.equal(run?.status, 'succeeded');
-    assert.equal((JSON.parse(run?.summary ?? '{}') as { to: number }).to, at);
+    const control = await sharedTestControl();
+    const activities = createActivities({ warehouse: wh, directory: control, metricAbandonAfterMs: 5 * MINUTE_MS, now: () => at + 5 * MINUTE_MS });
+    const outcome = await executeScheduledRun(activities, { job: 'metric_abandon', runId: `abandon-${at}`, scheduledAt: at });
+    assert.equal(outcome.status, 'completed');
+    assert.equal(outcome.status === 'completed' && outcome.summary.abandoned, 1);
+    const run = await control.jobRuns().get(`abandon-${at}`);
+    assert.equal(run?.status, 'completed');
+    assert.equal(run?.summary?.to, at);
   });
 });

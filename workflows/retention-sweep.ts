@@ -10,7 +10,7 @@ export interface RetentionSweepSummary {
   projectsChecked: number;
   /** The instant the cutoffs were computed from (epoch ms). */
   asOf: number;
-  // A JSON object for the job_runs summary.
+  // A JSON object for the run's summary.
   [key: string]: unknown;
 }
 
@@ -23,9 +23,16 @@ export interface RetentionSweepSummary {
  * Counting first makes a re-run with nothing to delete issue no DELETE at all
  * (each lightweight DELETE is a mutation, even when it matches nothing).
  */
-export async function sweepExpiredEvents(wh: Warehouse, directory: ProjectDirectory, asOf: number): Promise<RetentionSweepSummary> {
+export async function sweepExpiredEvents(
+  wh: Warehouse,
+  directory: ProjectDirectory,
+  asOf: number,
+  options: { projectId?: string | null; progress?: (checked: number, of: number) => Promise<void> } = {},
+): Promise<RetentionSweepSummary> {
   const summary: RetentionSweepSummary = { deleted: {}, rowsDeleted: 0, projectsChecked: 0, asOf };
-  for (const project of await directory.listProjects()) {
+  const projects = (await directory.listProjects()).filter((p) => options.projectId == null || p.project_id === options.projectId);
+  for (const project of projects) {
+    await options.progress?.(summary.projectsChecked, projects.length);
     summary.projectsChecked += 1;
     // 0 would mean "delete everything": treat it as unset, never as a policy.
     if (project.retention_days <= 0) continue;

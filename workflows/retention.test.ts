@@ -5,12 +5,14 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { deleteProject, getProject, projectDeletionGraceMs, systemActor, updateProject, type ControlPlane } from '@strix/control';
 import { openTestControl, seedProjects } from '@strix/testkit/control';
-import { listJobRuns, migrate } from '@strix/warehouse';
+import { migrate } from '@strix/warehouse';
 import { ChdbWarehouse } from '@strix/warehouse/chdb';
-import { createActivities } from './activities.ts';
+import { createActivities, createJobBodies } from './activities.ts';
+import { runBody, unattended } from './job-context.fixture.ts';
 import { sqlDir } from '@strix/warehouse';
 import { agedEventRow } from '@strix/testkit/rows';
-import { executeJob, jobSpec, jobSpecs } from './jobs.ts';
+import { executeScheduledRun } from './jobs.ts';
+import type { RetentionSweepSummary } from './retention-sweep.ts';
 
 async function eventIds(wh: ChdbWarehouse, project: string): Promise<string[]> {
   const rows = await wh.query<{ event_id: string }>(
@@ -46,20 +48,21 @@ describe('retention sweep on chDB', () => {
   });
 
   it('deletes exactly the rows older than the shortened retention of that project, and a re-run is a no-op', async () => {
-    const activities = createActivities({ warehouse: wh, directory: control, now: () => now });
-    const untouched = await activities.retentionSweep();
+    const bodies = createJobBodies({ warehouse: wh, directory: control, now: () => now });
+    const sweep = () => runBody<RetentionSweepSummary>(bodies.retention_cleanup, unattended('retention_cleanup'));
+    const untouched = await sweep();
     assert.deepEqual(untouched.deleted, {});
     assert.equal(untouched.projectsChecked, 2);
 
     await control.db.transaction((tx) => updateProject(tx, 'short', { retention_events_days: 30 }, systemActor('test')));
-    const first = await activities.retentionSweep();
+    const first = await sweep();
     assert.deepEqual(first.deleted, { short: 3 });
     assert.equal(first.rowsDeleted, 3);
     assert.deepEqual(await eventIds(wh, 'short'), ['e05', 'e29']);
     assert.deepEqual(await eventIds(wh, 'keep'), ['e05', 'e29', 'e31', 'e45', 'e80']);
 
     const mutationsBefore = await wh.query<{ n: string }>("SELECT count() AS n FROM system.mutations WHERE table = 'events'");
-    const again = await activities.retentionSweep();
+    const again = await sweep();
     assert.deepEqual(again.deleted, {});
     assert.equal(again.rowsDeleted, 0);
     assert.deepEqual(await eventIds(wh, 'short'), ['e05', 'e29']);
@@ -67,39 +70,35 @@ describe('retention sweep on chDB', () => {
     assert.deepEqual(mutationsAfter, mutationsBefore, 'a re-run with nothing to delete issues no DELETE');
   });
 
-  it('records a run with its summary in job_runs, once per run id', async () => {
-    const activities = createActivities({ warehouse: wh, directory: control, now: () => now });
-    const spec = jobSpec(jobSpecs(), 'retention-sweep');
+  it('records a scheduled run with its summary and progress in the control plane, and a project run covers that project alone', async () => {
     let clock = now;
-    const outcome = await executeJob(
-      activities,
-      spec,
-      { job: 'retention-sweep', runId: 'test-run-1', trigger: 'manual', scheduledAt: now },
-      () => (clock += 1),
-    );
-    assert.equal(outcome.status, 'succeeded');
-    const runs = await listJobRuns(wh, { job: 'retention-sweep' });
-    assert.equal(runs.length, 1, 'the running record and the final one collapse into one row');
-    const [run] = runs;
-    assert.equal(run?.status, 'succeeded');
-    assert.equal(run?.trigger, 'manual');
-    assert.equal(run?.scheduled_at, now);
+    const activities = createActivities({ warehouse: wh, directory: control, now: () => (clock += 1) });
+    const outcome = await executeScheduledRun(activities, { job: 'retention_cleanup', runId: 'test-run-1', scheduledAt: now });
+    assert.equal(outcome.status, 'completed');
+    const run = await control.jobRuns().get('test-run-1');
+    assert.deepEqual([run?.status, run?.trigger, run?.scheduled_at, run?.project_id], ['completed', 'schedule', now, null]);
     assert.ok((run?.finished_at ?? 0) > (run?.started_at ?? Infinity));
-    assert.deepEqual(JSON.parse(run?.summary ?? '{}'), { deleted: {}, rowsDeleted: 0, projectsChecked: 2, asOf: now });
+    assert.deepEqual(run?.summary, { deleted: {}, rowsDeleted: 0, projectsChecked: 2, asOf: run?.summary?.asOf });
+    assert.deepEqual(run?.progress, { processed: 1, total: 2, message: '' }, 'progress was reported before the second project');
+    assert.equal(await control.jobRuns().lastScheduledSuccess('retention_cleanup'), now);
+
+    const one = await runBody<RetentionSweepSummary>(createJobBodies({ warehouse: wh, directory: control, now: () => now }).retention_cleanup, unattended('retention_cleanup', 'keep'));
+    assert.equal(one.projectsChecked, 1);
   });
 
   it('purges a deleted project once its grace has ended: its warehouse rows first, then its control-plane rows', async () => {
     await control.db.transaction((tx) => deleteProject(tx, 'short', systemActor('test')));
-    const during = await createActivities({ warehouse: wh, directory: control, now: () => Date.now() + projectDeletionGraceMs - 60_000 }).projectPurge();
-    assert.deepEqual(during.purged, [], 'kept during the grace');
+    const purge = (at: number) =>
+      runBody<{ purgedProjects: string[] }>(createJobBodies({ warehouse: wh, directory: control, now: () => at }).soft_delete_cleanup, unattended('soft_delete_cleanup'));
+    const during = await purge(Date.now() + projectDeletionGraceMs - 60_000);
+    assert.deepEqual(during.purgedProjects, [], 'kept during the grace');
     assert.equal((await eventIds(wh, 'short')).length, 2);
 
-    const activities = createActivities({ warehouse: wh, directory: control, now: () => Date.now() + projectDeletionGraceMs + 60_000 });
-    const purged = await activities.projectPurge();
-    assert.deepEqual(purged.purged, ['short']);
+    const purged = await purge(Date.now() + projectDeletionGraceMs + 60_000);
+    assert.deepEqual(purged.purgedProjects, ['short']);
     assert.deepEqual(await eventIds(wh, 'short'), []);
     assert.equal(await getProject(control.db, 'short', { includeDeleted: true }), undefined);
     assert.deepEqual(await eventIds(wh, 'keep'), ['e05', 'e29', 'e31', 'e45', 'e80'], 'the other project keeps its rows');
-    assert.deepEqual((await activities.projectPurge()).purged, [], 'a re-run purges nothing');
+    assert.deepEqual((await purge(Date.now() + projectDeletionGraceMs + 60_000)).purgedProjects, [], 'a re-run purges nothing');
   });
 });

@@ -3,11 +3,15 @@ import {
   ScheduleNotFoundError,
   ScheduleOverlapPolicy,
   type Client,
+  type Connection,
   type ScheduleDescription,
   type ScheduleOptionsStartWorkflowAction,
   type ScheduleSpec,
 } from '@temporalio/client';
-import { DEFAULT_TASK_QUEUE, type JobName, type JobSpec } from './jobs.ts';
+import type { JobName } from '@strix/contracts';
+import { DEFAULT_TASK_QUEUE, type JobSpec } from './jobs.ts';
+import proto from '@temporalio/proto';
+import { jobSearchAttributes, jobTypeKey, projectIdKey } from './search-attributes.ts';
 import type * as workflows from './workflows.ts';
 import type { ScheduledJobInput, scheduledJobWorkflow } from './workflows.ts';
 
@@ -39,10 +43,10 @@ interface DesiredSchedule {
 }
 
 function desired(job: JobSpec, scheduleId: string, taskQueue: string): DesiredSchedule {
-  const input: ScheduledJobInput = { job: job.name, trigger: 'schedule' };
+  const input: ScheduledJobInput = { job: job.name };
   return {
     spec: { intervals: [{ every: job.intervalMs }] },
-    action: { type: 'startWorkflow', workflowType, args: [input], taskQueue, workflowId: scheduleId },
+    action: { type: 'startWorkflow', workflowType, args: [input], taskQueue, workflowId: scheduleId, typedSearchAttributes: jobSearchAttributes(job.name, null) },
     policies: {
       // One run at a time: a run still going when the next is due makes that one skip.
       overlap: ScheduleOverlapPolicy.SKIP,
@@ -67,15 +71,26 @@ function matches(current: ScheduleDescription, want: DesiredSchedule, job: JobSp
   );
 }
 
+/** Schedules of jobs that were renamed or folded into others; deleted when found. */
+const retiredJobs = ['retention-sweep', 'issue-scan', 'issue-notify', 'comment-purge', 'metric-abandon', 'project-purge'];
+
 /**
  * Creates each job's Schedule if missing and updates it if its spec, action or
  * policies changed. Idempotent, so every worker start may call it; two calling
  * at once both end with the same Schedule (create loses the race, then compares).
- * Schedules of jobs no longer listed are left alone.
+ * Schedules of retired job names are deleted; others not listed are left alone.
  */
 export async function ensureSchedules(client: Client, specs: readonly JobSpec[], target: ScheduleTarget = {}): Promise<EnsuredSchedule[]> {
   const taskQueue = target.taskQueue ?? DEFAULT_TASK_QUEUE;
   const results: EnsuredSchedule[] = [];
+  for (const retired of retiredJobs) {
+    await client.schedule
+      .getHandle(`${target.idPrefix ?? 'strix-job-'}${retired}`)
+      .delete()
+      .catch((error: unknown) => {
+        if (!(error instanceof ScheduleNotFoundError)) throw error;
+      });
+  }
   for (const job of specs) {
     const scheduleId = scheduleIdFor(job.name, target.idPrefix);
     const want = desired(job, scheduleId, taskQueue);
@@ -105,4 +120,13 @@ export async function ensureSchedules(client: Client, specs: readonly JobSpec[],
     results.push({ scheduleId, job: job.name, action: 'updated' });
   }
   return results;
+}
+
+/** Registers the job workflows' search attributes in the namespace (idempotent: present ones are left as they are). */
+export async function ensureSearchAttributes(connection: Connection, namespace: string): Promise<void> {
+  const keyword = proto.temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD;
+  const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
+  const missing = [jobTypeKey.name, projectIdKey.name].filter((name) => !customAttributes[name]);
+  if (missing.length === 0) return;
+  await connection.operatorService.addSearchAttributes({ namespace, searchAttributes: Object.fromEntries(missing.map((name) => [name, keyword])) });
 }

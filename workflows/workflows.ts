@@ -3,13 +3,23 @@
  * implementations are imported as types only, and nothing here touches Node.
  */
 import { defineSearchAttributeKey, SearchAttributeType, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import { ApplicationFailure, executeChild, proxyActivities, workflowInfo } from '@temporalio/workflow';
-import type { JobRunTrigger } from '@strix/contracts';
+import { ApplicationFailure, continueAsNew, executeChild, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import type { JobName } from '@strix/contracts';
 import type { Activities } from './activities.ts';
-import { executeJob, issueScanWorkflowId, jobSpec, jobSpecs, totalScans, type JobName, type JobSummary, type ProjectScanSummary } from './jobs.ts';
+import {
+  executeRun,
+  executeScheduledRun,
+  issueScanWorkflowId,
+  totalScans,
+  type JobRunInput,
+  type JobStep,
+  type JobSummary,
+  type ProjectScanSummary,
+  type RunOutcome,
+} from './jobs.ts';
 
 const activities = proxyActivities<Activities>({
-  // A sweep of a large table is minutes at worst; past that something is stuck.
+  // One step of a job (a sweep of a large table, a page of a backfill) is minutes at worst; past that something is stuck.
   startToCloseTimeout: '15 minutes',
   retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumAttempts: 3 },
 });
@@ -17,10 +27,17 @@ const activities = proxyActivities<Activities>({
 /** Set by the server on every workflow a Schedule starts. */
 const scheduledStartTime = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);
 
+/** Steps of a long run before its workflow continues as new, so its history stays short. */
+const stepsPerExecution = 100;
+
 export interface ScheduledJobInput {
   job: JobName;
-  /** `schedule` when started by a Schedule (the default); `manual` for a one-off start. */
-  trigger?: JobRunTrigger;
+}
+
+export interface JobRunWorkflowInput {
+  runId: string;
+  /** Set when a long run continued as new: the run is already started and goes on from here. */
+  resume?: JobRunInput;
 }
 
 export interface IssueScanInput {
@@ -36,8 +53,8 @@ export async function issueScanWorkflow(input: IssueScanInput): Promise<ProjectS
   return activities.scanProjectIssues(input.projectId);
 }
 
-/** The scheduled `issue-scan`: each project's scan as a child workflow; a project already being scanned is skipped. */
-async function scanEveryProject(): Promise<JobSummary> {
+/** The system `issue_scan`: each project's scan as a child workflow; a project already being scanned is skipped. */
+async function scanEveryProject(): Promise<JobStep> {
   const scans: ProjectScanSummary[] = [];
   const skipped: string[] = [];
   for (const projectId of await activities.listProjectIds()) {
@@ -48,29 +65,46 @@ async function scanEveryProject(): Promise<JobSummary> {
       skipped.push(projectId);
     }
   }
-  return totalScans(scans, skipped);
+  return { status: 'done', summary: totalScans(scans, skipped) };
 }
 
-/** Runs one job and records the run; fails the workflow (after recording) when the job failed. */
+/** A failed run fails its workflow (after it was recorded), so Temporal's UI shows it as failed. */
+function settle(job: string, outcome: RunOutcome | { status: 'skipped'; activeRunId: string }): JobSummary {
+  switch (outcome.status) {
+    case 'failed':
+      throw ApplicationFailure.nonRetryable(`${job} failed: ${outcome.error}`, 'JobFailed');
+    case 'skipped':
+      return { skipped: `a run of ${job} is already under way: ${outcome.activeRunId}` };
+    case 'continued':
+      throw new Error('unreachable: a run without a step limit does not continue');
+    default:
+      return { status: outcome.status, ...outcome.summary };
+  }
+}
+
+/** A run a Schedule started: opened as running, skipped when one of the job is under way. */
 export async function scheduledJobWorkflow(input: ScheduledJobInput): Promise<JobSummary> {
   const info = workflowInfo();
   const scheduledAt = info.typedSearchAttributes.get(scheduledStartTime)?.getTime() ?? info.startTime.getTime();
-  const outcome = await executeJob(
+  const outcome = await executeScheduledRun(
     activities,
-    jobSpec(jobSpecs(), input.job),
-    { job: input.job, runId: `temporal:${info.runId}`, trigger: input.trigger ?? 'schedule', scheduledAt },
-    // Deterministic inside a workflow: the time of the current workflow task.
-    () => Date.now(),
-    input.job === 'issue-scan' ? scanEveryProject : undefined,
+    { job: input.job, runId: `temporal:${info.runId}`, scheduledAt },
+    input.job === 'issue_scan' ? { step: scanEveryProject } : {},
   );
-  switch (outcome.status) {
-    case 'succeeded':
-      return outcome.summary;
-    case 'failed':
-      throw ApplicationFailure.nonRetryable(`${input.job} failed: ${outcome.error}`, 'JobFailed');
-    default: {
-      const unreachable: never = outcome;
-      throw new Error(`unknown outcome ${JSON.stringify(unreachable)}`);
-    }
+  return settle(input.job, outcome);
+}
+
+/**
+ * A run someone triggered through the API (stored as pending; the workflow id
+ * is `jobRunWorkflowId(runId)`). A long run continues as new every
+ * `stepsPerExecution` steps, from the cursor of its last step.
+ */
+export async function jobRunWorkflow(input: JobRunWorkflowInput): Promise<JobSummary> {
+  const run = input.resume ?? (await activities.startRun(input.runId));
+  if (!run) return { status: 'cancelled', message: 'cancelled before it started' };
+  const outcome = await executeRun(activities, run, { maxSteps: stepsPerExecution });
+  if (outcome.status === 'continued') {
+    await continueAsNew<typeof jobRunWorkflow>({ runId: input.runId, resume: { ...run, cursor: outcome.cursor } });
   }
+  return settle(run.job, outcome);
 }

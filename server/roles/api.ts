@@ -29,6 +29,7 @@ export async function startApiRole(ctx: RoleContext): Promise<RunningRole> {
     control,
     deadLetters: new DeadLetters({ warehouse }),
     scanIssues: (projectId: string) => scans.scan(projectId),
+    ...(ctx.jobs && { jobs: ctx.jobs }),
     publicUrl,
     ...(mailer && { mail: { mailer, from, publicUrl } }),
   });

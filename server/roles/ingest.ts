@@ -24,5 +24,5 @@ export async function startIngestRole(ctx: RoleContext): Promise<RunningRole> {
       return undefined;
     },
   });
-  return { stop: async () => {} };
+  return {};
 }

@@ -6,6 +6,7 @@ import type { RowBinaryWarehouse } from '@strix/warehouse/row-binary-inserts';
 import type { Credentials } from '../bootstrap.ts';
 import type { Config } from '../config.ts';
 import type { OpenedLog } from '../engines.ts';
+import type { ProcessJobs } from '../scheduling.ts';
 
 /** What every role of one process shares: its configuration, store, HTTP app, keys, metrics and (when a role needs one) log. */
 export interface RoleContext {
@@ -21,6 +22,8 @@ export interface RoleContext {
   readonly metrics: StrixMetrics;
   /** The log, for roles that use one (ingest, process); opened once per process. */
   readonly log: OpenedLog | undefined;
+  /** Background jobs (runs, triggering, scheduling) in roles with the control plane that serve or run them (api, worker). */
+  readonly jobs: ProcessJobs | undefined;
   /** Records the process role still has to store (0 in a process without it). */
   readonly lag: () => number;
 }
@@ -34,5 +37,5 @@ export interface RunningRole {
   /** The default project's keys (the api role bootstraps them). */
   bootstrap?: { credentials: Credentials; created: boolean };
   /** Stops its work; the app is closed before. */
-  stop: () => Promise<void>;
+  stop?: () => Promise<void>;
 }

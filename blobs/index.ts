@@ -1,0 +1,2 @@
+export * from './directory-blob-store.ts';
+export * from './signed-urls.ts';
