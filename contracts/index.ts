@@ -12,4 +12,5 @@ export * from './errors.ts';
 export * from './issues.ts';
 export * from './issue-state.ts';
 export * from './jobs.ts';
+export * from './app-versions.ts';
 export * from './blob-store.ts';

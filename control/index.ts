@@ -5,6 +5,7 @@ export * from './funnels.ts';
 export * from './import.ts';
 export * from './invitations.ts';
 export * from './issue-state.ts';
+export * from './app-versions.ts';
 export * from './job-runs.ts';
 export * from './keys.ts';
 export * from './members.ts';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { DomainError, type IssueAlertFrequency, type Platform } from '@strix/contracts';
+import { DomainError, type AppVersionSource, type IssueAlertFrequency, type Platform } from '@strix/contracts';
 import { audit, auditInProject, bumpRevision, type Actor } from './audit.ts';
 import { lockInTransaction, type ControlDb, type ControlSql } from './db.ts';
 
@@ -34,6 +34,10 @@ export interface AppRow {
   platform: Platform;
   bundle_id: string | null;
   created_ms: number;
+  /** Set by the version sync (app-versions.ts); all three null until it first knows one. */
+  latest_app_version: string | null;
+  latest_app_version_updated_ms: number | null;
+  latest_app_version_source: AppVersionSource | null;
 }
 
 /** Colours a new project gets in turn when none is chosen. */
@@ -45,7 +49,8 @@ export const projectDeletionGraceMs = 7 * 24 * 3600_000;
 const ms = (column: string, as = column.replace(/_at$/, '_ms')) => `floor(extract(epoch FROM ${column}) * 1000)::int8 AS ${as}`;
 const projectColumns = `id, team_id, name, slug, color, retention_events_days, retention_metrics_days, retention_funnels_days,
   issue_alert_frequency, attachment_quota_bytes, attachment_user_quota_bytes, ${ms('created_at')}, ${ms('deleted_at')}`;
-const appColumns = `id, project_id, name, platform, bundle_id, ${ms('created_at')}`;
+const appColumns = `id, project_id, name, platform, bundle_id, ${ms('created_at')},
+  latest_app_version, ${ms('latest_app_version_updated_at')}, latest_app_version_source`;
 
 /** A URL-safe slug of a name: lower-case letters, digits and dashes. */
 export function slugify(name: string): string {

@@ -19,3 +19,4 @@ export * from './retention.ts';
 export * from './query-rows.ts';
 export * from './metric-starts.ts';
 export * from './people-data.ts';
+export * from './app-versions.ts';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { platformEnvironments, platforms } from '@strix/contracts';
+import { appVersionSources, platformEnvironments, platforms } from '@strix/contracts';
 import { createApp, createKey, deleteApp, getApp, listApps, renameApp, type AppRow } from '@strix/control';
 import { ApiError, NoContent, errorResponses, parseBody, parseParams, type ZodRoutes } from '@strix/http';
 import { actorOf } from '../actor.ts';
@@ -15,6 +15,12 @@ export const AppJson = z.object({
   bundle_id: z.string().nullable(),
   environments: z.array(z.string()).meta({ description: 'The `environment` values this app’s events may carry (fixed by its platform)' }),
   created_at: z.string(),
+  latest_app_version: z
+    .string()
+    .nullable()
+    .meta({ description: 'The app’s newest release: the App Store’s version for Apple apps it lists, otherwise the highest app_version of its production events; null until known' }),
+  latest_app_version_updated_at: z.string().nullable().meta({ description: 'When latest_app_version or its source last changed' }),
+  latest_app_version_source: z.enum(appVersionSources).nullable().meta({ description: 'app_store: the App Store lookup; events: the app’s production events' }),
 });
 
 export const appView = (a: AppRow): z.input<typeof AppJson> => ({
@@ -25,6 +31,9 @@ export const appView = (a: AppRow): z.input<typeof AppJson> => ({
   bundle_id: a.bundle_id,
   environments: [...platformEnvironments[a.platform]],
   created_at: new Date(a.created_ms).toISOString(),
+  latest_app_version: a.latest_app_version,
+  latest_app_version_updated_at: a.latest_app_version_updated_ms === null ? null : new Date(a.latest_app_version_updated_ms).toISOString(),
+  latest_app_version_source: a.latest_app_version_source,
 });
 
 // Dot-separated labels of letters, digits, `-` and `_` (not at either end of a label), two at least:
