@@ -58,6 +58,8 @@ function isAlive(pid: number): boolean {
 export class ChdbWarehouse implements RowBinaryWarehouse {
   private readonly session: Session;
   readonly rowTransport: RowBinaryTransport;
+  /** Settles when the stream being read (if any) has ended: streams take turns (`stream`). */
+  private streaming: Promise<void> = Promise.resolve();
   private readonly inserts: RowBinaryInserts;
   /** Where RowBinary payloads wait for the engine to read them (chDB takes binary input only from a file). */
   private readonly payloadDir: string;
@@ -119,13 +121,23 @@ export class ChdbWarehouse implements RowBinaryWarehouse {
     }
   }
 
+  /**
+   * The session streams one result at a time: a second stream asked for while
+   * one is read waits for it to end (or be cancelled) instead of failing.
+   */
   async *stream(sql: string, params: QueryParams, format: OutputFormat): AsyncGenerator<Uint8Array> {
     // Only a name of the allowlist is ever passed to the engine as a format.
     if (!OutputFormats.includes(format)) throw new WarehouseError(`unknown output format ${String(format)}`, false);
+    const previous = this.streaming;
+    let release = () => {};
+    this.streaming = new Promise<void>((resolve) => (release = resolve));
     try {
+      await previous;
       for await (const chunk of this.session.queryStreamBind(sql, params, { format })) yield chunk.raw();
     } catch (error) {
       throw wrap(error, 'query failed');
+    } finally {
+      release();
     }
   }
 
