@@ -20,11 +20,11 @@ export const layers = {
   http: ['contracts'],
   edge: ['contracts', 'http', 'warehouse'],
   // The read API calls domain services, never the warehouse itself.
-  api: ['contracts', 'http', 'issues', 'analytics', 'processors', 'grouping', 'control'],
+  api: ['contracts', 'http', 'issues', 'analytics', 'processors', 'grouping', 'control', 'blobs'],
   'sql-gateway': ['contracts', 'http', 'warehouse'],
   // The web app (app/ runs in browsers) and what builds and serves it; it reaches Strix through the API only.
   dashboards: ['contracts', 'http'],
-  server: ['contracts', 'warehouse', 'grouping', 'processors', 'issues', 'analytics', 'control', 'workflows', 'http', 'edge', 'api', 'sql-gateway', 'dashboards'],
+  server: ['contracts', 'warehouse', 'grouping', 'processors', 'issues', 'analytics', 'control', 'workflows', 'http', 'edge', 'api', 'sql-gateway', 'dashboards', 'blobs'],
   testkit: '*',
   test: '*',
   bench: '*',

@@ -1,4 +1,4 @@
-import { userProperties, usersWithProperty, type UserProperties } from '@strix/warehouse';
+import { personRowsAsNdjson, userProperties, usersWithProperty, type UserProperties } from '@strix/warehouse';
 import type { AnalyticsDeps } from './deps.ts';
 
 export type { UserProperties };
@@ -10,6 +10,11 @@ export class UserDirectory {
   /** A user's properties, or undefined when none were ever set. */
   get(projectId: string, userId: string): Promise<UserProperties | undefined> {
     return userProperties(this.deps.warehouse, projectId, userId);
+  }
+
+  /** Every stored row about the user (the right of access), as NDJSON lines streamed table by table. */
+  exportRows(projectId: string, userId: string): AsyncGenerator<string> {
+    return personRowsAsNdjson(this.deps.warehouse, projectId, userId);
   }
 
   /** Users whose property `key` is `value`, by user id after `afterUserId`. */

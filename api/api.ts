@@ -6,15 +6,18 @@ import type { ZodRoutes } from '@strix/http';
 import type { JobControl } from '@strix/contracts';
 import type { PeopleMail } from './people-mail.ts';
 import { appsRoutes } from './routes/apps.ts';
+import { attachmentRoutes, type AttachmentRoutesDeps } from './routes/attachments.ts';
 import { auditLogRoutes } from './routes/audit-log.ts';
 import { audienceRoutes } from './routes/audience.ts';
 import { authRoutes } from './routes/auth.ts';
 import { deadLetterRoutes } from './routes/dead-letters.ts';
 import { eventRoutes } from './routes/events.ts';
 import { funnelsRoutes } from './routes/funnels.ts';
+import { integrationRoutes } from './routes/integrations.ts';
 import { invitationRoutes } from './routes/invitations.ts';
 import { issueRoutes } from './routes/issues.ts';
 import { jobRoutes } from './routes/jobs.ts';
+import { peopleDataRoutes } from './routes/people-data.ts';
 import { meRoutes } from './routes/me.ts';
 import { keysRoutes } from './routes/keys.ts';
 import { metricQueriesRoutes } from './routes/metric-queries.ts';
@@ -40,6 +43,10 @@ export interface ApiDeps {
   publicUrl?: string;
   /** Background jobs: their runs and the scheduler triggered runs go to; without it runs are listed but none can be started (503). */
   jobs?: JobControl;
+  /** The server's master key integrations' secrets are sealed with; without it the integration routes answer 503. */
+  secretKey?: Buffer;
+  /** Attachments' files and the key their download links are signed with; without it the attachment routes are not served. */
+  attachments?: AttachmentRoutesDeps;
 }
 
 declare module 'fastify' {
@@ -84,9 +91,12 @@ export const apiRoutes: ZodRoutes<ApiDeps> = async (app, deps) => {
   await app.register(keysRoutes);
   await app.register(auditLogRoutes);
   await app.register(jobRoutes);
+  await app.register(peopleDataRoutes);
+  if (deps.attachments) await app.register(attachmentRoutes, deps.attachments);
   const people = { mail: deps.mail, publicUrl: (deps.publicUrl ?? deps.mail?.publicUrl ?? 'http://localhost:8080').replace(/\/+$/, '') };
   await app.register(authRoutes, people);
   await app.register(meRoutes);
   await app.register(teamRoutes);
   await app.register(invitationRoutes, people);
+  await app.register(integrationRoutes, { secretKey: deps.secretKey, publicUrl: people.publicUrl });
 };

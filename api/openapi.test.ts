@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import type { Log, Warehouse } from '@strix/contracts';
+import type { BlobStore, Log, Warehouse } from '@strix/contracts';
 import { testApp } from '@strix/testkit/apps';
 import { clientPath } from '@strix/http';
 
@@ -20,7 +20,7 @@ interface OpenApiDocument {
 }
 
 /** Routes that read nothing from the client: no query, path parameter or body to declare. */
-const takesNoInput = new Set(['GET /healthz', 'GET /readyz', 'GET /metrics', 'GET /openapi.json', 'GET /v1/project', 'GET /v1/project/members', 'POST /v1/issues/scan', 'GET /v1/apps', 'POST /v1/auth/sign-out', 'GET /v1/sessions', 'GET /v1/me', 'GET /v1/teams']);
+const takesNoInput = new Set(['GET /healthz', 'GET /readyz', 'GET /metrics', 'GET /openapi.json', 'GET /v1/project', 'GET /v1/project/members', 'POST /v1/issues/scan', 'GET /v1/apps', 'POST /v1/auth/sign-out', 'GET /v1/sessions', 'GET /v1/me', 'GET /v1/teams', 'GET /v1/integrations/revenuecat', 'DELETE /v1/integrations/revenuecat']);
 
 /** How OpenAPI writes a fastify path: `:id` → `{id}`, `*` → `{*}`, a colon inside a segment is literal. */
 const openApiPath = (url: string) => url.replace(/\/:(\w+)/g, '/{$1}').replace(/\*$/, '{*}');
@@ -43,7 +43,7 @@ describe('GET /openapi.json and /docs', () => {
         rateLimits: { perKeyPerSecond: 1, perDevicePerSecond: 1, burstSeconds: 1 },
         overloaded: () => undefined,
       },
-      api: { warehouse: unused as Warehouse },
+      api: { warehouse: unused as Warehouse, attachments: { blobs: unused as BlobStore, signingSecret: Buffer.alloc(32) } },
       configure: (app) =>
         app.addHook('onRoute', (route) => {
           for (const method of [route.method].flat()) {

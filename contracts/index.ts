@@ -14,3 +14,4 @@ export * from './issue-state.ts';
 export * from './jobs.ts';
 export * from './app-versions.ts';
 export * from './blob-store.ts';
+export * from './revenuecat.ts';

@@ -15,6 +15,7 @@ export type JobRunTrigger = z.infer<typeof JobRunTrigger>;
 
 const MINUTE_MS = 60_000;
 const HOUR_MS = 60 * MINUTE_MS;
+const DAY_MS = 24 * HOUR_MS;
 
 interface JobType {
   readonly description: string;
@@ -44,6 +45,27 @@ export const jobTypes = {
     intervalMs: HOUR_MS,
   },
   metric_abandon: { description: 'Marks operations started without an end as abandoned once they time out.', intervalMs: MINUTE_MS },
+  app_version_sync: {
+    description: "Finds each app's latest version: the App Store's for Apple apps it lists, otherwise the highest app_version of its production events.",
+    intervalMs: HOUR_MS,
+    projectParams: noParams,
+  },
+  attachment_cleanup: {
+    description: 'Purges attachments deleted more than 7 days ago, uploads never finished, and files whose events and issues are gone.',
+    intervalMs: DAY_MS,
+  },
+  revenuecat_sync: { description: "Reads the RevenueCat subscription state of the project's known users into their rc_* properties.", projectParams: noParams },
+  revenuecat_backfill: {
+    description: "Pages through every customer of the linked RevenueCat project and writes each one's rc_* properties.",
+    projectParams: noParams,
+  },
+  revenuecat_webhooks: { description: 'Processes the stored RevenueCat webhook events into their customers\' rc_* properties.', intervalMs: MINUTE_MS },
+  person_delete: {
+    description: 'Removes one person (an end user) from every table of the project: events, rollup sources, properties, funnels, occurrences, attachments.',
+    projectParams: z.strictObject({
+      user_id: z.string({ error: 'is required' }).min(1, { error: 'must not be empty' }).max(200, { error: 'must be at most 200 characters' }),
+    }),
+  },
 } as const satisfies Record<string, JobType>;
 
 export type JobName = keyof typeof jobTypes;

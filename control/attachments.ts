@@ -224,3 +224,23 @@ export async function knownAttachmentIds(db: ControlSql, ids: readonly string[])
   const rows = await db.query<{ id: string }>('SELECT id FROM attachments WHERE id = ANY($1::text[])', [ids]);
   return new Set(rows.map((r) => r.id));
 }
+
+/** A project's live attachments of one event (by the event's id, any app) or one issue, newest first. */
+export async function listAttachments(db: ControlSql, projectId: string, of: { eventId: string } | { issueId: string }, limit: number): Promise<AttachmentRow[]> {
+  const [column, value] = 'eventId' in of ? ['client_event_id', of.eventId] : ['issue_id', of.issueId];
+  return db.query<AttachmentRow>(
+    `SELECT ${columns} FROM attachments WHERE project_id = $1 AND ${column} = $2 AND deleted_at IS NULL ORDER BY created_at DESC, id DESC LIMIT $3`,
+    [projectId, value, limit],
+  );
+}
+
+/**
+ * Removes an end user's attachments of the project (the right of erasure):
+ * their rows at once, whatever their state, returning the ids whose files the
+ * caller deletes next (a crash in between leaves files the orphan sweep of
+ * `attachment_cleanup` removes).
+ */
+export async function deletePersonAttachments(db: ControlSql, projectId: string, userId: string): Promise<string[]> {
+  const rows = await db.query<{ id: string }>('DELETE FROM attachments WHERE project_id = $1 AND user_id = $2 RETURNING id', [projectId, userId]);
+  return rows.map((r) => r.id);
+}

@@ -11,6 +11,9 @@ export const ErrorCodes = {
   not_found: 404,
   conflict: 409,
   payload_too_large: 413,
+  /** An attachment's reservation over the end user's or the project's attachment quota: the message names the limit and the usage. */
+  user_quota_exhausted: 413,
+  quota_exhausted: 413,
   unsupported_media_type: 415,
   rate_limited: 429,
   internal: 500,

@@ -23,6 +23,12 @@ export async function lockLiveIssues(tx: IssueStateTx, projectId: string, ids: r
   return ids.map((id) => requireLive(rows.get(id), id));
 }
 
+/** The first app version of the earliest-seen of these stats that knows one. */
+function firstVersion(stats: readonly IssueStatsRow[]): string {
+  const known = stats.filter((s) => s.first_app_version !== '').sort((a, b) => a.first_seen - b.first_seen);
+  return known[0]?.first_app_version ?? '';
+}
+
 /**
  * Recomputes counts from occurrences. last_activity_at is not derivable from
  * occurrences: each issue keeps the newest it or the `carryFrom` issues had, or
@@ -49,6 +55,7 @@ export async function recountIssues(
       last_seen: c.last_seen,
       last_activity_at: Math.max(own?.last_activity_at ?? 0, carried, activityAt),
       last_app_version: own?.last_app_version ?? '',
+      first_app_version: firstVersion(before.filter((s) => s.issue_id === c.issue_id || carryFrom.includes(s.issue_id))),
     };
   });
   await writeIssueStats(wh, rows);

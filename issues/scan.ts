@@ -201,7 +201,7 @@ async function refreshStats(
   summary: ScanSummary,
 ): Promise<void> {
   const previous = new Map((await statsById(wh, projectId, issueIds)).map((s) => [s.issue_id, s]));
-  const latest = new Map<string, { lastSeen: number; activity: number; version: string }>();
+  const latest = new Map<string, { lastSeen: number; activity: number; version: string; firstSeen: number; firstVersion: string }>();
   for (const fp of fps) {
     const issueId = live.get(issueOf.get(fp.fingerprint) ?? '')?.issue_id;
     if (!issueId) continue;
@@ -210,6 +210,8 @@ async function refreshStats(
       lastSeen: Math.max(current?.lastSeen ?? 0, fp.last_seen),
       activity: fp.last_inserted_at > cursor ? now : (current?.activity ?? 0),
       version: current && current.lastSeen >= fp.last_seen ? current.version : fp.last_app_version,
+      firstSeen: Math.min(current?.firstSeen ?? Infinity, fp.first_seen),
+      firstVersion: current && current.firstSeen <= fp.first_seen ? current.firstVersion : fp.first_app_version,
     });
   }
   const rows: IssueStatsRow[] = [];
@@ -226,6 +228,8 @@ async function refreshStats(
       last_seen: lastSeen,
       last_activity_at: Math.max(seen?.activity ?? 0, before?.last_activity_at ?? 0),
       last_app_version: seen && seen.lastSeen >= (before?.last_seen ?? 0) ? seen.version : (before?.last_app_version ?? ''),
+      // Kept from an earlier scan unless this window holds older errors (late ones) or the row predates the column.
+      first_app_version: seen && (!before?.first_app_version || seen.firstSeen < before.first_seen) ? seen.firstVersion : (before?.first_app_version ?? ''),
     });
     summary.newOccurrences += counts.occurrences - (before?.occurrences ?? 0);
   }

@@ -115,6 +115,17 @@ const ConfigSchema = z.object({
   STRIX_MAIL_FROM: z.string().min(3).default('Strix <strix@localhost>'),
   /** The dashboard's address, for links in digests. */
   STRIX_PUBLIC_URL: z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).default('http://localhost:8080'),
+
+  /**
+   * The key secrets at rest (integrations' API keys) are sealed with and download links signed with:
+   * 64 hex digits. Unset, one is generated into the data directory; roles split over processes must share one.
+   */
+  STRIX_SECRET_KEY: z.string().regex(/^[0-9a-fA-F]{64}$/, { message: 'must be 64 hex digits (32 bytes)' }).optional(),
+  /** Where third-party APIs are reached: the App Store lookup and RevenueCat (stand-ins in tests). */
+  STRIX_ITUNES_URL: z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).default('https://itunes.apple.com'),
+  STRIX_REVENUECAT_URL: z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).default('https://api.revenuecat.com'),
+  /** Attachments' files: a directory every role mounts when roles are split over hosts; unset, `attachments` in the data directory. */
+  STRIX_BLOB_DIR: z.string().min(1).optional(),
 });
 
 type Env = z.infer<typeof ConfigSchema>;
@@ -181,6 +192,11 @@ export interface Config {
   issueNotifyIntervalMs: number;
   metricAbandonAfterMs: number;
   mail: { smtpUrl: string | undefined; from: string; publicUrl: string };
+  /** 32 bytes as hex, or undefined for the data directory's generated key (`secret-key.ts`). */
+  secretKeyHex: string | undefined;
+  integrations: { itunesUrl: string; revenueCatUrl: string };
+  /** Where attachments' files are kept (`DirectoryBlobStore`). */
+  blobDir: string;
 }
 
 export class ConfigError extends Error {}
@@ -267,5 +283,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     issueNotifyIntervalMs: c.STRIX_ISSUE_NOTIFY_INTERVAL_SECONDS * 1000,
     metricAbandonAfterMs: c.STRIX_METRIC_ABANDON_SECONDS * 1000,
     mail: { smtpUrl: c.STRIX_SMTP_URL, from: c.STRIX_MAIL_FROM, publicUrl: c.STRIX_PUBLIC_URL.replace(/\/+$/, '') },
+    secretKeyHex: c.STRIX_SECRET_KEY,
+    integrations: { itunesUrl: c.STRIX_ITUNES_URL.replace(/\/+$/, ''), revenueCatUrl: c.STRIX_REVENUECAT_URL.replace(/\/+$/, '') },
+    blobDir: c.STRIX_BLOB_DIR ? resolve(c.STRIX_BLOB_DIR) : resolve(c.STRIX_DATA_DIR, 'attachments'),
   };
 }

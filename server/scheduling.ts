@@ -5,10 +5,11 @@
  * Temporal worker whose schedules are created (or brought up to date) at start.
  */
 import type { Client, Connection } from '@temporalio/client';
-import type { JobControl, Warehouse } from '@strix/contracts';
+import type { BlobStore, JobControl, Warehouse } from '@strix/contracts';
 import type { ControlPlane } from '@strix/control';
 import type { IssueService } from '@strix/issues';
 import { EmbeddedScheduler, SmtpMailer, createActivities, jobSpecs, type JobSpec } from '@strix/workflows';
+import { createITunesClient } from '@strix/workflows/app-versions';
 import type { Config } from './config.ts';
 
 export interface ProcessJobs extends JobControl {
@@ -27,7 +28,7 @@ function systemJobs(config: Config): JobSpec[] {
   });
 }
 
-export function openJobs(config: Config, warehouse: Warehouse, control: ControlPlane, issues: IssueService): ProcessJobs {
+export function openJobs(config: Config, warehouse: Warehouse, control: ControlPlane, issues: IssueService, secretKey: Buffer, blobs?: BlobStore): ProcessJobs {
   const { smtpUrl, from, publicUrl } = config.mail;
   const mailer = smtpUrl ? new SmtpMailer(smtpUrl) : undefined;
   const activities = createActivities({
@@ -35,6 +36,10 @@ export function openJobs(config: Config, warehouse: Warehouse, control: ControlP
     directory: control,
     issues,
     metricAbandonAfterMs: config.metricAbandonAfterMs,
+    itunes: createITunesClient({ baseUrl: config.integrations.itunesUrl }),
+    revenueCatUrl: config.integrations.revenueCatUrl,
+    secretKey,
+    ...(blobs && { blobs }),
     ...(mailer && { mail: { mailer, from, publicUrl } }),
   });
   const jobs = systemJobs(config);

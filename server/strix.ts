@@ -1,5 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
+import { DirectoryBlobStore } from '@strix/blobs';
 import type { ControlPlane } from '@strix/control';
 import type { Log, Warehouse } from '@strix/contracts';
 import { KeyRegistry, StrixMetrics, buildHttpApp } from '@strix/http';
@@ -15,6 +16,7 @@ import { startProcessRole } from './roles/process.ts';
 import type { RoleContext, RunningRole } from './roles/role.ts';
 import { startWorkerRole } from './roles/worker.ts';
 import { openJobs } from './scheduling.ts';
+import { loadSecretKey } from './secret-key.ts';
 
 export interface Strix {
   app: FastifyInstance;
@@ -60,6 +62,7 @@ async function startRoles(role: Role, ctx: RoleContext): Promise<RunningRole[]> 
  */
 export async function startStrix(config: Config): Promise<Strix> {
   await mkdir(config.dataDir, { recursive: true });
+  const secretKey = await loadSecretKey(config);
   const warehouse = await openWarehouse(config);
   // Every role migrates: the statements are idempotent, so roles may start in any order.
   await migrate(warehouse, sqlDir);
@@ -95,8 +98,10 @@ export async function startStrix(config: Config): Promise<Strix> {
   });
 
   // Jobs in the roles that serve them (api) or run them (worker).
-  const jobs = control && issues && config.role !== 'ingest' ? openJobs(config, warehouse, control, issues) : undefined;
-  roles = await startRoles(config.role, { config, warehouse, app, keys, control, issues, jobs, metrics, log: opened, lag });
+  // One attachment store per process, in the roles that take, serve or purge files (api, worker).
+  const blobs = control && config.role !== 'ingest' ? await DirectoryBlobStore.open(config.blobDir) : undefined;
+  const jobs = control && issues && config.role !== 'ingest' ? openJobs(config, warehouse, control, issues, secretKey, blobs) : undefined;
+  roles = await startRoles(config.role, { config, warehouse, app, keys, control, issues, jobs, secretKey, blobs, metrics, log: opened, lag });
   const bootstrap = roles.find((r) => r.bootstrap)?.bootstrap;
 
   await keys.refresh();

@@ -1,5 +1,6 @@
 // The isolation matrix's table: every route Strix serves, what it requires, and what a caller of either team must see.
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { roleRank, rolePermissions, type KeyType, type Permission, type Role } from '@strix/contracts';
 
 export type Team = 'A' | 'B';
@@ -47,6 +48,12 @@ export interface Ids {
   metric: string;
   /** A stored event's id (its client_event_id). */
   event: string;
+  /** A run of a project job. */
+  jobRun: string;
+  /** An uploaded attachment of the team's app. */
+  attachment: string;
+  /** An attachment reserved and not uploaded yet. */
+  reservation: string;
 }
 
 /** Throwaway resources of team A, so an allowed caller's change leaves A's fixtures for the other routes. */
@@ -58,6 +65,12 @@ export interface Scratch {
   invitation(): Promise<string>;
   member(): Promise<string>;
   recipient(): Promise<string>;
+  /** A pending run of a project job, for a cancel to end. */
+  pendingJobRun(): Promise<string>;
+  /** Links the team's project to RevenueCat again (after a caller unlinked it). */
+  revenueCatLink(): Promise<void>;
+  /** An attachment reserved (and, when `upload`, uploaded) by the team's client key. */
+  attachment(upload: boolean): Promise<string>;
   funnel(): Promise<string>;
   issue(): string;
   /** A comment on team A's issue. */
@@ -163,6 +176,11 @@ const entered = (json: Record<string, unknown>) => num((json.groups as { totals:
 const trendEntered = (json: Record<string, unknown>) => (json.points as { entered: number }[]).reduce((sum, p) => sum + num(p.entered), 0);
 
 const agent = (permission: Permission): Access => ({ kind: 'agent', permission });
+/** A 2xx of team B's caller is a 404: B has no such resource of its own (and must not reach A's). */
+const unlinkedForB = (cred: Cred, base: Expect): Expect => ((cred.kind === 'key' || cred.kind === 'session') && cred.team === 'B' && typeof base === 'object' ? 404 : base);
+/** The file every matrix attachment holds. */
+export const attachmentBody = 'a file attached to an event';
+export const attachmentSha = createHash('sha256').update(attachmentBody).digest('hex');
 const user = (role: Role): Access => ({ kind: 'user', role });
 const publicRoute = (route: string, url = route.split(' ')[1]!): RouteCase => ({ route, access: { kind: 'public' }, request: () => ({ method: route.split(' ')[0] as Method, url }) });
 const sql = (method: Method, url: string): RouteCase => ({
@@ -187,6 +205,10 @@ export const publicCases: RouteCase[] = [
   publicRoute('HEAD /docs/'),
   publicRoute('GET /docs/static/*', '/docs/static/swagger-ui.css'),
   publicRoute('GET /clickhouse/ping'),
+  // The token is the credential: without a valid one, everyone gets the same refusal.
+  publicRoute('GET /v1/attachments/:id/download', '/v1/attachments/none/download?token=forged'),
+  // RevenueCat's webhook: its Authorization header is the credential; none given, every caller gets the same 401.
+  publicRoute('POST /v1/webhooks/revenuecat/:projectId', '/v1/webhooks/revenuecat/proj-none'),
   { route: 'POST /v1/auth/send-code', access: { kind: 'public' }, request: () => ({ method: 'POST', url: '/v1/auth/send-code', payload: { email: unique('code') } }) },
   { route: 'POST /v1/auth/verify', access: { kind: 'public' }, request: () => ({ method: 'POST', url: '/v1/auth/verify', payload: { email: unique('verify'), code: '000000' } }) },
   publicRoute('GET /v1/auth/link/:token', '/v1/auth/link/AAAAAAAAAAAAAAAAAAAAAAAA'),
@@ -239,6 +261,38 @@ export const protectedCases: RouteCase[] = [
   at('POST /v1/project/members', agent('projects:write'), () => '/v1/project/members', { body: () => ({ email: unique('recipient') }) }),
   at('DELETE /v1/project/members/:email', agent('projects:write'), (ids) => `/v1/project/members/${ids.recipient}`, { names: true, scratch: async (m) => ({ recipient: await m.recipient() }) }),
   at('GET /v1/dead-letters', agent('projects:write'), () => '/v1/dead-letters', { reveals: true }),
+  // A client key reserves for its own app; the upload names a reservation, which only its app's key reaches.
+  at('POST /v1/ingest/attachment', { kind: 'edge', keyType: 'client' }, () => '/v1/ingest/attachment', {
+    body: () => ({ file_name: 'crash.txt', size: attachmentBody.length, sha256: attachmentSha, content_type: 'text/plain', client_event_id: 'matrix-event', user_id: 'matrix-user' }),
+  }),
+  at('PUT /v1/ingest/attachment/:id', { kind: 'edge', keyType: 'client' }, (ids) => `/v1/ingest/attachment/${ids.reservation}`, {
+    names: true,
+    body: () => attachmentBody as unknown as object,
+    scratch: async (m) => ({ reservation: await m.attachment(false) }),
+    expect: (cred, base) => (cred.kind === 'key' && cred.team === 'B' && typeof base === 'object' ? 404 : base),
+  }),
+  at('GET /v1/attachments', agent('issues:read'), () => '/v1/attachments?event_id=matrix-seed', { reveals: true }),
+  at('GET /v1/attachments/:id', agent('issues:read'), (ids) => `/v1/attachments/${ids.attachment}`, { names: true, reveals: true }),
+  at('DELETE /v1/attachments/:id', agent('issues:write'), (ids) => `/v1/attachments/${ids.attachment}`, { names: true, scratch: async (m) => ({ attachment: await m.attachment(true) }) }),
+  // Only team A's project is linked to RevenueCat: B's callers find no link (404), never A's.
+  at('GET /v1/integrations/revenuecat', agent('integrations:read'), () => '/v1/integrations/revenuecat', { reveals: true, expect: unlinkedForB }),
+  at('DELETE /v1/integrations/revenuecat', agent('integrations:write'), () => '/v1/integrations/revenuecat', {
+    expect: unlinkedForB,
+    scratch: async (m) => {
+      await m.revenueCatLink();
+      return {};
+    },
+  }),
+  at('PUT /v1/integrations/revenuecat', agent('integrations:write'), () => '/v1/integrations/revenuecat', { body: () => ({ revenuecat_project_id: 'projmatrix', api_key: 'sk_matrixmatrix' }) }),
+  at('GET /v1/jobs', agent('jobs:read'), () => '/v1/jobs', { reveals: true }),
+  at('GET /v1/jobs/:id', agent('jobs:read'), (ids) => `/v1/jobs/${ids.jobRun}`, { names: true, reveals: true }),
+  // The app's scheduler answers once the run ended, so a caller never meets another's run under way.
+  at('POST /v1/jobs/:type', agent('jobs:write'), () => '/v1/jobs/retention_cleanup', { body: () => ({}) }),
+  at('POST /v1/jobs/:id/cancel', agent('jobs:write'), (ids) => `/v1/jobs/${ids.jobRun}/cancel`, { names: true, scratch: async (m) => ({ jobRun: await m.pendingJobRun() }) }),
+  // A's person named in B's project: B's file is empty (its content is proven by people-data.test.ts); no A row may reach it.
+  at('POST /v1/people/:user_id/export', agent('projects:write'), (ids) => `/v1/people/${ids.endUser}/export`),
+  // A person who exists nowhere for A's allowed callers: A's fixtures keep their people.
+  at('POST /v1/people/:user_id/delete', agent('projects:write'), (ids) => `/v1/people/${ids.endUser}/delete`, { scratch: async () => ({ endUser: `nobody-${Date.now()}` }) }),
   at('GET /v1/apps', agent('apps:read'), () => '/v1/apps', { reveals: true }),
 
   at('POST /v1/funnels/query', agent('funnels:read'), () => '/v1/funnels/query', { body: () => ({ steps, ...range() }), check: (j, t) => assert.equal(entered(j), seedPeople[t]) }),

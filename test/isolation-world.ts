@@ -25,7 +25,7 @@ import { issueIdFor } from '@strix/issues';
 import { upsertProject } from '@strix/warehouse';
 import { errorRow, eventRow } from '@strix/testkit/rows';
 import { seedDeadLetters } from '@strix/testkit/stores';
-import { seedPeople, steps, type Cred, type Ids, type Scratch, type Team } from './isolation-routes.ts';
+import { attachmentBody, attachmentSha, seedPeople, steps, type Cred, type Ids, type Scratch, type Team } from './isolation-routes.ts';
 
 export const system = systemActor('isolation test');
 
@@ -139,7 +139,7 @@ export async function seedTeam(team: Team, { control, warehouse, keys, app }: Wo
   const agentSecret = secrets.get(keyLabel({ type: 'agent', permissions: allowedPermissions.agent, state: 'live' }))!.secret;
   const asAgent = { authorization: `Bearer ${agentSecret}` };
   const asOwner = () => ({ cookie: `strix_session=${sessions.owner.token}; strix_csrf=${sessions.owner.csrf}`, 'x-strix-csrf': sessions.owner.csrf });
-  const call = async (headers: Record<string, string>, method: 'POST' | 'DELETE', url: string, payload?: object) => {
+  const call = async (headers: Record<string, string>, method: 'POST' | 'PUT' | 'DELETE', url: string, payload?: object) => {
     const res = await app.inject({ method, url, headers, ...(payload && { payload }) });
     assert.ok(res.statusCode < 300, `${method} ${url}: ${res.statusCode} ${res.body}`);
     return (res.body ? res.json() : {}) as Record<string, unknown> & { id: string };
@@ -150,6 +150,23 @@ export async function seedTeam(team: Team, { control, warehouse, keys, app }: Wo
   const comment = (await call(asAgent, 'POST', `/v1/issues/${issue}/comments`, { body: `Comment ${tok}` })).comment as { id: string };
   const invited = await call(asOwner(), 'POST', `/v1/teams/${teamId}/invitations`, { email: `invitee@${tok}.example`, role: 'member' });
   const invitation = invited.invitation as { id: string };
+  const jobRun = ((await call(asAgent, 'POST', '/v1/jobs/retention_cleanup', {})).run as { id: string }).id;
+  const asClient = { authorization: `Bearer ${secrets.get(keyLabel({ type: 'client', permissions: defaultPermissions.client, state: 'live' }))!.secret}` };
+  const attachment = async (upload: boolean, eventId = `event-${randomUUID()}`) => {
+    const reserve = { file_name: `file-${tok}.txt`, size: attachmentBody.length, sha256: attachmentSha, content_type: 'text/plain', client_event_id: eventId, user_id: `user1-${tok}` };
+    const { attachment: made } = (await call(asClient, 'POST', '/v1/ingest/attachment', reserve)) as unknown as { attachment: { id: string } };
+    if (upload) {
+      const res = await app.inject({ method: 'PUT', url: `/v1/ingest/attachment/${made.id}`, headers: { ...asClient, 'content-type': 'application/octet-stream' }, payload: attachmentBody });
+      assert.equal(res.statusCode, 200, res.body);
+    }
+    return made.id;
+  };
+  const revenueCatLink = async () => {
+    if (team === 'A') await call(asAgent, 'PUT', '/v1/integrations/revenuecat', { revenuecat_project_id: `rc${tok}`, api_key: `sk_${tok}key` });
+  };
+  await revenueCatLink();
+  const uploaded = await attachment(true, 'matrix-seed');
+  const reservation = await attachment(false);
 
   const ids: Ids = {
     team: teamId,
@@ -170,6 +187,9 @@ export async function seedTeam(team: Team, { control, warehouse, keys, app }: Wo
     endUser: `user1-${tok}`,
     metric: `load.${tok}`,
     event: `event-${tok}`,
+    jobRun,
+    attachment: uploaded,
+    reservation,
   };
   const ghostTok = `g${randomBytes(5).toString('hex')}`;
   const ghost = Object.fromEntries((Object.entries(ids) as [keyof Ids, string][]).map(([k, v]) => [k, ghostOf(v, tok, ghostTok)])) as unknown as Ids;
@@ -211,6 +231,13 @@ export async function seedTeam(team: Team, { control, warehouse, keys, app }: Wo
           return user.id;
         }),
       recipient: async () => String((await call(asAgent, 'POST', '/v1/project/members', { email: `scratch-${randomUUID()}@${tok}.example` })).email),
+      attachment,
+      revenueCatLink,
+      async pendingJobRun() {
+        const run = { id: randomUUID(), job: 'revenuecat_backfill' as const, project_id: project, trigger: 'manual' as const, params: {}, triggered_by: null, notify: false, scheduled_at: Date.now() };
+        const opened = await control.jobRuns().open(run, 'pending', Date.now());
+        return 'run' in opened ? opened.run.id : opened.active.id;
+      },
       funnel: async () => ((await call(asAgent, 'POST', '/v1/funnels', { name: 'Scratch funnel', steps })).funnel as { id: string }).id,
       issue: () => issueIdFor(project, pool.shift() ?? assert.fail('the pool of scratch issues ran out')),
       comment: async () => ((await call(asAgent, 'POST', `/v1/issues/${issue}/comments`, { body: 'scratch' })).comment as { id: string }).id,

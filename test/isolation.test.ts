@@ -25,6 +25,8 @@ import { openStore } from '@strix/testkit/stores';
 import { expected, protectedCases, publicCases, type Cred, type Expect, type Ids, type Method, type Req, type RouteCase, type Team } from './isolation-routes.ts';
 import { seedTeam, type TeamWorld } from './isolation-world.ts';
 import { RecordingLog } from '@strix/testkit/recording-log';
+import { EmbeddedScheduler, createActivities, jobSpecs } from '@strix/workflows';
+import { DirectoryBlobStore } from '@strix/blobs';
 
 interface Caller {
   name: string;
@@ -69,6 +71,7 @@ describe('tenant isolation: every route × every caller, two teams', { timeout: 
   let app: ReturnType<typeof buildHttpApp>;
   let keys: KeyRegistry;
   let closeSql: () => void;
+  let scheduler: EmbeddedScheduler;
   const log = new RecordingLog();
   const registered = new Set<string>();
   const world = {} as Record<Team, TeamWorld>;
@@ -120,12 +123,25 @@ describe('tenant isolation: every route × every caller, two teams', { timeout: 
       overloaded: () => undefined,
     });
     const mailer = { send: async () => ({ messageId: `<${randomUUID()}@isolation>` }), close: async () => {} };
+    const specs = jobSpecs();
+    const jobIntervals = Object.fromEntries(specs.map((s) => [s.name, s.intervalMs]));
+    scheduler = new EmbeddedScheduler({ runs: control.jobRuns(), activities: createActivities({ warehouse, directory: control }), jobs: specs });
     await app.register(apiRoutes, {
       analytics: createAnalytics({ warehouse, savedFunnels: control.funnels() }),
       issues: new IssueService({ warehouse, state: control.issueState() }),
       control,
       deadLetters: new DeadLetters({ warehouse }),
       mail: { mailer, from: 'strix@isolation.example', publicUrl: 'http://strix.test' },
+      secretKey: randomBytes(32),
+      attachments: { blobs: await DirectoryBlobStore.open(join(store.dir, 'attachments')), signingSecret: randomBytes(32) },
+      jobs: {
+        runs: control.jobRuns(),
+        intervalsMs: jobIntervals,
+        // Answers once the run ended: no caller meets another caller's run under way (a 409).
+        dispatch: async (run) => {
+          await scheduler.runTriggered(run.id);
+        },
+      },
     });
     const sqlLimits = { maxConcurrent: 4, maxConcurrentPerKey: 4, maxExecutionSeconds: 10, maxMemoryBytes: 1e9, maxResultBytes: 1e8 };
     closeSql = await mountSqlGateway(app, { dataPath: join(store.dir, 'chdb'), adminPassword: undefined, ...sqlLimits }, keys);
@@ -136,6 +152,7 @@ describe('tenant isolation: every route × every caller, two teams', { timeout: 
   after(async () => {
     console.log(`isolation matrix: ${protectedCases.length + publicCases.length} routes and their HEADs × up to ${callers.length} callers = ${cells} cells; ${requests} requests, ${assertions} assertions`);
     await app?.close();
+    await scheduler?.stop();
     closeSql?.();
     await store?.close();
     await control?.close();

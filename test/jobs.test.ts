@@ -81,10 +81,37 @@ describe('embedded Strix: jobs API on the in-process scheduler', { timeout: 120_
     assert.match(cancel.json<{ message: string }>().message, /already ended: completed/);
   });
 
+  it("app_version_sync finds the app's latest version from production events; events and issues say whether theirs is it", async () => {
+    const at = (minutesAgo: number) => new Date(Date.now() - minutesAgo * 60_000).toISOString();
+    const crash = (version: string, minutesAgo: number) =>
+      event({ level: 'error', message: 'version test crash', source_module: 'versionmod', session_id: `v-${version}`, name: undefined, app_version: version, timestamp: at(minutesAgo) });
+    const sent = await ingest(h, { events: [crash('1.2.0', 30), crash('1.10.0', 10), event({ app_version: '1.9.0', timestamp: at(20) })] });
+    assert.equal(sent.statusCode, 200, sent.body);
+    await h.strix.drained();
+
+    const res = await call('POST', '/v1/jobs/app_version_sync', {});
+    assert.equal(res.statusCode, 202, res.body);
+    const done = await ended(res.json<{ run: RunJson }>().run.id);
+    assert.equal(done.status, 'completed', done.error);
+    assert.deepEqual(done.summary?.changed, [{ project_id: h.credentials.projectId, app_id: (done.summary?.changed as { app_id: string }[])[0]?.app_id, version: '1.10.0', source: 'events' }]);
+
+    const events = (await call('GET', '/v1/events?limit=100')).json<{ events: { app_version: string; is_latest_app_version: boolean | null }[] }>().events;
+    const flags = Object.fromEntries(events.filter((e) => e.app_version).map((e) => [e.app_version, e.is_latest_app_version]));
+    assert.deepEqual(flags, { '1.2.0': false, '1.9.0': false, '1.10.0': true }, 'semver order: 1.10.0 is above 1.9.0');
+
+    const scan = await call('POST', '/v1/issues/scan');
+    assert.equal(scan.statusCode, 200, scan.body);
+    const issues = (await call('GET', '/v1/issues?q=versionmod')).json<{ issues: { first_app_version: string; last_app_version: string; is_latest_app_version: boolean | null }[] }>().issues;
+    assert.deepEqual(
+      issues.map((i) => [i.first_app_version, i.last_app_version, i.is_latest_app_version]),
+      [['1.2.0', '1.10.0', true]],
+    );
+  });
+
   it('refuses what a client may not do, naming the field, and changes nothing', async () => {
     const unknown = await call('POST', '/v1/jobs/drop_everything', {});
     assert.equal(unknown.statusCode, 404);
-    assert.match(unknown.json<{ message: string }>().message, /^type: no project job named "drop_everything"; project jobs: issue_scan, retention_cleanup$/);
+    assert.match(unknown.json<{ message: string }>().message, /^type: no project job named "drop_everything"; project jobs: issue_scan, retention_cleanup, app_version_sync, /);
     const system = await call('POST', '/v1/jobs/soft_delete_cleanup', {});
     assert.equal(system.statusCode, 404, 'system jobs are not triggered by projects');
     const param = await call('POST', '/v1/jobs/issue_scan', { params: { project_id: 'other' } });
@@ -98,6 +125,6 @@ describe('embedded Strix: jobs API on the in-process scheduler', { timeout: 120_
     assert.equal((await call('GET', '/v1/jobs/not-a-run')).statusCode, 404);
     assert.equal((await call('GET', '/v1/jobs?limit=101')).statusCode, 400);
     const runs = (await call('GET', '/v1/jobs')).json<{ runs: RunJson[] }>().runs;
-    assert.equal(runs.length, 2, 'only the two runs of the tests above');
+    assert.equal(runs.length, 3, 'only the three runs of the tests above');
   });
 });

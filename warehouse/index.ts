@@ -20,3 +20,4 @@ export * from './query-rows.ts';
 export * from './metric-starts.ts';
 export * from './people-data.ts';
 export * from './app-versions.ts';
+export * from './attachment-events.ts';

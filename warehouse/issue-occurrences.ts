@@ -35,6 +35,7 @@ export const WindowFingerprint = z.object({
   last_seen: z.coerce.number(),
   last_inserted_at: z.coerce.number(),
   last_app_version: z.string(),
+  first_app_version: z.string(),
 });
 export type WindowFingerprint = z.infer<typeof WindowFingerprint>;
 
@@ -48,7 +49,8 @@ export async function fingerprintsInWindow(wh: Warehouse, w: ScanWindow): Promis
        argMin(message, ts) AS message, argMin(exception_type, ts) AS exception_type, argMin(culprit, ts) AS culprit,
        argMin(source_module, ts) AS source_module, count() AS errors,
        toUnixTimestamp64Milli(min(ts)) AS first_seen, toUnixTimestamp64Milli(max(ts)) AS last_seen,
-       toUnixTimestamp64Milli(max(inserted_at)) AS last_inserted_at, argMax(app_version, ts) AS last_app_version
+       toUnixTimestamp64Milli(max(inserted_at)) AS last_inserted_at, argMax(app_version, ts) AS last_app_version,
+       argMin(app_version, ts) AS first_app_version
      FROM events WHERE ${scanWindow} GROUP BY fingerprint`,
     windowParams(w),
   );

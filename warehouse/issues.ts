@@ -14,6 +14,7 @@ export const IssueStatsRow = z.object({
   last_seen: ms,
   last_activity_at: ms,
   last_app_version: z.string(),
+  first_app_version: z.string(),
 });
 export type IssueStatsRow = z.infer<typeof IssueStatsRow>;
 
@@ -28,7 +29,7 @@ const issueColumns = `project_id, issue_id, app_id, is_dev, title, culprit, exce
   ${nullableMsOf('resolved_at')}, resolved_at_version, ${nullableMsOf('snoozed_until')}, ${nullableMsOf('regressed_at')},
   regressed_in_version, ${msOf('created_at')}, ${msOf('updated_at')}, merged_into`;
 
-const statsColumns = `occurrences, users, ${msOf('first_seen')}, ${msOf('last_seen')}, ${msOf('last_activity_at')}, last_app_version`;
+const statsColumns = `occurrences, users, ${msOf('first_seen')}, ${msOf('last_seen')}, ${msOf('last_activity_at')}, last_app_version, first_app_version`;
 
 /** Renames the `<column>_ms` aliases back (an alias named like its column would shadow it in WHERE). */
 function unalias(row: unknown): unknown {
@@ -106,7 +107,7 @@ export async function listIssues(wh: Warehouse, f: IssueListFilter): Promise<{ i
     wh,
     'issue list',
     IssueListRead,
-    `SELECT i.*, s.occurrences, s.users, s.first_seen_ms, s.last_seen_ms, s.last_activity_at_ms, s.last_app_version,
+    `SELECT i.*, s.occurrences, s.users, s.first_seen_ms, s.last_seen_ms, s.last_activity_at_ms, s.last_app_version, s.first_app_version,
        count() OVER () AS total
      FROM (SELECT ${issueColumns} FROM issues FINAL WHERE project_id = {project:String}) AS i
      LEFT JOIN (SELECT issue_id, ${statsColumns} FROM issue_stats FINAL WHERE project_id = {project:String}) AS s USING issue_id

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { Warehouse } from '@strix/contracts';
 import { queryRows } from './query-rows.ts';
@@ -96,4 +97,66 @@ export async function userPropertyKeys(wh: Warehouse, projectId: string, userIds
      WHERE project_id = {project:String} AND user_id IN {users:Array(String)} GROUP BY user_id`,
     { project: projectId, users: userIds },
   );
+}
+
+/** Properties one source (an integration) sets on one user, as of `at` (epoch ms). */
+export interface UserPropertyWrite {
+  userId: string;
+  properties: Readonly<Record<string, string>>;
+  at: number;
+}
+
+const writesPerInsert = 500;
+
+/**
+ * Sets properties on users without an event: rows go straight into
+ * `user_properties` as `$set` states at their `at`, so a later `$set` (or a
+ * later write here) wins and an older one loses, as for events. Writing the
+ * same values at the same time again changes nothing (argMax, max and min
+ * states), and each insert carries a token derived from its rows, so a retried
+ * one is not even stored twice.
+ */
+export async function writeUserProperties(wh: Warehouse, projectId: string, writes: readonly UserPropertyWrite[]): Promise<void> {
+  for (let i = 0; i < writes.length; i += writesPerInsert) {
+    const rows = writes
+      .slice(i, i + writesPerInsert)
+      .flatMap((w) => Object.entries(w.properties).map(([key, value]) => ({ user_id: w.userId, key, value, ts: Math.trunc(w.at) })));
+    if (rows.length === 0) continue;
+    const json = rows.map((r) => JSON.stringify(r)).join('\n');
+    const token = createHash('sha256').update(projectId).update('\u0000').update(json).digest('hex');
+    // The token is hex, so it can sit in the statement; settings take no parameters.
+    await wh.command(
+      `INSERT INTO user_properties SETTINGS insert_deduplication_token = 'user-property-write:${token}'
+       SELECT {project:String} AS project_id, user_id, key, argMaxState(value, t) AS set_value, argMinStateIf(value, t, false) AS set_once_value,
+         max(t) AS last_set_at, min(t) AS first_seen_at, max(t) AS updated_at
+       FROM (SELECT user_id, key, value, fromUnixTimestamp64Milli(ts, 'UTC') AS t
+             FROM format(JSONEachRow, 'user_id String, key String, value String, ts Int64', {rows:String}))
+       GROUP BY user_id, key`,
+      { project: projectId, rows: json },
+    );
+  }
+}
+
+const UserIdRow = z.object({ user_id: z.string() });
+
+/**
+ * The project's known users after `afterUserId`, in id order: those who sent
+ * events (the audience's people, anonymous sessions left out) and those with
+ * properties. A page of a sync over every user.
+ */
+export async function knownUserIds(wh: Warehouse, projectId: string, afterUserId: string, limit: number): Promise<string[]> {
+  const rows = await queryRows(
+    wh,
+    'known users',
+    UserIdRow,
+    `SELECT DISTINCT user_id FROM (
+       SELECT person_key AS user_id FROM audience_people
+       WHERE project_id = {project:String} AND person_key > {after:String} AND NOT startsWith(person_key, 's:')
+       UNION ALL
+       SELECT user_id FROM user_properties WHERE project_id = {project:String} AND user_id > {after:String})
+     WHERE user_id != ''
+     ORDER BY user_id LIMIT {limit:UInt32}`,
+    { project: projectId, after: afterUserId, limit },
+  );
+  return rows.map((r) => r.user_id);
 }

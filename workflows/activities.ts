@@ -1,8 +1,16 @@
-import { jobTypes, type JobName, type JobRun, type JobRunStore, type Mailer, type ProjectDirectory, type Warehouse } from '@strix/contracts';
+import { jobTypes, type BlobStore, type JobName, type JobRun, type JobRunStore, type Mailer, type Warehouse } from '@strix/contracts';
+import type { ControlPlane } from '@strix/control';
 import { IssueService, commentPurgeAfterMs, sendIssueDigests } from '@strix/issues';
 import { deleteProjectData } from '@strix/warehouse';
 import { JobCancelled, totalScans, type JobActivities, type JobBody, type JobContext, type JobEnd, type JobRunInput, type JobStep, type ProjectScanSummary } from './jobs.ts';
+import type { ITunesLookup } from './app-versions/itunes.ts';
+import { appVersionJobBodies } from './app-versions/jobs.ts';
+import { revenueCatJobBodies } from './revenuecat/jobs.ts';
+import type { RevenueCatSettings } from './revenuecat/links.ts';
+import { attachmentJobBodies } from './attachments/jobs.ts';
+import { attachmentLinker } from './attachments/link.ts';
 import { jobEndMail } from './job-mail.ts';
+import { personDeleteBody } from './person-delete.ts';
 import { defaultAbandonSettings, markAbandonedOperations } from './metric-abandon.ts';
 import { sweepExpiredEvents } from './retention-sweep.ts';
 
@@ -16,8 +24,8 @@ export interface DigestMail {
 
 export interface ActivityDeps {
   warehouse: Warehouse;
-  /** The projects (the control plane), with their retention and digest recipients, and the job runs. */
-  directory: ProjectDirectory;
+  /** The control plane: projects (retention, digest recipients), apps, job runs, integrations. */
+  directory: ControlPlane;
   /** The process's issue service (shared with the API, so scans and merges of a project take turns); one over the directory's issue state by default. */
   issues?: IssueService;
   /** Where digests and job-end mails go; without it the notify job sends nothing and says so (cursors stay put, nothing is lost). */
@@ -26,6 +34,16 @@ export interface ActivityDeps {
   metricAbandonAfterMs?: number;
   /** Clock for retention cutoffs, purges and run times (tests move it). */
   now?: () => number;
+  /** The App Store lookup of `app_version_sync` (STRIX_ITUNES_URL; Apple's by default). */
+  itunes?: ITunesLookup;
+  /** The server's master key (integrations' sealed API keys). */
+  secretKey?: Buffer;
+  /** RevenueCat's base URL (STRIX_REVENUECAT_URL; RevenueCat's own by default). */
+  revenueCatUrl?: string;
+  /** The RevenueCat client's limits and retries (tests shrink its window). */
+  revenueCatClient?: RevenueCatSettings['client'];
+  /** Where attachments' files are (`attachment_cleanup` purges them). */
+  blobs?: BlobStore;
   /** Job bodies replacing the catalogue's (tests). */
   bodies?: Partial<Record<JobName, JobBody>>;
 }
@@ -34,6 +52,7 @@ export interface ActivityDeps {
 export function createJobBodies(deps: ActivityDeps): Record<JobName, JobBody> {
   const now = deps.now ?? Date.now;
   const issues = deps.issues ?? new IssueService({ warehouse: deps.warehouse, state: deps.directory.issueState(), now });
+  const linkAttachments = attachmentLinker(deps);
   const projectIds = async (ctx: JobContext) =>
     ctx.run.projectId === null ? (await deps.directory.listProjects()).map((p) => p.project_id) : [ctx.run.projectId];
   return {
@@ -43,6 +62,7 @@ export function createJobBodies(deps: ActivityDeps): Record<JobName, JobBody> {
       for (const [i, projectId] of ids.entries()) {
         await ctx.progress({ processed: i, total: ids.length, message: `scanning project ${projectId}` });
         scans.push(await issues.scan(projectId));
+        await linkAttachments(projectId);
       }
       return totalScans(scans);
     },
@@ -67,6 +87,10 @@ export function createJobBodies(deps: ActivityDeps): Record<JobName, JobBody> {
     async metric_abandon() {
       return markAbandonedOperations(deps.warehouse, now(), { ...defaultAbandonSettings, timeoutMs: deps.metricAbandonAfterMs ?? defaultAbandonSettings.timeoutMs });
     },
+    ...appVersionJobBodies(deps),
+    ...revenueCatJobBodies(deps),
+    ...attachmentJobBodies(deps),
+    person_delete: personDeleteBody(deps),
     ...deps.bodies,
   };
 }
@@ -88,6 +112,7 @@ export function createActivities(deps: ActivityDeps) {
   const runs: JobRunStore = deps.directory.jobRuns();
   const issues = deps.issues ?? new IssueService({ warehouse: deps.warehouse, state: deps.directory.issueState(), now });
   const bodies = createJobBodies({ ...deps, issues });
+  const linkAttachments = attachmentLinker(deps);
   return {
     async openScheduledRun(request) {
       const opened = await runs.open(
@@ -137,7 +162,9 @@ export function createActivities(deps: ActivityDeps) {
       return (await deps.directory.listProjects()).map((p) => p.project_id);
     },
     async scanProjectIssues(projectId: string): Promise<ProjectScanSummary> {
-      return issues.scan(projectId);
+      const scanned = await issues.scan(projectId);
+      await linkAttachments(projectId);
+      return scanned;
     },
   } satisfies JobActivities;
 }

@@ -3,6 +3,7 @@ import { appVersionSources, platformEnvironments, platforms } from '@strix/contr
 import { createApp, createKey, deleteApp, getApp, listApps, renameApp, type AppRow } from '@strix/control';
 import { ApiError, NoContent, errorResponses, parseBody, parseParams, type ZodRoutes } from '@strix/http';
 import { actorOf } from '../actor.ts';
+import { triggerProjectJob } from '../job-trigger.ts';
 import { requireProjectRole } from '../team-access.ts';
 import { NewKeyJson, newKeyView } from './keys.ts';
 import { DisplayName, ProjectParams } from './projects.ts';
@@ -111,6 +112,12 @@ export const appsRoutes: ZodRoutes = async (app) => {
         const key = await createKey(tx, projectId, { type: 'client', appId: created.id, name: body.name, createdBy: request.user!.userId }, actor);
         return { created, key };
       });
+      // An Apple app's latest version is looked up in the App Store at once, not at the next hourly sync.
+      if (created.platform === 'apple' && created.bundle_id) {
+        await triggerProjectJob(app, { projectId, job: 'app_version_sync', params: {}, actor }).catch((error: unknown) => {
+          request.log.warn({ err: error }, 'app_version_sync after the app was created could not start; the hourly sync will find its version');
+        });
+      }
       return reply.code(201).send({ ...appView(created), client_key: newKeyView(key) });
     },
   );

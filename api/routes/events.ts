@@ -1,7 +1,8 @@
 import { z } from 'zod';
-import { Readable } from 'node:stream';
 import { IngestLimits, Levels, canonicalLevel, type OutputFormat } from '@strix/contracts';
 import type { EventFilter, StoredEvent } from '@strix/analytics';
+import { fileFrom } from '../file-stream.ts';
+import { isLatestVersion, latestAppVersions } from '../latest-versions.ts';
 import { ApiError, errorResponses, legacyIsDevField, parseQuery, readScope, readScopeFields, timeWindow, type ZodRoutes } from '@strix/http';
 
 const day = 24 * 60 * 60 * 1000;
@@ -102,11 +103,21 @@ export const EventJson = z.object({
   attributes: stringMap,
   experiments: stringMap,
   kind: z.enum(['log', 'track', 'metric']).meta({ description: 'log (errors are logs at level error), track or metric' }),
+  is_latest_app_version: z
+    .boolean()
+    .nullable()
+    .meta({ description: "Whether app_version is its app's latest version (latest_app_version of the app); null while either is unknown" }),
 });
 
-/** A stored event as the API returns it: times as ISO-8601. */
-export function eventJson({ ts, received_at, ...rest }: StoredEvent): z.input<typeof EventJson> {
-  return { ...rest, kind: rest.kind ?? 'log', timestamp: new Date(ts).toISOString(), received_at: new Date(received_at).toISOString() };
+/** A stored event as the API returns it: times as ISO-8601; `latest`: each app's latest version (`latestAppVersions`). */
+export function eventJson({ ts, received_at, ...rest }: StoredEvent, latest: ReadonlyMap<string, string>): z.input<typeof EventJson> {
+  return {
+    ...rest,
+    kind: rest.kind ?? 'log',
+    timestamp: new Date(ts).toISOString(),
+    received_at: new Date(received_at).toISOString(),
+    is_latest_app_version: isLatestVersion(rest.app_version, latest.get(rest.app_id)),
+  };
 }
 
 const EventsPage = z.object({ events: z.array(EventJson), next_cursor: z.string().nullable() });
@@ -128,8 +139,9 @@ export const eventRoutes: ZodRoutes = async (app) => {
       const filter = { ...filterOf(request.principal.projectId, q), userId: q.user_id, sessionId: q.session_id };
       const rows = await app.analytics.events.list(filter, q.limit, decodeCursor(q.cursor));
       const last = rows[rows.length - 1];
+      const latest = await latestAppVersions(app, request.principal.projectId);
       return {
-        events: rows.map(eventJson),
+        events: rows.map((e) => eventJson(e, latest)),
         next_cursor: last && rows.length === q.limit ? encodeCursor(last.ts, last.event_id) : null,
       };
     },
@@ -158,21 +170,8 @@ export const eventRoutes: ZodRoutes = async (app) => {
         .header('cache-control', 'no-store');
       // HEAD answers the headers without running the export (a stream nobody reads would hold the engine's query open).
       if (request.method === 'HEAD') return reply.send('');
-      const chunks = app.analytics.events.export(filter, q.limit, format.engine)[Symbol.asyncIterator]();
-      // The first chunk before the headers: a query the engine refuses is still an error answer, not a cut stream.
-      const first = await chunks.next();
-      const file = Readable.from(
-        (async function* () {
-          try {
-            if (!first.done) yield first.value;
-            for (let next = await chunks.next(); !next.done; next = await chunks.next()) yield next.value;
-          } finally {
-            // A client that left ends the engine's query too.
-            await chunks.return?.();
-          }
-        })(),
-      );
-      // Fastify streams a Readable as it comes (and destroys it, ending the engine's query, if the client goes); the schema only documents the file.
+      const file = await fileFrom(app.analytics.events.export(filter, q.limit, format.engine));
+      // Fastify streams a Readable as it comes; the schema only documents the file.
       return reply.send(file as unknown as string);
     },
   );

@@ -7,6 +7,7 @@ import { IssueSorts, IssueStatuses } from '@strix/contracts';
 import { GroupingExplanation } from '@strix/grouping';
 import { allowedTransitions, type IssueService, type ScanSummary } from '@strix/issues';
 import { DataModeField, AppId, bodyTime, legacyIsDevField } from '@strix/http';
+import { isLatestVersion } from '../latest-versions.ts';
 import { EventJson, eventJson } from './events.ts';
 
 export const IssueLimits = {
@@ -121,9 +122,15 @@ export const IssueJson = z.object({
   first_seen: maybeTime,
   last_seen: maybeTime,
   last_app_version: text.nullable(),
+  first_app_version: text.nullable().meta({ description: 'The app version of its earliest error' }),
+  is_latest_app_version: z
+    .boolean()
+    .nullable()
+    .meta({ description: "Whether last_app_version is its app's latest version (latest_app_version of the app); null while either is unknown" }),
 });
 
-export function issueJson(issue: IssueRow, stats: Omit<IssueStats, 'project_id' | 'issue_id'> | undefined): z.input<typeof IssueJson> {
+/** `latest`: each app's latest version (`latestAppVersions`). */
+export function issueJson(issue: IssueRow, stats: Omit<IssueStats, 'project_id' | 'issue_id'> | undefined, latest: ReadonlyMap<string, string>): z.input<typeof IssueJson> {
   return {
     id: issue.issue_id,
     app_id: issue.app_id,
@@ -146,6 +153,8 @@ export function issueJson(issue: IssueRow, stats: Omit<IssueStats, 'project_id' 
     first_seen: isoOrNull(stats?.first_seen),
     last_seen: isoOrNull(stats?.last_seen),
     last_app_version: stats?.last_app_version || null,
+    first_app_version: stats?.first_app_version || null,
+    is_latest_app_version: isLatestVersion(stats?.last_app_version ?? '', latest.get(issue.app_id)),
   };
 }
 
@@ -186,15 +195,15 @@ export const IssueDetail = z.object({
   grouping_explanation: GroupingExplanation.nullable().meta({ description: 'Why the issue’s latest fingerprint groups its events: the rule that decided and what contributed' }),
 });
 
-export function issueDetailJson(d: Detail): z.input<typeof IssueDetail> {
+export function issueDetailJson(d: Detail, latest: ReadonlyMap<string, string>): z.input<typeof IssueDetail> {
   // Older issue services answer without an explanation; the field is then null, never absent.
   const explanation = (d as { grouping_explanation?: GroupingExplanation | null }).grouping_explanation ?? null;
   return {
-    issue: issueJson(d.issue, d.stats),
+    issue: issueJson(d.issue, d.stats, latest),
     fingerprints: d.fingerprints.map(fingerprintJson),
     occurrences: d.occurrences.map(occurrenceJson),
     comments: d.comments.map(commentJson),
-    session: { session_id: d.session.session_id, events: d.session.events.map(eventJson) },
+    session: { session_id: d.session.session_id, events: d.session.events.map((e) => eventJson(e, latest)) },
     grouping_explanation: explanation,
   };
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ApiError, NoContent, errorResponses, parseBody, parseQuery, readScope, type ZodRoutes } from '@strix/http';
+import { latestAppVersions } from '../latest-versions.ts';
 import {
   CommentBody,
   CommentEditBody,
@@ -49,7 +50,8 @@ export const issueRoutes: ZodRoutes = async (app) => {
         limit: q.limit,
         offset: q.offset,
       });
-      return { issues: issues.map((i) => issueJson(i, i)), total, limit: q.limit, offset: q.offset };
+      const latest = await latestAppVersions(app, request.principal.projectId);
+      return { issues: issues.map((i) => issueJson(i, i, latest)), total, limit: q.limit, offset: q.offset };
     },
   );
 
@@ -75,7 +77,8 @@ export const issueRoutes: ZodRoutes = async (app) => {
     async (request) => {
       const { id } = request.params as { id: string };
       const q = parseQuery(IssueDetailQuery, request.query);
-      return issueDetailJson(await app.issues.detail(request.principal.projectId, id, { occurrences: q.occurrences, sessionId: q.session_id }));
+      const detail = await app.issues.detail(request.principal.projectId, id, { occurrences: q.occurrences, sessionId: q.session_id });
+      return issueDetailJson(detail, await latestAppVersions(app, request.principal.projectId));
     },
   );
 
@@ -87,7 +90,7 @@ export const issueRoutes: ZodRoutes = async (app) => {
       const body = parseBody(StatusChangeBody, request.body);
       const projectId = request.principal.projectId;
       const issue = await app.issues.changeStatus(projectId, id, { status: body.status, resolvedAtVersion: body.resolved_at_version, snoozedUntil: body.snoozed_until });
-      return { issue: issueJson(issue, (await app.issues.get(projectId, id)).stats) };
+      return { issue: issueJson(issue, (await app.issues.get(projectId, id)).stats, await latestAppVersions(app, projectId)) };
     },
   );
 
@@ -99,7 +102,7 @@ export const issueRoutes: ZodRoutes = async (app) => {
       const body = parseBody(MergeBody, request.body);
       const projectId = request.principal.projectId;
       const target = await app.issues.merge(projectId, id, body.source_ids);
-      return { issue: issueJson(target, (await app.issues.get(projectId, id)).stats) };
+      return { issue: issueJson(target, (await app.issues.get(projectId, id)).stats, await latestAppVersions(app, projectId)) };
     },
   );
 
@@ -111,7 +114,7 @@ export const issueRoutes: ZodRoutes = async (app) => {
       const body = parseBody(UnmergeBody, request.body);
       const projectId = request.principal.projectId;
       const split = await app.issues.unmerge(projectId, id, body.fingerprint);
-      return reply.code(201).send({ issue: issueJson(split, (await app.issues.get(projectId, split.issue_id)).stats) });
+      return reply.code(201).send({ issue: issueJson(split, (await app.issues.get(projectId, split.issue_id)).stats, await latestAppVersions(app, projectId)) });
     },
   );
 

@@ -1,9 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { JobRunStatus, isJobName, jobNames, jobType, projectJobNames, type JobName, type JobRun } from '@strix/contracts';
 import { auditInProject } from '@strix/control';
 import { ApiError, ErrorBody, errorResponses, parseBody, parseQuery, type ZodRoutes } from '@strix/http';
 import { actorOf } from '../actor.ts';
+import { triggerProjectJob } from '../job-trigger.ts';
 
 const read = { keyType: 'agent', permission: 'jobs:read' } as const;
 const write = { keyType: 'agent', permission: 'jobs:write' } as const;
@@ -12,7 +12,7 @@ const maxListed = 100;
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
-const JobRunJson = z.object({
+export const JobRunJson = z.object({
   id: z.string(),
   type: z.string().meta({ description: 'The job (see `jobs` of GET /v1/jobs)' }),
   status: JobRunStatus,
@@ -30,7 +30,7 @@ const JobRunJson = z.object({
   updated_at: z.string(),
 });
 
-const runView = (run: JobRun): z.input<typeof JobRunJson> => ({
+export const runView = (run: JobRun): z.input<typeof JobRunJson> => ({
   id: run.id,
   type: run.job,
   status: run.status,
@@ -162,25 +162,11 @@ export const jobRoutes: ZodRoutes = async (app) => {
       const params = parseJobParams(job, body.params);
       const actor = actorOf(request);
       if (body.notify && actor.type !== 'user') throw new ApiError('bad_request', 'notify: only a signed-in person can be mailed; a key has no address');
-      const projectId = request.principal.projectId;
-      const now = Date.now();
-      const opened = await runs.open(
-        { id: randomUUID(), job, project_id: projectId, trigger: 'manual', params, triggered_by: { type: actor.type === 'user' ? 'user' : 'key', id: actor.id, label: actor.label }, notify: body.notify, scheduled_at: now },
-        'pending',
-        now,
-      );
+      const opened = await triggerProjectJob(app, { projectId: request.principal.projectId, job, params, actor, notify: body.notify });
       if ('active' in opened) {
         return reply.code(409).send({ error: 'conflict', message: `a ${job} run is already ${opened.active.status} in this project: ${opened.active.id}`, active_run_id: opened.active.id });
       }
-      const { run } = opened;
-      await auditInProject(app.control.db, actor, projectId, { action: 'job.triggered', targetType: 'job_run', targetId: run.id, details: { job, params } });
-      try {
-        await app.jobs.dispatch(run);
-      } catch (error) {
-        await runs.finish(run.id, { status: 'failed', error: `could not be started: ${String(error)}` }, Date.now());
-        throw new ApiError('overloaded', `the ${job} run could not be handed to the scheduler (${String(error)}); try again`, 30);
-      }
-      return reply.code(202).send({ run: runView((await runs.get(run.id)) ?? run) });
+      return reply.code(202).send({ run: runView(opened.run) });
     },
   );
 

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { createAnalytics } from '@strix/analytics';
 import { apiRoutes } from '@strix/api';
+import { deriveSecret } from '@strix/control';
 import { DeadLetters } from '@strix/processors/dead-letters';
 import { dashboardRoutes } from '@strix/dashboards';
 import { mountSqlGateway } from '@strix/sql-gateway';
@@ -30,6 +31,8 @@ export async function startApiRole(ctx: RoleContext): Promise<RunningRole> {
     deadLetters: new DeadLetters({ warehouse }),
     scanIssues: (projectId: string) => scans.scan(projectId),
     ...(ctx.jobs && { jobs: ctx.jobs }),
+    secretKey: ctx.secretKey,
+    ...(ctx.blobs && { attachments: { blobs: ctx.blobs, signingSecret: deriveSecret(ctx.secretKey, 'attachment downloads') } }),
     publicUrl,
     ...(mailer && { mail: { mailer, from, publicUrl } }),
   });

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { BlobStore } from '@strix/contracts';
 import type { ControlPlane } from '@strix/control';
 import type { KeyRegistry, StrixMetrics } from '@strix/http';
 import type { IssueService } from '@strix/issues';
@@ -24,6 +25,10 @@ export interface RoleContext {
   readonly log: OpenedLog | undefined;
   /** Background jobs (runs, triggering, scheduling) in roles with the control plane that serve or run them (api, worker). */
   readonly jobs: ProcessJobs | undefined;
+  /** The master key secrets at rest are sealed with and links signed with (`secret-key.ts`). */
+  readonly secretKey: Buffer;
+  /** Attachments' files (`config.blobDir`), in the roles that take, serve or purge them (api, worker). */
+  readonly blobs: BlobStore | undefined;
   /** Records the process role still has to store (0 in a process without it). */
   readonly lag: () => number;
 }

@@ -109,6 +109,13 @@ function isBatchRejection(body: unknown): boolean {
   );
 }
 
+/** The job routes' documented 409: `{error, message}` and the id of the run under way. */
+function isActiveRunConflict(body: unknown): boolean {
+  if (!body || typeof body !== 'object' || Array.isArray(body)) return false;
+  const { active_run_id: active, ...rest } = body as { active_run_id?: unknown };
+  return typeof active === 'string' && active.length > 0 && isErrorBody(rest);
+}
+
 /** Why the answer breaks the contract, or undefined. */
 function contractBreach(res: LightMyRequestResponse): string | undefined {
   if (res.statusCode >= 500) return `answered ${res.statusCode}: ${res.body.slice(0, 300)}`;
@@ -119,7 +126,7 @@ function contractBreach(res: LightMyRequestResponse): string | undefined {
   } catch {
     return `answered ${res.statusCode} with a body that is not JSON: ${res.body.slice(0, 200)}`;
   }
-  return isErrorBody(body) || (res.statusCode === 400 && isBatchRejection(body))
+  return isErrorBody(body) || (res.statusCode === 400 && isBatchRejection(body)) || (res.statusCode === 409 && isActiveRunConflict(body))
     ? undefined
     : `answered ${res.statusCode} with a body that is not {error, message}: ${res.body.slice(0, 200)}`;
 }

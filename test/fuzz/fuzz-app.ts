@@ -4,7 +4,10 @@
  * through `app.inject()`. Its routes are collected as the app registers them,
  * so a new route is fuzzed without editing the suite.
  */
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { DirectoryBlobStore } from '@strix/blobs';
 import { hashKey, type KeyType, type Log, type LogRecord, type Topic } from '@strix/contracts';
 import { clientPath, type Principal } from '@strix/http';
 import { IssueService } from '@strix/issues';
@@ -74,7 +77,15 @@ export async function startFuzzApp() {
       rateLimits: { perKeyPerSecond: 1e9, perDevicePerSecond: 1e9, burstSeconds: 1 },
       overloaded: () => undefined,
     },
-    api: { warehouse, issues: new IssueService({ warehouse, state: control.issueState() }), control },
+    api: {
+      warehouse,
+      issues: new IssueService({ warehouse, state: control.issueState() }),
+      control,
+      secretKey: randomBytes(32),
+      attachments: { blobs: await DirectoryBlobStore.open(join(store.dir, 'attachments')), signingSecret: randomBytes(32) },
+      // Runs are stored and handed over, never run: the fuzzer judges answers to input, not jobs (a second trigger is a 409).
+      jobs: { runs: control.jobRuns(), intervalsMs: {}, dispatch: async () => {} },
+    },
     readiness: () => (warehouse.counts.failed > 0 ? `${warehouse.counts.failed} warehouse calls failed` : undefined),
     // Plugins load at ready(), after this hook: it sees every route of the app.
     configure: (app) =>
