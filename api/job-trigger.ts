@@ -29,7 +29,8 @@ export async function triggerProjectJob(
     await app.jobs.dispatch(run);
   } catch (error) {
     await runs.finish(run.id, { status: 'failed', error: `could not be started: ${String(error)}` }, Date.now());
-    throw new ApiError('overloaded', `the ${job} run could not be handed to the scheduler (${String(error)}); try again`, 30);
+    console.error(`[strix] job run ${run.id} (${job}) could not be handed to the scheduler:`, error);
+    throw new ApiError('overloaded', `the ${job} run could not be handed to the scheduler; try again`, 30);
   }
   return { run: (await runs.get(run.id)) ?? run };
 }

@@ -112,6 +112,8 @@ describe('embedded Strix: jobs API on the in-process scheduler', { timeout: 120_
     const unknown = await call('POST', '/v1/jobs/drop_everything', {});
     assert.equal(unknown.statusCode, 404);
     assert.match(unknown.json<{ message: string }>().message, /^type: no project job named "drop_everything"; project jobs: issue_scan, retention_cleanup, app_version_sync, /);
+    const erase = await call('POST', '/v1/jobs/person_delete', { params: { user_id: 'u' } });
+    assert.equal(erase.statusCode, 403, 'erasing a person takes projects:write, through its own route');
     const system = await call('POST', '/v1/jobs/soft_delete_cleanup', {});
     assert.equal(system.statusCode, 404, 'system jobs are not triggered by projects');
     const param = await call('POST', '/v1/jobs/issue_scan', { params: { project_id: 'other' } });

@@ -154,6 +154,31 @@ describe('job workflows with stubbed activities (@temporalio/testing, local dev 
     assert.deepEqual([steps, ends.length], [0, 0]);
   });
 
+  it("a triggered issue scan of a project runs as that project's scan workflow, so it never runs beside another scan of it", async () => {
+    const scanned: string[] = [];
+    const { activities, ends } = stubActivities({
+      startRun: async (runId) => ({ runId, job: 'issue_scan', projectId: 'p7', params: {} }),
+      runJobStep: async () => assert.fail('a project scan is not an in-process step on Temporal'),
+      scanProjectIssues: async (projectId) => {
+        scanned.push(projectId);
+        return scanOf(projectId);
+      },
+    });
+    const summary = await withWorker(activities, (taskQueue) =>
+      env.client.workflow.execute<typeof jobRunWorkflow>('jobRunWorkflow', { args: [{ runId: 'scan-p7' }], taskQueue, workflowId: jobRunWorkflowId(`scan-p7-${Date.now()}`) }),
+    );
+    assert.deepEqual(scanned, ['p7']);
+    assert.equal(summary.newOccurrences, 1);
+    assert.deepEqual(ends.map((e) => [e.runId, e.status]), [['scan-p7', 'completed']]);
+    // Visibility is eventually consistent: wait until the child shows.
+    let children: string[] = [];
+    for (const deadline = Date.now() + 10_000; children.length === 0 && Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) {
+      children = [];
+      for await (const w of env.client.workflow.list({ query: `WorkflowId = '${issueScanWorkflowId('p7')}'` })) children.push(w.type);
+    }
+    assert.deepEqual(children, ['issueScanWorkflow']);
+  });
+
   it("the scheduled issue scan skips a project whose scan is running and scans the others as child workflows", async () => {
     let release!: () => void;
     const held = new Promise<void>((resolve) => (release = resolve));

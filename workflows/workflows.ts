@@ -53,11 +53,15 @@ export async function issueScanWorkflow(input: IssueScanInput): Promise<ProjectS
   return activities.scanProjectIssues(input.projectId);
 }
 
-/** The system `issue_scan`: each project's scan as a child workflow; a project already being scanned is skipped. */
-async function scanEveryProject(): Promise<JobStep> {
+/**
+ * `issue_scan` of these projects, each as its child workflow (one id per
+ * project, so a scan never runs beside another of the same project on any
+ * worker); a project already being scanned is skipped.
+ */
+async function scanAsChildren(projectIds: readonly string[]): Promise<JobStep> {
   const scans: ProjectScanSummary[] = [];
   const skipped: string[] = [];
-  for (const projectId of await activities.listProjectIds()) {
+  for (const projectId of projectIds) {
     try {
       scans.push(await executeChild(issueScanWorkflow, { workflowId: issueScanWorkflowId(projectId), args: [{ projectId }] }));
     } catch (error) {
@@ -67,6 +71,8 @@ async function scanEveryProject(): Promise<JobStep> {
   }
   return { status: 'done', summary: totalScans(scans, skipped) };
 }
+
+const scanEveryProject = async (): Promise<JobStep> => scanAsChildren(await activities.listProjectIds());
 
 /** A failed run fails its workflow (after it was recorded), so Temporal's UI shows it as failed. */
 function settle(job: string, outcome: RunOutcome | { status: 'skipped'; activeRunId: string }): JobSummary {
@@ -102,7 +108,11 @@ export async function scheduledJobWorkflow(input: ScheduledJobInput): Promise<Jo
 export async function jobRunWorkflow(input: JobRunWorkflowInput): Promise<JobSummary> {
   const run = input.resume ?? (await activities.startRun(input.runId));
   if (!run) return { status: 'cancelled', message: 'cancelled before it started' };
-  const outcome = await executeRun(activities, run, { maxSteps: stepsPerExecution });
+  const projectScan = run.job === 'issue_scan' && run.projectId !== null ? run.projectId : undefined;
+  const outcome = await executeRun(activities, run, {
+    maxSteps: stepsPerExecution,
+    ...(projectScan !== undefined && { step: () => scanAsChildren([projectScan]) }),
+  });
   if (outcome.status === 'continued') {
     await continueAsNew<typeof jobRunWorkflow>({ runId: input.runId, resume: { ...run, cursor: outcome.cursor } });
   }

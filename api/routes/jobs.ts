@@ -121,7 +121,7 @@ export const jobRoutes: ZodRoutes = async (app) => {
             type: name,
             description: jobType(name).description,
             scope: intervalMs === undefined ? ('project' as const) : ('system' as const),
-            triggerable: projectJobNames.includes(name),
+            triggerable: projectJobNames.includes(name) && name !== 'person_delete',
             interval_seconds: intervalMs === undefined ? null : intervalMs / 1000,
             next_run_at: intervalMs === undefined ? null : new Date((Math.floor(now / intervalMs) + 1) * intervalMs).toISOString(),
             last_run: last ? { status: last.status, created_at: new Date(last.created_at).toISOString(), finished_at: iso(last.finished_at) } : null,
@@ -158,6 +158,8 @@ export const jobRoutes: ZodRoutes = async (app) => {
       const { type } = request.params as { type: string };
       const job = isJobName(type) && projectJobNames.includes(type) ? type : undefined;
       if (!job) throw new ApiError('not_found', `type: no project job named ${JSON.stringify(type.slice(0, 100))}; project jobs: ${projectJobNames.join(', ')}`);
+      // Erasing a person takes the project admins' permission (projects:write), not jobs:write: only its own route starts it.
+      if (job === 'person_delete') throw new ApiError('forbidden', 'type: person_delete starts from POST /v1/people/{user_id}/delete (projects:write)');
       const body = parseBody(TriggerBody, request.body ?? {});
       const params = parseJobParams(job, body.params);
       const actor = actorOf(request);
