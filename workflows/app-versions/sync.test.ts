@@ -29,7 +29,8 @@ function harness(store: ITunesStandin, overrides: Partial<AppVersionSyncDeps> = 
   let clock = Date.UTC(2026, 11, 1, 10);
   const deps: AppVersionSyncDeps = {
     apps,
-    itunes: createITunesClient({ baseUrl: store.baseUrl, minIntervalMs: 0, timeoutMs: 300 }),
+    // Wide enough for a first request on a busy machine; the slow case below waits longer than it.
+    itunes: createITunesClient({ baseUrl: store.baseUrl, minIntervalMs: 0, timeoutMs: 2_000 }),
     async warehouseLatest(projectId, appIds) {
       eventQueries.push([projectId, [...appIds]]);
       return new Map(appIds.flatMap((id) => (events[projectId]?.[id] ? [[id, { version: events[projectId][id] }] as const] : [])));
@@ -109,9 +110,9 @@ describe('syncAppVersions', () => {
     assert.equal(sourceOf('shop/ios'), '2.4.1 (app_store)', 'not switched to its events by a passing failure');
 
     store.clearFaults();
-    store.inject({ bundleId: 'com.example.shop', delayMs: 1_000 });
+    store.inject({ bundleId: 'com.example.shop', delayMs: 4_000 });
     const slow = await syncAppVersions(deps);
-    assert.deepEqual(slow.failed, [{ project_id: 'shop', app_id: 'ios', reason: 'App Store lookup of com.example.shop: no answer within 300 ms' }]);
+    assert.deepEqual(slow.failed, [{ project_id: 'shop', app_id: 'ios', reason: 'App Store lookup of com.example.shop: no answer within 2000 ms' }]);
     assert.equal(slow.unchanged, 4);
     store.setApp({ bundleId: 'com.example.shop', version: '2.4.1' });
   });
