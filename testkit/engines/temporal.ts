@@ -170,8 +170,29 @@ function exited(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => child.once('exit', () => resolve()));
 }
 
-/** Starts a dev server on free loopback ports with a throw-away SQLite file; resolves once a namespace describe succeeds. */
+/** Early exits tried again before giving up: a free port taken by another process in between makes the server panic at start. */
+const startAttempts = 3;
+
+class ExitedBeforeReady extends Error {}
+
+/**
+ * Starts a dev server on free loopback ports with a throw-away SQLite file;
+ * resolves once a namespace describe succeeds. A server that exits before it
+ * is ready (another suite took one of its ports in between) is started again
+ * on new ports.
+ */
 export async function startTemporal(options: TemporalOptions = {}): Promise<TemporalEngine> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startTemporalOnce(options);
+    } catch (error) {
+      if (!(error instanceof ExitedBeforeReady) || attempt >= startAttempts) throw error;
+      console.error(`[testkit] ${error.message.split('\n')[0]}; starting it again (attempt ${attempt + 1} of ${startAttempts})`);
+    }
+  }
+}
+
+async function startTemporalOnce(options: TemporalOptions): Promise<TemporalEngine> {
   const binary = await ensureTemporalCli();
   const namespace = 'default';
   const dir = await mkdtemp(join(tmpdir(), 'strix-temporal-'));
@@ -212,7 +233,7 @@ export async function startTemporal(options: TemporalOptions = {}): Promise<Temp
     if (spawnError || child.exitCode !== null || child.signalCode !== null) {
       await stop();
       const why = spawnError?.message ?? `exited with ${child.exitCode ?? child.signalCode}`;
-      throw new Error(`temporal dev server ${why} before it was ready. Output:\n${tail(output)}`);
+      throw new ExitedBeforeReady(`temporal dev server ${why} before it was ready. Output:\n${tail(output)}`);
     }
     if (await namespaceAnswers(address, namespace)) break;
     if (Date.now() > deadline) {
