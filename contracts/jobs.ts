@@ -7,7 +7,6 @@ import { z } from 'zod';
  */
 export const JobRunStatus = z.enum(['pending', 'running', 'completed', 'failed', 'cancelled']);
 export type JobRunStatus = z.infer<typeof JobRunStatus>;
-export const activeJobStatuses = ['pending', 'running'] as const satisfies readonly JobRunStatus[];
 
 /** What started a run: its schedule, or someone through the API. */
 export const JobRunTrigger = z.enum(['schedule', 'manual']);
