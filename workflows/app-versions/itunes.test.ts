@@ -96,7 +96,7 @@ describe('the App Store lookup client, against the stand-in over HTTP', () => {
     assert.match(result.kind === 'failed' ? result.reason : '', /^App Store lookup of com\.example\.shop: request failed \(fetch failed: .*ECONNREFUSED/);
   });
 
-  it('spaces its requests by minIntervalMs, even when asked at once', async () => {
+  it('runs its requests one at a time, minIntervalMs apart, even when asked at once', async () => {
     const spaced = client({ minIntervalMs: 150 });
     const first = store.requests.length;
     const results = await Promise.all(['com.example.shop', 'com.example.shop', 'com.example.unknown'].map((id) => spaced.lookup(id)));

@@ -25,8 +25,9 @@ export interface ITunesClientOptions {
   /** Time for the whole answer, body included. */
   timeoutMs?: number;
   /**
-   * Least time between two requests of this client. Apple asks callers of the
-   * Search API to stay near 20 calls a minute: hence 3 s.
+   * Least time between the end of one request of this client and the start of
+   * the next (they run one at a time). Apple asks callers of the Search API to
+   * stay near 20 calls a minute: hence 3 s.
    */
   minIntervalMs?: number;
   /** Answers are a few KiB; a larger body is refused rather than buffered. */
@@ -64,16 +65,21 @@ export function createITunesClient(options: ITunesClientOptions = {}): ITunesLoo
   const minIntervalMs = options.minIntervalMs ?? 3_000;
   const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
 
-  // Requests take turns, each starting at least minIntervalMs after the one before.
-  let turns: Promise<void> = Promise.resolve();
+  // Requests run one at a time, each starting at least minIntervalMs after the one before ended: the store
+  // then sees them at least that far apart, whatever the network did to the earlier one.
+  let turns: Promise<unknown> = Promise.resolve();
   let nextStart = 0;
-  const takeTurn = (): Promise<void> => {
+  const inTurn = (bundleId: string): Promise<StoreLookup> => {
     const turn = turns.then(async () => {
       const wait = nextStart - Date.now();
       if (wait > 0) await sleep(wait);
-      nextStart = Date.now() + minIntervalMs;
+      try {
+        return await request(bundleId);
+      } finally {
+        nextStart = Date.now() + minIntervalMs;
+      }
     });
-    turns = turn;
+    turns = turn.catch(() => undefined);
     return turn;
   };
 
@@ -102,8 +108,7 @@ export function createITunesClient(options: ITunesClientOptions = {}): ITunesLoo
       if (!isLookupBundleId(bundleId)) {
         return failed(`bundle id "${bundleId.slice(0, 80)}": not a reverse-DNS id like com.example.shop (letters, digits, '-', '_' in dot-separated labels, at most ${maxBundleIdChars} characters); not looked up`, false);
       }
-      await takeTurn();
-      return request(bundleId);
+      return inTurn(bundleId);
     },
   };
 }
