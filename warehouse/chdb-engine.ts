@@ -12,7 +12,7 @@ export const projectScopedTables = [
   'projects', 'apps', 'api_keys', 'events', 'event_counts_hourly', 'event_counts_hourly_mv',
   'issues', 'issue_stats', 'issue_fingerprints', 'issue_occurrences', 'issue_comments', 'issue_scan_cursors',
   'project_members', 'issue_digest_cursors', 'issue_digests',
-  'user_properties', 'user_properties_mv', 'user_property_values',
+  'user_properties', 'user_properties_mv', 'user_property_values', 'user_property_writes', 'user_property_writes_mv',
   'funnel_events', 'funnel_events_mv', 'funnels',
   'metric_rollup_minutes', 'metric_rollup_hours', 'metric_rollup_minutes_mv', 'metric_rollup_hours_mv',
   'audience_daily', 'audience_daily_mv', 'audience_people', 'audience_people_mv', 'audience_screens_daily', 'audience_screens_daily_mv', 'audience_active_days',
@@ -26,7 +26,7 @@ export const projectScopedTables = [
  * are left out: their target tables hold the same rows.
  */
 export const analystReadableTables: ReadonlySet<string> = new Set<string>(
-  projectScopedTables.filter((t) => !t.endsWith('_mv') && !['api_keys', 'project_members', 'issue_digest_cursors', 'issue_digests', 'issue_scan_cursors', 'dead_letters', 'audience_active_days'].includes(t)),
+  projectScopedTables.filter((t) => !t.endsWith('_mv') && !['api_keys', 'project_members', 'issue_digest_cursors', 'issue_digests', 'issue_scan_cursors', 'dead_letters', 'audience_active_days', 'user_property_writes'].includes(t)),
 );
 
 /** The database every Strix session works in. */

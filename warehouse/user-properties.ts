@@ -109,31 +109,22 @@ export interface UserPropertyWrite {
 const writesPerInsert = 500;
 
 /**
- * Sets properties on users without an event: rows go straight into
- * `user_properties` as `$set` states at their `at`, so a later `$set` (or a
- * later write here) wins and an older one loses, as for events. Writing the
- * same values at the same time again changes nothing (argMax, max and min
- * states), and each insert carries a token derived from its rows, so a retried
- * one is not even stored twice.
+ * Sets properties on users without an event: rows go through
+ * `user_property_writes` into `user_properties` as `$set` states at their
+ * `at`, so a later `$set` (or a later write here) wins and an older one loses,
+ * as for events. Writing the same values at the same time again changes
+ * nothing (argMax, max and min states), and each insert carries a token derived
+ * from its rows, so a retried one is not even stored twice.
  */
 export async function writeUserProperties(wh: Warehouse, projectId: string, writes: readonly UserPropertyWrite[]): Promise<void> {
   for (let i = 0; i < writes.length; i += writesPerInsert) {
     const rows = writes
       .slice(i, i + writesPerInsert)
-      .flatMap((w) => Object.entries(w.properties).map(([key, value]) => ({ user_id: w.userId, key, value, ts: Math.trunc(w.at) })));
+      .flatMap((w) => Object.entries(w.properties).map(([key, value]) => ({ project_id: projectId, user_id: w.userId, key, value, ts: Math.trunc(w.at) })));
     if (rows.length === 0) continue;
-    const json = rows.map((r) => JSON.stringify(r)).join('\n');
-    const token = createHash('sha256').update(projectId).update('\u0000').update(json).digest('hex');
-    // The token is hex, so it can sit in the statement; settings take no parameters.
-    await wh.command(
-      `INSERT INTO user_properties SETTINGS insert_deduplication_token = 'user-property-write:${token}'
-       SELECT {project:String} AS project_id, user_id, key, argMaxState(value, t) AS set_value, argMinStateIf(value, t, false) AS set_once_value,
-         max(t) AS last_set_at, min(t) AS first_seen_at, max(t) AS updated_at
-       FROM (SELECT user_id, key, value, fromUnixTimestamp64Milli(ts, 'UTC') AS t
-             FROM format(JSONEachRow, 'user_id String, key String, value String, ts Int64', {rows:String}))
-       GROUP BY user_id, key`,
-      { project: projectId, rows: json },
-    );
+    const token = createHash('sha256');
+    for (const r of rows) token.update(`${JSON.stringify([r.project_id, r.user_id, r.key, r.value, r.ts])}\n`);
+    await wh.insert('user_property_writes', rows, { dedupToken: `user-property-write:${token.digest('hex')}` });
   }
 }
 

@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { WarehouseError, type OutputFormat, type Warehouse } from '@strix/contracts';
 import { type EventRow, exportEvents, queryEvents, queryHourlyCounts } from './events.ts';
 import { migrate, sqlDir } from './migrate.ts';
+import { writeUserProperties } from './user-properties.ts';
 import { eventRow } from '@strix/testkit/rows';
 
 export interface WarehouseUnderTest {
@@ -105,6 +106,27 @@ export function describeWarehouseContract(name: string, factory: () => Promise<W
       assert.equal(file.subarray(-4).toString(), 'PAR1');
       const refused = wh.stream('SELECT 1', {}, 'TSV; DROP TABLE events' as OutputFormat)[Symbol.asyncIterator]().next();
       await assert.rejects(refused, /unknown output format/);
+    });
+
+    it('writes properties of many users in one call, a later state winning, a retried write stored once', async () => {
+      const long = 'x'.repeat(200);
+      const writes = Array.from({ length: 1_200 }, (_, i) => ({ userId: `w${i}`, properties: { plan: `plan-${i}`, note: `${long}'\\"${i}` }, at: base }));
+      await writeUserProperties(wh, 'p-writes', writes);
+      await writeUserProperties(wh, 'p-writes', writes);
+      await writeUserProperties(wh, 'p-writes', [{ userId: 'w7', properties: { plan: 'newer' }, at: base + 1 }, { userId: 'w8', properties: { plan: 'older' }, at: base - 1 }]);
+      const values = await wh.query<{ user_id: string; key: string; value: string }>(
+        "SELECT user_id, key, value FROM user_property_values WHERE project_id = 'p-writes' AND user_id IN ('w7', 'w8', 'w1199') ORDER BY user_id, key",
+      );
+      assert.deepEqual(values, [
+        { user_id: 'w1199', key: 'note', value: `${long}'\\"1199` },
+        { user_id: 'w1199', key: 'plan', value: 'plan-1199' },
+        { user_id: 'w7', key: 'note', value: `${long}'\\"7` },
+        { user_id: 'w7', key: 'plan', value: 'newer' },
+        { user_id: 'w8', key: 'note', value: `${long}'\\"8` },
+        { user_id: 'w8', key: 'plan', value: 'plan-8' },
+      ]);
+      const [raw] = await wh.query<{ n: string }>("SELECT count() AS n FROM user_properties WHERE project_id = 'p-writes'");
+      assert.equal(Number(raw?.n), 2_400 + 2, 'the retried writes were dropped by their token');
     });
 
     it('fails a bad statement without a retry and a timeout with one', async () => {
