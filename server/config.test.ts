@@ -41,6 +41,14 @@ describe('loadConfig', () => {
     assert.equal(loadConfig({}).mail.smtpUrl, undefined, 'no SMTP server unless one is configured');
   });
 
+  it("reads RevenueCat's rate limit for this process, half of RevenueCat's by default", () => {
+    assert.deepEqual(loadConfig({}).integrations.revenueCatRateLimit, { requests: 240, windowMs: 60_000 });
+    assert.deepEqual(loadConfig({ STRIX_REVENUECAT_RATE_LIMIT: '200/1s' }).integrations.revenueCatRateLimit, { requests: 200, windowMs: 1_000 });
+    for (const refused of ['240', '240/60', '0/60s', '240/0s', '240/1m', ' 240/60s', '1e3/60s']) {
+      assert.throws(() => loadConfig({ STRIX_REVENUECAT_RATE_LIMIT: refused }), /STRIX_REVENUECAT_RATE_LIMIT=.*must be <requests>\/<seconds>s, like 240\/60s/, refused);
+    }
+  });
+
   it('bounds how long the HTTP server waits on a client, a headers timeout no longer than the request timeout', () => {
     assert.deepEqual(loadConfig({}).httpTimeouts, { headersMs: 10_000, requestMs: 30_000, keepAliveMs: 65_000 });
     const config = loadConfig({ STRIX_HTTP_HEADERS_TIMEOUT_MS: '2000', STRIX_HTTP_REQUEST_TIMEOUT_MS: '5000', STRIX_HTTP_KEEP_ALIVE_TIMEOUT_MS: '5000' });

@@ -124,6 +124,14 @@ const ConfigSchema = z.object({
   /** Where third-party APIs are reached: the App Store lookup and RevenueCat (stand-ins in tests). */
   STRIX_ITUNES_URL: z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).default('https://itunes.apple.com'),
   STRIX_REVENUECAT_URL: z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).default('https://api.revenuecat.com'),
+  /**
+   * RevenueCat requests this process sends per API key within any window, as `<requests>/<seconds>s`: by default
+   * half of RevenueCat's 480 a minute, so a killed worker and the one taking its step over stay under it together.
+   */
+  STRIX_REVENUECAT_RATE_LIMIT: z
+    .string()
+    .regex(/^[1-9][0-9]{0,5}\/[1-9][0-9]{0,4}s$/, { message: 'must be <requests>/<seconds>s, like 240/60s' })
+    .default('240/60s'),
   /** Attachments' files: a directory every role mounts when roles are split over hosts; unset, `attachments` in the data directory. */
   STRIX_BLOB_DIR: z.string().min(1).optional(),
 });
@@ -194,7 +202,7 @@ export interface Config {
   mail: { smtpUrl: string | undefined; from: string; publicUrl: string };
   /** 32 bytes as hex, or undefined for the data directory's generated key (`secret-key.ts`). */
   secretKeyHex: string | undefined;
-  integrations: { itunesUrl: string; revenueCatUrl: string };
+  integrations: { itunesUrl: string; revenueCatUrl: string; revenueCatRateLimit: { requests: number; windowMs: number } };
   /** Where attachments' files are kept (`DirectoryBlobStore`). */
   blobDir: string;
 }
@@ -202,6 +210,12 @@ export interface Config {
 export class ConfigError extends Error {}
 
 const mb = 1024 * 1024;
+
+/** `240/60s` → 240 requests per 60,000 ms (the schema has checked the form). */
+function rateLimitOf(text: string): { requests: number; windowMs: number } {
+  const [requests, seconds] = text.slice(0, -1).split('/').map(Number);
+  return { requests: requests!, windowMs: seconds! * 1000 };
+}
 
 /** Reads and validates the environment; a bad value names its variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -284,7 +298,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     metricAbandonAfterMs: c.STRIX_METRIC_ABANDON_SECONDS * 1000,
     mail: { smtpUrl: c.STRIX_SMTP_URL, from: c.STRIX_MAIL_FROM, publicUrl: c.STRIX_PUBLIC_URL.replace(/\/+$/, '') },
     secretKeyHex: c.STRIX_SECRET_KEY,
-    integrations: { itunesUrl: c.STRIX_ITUNES_URL.replace(/\/+$/, ''), revenueCatUrl: c.STRIX_REVENUECAT_URL.replace(/\/+$/, '') },
+    integrations: {
+      itunesUrl: c.STRIX_ITUNES_URL.replace(/\/+$/, ''),
+      revenueCatUrl: c.STRIX_REVENUECAT_URL.replace(/\/+$/, ''),
+      revenueCatRateLimit: rateLimitOf(c.STRIX_REVENUECAT_RATE_LIMIT),
+    },
     blobDir: c.STRIX_BLOB_DIR ? resolve(c.STRIX_BLOB_DIR) : resolve(c.STRIX_DATA_DIR, 'attachments'),
   };
 }

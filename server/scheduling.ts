@@ -38,6 +38,7 @@ export function openJobs(config: Config, warehouse: Warehouse, control: ControlP
     metricAbandonAfterMs: config.metricAbandonAfterMs,
     itunes: createITunesClient({ baseUrl: config.integrations.itunesUrl }),
     revenueCatUrl: config.integrations.revenueCatUrl,
+    revenueCatClient: { requestsPerMinute: config.integrations.revenueCatRateLimit.requests, windowMs: config.integrations.revenueCatRateLimit.windowMs },
     secretKey,
     ...(blobs && { blobs }),
     ...(mailer && { mail: { mailer, from, publicUrl } }),

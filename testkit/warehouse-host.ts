@@ -22,13 +22,14 @@ export interface WarehouseHost {
 /**
  * Starts an api role on `dataDir` that hosts chDB and serves it to the other
  * roles over the ClickHouse protocol (user admin): the topology the
- * distributed suites and benchmark run, with no ClickHouse server.
+ * distributed suites and benchmark run, with no ClickHouse server. `env` adds
+ * to the api role's environment (its scheduler, integrations' URLs...).
  */
-export async function startWarehouseHost(dataDir: string): Promise<WarehouseHost> {
+export async function startWarehouseHost(dataDir: string, env: Record<string, string> = {}): Promise<WarehouseHost> {
   const adminPassword = randomBytes(16).toString('hex');
   const postgres = await startPostgres();
   const controlEnv = { STRIX_POSTGRES_URL: postgres.url };
-  const api = await spawnStrix({ STRIX_ROLE: 'api', STRIX_DATA_DIR: dataDir, STRIX_SQL_ADMIN_PASSWORD: adminPassword, ...controlEnv });
+  const api = await spawnStrix({ STRIX_ROLE: 'api', STRIX_DATA_DIR: dataDir, STRIX_SQL_ADMIN_PASSWORD: adminPassword, ...controlEnv, ...env });
   const credentials = JSON.parse(await readFile(join(dataDir, 'credentials.json'), 'utf8')) as WarehouseHost['credentials'];
   return {
     api,

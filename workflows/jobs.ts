@@ -12,6 +12,8 @@ export const DAY_MS = 24 * HOUR_MS;
 
 /** Task queue of the job workflows when none is configured. */
 export const DEFAULT_TASK_QUEUE = 'strix'; // matches STRIX_TEMPORAL_TASK_QUEUE's default
+/** How often a running activity heartbeats on Temporal (worker.ts); a step unheard of for three beats is given to another worker. */
+export const activityHeartbeatMs = 10_000;
 
 /** What a run reports when it ends: JSON. */
 export type JobSummary = Record<string, unknown>;

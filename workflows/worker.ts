@@ -1,7 +1,8 @@
 import { fileURLToPath } from 'node:url';
+import { Context } from '@temporalio/activity';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { Activities } from './activities.ts';
-import { DEFAULT_TASK_QUEUE } from './jobs.ts';
+import { activityHeartbeatMs, DEFAULT_TASK_QUEUE } from './jobs.ts';
 
 /** Where the workflow code lives; the Worker bundles it (with its imports) for the sandbox. */
 export const workflowsPath = fileURLToPath(new URL('./workflows.ts', import.meta.url));
@@ -26,6 +27,29 @@ async function connect(options: WorkerOptions): Promise<{ connection: NativeConn
   return { connection: await NativeConnection.connect({ address: options.address }), owned: true };
 }
 
+/**
+ * The activities, each heartbeating while it runs: a worker that dies (kill -9,
+ * a lost host) stops heartbeating, and Temporal hands its step to another
+ * worker after the heartbeat timeout instead of the step's whole 15 minutes.
+ * The heartbeat says the process lives, not that the step advances; a stuck
+ * step still ends at its timeout.
+ */
+export function heartbeating(activities: Activities): Activities {
+  const wrapped = Object.entries(activities).map(([name, activity]) => [
+    name,
+    async (...args: unknown[]) => {
+      const context = Context.current();
+      const beat = setInterval(() => context.heartbeat(), activityHeartbeatMs);
+      try {
+        return await (activity as (...a: unknown[]) => Promise<unknown>)(...args);
+      } finally {
+        clearInterval(beat);
+      }
+    },
+  ]);
+  return Object.fromEntries(wrapped) as Activities;
+}
+
 /** A Worker for the job workflows and activities; run it with `run()` or `runUntil(...)`. */
 export async function createWorker(connection: NativeConnection, options: Omit<WorkerOptions, 'connection' | 'address'>): Promise<Worker> {
   return Worker.create({
@@ -33,7 +57,7 @@ export async function createWorker(connection: NativeConnection, options: Omit<W
     namespace: options.namespace ?? 'default',
     taskQueue: options.taskQueue ?? DEFAULT_TASK_QUEUE,
     workflowsPath,
-    activities: options.activities,
+    activities: heartbeating(options.activities),
   });
 }
 

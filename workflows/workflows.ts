@@ -7,6 +7,7 @@ import { ApplicationFailure, continueAsNew, executeChild, proxyActivities, workf
 import type { JobName } from '@strix/contracts';
 import type { Activities } from './activities.ts';
 import {
+  activityHeartbeatMs,
   executeRun,
   executeScheduledRun,
   issueScanWorkflowId,
@@ -21,6 +22,7 @@ import {
 const activities = proxyActivities<Activities>({
   // One step of a job (a sweep of a large table, a page of a backfill) is minutes at worst; past that something is stuck.
   startToCloseTimeout: '15 minutes',
+  heartbeatTimeout: activityHeartbeatMs * 3,
   retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumAttempts: 3 },
 });
 

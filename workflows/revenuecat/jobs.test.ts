@@ -5,12 +5,12 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import type { JobName, JobRun, Warehouse } from '@strix/contracts';
 import { RevenueCatIntegrations, systemActor, type ControlPlane } from '@strix/control';
 import { writeUserProperties } from '@strix/warehouse';
-import { maxRequestsInWindow, requestsBeforeRetryAfter, standinCatalogue, startRevenueCatStandin, type RevenueCatStandin, type StandinCustomer } from '@strix/testkit/revenuecat-standin';
+import { maxRequestsInWindow, requestsBeforeRetryAfter, startRevenueCatStandin, type RevenueCatStandin } from '@strix/testkit/revenuecat-standin';
 import { openIssueStores } from '@strix/testkit/stores';
 import { createActivities } from '../activities.ts';
 import { EmbeddedScheduler } from '../embedded-scheduler.ts';
-import { RevenueCatEntitlement, RevenueCatProduct, RevenueCatSubscription, RevenueCatActiveEntitlement } from './client.ts';
-import { isAnonymousId, propertiesFromCustomer, revenueCatCatalogue, type RevenueCatProperties } from './properties.ts';
+import { isAnonymousId } from './properties.ts';
+import { standinExpectation } from './standin-expected.fixture.ts';
 
 const apiKey = 'sk_standin_jobs_5678';
 const rcProject = 'proj_jobs';
@@ -19,18 +19,8 @@ const projectId = 'shop';
 const standinLimit = { requests: 100, windowMs: 1_000 };
 const clientLimit = { requestsPerMinute: 50, windowMs: 1_000, backoffBaseMs: 20, backoffMaxMs: 200, timeoutMs: 5_000 };
 
-const catalogue = (() => {
-  const { products, entitlements } = standinCatalogue(rcProject);
-  return revenueCatCatalogue(products.map((p) => RevenueCatProduct.parse(p)), entitlements.map((e) => RevenueCatEntitlement.parse(e)));
-})();
-
 /** What a customer's properties must be: the mapping of its stand-in state. */
-function expected(c: StandinCustomer): RevenueCatProperties {
-  return propertiesFromCustomer(
-    { subscriptions: c.subscriptions.map((s) => RevenueCatSubscription.parse(s)), activeEntitlements: c.activeEntitlements.map((e) => RevenueCatActiveEntitlement.parse(e)) },
-    catalogue,
-  );
-}
+const expected = standinExpectation(rcProject);
 
 /** Every user's rc_* properties as the read API would show them. */
 async function rcProperties(wh: Warehouse): Promise<Map<string, Record<string, string>>> {
