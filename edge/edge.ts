@@ -1,4 +1,4 @@
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { Log, Warehouse } from '@strix/contracts';
 import { ApiError } from '@strix/http';
 import { IngestRateLimiter, type RateLimits } from './rate-limit.ts';
@@ -23,6 +23,11 @@ declare module 'fastify' {
     ingestLog: Log;
     partitionByUser: boolean;
     userPropertyLimits: UserPropertyLimits;
+    /**
+     * The rate limits and back-pressure of a `rateLimited` route, for a route that authenticates from its body
+     * (`keyFrom: 'body'`): called once `request.principal` is set. Other routes have them before the body is read.
+     */
+    admitIngest(request: FastifyRequest): void;
   }
   interface FastifyContextConfig {
     /** Refused with 503 while the pipeline is behind, without a device's rate limits (imports); `rateLimited` implies it. */
@@ -45,8 +50,7 @@ export const edgeRoutes: FastifyPluginAsync<EdgeDeps> = async (app, deps) => {
   app.decorate('partitionByUser', deps.partitionByUser);
   app.decorate('userPropertyLimits', new UserPropertyLimits(deps.warehouse));
 
-  // Before the body is read, so a rejected request costs no parsing.
-  app.addHook('onRequest', async (request) => {
+  const admit = (request: FastifyRequest) => {
     const { rateLimited, backPressure } = request.routeOptions.config;
     if (!rateLimited && !backPressure) return;
     if (rateLimited) {
@@ -57,6 +61,11 @@ export const edgeRoutes: FastifyPluginAsync<EdgeDeps> = async (app, deps) => {
     if (overload) {
       throw new ApiError('overloaded', `ingest is temporarily over capacity (${overload}); retry later`, overloadRetryAfterSeconds);
     }
+  };
+  app.decorate('admitIngest', admit);
+  // Before the body is read, so a rejected request costs no parsing (a key in the body is admitted by its route).
+  app.addHook('onRequest', async (request) => {
+    if (request.routeOptions.config.keyFrom !== 'body') admit(request);
   });
 
   await app.register(batchRoutes);

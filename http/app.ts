@@ -1,5 +1,5 @@
 import fastifyCookie from '@fastify/cookie';
-import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { IngestLimits, type KeyType, type SessionUser } from '@strix/contracts';
 import type { KeyRegistry, Principal } from './auth.ts';
 import { ApiError, toApiError } from './errors.ts';
@@ -71,6 +71,8 @@ declare module 'fastify' {
     principal: Principal;
     /** The signed-in person, on routes with `auth: 'user'` (and `auth: 'any'` when no key was sent). */
     user: SessionUser | undefined;
+    /** On a `keyFrom: 'body'` route: authenticates the key the body carries (`missing` says where it belongs) as the route requires. */
+    authenticateKey(key: string | undefined, missing: string): Principal;
   }
   interface FastifyContextConfig {
     /**
@@ -81,6 +83,12 @@ declare module 'fastify' {
     permission?: string;
     /** 'user': a signed-in person only, never a key (key and member management). 'any': any key or a session (`/v1/me`). */
     auth?: 'user' | 'any';
+    /**
+     * Where else a key of `keyType` may come from, for protocols other SDKs speak: a function reads it from the
+     * request (a header or query parameter of its own) when no `Authorization` header is sent; `body` leaves
+     * authentication to the handler, which reads the key from the parsed body and calls `request.authenticateKey`.
+     */
+    keyFrom?: ((request: FastifyRequest) => string | undefined) | 'body';
     /** Rate limits and back-pressure apply (the edge's batch endpoints). */
     rateLimited?: boolean;
     /**
@@ -139,6 +147,12 @@ export function buildHttpApp(deps: HttpAppDeps): FastifyInstance {
   app.decorate('readiness', deps.readiness);
   app.decorateRequest('principal', null as unknown as Principal);
   app.decorateRequest('user', undefined);
+  app.decorateRequest('authenticateKey', function (this: FastifyRequest, key: string | undefined, missing: string): Principal {
+    const { keyType, keyFrom, permission } = this.routeOptions.config;
+    if (keyFrom !== 'body' || !keyType) throw new Error(`${this.routeOptions.url ?? 'this route'} does not take its key from the body`);
+    this.principal = deps.keys.authenticateKey(key, keyType, permission, missing);
+    return this.principal;
+  });
   // Cookies are parsed only where a session is looked for (session-auth.ts), never on the ingest path.
   void app.register(fastifyCookie, { hook: false });
 
@@ -152,11 +166,16 @@ export function buildHttpApp(deps: HttpAppDeps): FastifyInstance {
       if (bearer !== undefined) request.principal = deps.keys.authenticate(bearer, 'any');
       else request.user = await signedInUser(request, deps.sessions);
     } else if (config.keyType) {
+      const { keyFrom } = config;
+      if (keyFrom === 'body') return;
+      const elsewhere = bearer === undefined && keyFrom ? keyFrom(request) : undefined;
       // A session (no key sent) acts on a project as its role allows, on the routes agent keys use.
       request.principal =
-        bearer === undefined && config.keyType === 'agent' && deps.sessions && request.headers.cookie !== undefined
-          ? await sessionPrincipal(request, deps.sessions, config.permission, config.downloadLink === true)
-          : deps.keys.authenticate(bearer, config.keyType, config.permission);
+        elsewhere !== undefined
+          ? deps.keys.authenticateKey(elsewhere, config.keyType, config.permission, 'send "Authorization: Bearer <key>"')
+          : bearer === undefined && config.keyType === 'agent' && deps.sessions && request.headers.cookie !== undefined
+            ? await sessionPrincipal(request, deps.sessions, config.permission, config.downloadLink === true)
+            : deps.keys.authenticate(bearer, config.keyType, config.permission);
     }
   });
 

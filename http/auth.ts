@@ -53,10 +53,13 @@ export class KeyRegistry {
   /** The caller's principal, or a 401/403 that says why not. */
   authenticate(authorization: string | undefined, required: KeyType | 'any', permission?: string): Principal {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
-    if (!match?.[1]) {
-      throw new ApiError('unauthorized', 'missing API key: send "Authorization: Bearer <key>"');
-    }
-    const principal = this.byHash.get(hashKey(match[1]));
+    return this.authenticateKey(match?.[1], required, permission, 'send "Authorization: Bearer <key>"');
+  }
+
+  /** A key sent elsewhere than in `Authorization` (compatible protocols); `missing` says where to send it. */
+  authenticateKey(key: string | undefined, required: KeyType | 'any', permission: string | undefined, missing: string): Principal {
+    if (!key) throw new ApiError('unauthorized', `missing API key: ${missing}`);
+    const principal = this.byHash.get(hashKey(key));
     if (!principal) throw new ApiError('unauthorized', 'unknown API key');
     if (principal.revoked) throw new ApiError('unauthorized', 'API key has been revoked');
     if (expired(principal)) throw new ApiError('unauthorized', 'API key has expired');

@@ -1,3 +1,4 @@
+import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { IncomingEvent, IngestLimits, MetricPoint, Topics, TrackEvent, batchBody, type EventBatchRecord, type LogEvent, type LogRecord } from '@strix/contracts';
 import { ApiError, ErrorBody, errorResponses, literalPath, type Principal, type ZodRoutes } from '@strix/http';
@@ -56,6 +57,32 @@ export function toLogRecords(
     };
     return { key: `${principal.projectId}:${user}`, value: Buffer.from(JSON.stringify(record)) };
   });
+}
+
+/**
+ * The end of every ingest route, this package's batches and the protocols of other SDKs alike: a validated
+ * batch is checked against the key's app and the user-property limits, and its accepted events are appended
+ * to the log in one append (the answer acknowledges them all at once). Resolves once they are durable.
+ * `refine` may drop events first (pageviews repeating their section); they count as accepted.
+ */
+export async function appendBatch(
+  app: FastifyInstance,
+  principal: Principal,
+  batch: ValidatedBatch,
+  field: BatchField,
+  receivedAt: number,
+  refine?: (projectId: string, batch: ValidatedBatch) => number,
+): Promise<{ accepted: number; errors: ValidatedBatch['errors'] }> {
+  refuseForeignEnvironments(batch, field, principal);
+  const repeated = refine?.(principal.projectId, batch) ?? 0;
+  await app.userPropertyLimits.enforce(principal.projectId, batch, field);
+  const { accepted, errors } = batch;
+  if (errors.length) app.metrics.rejected('invalid_event', errors.length);
+  if (accepted.length > 0) {
+    await app.ingestLog.append(Topics.events, toLogRecords(principal, receivedAt, accepted, app.partitionByUser));
+    app.metrics.accepted(accepted.length);
+  }
+  return { accepted: accepted.length + repeated, errors };
 }
 
 /** A batch body's envelope (`{events: [...]}`), or a 400 naming what is wrong with it; items are checked one by one later. */
@@ -119,17 +146,8 @@ export const batchRoutes: ZodRoutes = async (app) => {
         const body = parseBatchBody(Body, request.body, app.metrics);
         const receivedAt = Date.now();
         const batch = endpoint.validate((body as Record<BatchField, unknown[]>)[endpoint.field], receivedAt);
-        refuseForeignEnvironments(batch, endpoint.field, principal);
-        const repeated = endpoint.refine?.(principal.projectId, batch) ?? 0;
-        await app.userPropertyLimits.enforce(principal.projectId, batch, endpoint.field);
-        const { accepted, errors } = batch;
-        if (errors.length) app.metrics.rejected('invalid_event', errors.length);
-        if (accepted.length > 0) {
-          // One append for all of the request's records: the response acknowledges every event at once.
-          await app.ingestLog.append(Topics.events, toLogRecords(principal, receivedAt, accepted, app.partitionByUser));
-          app.metrics.accepted(accepted.length);
-        }
-        const result = { accepted: accepted.length + repeated, rejected: errors.length, errors };
+        const { accepted, errors } = await appendBatch(app, principal, batch, endpoint.field, receivedAt, endpoint.refine);
+        const result = { accepted, rejected: errors.length, errors };
         return reply.code(result.accepted === 0 ? 400 : 200).send(result);
       },
     );

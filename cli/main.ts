@@ -1,0 +1,1 @@
+process.stdout.write('strix: not built yet\n');
