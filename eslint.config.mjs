@@ -24,6 +24,10 @@ export const layers = {
   'sql-gateway': ['contracts', 'http', 'warehouse'],
   // The web app (app/ runs in browsers) and what builds and serves it; it reaches Strix through the API only.
   dashboards: ['contracts', 'http'],
+  // The client SDK runs in browsers and apps: it stands alone (its tests start a Strix through the test kit).
+  sdk: [],
+  // The command line and MCP server reach Strix through its HTTP API only.
+  cli: ['contracts'],
   server: ['contracts', 'warehouse', 'grouping', 'processors', 'issues', 'analytics', 'control', 'workflows', 'http', 'edge', 'api', 'sql-gateway', 'dashboards', 'blobs'],
   testkit: '*',
   test: '*',

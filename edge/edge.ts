@@ -4,6 +4,8 @@ import { ApiError } from '@strix/http';
 import { IngestRateLimiter, type RateLimits } from './rate-limit.ts';
 import { batchRoutes } from './routes/batches.ts';
 import { importRoutes } from './routes/import.ts';
+import { posthogRoutes } from './routes/posthog.ts';
+import { sentryRoutes } from './routes/sentry.ts';
 import { UserPropertyLimits } from './user-property-limits.ts';
 
 export interface EdgeDeps {
@@ -70,4 +72,6 @@ export const edgeRoutes: FastifyPluginAsync<EdgeDeps> = async (app, deps) => {
 
   await app.register(batchRoutes);
   await app.register(importRoutes, { warehouse: deps.warehouse });
+  await app.register(sentryRoutes);
+  await app.register(posthogRoutes);
 };
