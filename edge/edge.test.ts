@@ -63,4 +63,27 @@ describe('ingest edge back-pressure and key checks', () => {
     for (const url of ['/v1/trackfoo', '/v1/track:', '/v1/metricsx', '/v1/track:batchx']) assert.equal((await post(url)).statusCode, 404, url);
     assert.equal((await post('/v1/track:batch')).statusCode, 400, 'an empty batch is refused by the endpoint itself');
   });
+
+  it('answers browsers on other origins on the client-key routes only, refusals and preflights included', async () => {
+    const origin = { origin: 'https://shop.example' };
+    const preflight = (url: string) =>
+      app.inject({ method: 'OPTIONS', url, headers: { ...origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type' } });
+    const allowed = await preflight('/v1/track:batch?x=1');
+    assert.equal(allowed.statusCode, 204);
+    assert.equal(allowed.headers['access-control-allow-origin'], '*');
+    assert.equal(allowed.headers['access-control-allow-methods'], 'POST');
+    assert.match(String(allowed.headers['access-control-allow-headers']), /^authorization, content-type, content-encoding/);
+    // Import keys are server-side: their route, like every other non-client route, gets no CORS answer.
+    for (const url of ['/v1/import', '/v1/trackfoo', '/v1/events']) {
+      const refused = await preflight(url);
+      assert.equal(refused.statusCode, 404, url);
+      assert.equal(refused.headers['access-control-allow-origin'], undefined, url);
+    }
+    const unauthorized = await app.inject({ method: 'POST', url: '/v1/ingest', headers: { ...origin, authorization: 'Bearer revoked-1', 'content-type': 'application/json' }, payload: { events: [] } });
+    assert.equal(unauthorized.statusCode, 401);
+    assert.equal(unauthorized.headers['access-control-allow-origin'], '*', 'a page can read why it was refused');
+    assert.equal(unauthorized.headers['access-control-expose-headers'], 'retry-after');
+    const imported = await app.inject({ method: 'POST', url: '/v1/import', headers: { ...origin, authorization: 'Bearer client-1', 'content-type': 'application/json' }, payload: {} });
+    assert.equal(imported.headers['access-control-allow-origin'], undefined);
+  });
 });

@@ -3,10 +3,12 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import { IngestLimits, type KeyType, type SessionUser } from '@strix/contracts';
 import type { KeyRegistry, Principal } from './auth.ts';
 import { ApiError, toApiError } from './errors.ts';
+import { allowBrowsersOnClientRoutes } from './cors.ts';
 import { decompressBody } from './gzip.ts';
 import { healthRoutes } from './health.ts';
 import type { StrixMetrics } from './metrics.ts';
 import { registerOpenApi } from './openapi.ts';
+import { clientPath } from './paths.ts';
 import { sessionPrincipal, signedInUser, type SessionAuth } from './session-auth.ts';
 import { documentingValidator, zodSerializer } from './route-schemas.ts';
 
@@ -99,16 +101,6 @@ declare module 'fastify' {
   }
 }
 
-/**
- * A path with a literal colon inside a segment (`/v1/track:batch`), as the router
- * must be given it: unescaped, `:batch` would be a parameter and `/v1/trackfoo`
- * would reach the endpoint.
- */
-export const literalPath = (path: string): string => path.replace(/([^/:]):(?!:)/g, '$1::');
-
-/** A registered route's path as clients send it (`::` is the router's escaped colon). */
-export const clientPath = (url: string): string => url.replaceAll('::', ':');
-
 /** Fastify's default: the longest path parameter the router matches. */
 const maxParamLength = 100;
 
@@ -155,6 +147,9 @@ export function buildHttpApp(deps: HttpAppDeps): FastifyInstance {
   });
   // Cookies are parsed only where a session is looked for (session-auth.ts), never on the ingest path.
   void app.register(fastifyCookie, { hook: false });
+
+  // First, so a refusal of the hooks below reaches a browser readable.
+  allowBrowsersOnClientRoutes(app);
 
   app.addHook('onRequest', async (request) => {
     const config = request.routeOptions.config;
