@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import type { JobName, JobRun } from '@strix/contracts';
+import { recordedParams, type JobName, type JobRun } from '@strix/contracts';
 import { auditInProject, type Actor } from '@strix/control';
 import { ApiError } from '@strix/http';
 
@@ -24,7 +24,7 @@ export async function triggerProjectJob(
   );
   if ('active' in opened) return opened;
   const { run } = opened;
-  await auditInProject(app.control.db, actor, projectId, { action: 'job.triggered', targetType: 'job_run', targetId: run.id, details: { job, params } });
+  await auditInProject(app.control.db, actor, projectId, { action: 'job.triggered', targetType: 'job_run', targetId: run.id, details: { job, params: recordedParams(job, params) } });
   try {
     await app.jobs.dispatch(run);
   } catch (error) {

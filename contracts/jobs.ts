@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 
 /**
@@ -22,6 +23,11 @@ interface JobType {
   readonly intervalMs?: number;
   /** Whether an admin of a project may trigger it for that project alone, and with which parameters. */
   readonly projectParams?: z.ZodType<Record<string, unknown>>;
+  /**
+   * The parameter that names a person (an end user's id): once the run has ended, however it ended, the run
+   * keeps it only as `<name>_sha256`, the hex SHA-256 of the id: a record that the work was done, not of whom.
+   */
+  readonly personParam?: string;
 }
 
 const noParams = z.strictObject({});
@@ -64,6 +70,7 @@ export const jobTypes = {
     projectParams: z.strictObject({
       user_id: z.string({ error: 'is required' }).min(1, { error: 'must not be empty' }).max(200, { error: 'must be at most 200 characters' }),
     }),
+    personParam: 'user_id',
   },
 } as const satisfies Record<string, JobType>;
 
@@ -164,4 +171,13 @@ export interface JobControl {
   dispatch(run: JobRun): Promise<void>;
   /** Every system job's interval, as configured. */
   readonly intervalsMs: Readonly<Partial<Record<JobName, number>>>;
+}
+
+/** A run's parameters as records outside the run keep them (the audit log): the job's person parameter as its SHA-256. */
+export function recordedParams(job: JobName, params: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const type: JobType = jobTypes[job];
+  const name = type.personParam;
+  if (name === undefined || typeof params[name] !== 'string') return { ...params };
+  const { [name]: person, ...rest } = params;
+  return { ...rest, [`${name}_sha256`]: createHash('sha256').update(person as string, 'utf8').digest('hex') };
 }

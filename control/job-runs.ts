@@ -1,4 +1,4 @@
-import type { FinishedStatus, JobName, JobProgress, JobRun, JobRunFilter, JobRunStore, NewJobRun } from '@strix/contracts';
+import { jobTypes, type FinishedStatus, type JobName, type JobProgress, type JobRun, type JobRunFilter, type JobRunStore, type NewJobRun } from '@strix/contracts';
 import type { ControlDb, ControlSql } from './db.ts';
 
 const columns = `id, job, project_id, status, trigger, params, triggered_by, notify,
@@ -6,6 +6,20 @@ const columns = `id, job, project_id, status, trigger, params, triggered_by, not
   cursor, summary, error, cancel_requested, scheduled_at, created_at, started_at, finished_at, updated_at`;
 
 const active = `status IN ('pending', 'running')`;
+
+/**
+ * `params` as a run keeps them once it ends: a job's person parameter (contracts' `personParam`) replaced by its
+ * SHA-256. Built from the catalogue's constants, each checked to be a plain name before it is written into SQL.
+ */
+const endedParams = (() => {
+  const cases = Object.entries(jobTypes).flatMap(([job, type]) => {
+    const name = 'personParam' in type ? type.personParam : undefined;
+    if (name === undefined) return [];
+    if (!/^[a-z_]+$/.test(job) || !/^[a-z_]+$/.test(name)) throw new Error(`job ${job}: person parameter ${name} is not a plain name`);
+    return [`WHEN '${job}' THEN (params - '${name}') || jsonb_build_object('${name}_sha256', encode(sha256(convert_to(params->>'${name}', 'UTF8')), 'hex'))`];
+  });
+  return cases.length === 0 ? 'params' : `CASE job ${cases.join(' ')} ELSE params END`;
+})();
 
 /**
  * An active run not heard of for this long lost its worker (Temporal ended
@@ -65,7 +79,7 @@ export class JobRuns implements JobRunStore {
 
   async requestCancel(id: string, at: number): Promise<JobRun | undefined> {
     const [pending] = await this.db.query<JobRun>(
-      `UPDATE job_runs SET status = 'cancelled', cancel_requested = true, finished_at = $2, updated_at = $2, message = 'cancelled before it started'
+      `UPDATE job_runs SET status = 'cancelled', cancel_requested = true, finished_at = $2, updated_at = $2, message = 'cancelled before it started', params = ${endedParams}
        WHERE id = $1 AND status = 'pending' RETURNING ${columns}`,
       [id, at],
     );
@@ -105,7 +119,7 @@ export class JobRuns implements JobRunStore {
 
   failActive(reason: string, at: number): Promise<JobRun[]> {
     return this.db.query<JobRun>(
-      `UPDATE job_runs SET status = 'failed', error = $1, finished_at = $2, updated_at = $2 WHERE ${active} RETURNING ${columns}`,
+      `UPDATE job_runs SET status = 'failed', error = $1, finished_at = $2, updated_at = $2, params = ${endedParams} WHERE ${active} RETURNING ${columns}`,
       [reason, at],
     );
   }
@@ -134,7 +148,7 @@ async function activeRun(db: ControlSql, job: string, projectId: string | null):
 
 async function finishRun(db: ControlSql, id: string, end: { status: FinishedStatus; summary?: Record<string, unknown>; error?: string }, at: number): Promise<JobRun | undefined> {
   const [row] = await db.query<JobRun>(
-    `UPDATE job_runs SET status = $2, summary = $3::jsonb, error = $4, finished_at = $5, updated_at = $5
+    `UPDATE job_runs SET status = $2, summary = $3::jsonb, error = $4, finished_at = $5, updated_at = $5, params = ${endedParams}
      WHERE id = $1 AND ${active} RETURNING ${columns}`,
     [id, end.status, end.summary === undefined ? null : JSON.stringify(end.summary), end.error ?? '', at],
   );

@@ -79,6 +79,12 @@ describe('embedded Strix: export and delete one person', { timeout: 120_000 }, (
     }
     assert.equal(status, 'completed');
     assert.ok((summary?.rowsDeleted?.events ?? 0) >= 2, JSON.stringify(summary));
+    // The record of the erasure names the person by a digest of their id only, in its parameters too.
+    const ended = await h.strix.app.inject({ method: 'GET', url: `/v1/jobs/${run.id}`, headers: { authorization: `Bearer ${h.credentials.agentKey}` } });
+    const digest = createHash('sha256').update('ada').digest('hex');
+    assert.deepEqual(ended.json<{ run: { params: unknown } }>().run.params, { user_id_sha256: digest });
+    assert.equal((summary as { user_id_sha256?: string } | null)?.user_id_sha256, digest);
+    assert.doesNotMatch(ended.body, /"ada"/);
     assert.deepEqual(await exported('ada'), [], 'no table returns a row of the person');
     const attachment = await h.strix.app.inject({ method: 'GET', url: `/v1/attachments/${attachmentId}`, headers: { authorization: `Bearer ${h.credentials.agentKey}` } });
     assert.equal(attachment.statusCode, 404, 'their attachment is gone');

@@ -1,3 +1,4 @@
+import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { JobRunStatus, isJobName, jobNames, jobType, projectJobNames, type JobName, type JobRun } from '@strix/contracts';
 import { auditInProject } from '@strix/control';
@@ -83,6 +84,18 @@ const IdParams = z.object({ id: z.string().meta({ description: "The run's id" })
 
 const ConflictBody = ErrorBody.extend({ active_run_id: z.string().meta({ description: 'The run under way' }) });
 
+/** What a route that starts a project job answers: 202 with the run, or 409 naming the run under way. */
+export const TriggerResponses = { 202: z.object({ run: JobRunJson }), 409: ConflictBody };
+
+/** Answers a `triggerProjectJob` outcome; `busy` adds what the caller should do about a run under way. */
+export function answerTrigger(reply: FastifyReply, job: JobName, opened: { run: JobRun } | { active: JobRun }, busy = ''): FastifyReply {
+  if ('active' in opened) {
+    const { id, status } = opened.active;
+    return reply.code(409).send({ error: 'conflict', message: `a ${job} run is already ${status} in this project: ${id}${busy && `; ${busy}`}`, active_run_id: id });
+  }
+  return reply.code(202).send({ run: runView(opened.run) });
+}
+
 /**
  * Background jobs of the caller's project: what runs (system jobs, with their
  * next run) and the project's own runs, triggered by admins (jobs:write) one
@@ -151,7 +164,7 @@ export const jobRoutes: ZodRoutes = async (app) => {
         tags,
         params: TypeParams,
         body: TriggerBody,
-        response: { 202: z.object({ run: JobRunJson }), 409: ConflictBody, ...errorResponses },
+        response: { ...TriggerResponses, ...errorResponses },
       },
     },
     async (request, reply) => {
@@ -164,11 +177,7 @@ export const jobRoutes: ZodRoutes = async (app) => {
       const params = parseJobParams(job, body.params);
       const actor = actorOf(request);
       if (body.notify && actor.type !== 'user') throw new ApiError('bad_request', 'notify: only a signed-in person can be mailed; a key has no address');
-      const opened = await triggerProjectJob(app, { projectId: request.principal.projectId, job, params, actor, notify: body.notify });
-      if ('active' in opened) {
-        return reply.code(409).send({ error: 'conflict', message: `a ${job} run is already ${opened.active.status} in this project: ${opened.active.id}`, active_run_id: opened.active.id });
-      }
-      return reply.code(202).send({ run: runView(opened.run) });
+      return answerTrigger(reply, job, await triggerProjectJob(app, { projectId: request.principal.projectId, job, params, actor, notify: body.notify }));
     },
   );
 

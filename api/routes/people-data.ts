@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import { IngestLimits } from '@strix/contracts';
 import { auditInProject } from '@strix/control';
-import { ErrorBody, errorResponses, parseParams, type ZodRoutes } from '@strix/http';
+import { errorResponses, parseParams, type ZodRoutes } from '@strix/http';
 import { actorOf } from '../actor.ts';
 import { fileFrom } from '../file-stream.ts';
 import { triggerProjectJob } from '../job-trigger.ts';
-import { JobRunJson, runView } from './jobs.ts';
+import { TriggerResponses, answerTrigger } from './jobs.ts';
 
 // What the project holds about a person is the project admins' to hand out or erase, as its settings are.
 const admin = { keyType: 'agent', permission: 'projects:write' } as const;
@@ -56,20 +56,13 @@ export const peopleDataRoutes: ZodRoutes = async (app) => {
         summary: 'Starts the person_delete job: the person out of every table of the project',
         tags,
         params: PersonParams,
-        response: { 202: z.object({ run: JobRunJson }), 409: ErrorBody.extend({ active_run_id: z.string() }), ...errorResponses },
+        response: { ...TriggerResponses, ...errorResponses },
       },
     },
     async (request, reply) => {
       const { user_id: userId } = parseParams(PersonParams, request.params);
       const opened = await triggerProjectJob(app, { projectId: request.principal.projectId, job: 'person_delete', params: { user_id: userId }, actor: actorOf(request) });
-      if ('active' in opened) {
-        return reply.code(409).send({
-          error: 'conflict',
-          message: `a person_delete run is already ${opened.active.status} in this project (${opened.active.id}); one person at a time: try again when it ended`,
-          active_run_id: opened.active.id,
-        });
-      }
-      return reply.code(202).send({ run: runView(opened.run) });
+      return answerTrigger(reply, 'person_delete', opened, 'one person at a time: try again when it ended');
     },
   );
 };
