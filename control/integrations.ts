@@ -184,4 +184,15 @@ export class RevenueCatIntegrations {
       [projectId, eventId, error.slice(0, 2_000), at, retry, maxWebhookAttempts],
     );
   }
+
+  /** Deletes up to `limit` deliveries that ended (processed or failed for good) before `before`; how many it deleted. */
+  async purgeWebhookEvents(before: number, limit: number): Promise<number> {
+    const rows = await this.db.query(
+      `DELETE FROM revenuecat_webhook_events WHERE (project_id, event_id) IN (
+         SELECT project_id, event_id FROM revenuecat_webhook_events WHERE status <> 'pending' AND processed_at < $1 LIMIT $2)
+       RETURNING event_id`,
+      [before, limit],
+    );
+    return rows.length;
+  }
 }

@@ -9,6 +9,7 @@ import { maxRequestsInWindow, requestsBeforeRetryAfter, startRevenueCatStandin, 
 import { openIssueStores } from '@strix/testkit/stores';
 import { createActivities } from '../activities.ts';
 import { EmbeddedScheduler } from '../embedded-scheduler.ts';
+import { webhookEventsKeptMs } from './jobs.ts';
 import { isAnonymousId } from './properties.ts';
 import { standinExpectation } from './standin-expected.fixture.ts';
 
@@ -151,7 +152,7 @@ describe('RevenueCat jobs on the embedded scheduler', () => {
 
     const { run } = await trigger('revenuecat_webhooks');
     assert.equal(run.status, 'completed', run.error);
-    assert.deepEqual(run.summary, { processed: 2, ignored: 1, failed: 0, usersWritten: 1 });
+    assert.deepEqual(run.summary, { processed: 2, ignored: 1, failed: 0, usersWritten: 1, purged: 0 });
     for (const id of ['evt_purchase', 'evt_anonymous', 'evt_test']) assert.equal((await store.webhookEvent(projectId, id))?.status, 'processed', id);
     const stored = (await rcProperties(wh)).get(named.id);
     assert.deepEqual(
@@ -164,6 +165,15 @@ describe('RevenueCat jobs on the embedded scheduler', () => {
 
     // A second drain finds nothing; the event stored again after processing would write the same row.
     const again = await trigger('revenuecat_webhooks');
-    assert.deepEqual(again.run.summary, { processed: 0, ignored: 0, failed: 0, usersWritten: 0 });
+    assert.deepEqual(again.run.summary, { processed: 0, ignored: 0, failed: 0, usersWritten: 0, purged: 0 });
+
+    // Deliveries are kept 30 days after they ended, then purged.
+    const long = Date.now() - webhookEventsKeptMs - 60_000;
+    await store.recordWebhookEvent(projectId, { id: 'evt_old', type: 'TEST', body: test }, long);
+    await store.markWebhookEventProcessed(projectId, 'evt_old', long);
+    const purging = await trigger('revenuecat_webhooks');
+    assert.equal(purging.run.summary?.purged, 1);
+    assert.equal(await store.webhookEvent(projectId, 'evt_old'), undefined);
+    assert.equal((await store.webhookEvent(projectId, 'evt_purchase'))?.status, 'processed', 'a recent delivery is kept');
   });
 });

@@ -10,6 +10,9 @@ import { drainWebhookEvents } from './webhook-events.ts';
 export const customersPerStep = 50;
 /** Webhook events per drain; the rest wait for the next minute. */
 export const webhookEventsPerDrain = 500;
+/** How long an ended webhook delivery is kept (a redelivery within it is recognised), and how many a drain purges. */
+export const webhookEventsKeptMs = 30 * 86_400_000;
+const webhookEventsPurgedPerDrain = 1_000;
 /** Steps in a row that RevenueCat failed (5xx past the client's retries, a Retry-After too long to wait inside a call) before the run fails. */
 const failedStepsAllowed = 5;
 /** The longest a step waits for RevenueCat before it hands its page to the next step: below the 15-minute step timeout. */
@@ -154,7 +157,8 @@ export function revenueCatJobBodies(deps: ActivityDeps): { revenuecat_sync: JobB
       const summary = await drainWebhookEvents({ warehouse: deps.warehouse, links, now }, events, {
         onEvent: (done) => (done > 0 && done % 25 === 0 ? ctx.progress({ processed: done }) : Promise.resolve()),
       });
-      return { ...summary };
+      const purged = await store.purgeWebhookEvents(now() - webhookEventsKeptMs, webhookEventsPurgedPerDrain);
+      return { ...summary, purged };
     },
   };
 }
