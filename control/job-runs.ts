@@ -28,6 +28,14 @@ const endedParams = (() => {
  */
 export const abandonedAfterMs = 60 * 60_000;
 
+/**
+ * A run still pending this long was never handed over (the process that opened
+ * it stopped first) or no worker took it: the next trigger of its job replaces
+ * it rather than waiting out `abandonedAfterMs`. Should a worker take it after
+ * all, it finds the run ended and does nothing.
+ */
+export const unstartedAfterMs = 10 * 60_000;
+
 /** Runs of background jobs in the control plane (`sql/004_job_runs.sql`). */
 export class JobRuns implements JobRunStore {
   constructor(private readonly db: ControlDb) {}
@@ -35,9 +43,13 @@ export class JobRuns implements JobRunStore {
   async open(run: NewJobRun, status: 'pending' | 'running', at: number): Promise<{ run: JobRun } | { active: JobRun }> {
     return this.db.transaction(async (tx) => {
       const current = await activeRun(tx, run.job, run.project_id);
-      if (current && current.updated_at > at - abandonedAfterMs) return { active: current };
+      const unstarted = current?.status === 'pending';
+      if (current && current.updated_at > at - (unstarted ? unstartedAfterMs : abandonedAfterMs)) return { active: current };
       if (current) {
-        await finishRun(tx, current.id, { status: 'failed', error: `abandoned: nothing heard of it for ${abandonedAfterMs / 60_000} minutes (its worker is gone)` }, at);
+        const error = unstarted
+          ? `abandoned: not started in ${unstartedAfterMs / 60_000} minutes (the process that opened it stopped, or no worker took it)`
+          : `abandoned: nothing heard of it for ${abandonedAfterMs / 60_000} minutes (its worker is gone)`;
+        await finishRun(tx, current.id, { status: 'failed', error }, at);
       }
       const [created] = await tx.query<JobRun>(
         `INSERT INTO job_runs (id, job, project_id, status, trigger, params, triggered_by, notify, scheduled_at, created_at, started_at, updated_at)
