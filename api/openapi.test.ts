@@ -20,7 +20,7 @@ interface OpenApiDocument {
 }
 
 /** Routes that read nothing from the client: no query, path parameter or body to declare. */
-const takesNoInput = new Set(['GET /healthz', 'GET /readyz', 'GET /metrics', 'GET /openapi.json', 'GET /v1/project', 'GET /v1/project/members', 'POST /v1/issues/scan', 'GET /v1/apps', 'POST /v1/auth/sign-out', 'GET /v1/sessions', 'GET /v1/me', 'GET /v1/teams', 'GET /v1/integrations/revenuecat', 'DELETE /v1/integrations/revenuecat']);
+const takesNoInput = new Set(['GET /healthz', 'GET /readyz', 'GET /metrics', 'GET /openapi.json', 'GET /v1/project', 'GET /v1/project/members', 'POST /v1/issues/scan', 'GET /v1/apps', 'POST /v1/auth/sign-out', 'GET /v1/sessions', 'GET /v1/me', 'GET /v1/teams', 'GET /v1/integrations/revenuecat', 'DELETE /v1/integrations/revenuecat', 'POST /v1/integrations/revenuecat/webhook-secret:rotate']);
 
 /** How OpenAPI writes a fastify path: `:id` → `{id}`, `*` → `{*}`, a colon inside a segment is literal. */
 const openApiPath = (url: string) => url.replace(/\/:(\w+)/g, '/{$1}').replace(/\*$/, '{*}');

@@ -131,6 +131,18 @@ export class RevenueCatIntegrations {
     });
   }
 
+  /** A new webhook secret for the project (the old header is refused from now on); undefined when it is not linked. Audited. */
+  async rotateWebhookSecret(projectId: string, actor: Actor, at: number): Promise<RevenueCatIntegration | undefined> {
+    return this.db.transaction(async (tx) => {
+      const [row] = await tx.query<RevenueCatIntegration>(
+        `UPDATE revenuecat_integrations SET webhook_secret_sealed = $2, updated_at = $3 WHERE project_id = $1 RETURNING ${columns}`,
+        [projectId, this.webhookSecrets.seal(randomBytes(32).toString('base64url')), at],
+      );
+      if (row) await auditInProject(tx, actor, projectId, { action: 'integration.webhook_secret_rotated', targetType: 'integration', targetId: 'revenuecat' });
+      return row;
+    });
+  }
+
   /** Unlinks the project (its stored webhook events go too); false when it was not linked. Audited. */
   async delete(projectId: string, actor: Actor): Promise<boolean> {
     return this.db.transaction(async (tx) => {

@@ -283,6 +283,14 @@ export const protectedCases: RouteCase[] = [
       return {};
     },
   }),
+  at('POST /v1/integrations/revenuecat/webhook-secret:rotate', agent('integrations:write'), () => '/v1/integrations/revenuecat/webhook-secret:rotate', {
+    reveals: true,
+    expect: unlinkedForB,
+    scratch: async (m) => {
+      await m.revenueCatLink();
+      return {};
+    },
+  }),
   at('PUT /v1/integrations/revenuecat', agent('integrations:write'), () => '/v1/integrations/revenuecat', { body: () => ({ revenuecat_project_id: 'projmatrix', api_key: 'sk_matrixmatrix' }) }),
   at('GET /v1/jobs', agent('jobs:read'), () => '/v1/jobs', { reveals: true }),
   at('GET /v1/jobs/:id', agent('jobs:read'), (ids) => `/v1/jobs/${ids.jobRun}`, { names: true, reveals: true }),

@@ -17,7 +17,7 @@ const publicUrl = 'https://strix.example.com';
 interface IntegrationJson {
   revenuecat_project_id: string;
   api_key_last4: string;
-  webhook_setup: { url: string; authorization: string };
+  webhook_setup: { url: string; authorization: string | null };
   created_at: string;
   updated_at: string;
 }
@@ -34,6 +34,16 @@ describe('RevenueCat integration routes', () => {
     app.inject({ method, url, headers: { authorization: `Bearer ${key}` }, ...(payload && { payload }) });
   const webhook = (projectId: string, authorization: string | undefined, payload: unknown) =>
     app.inject({ method: 'POST', url: `/v1/webhooks/revenuecat/${projectId}`, headers: { ...(authorization !== undefined && { authorization }), 'content-type': 'application/json' }, payload: JSON.stringify(payload) });
+
+  /** The project's integration as a caller with integrations:write sees it, the webhook authorization included. */
+  const linked = async () => {
+    const res = await call('GET', '/v1/integrations/revenuecat', 'writer-key');
+    assert.equal(res.statusCode, 200, res.body);
+    const integration = res.json<IntegrationJson>();
+    const { authorization } = integration.webhook_setup;
+    assert.ok(authorization !== null);
+    return { ...integration, webhook_setup: { ...integration.webhook_setup, authorization } };
+  };
 
   before(async () => {
     control = await openTestControl();
@@ -76,13 +86,14 @@ describe('RevenueCat integration routes', () => {
     const first = created.json<IntegrationJson>();
     assert.equal(first.api_key_last4, 'wxyz');
     assert.equal(first.webhook_setup.url, `${publicUrl}/v1/webhooks/revenuecat/shop`);
-    assert.match(first.webhook_setup.authorization, /^Bearer [A-Za-z0-9_-]{43}$/);
+    assert.match(first.webhook_setup.authorization ?? '', /^Bearer [A-Za-z0-9_-]{43}$/);
     assert.ok(!created.body.includes(apiKey));
 
     const read = await call('GET', '/v1/integrations/revenuecat', 'reader-key');
     assert.equal(read.statusCode, 200);
-    assert.deepEqual(read.json<IntegrationJson>().webhook_setup, first.webhook_setup);
+    assert.deepEqual(read.json<IntegrationJson>().webhook_setup, { url: first.webhook_setup.url, authorization: null }, 'the secret is for those who may change the link');
     assert.ok(!read.body.includes(apiKey));
+    assert.deepEqual((await call('GET', '/v1/integrations/revenuecat', 'writer-key')).json<IntegrationJson>().webhook_setup, first.webhook_setup, 'shown again, unchanged');
 
     // A new RevenueCat project without a key keeps the key; the webhook secret is never rotated by an update.
     const updated = await call('PUT', '/v1/integrations/revenuecat', 'writer-key', { revenuecat_project_id: 'proj2' });
@@ -91,7 +102,7 @@ describe('RevenueCat integration routes', () => {
 
     // At rest the key is sealed; it opens with the master key alone.
     const [row] = await control.db.query<{ api_key_sealed: string; webhook_secret_sealed: string }>('SELECT api_key_sealed, webhook_secret_sealed FROM revenuecat_integrations');
-    assert.ok(!JSON.stringify(row).includes(apiKey) && !JSON.stringify(row).includes(first.webhook_setup.authorization.slice(7)));
+    assert.ok(!JSON.stringify(row).includes(apiKey) && !JSON.stringify(row).includes((first.webhook_setup.authorization ?? '').slice(7)));
     assert.deepEqual(await new RevenueCatIntegrations(control.db, secretKey).link('shop'), { revenuecatProjectId: 'proj2', apiKey });
     await assert.rejects(new RevenueCatIntegrations(control.db, randomBytes(32)).link('shop'), /STRIX_SECRET_KEY differs/);
 
@@ -102,7 +113,7 @@ describe('RevenueCat integration routes', () => {
   });
 
   it('stores a webhook delivery once per event id, answering at once', async () => {
-    const { webhook_setup } = (await call('GET', '/v1/integrations/revenuecat', 'reader-key')).json<IntegrationJson>();
+    const { webhook_setup } = await linked();
     const first = await webhook('shop', webhook_setup.authorization, event('evt_1'));
     assert.equal(first.statusCode, 200);
     assert.deepEqual(first.json(), { stored: true });
@@ -117,7 +128,7 @@ describe('RevenueCat integration routes', () => {
   });
 
   it('answers the same 401 for a wrong header, a missing one and an unknown project, before reading the body', async () => {
-    const { webhook_setup } = (await call('GET', '/v1/integrations/revenuecat', 'reader-key')).json<IntegrationJson>();
+    const { webhook_setup } = await linked();
     const refusals = [
       await webhook('shop', `${webhook_setup.authorization}x`, event('evt_3')),
       await webhook('shop', webhook_setup.authorization.toLowerCase(), event('evt_3')),
@@ -136,7 +147,7 @@ describe('RevenueCat integration routes', () => {
   });
 
   it('refuses a malformed delivery naming the field', async () => {
-    const { webhook_setup } = (await call('GET', '/v1/integrations/revenuecat', 'reader-key')).json<IntegrationJson>();
+    const { webhook_setup } = await linked();
     const cases: [unknown, RegExp][] = [
       [{ api_version: '1.0' }, /^body field event: is required/],
       [event('evt_4', { app_user_id: undefined }), /^body field event\.app_user_id: is required \(only TRANSFER events go without it\)/],
@@ -150,8 +161,24 @@ describe('RevenueCat integration routes', () => {
     }
   });
 
+  it('rotates the webhook secret for writers only: the old header is refused at once, the new one works', async () => {
+    const before = await linked();
+    assert.equal((await call('POST', '/v1/integrations/revenuecat/webhook-secret:rotate', 'reader-key')).statusCode, 403);
+    assert.equal((await call('POST', '/v1/integrations/revenuecat/webhook-secret:rotate', 'other-key')).statusCode, 404, "another project's key rotates nothing here");
+    const rotated = await call('POST', '/v1/integrations/revenuecat/webhook-secret:rotate', 'writer-key');
+    assert.equal(rotated.statusCode, 200, rotated.body);
+    const after = rotated.json<IntegrationJson>().webhook_setup;
+    assert.match(after.authorization ?? '', /^Bearer [A-Za-z0-9_-]{43}$/);
+    assert.notEqual(after.authorization, before.webhook_setup.authorization);
+    assert.deepEqual((await linked()).webhook_setup, after);
+    assert.equal((await webhook('shop', before.webhook_setup.authorization, event('evt_rotated'))).statusCode, 401);
+    assert.equal((await webhook('shop', after.authorization!, event('evt_rotated'))).statusCode, 200);
+    const [audited] = await control.db.query<{ action: string }>("SELECT action FROM audit_log WHERE project_id = 'shop' ORDER BY id DESC LIMIT 1");
+    assert.equal(audited?.action, 'integration.webhook_secret_rotated');
+  });
+
   it('unlinks a project with its stored events, after which its old header is refused', async () => {
-    const { webhook_setup } = (await call('GET', '/v1/integrations/revenuecat', 'reader-key')).json<IntegrationJson>();
+    const { webhook_setup } = await linked();
     assert.equal((await call('DELETE', '/v1/integrations/revenuecat', 'reader-key')).statusCode, 403);
     assert.equal((await call('DELETE', '/v1/integrations/revenuecat', 'writer-key')).statusCode, 204);
     assert.equal((await call('DELETE', '/v1/integrations/revenuecat', 'writer-key')).statusCode, 404);

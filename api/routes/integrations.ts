@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { RevenueCatWebhookBody } from '@strix/contracts';
 import { RevenueCatIntegrations, type RevenueCatIntegration } from '@strix/control';
-import { ApiError, NoContent, errorResponses, parseBody, parseParams, type ZodRoutes } from '@strix/http';
+import { ApiError, NoContent, errorResponses, literalPath, parseBody, parseParams, type Principal, type ZodRoutes } from '@strix/http';
 import { actorOf } from '../actor.ts';
 
 export interface IntegrationRoutesOptions {
@@ -30,9 +30,12 @@ const RevenueCatIntegrationBody = z.strictObject({
 const WebhookSetupJson = z
   .object({
     url: z.string().meta({ description: "The webhook URL to enter in RevenueCat's integration settings" }),
-    authorization: z.string().meta({ description: 'The exact Authorization header value to enter there' }),
+    authorization: z
+      .string()
+      .nullable()
+      .meta({ description: 'The exact Authorization header value to enter there; null for callers without integrations:write' }),
   })
-  .meta({ description: 'What RevenueCat needs to send this project its webhooks; shown again on every read, never rotated by it' });
+  .meta({ description: 'What RevenueCat needs to send this project its webhooks; shown again on every read, changed only by a rotation' });
 
 const IntegrationJson = z.object({
   revenuecat_project_id: z.string(),
@@ -61,12 +64,13 @@ export const integrationRoutes: ZodRoutes<IntegrationRoutesOptions> = async (app
     store ??= new RevenueCatIntegrations(app.control.db, options.secretKey);
     return store;
   };
-  const view = async (integration: RevenueCatIntegration): Promise<z.input<typeof IntegrationJson>> => ({
+  // The webhook secret lets its holder write customers' subscription state: shown to those who may change the link only.
+  const view = async (integration: RevenueCatIntegration, principal: Principal): Promise<z.input<typeof IntegrationJson>> => ({
     revenuecat_project_id: integration.revenuecat_project_id,
     api_key_last4: integration.api_key_last4,
     webhook_setup: {
       url: `${options.publicUrl}/v1/webhooks/revenuecat/${encodeURIComponent(integration.project_id)}`,
-      authorization: (await integrations().webhookAuthorization(integration.project_id)) ?? '',
+      authorization: principal.permissions.includes(write.permission) ? ((await integrations().webhookAuthorization(integration.project_id)) ?? null) : null,
     },
     created_at: new Date(integration.created_at).toISOString(),
     updated_at: new Date(integration.updated_at).toISOString(),
@@ -78,7 +82,7 @@ export const integrationRoutes: ZodRoutes<IntegrationRoutesOptions> = async (app
     async (request) => {
       const integration = await integrations().get(request.principal.projectId);
       if (!integration) throw new ApiError('not_found', 'this project is not linked to RevenueCat: PUT /v1/integrations/revenuecat links it');
-      return view(integration);
+      return view(integration, request.principal);
     },
   );
 
@@ -97,7 +101,24 @@ export const integrationRoutes: ZodRoutes<IntegrationRoutesOptions> = async (app
       const body = parseBody(RevenueCatIntegrationBody, request.body);
       const input = { revenuecat_project_id: body.revenuecat_project_id, ...(body.api_key !== undefined && { api_key: body.api_key }) };
       const { integration, created } = await integrations().put(request.principal.projectId, input, actorOf(request), Date.now());
-      return reply.code(created ? 201 : 200).send(await view(integration));
+      return reply.code(created ? 201 : 200).send(await view(integration, request.principal));
+    },
+  );
+
+  app.post(
+    literalPath('/v1/integrations/revenuecat/webhook-secret:rotate'),
+    {
+      config: write,
+      schema: {
+        summary: 'Replaces the webhook secret: the old Authorization header is refused from now on; enter the new one in RevenueCat',
+        tags,
+        response: { 200: IntegrationJson, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const integration = await integrations().rotateWebhookSecret(request.principal.projectId, actorOf(request), Date.now());
+      if (!integration) throw new ApiError('not_found', 'this project is not linked to RevenueCat: PUT /v1/integrations/revenuecat links it');
+      return view(integration, request.principal);
     },
   );
 
