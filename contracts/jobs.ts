@@ -158,8 +158,10 @@ export interface JobRunStore {
   requestCancel(id: string, at: number): Promise<JobRun | undefined>;
   get(id: string): Promise<JobRun | undefined>;
   list(filter: JobRunFilter): Promise<JobRun[]>;
-  /** Marks every active run failed with `reason` (the embedded deployment at start: nothing survives its process). */
-  failActive(reason: string, at: number): Promise<JobRun[]>;
+  /** Marks every running run failed with `reason` (the embedded deployment at start: a run its process was running when it died). */
+  failRunning(reason: string, at: number): Promise<JobRun[]>;
+  /** `running → pending`, its cursor kept, with `message`: a run set aside between steps, to go on from there later. */
+  suspend(id: string, message: string, at: number): Promise<JobRun | undefined>;
   /** `scheduled_at` of the newest completed run the schedule started. */
   lastScheduledSuccess(job: JobName): Promise<number | undefined>;
 }

@@ -50,7 +50,7 @@ describe('job runs in the control plane (PGlite)', () => {
     assert.deepEqual((await control.jobRuns().requestCancel(cancelled.id, at + 3))?.params, { user_id_sha256: digest });
 
     const interrupted = opened(await open('person_delete', 'running', at + 4, { user_id: 'ada@example.com' }));
-    await control.jobRuns().failActive('interrupted', at + 5);
+    await control.jobRuns().failRunning('interrupted', at + 5);
     assert.deepEqual((await control.jobRuns().get(interrupted.id))?.params, { user_id_sha256: digest });
 
     const other = opened(await open('app_version_sync', 'running', at + 6, {}));

@@ -129,11 +129,19 @@ export class JobRuns implements JobRunStore {
     );
   }
 
-  failActive(reason: string, at: number): Promise<JobRun[]> {
+  failRunning(reason: string, at: number): Promise<JobRun[]> {
     return this.db.query<JobRun>(
-      `UPDATE job_runs SET status = 'failed', error = $1, finished_at = $2, updated_at = $2, params = ${endedParams} WHERE ${active} RETURNING ${columns}`,
+      `UPDATE job_runs SET status = 'failed', error = $1, finished_at = $2, updated_at = $2, params = ${endedParams} WHERE status = 'running' RETURNING ${columns}`,
       [reason, at],
     );
+  }
+
+  async suspend(id: string, message: string, at: number): Promise<JobRun | undefined> {
+    const [row] = await this.db.query<JobRun>(
+      `UPDATE job_runs SET status = 'pending', message = $2, updated_at = $3 WHERE id = $1 AND status = 'running' RETURNING ${columns}`,
+      [id, message, at],
+    );
+    return row;
   }
 
   async lastScheduledSuccess(job: JobName): Promise<number | undefined> {

@@ -2,7 +2,7 @@ import { jobTypes, type BlobStore, type JobName, type JobRun, type JobRunStore, 
 import type { ControlPlane } from '@strix/control';
 import { IssueService, commentPurgeAfterMs, sendIssueDigests } from '@strix/issues';
 import { deleteProjectData } from '@strix/warehouse';
-import { JobCancelled, totalScans, type JobActivities, type JobBody, type JobContext, type JobEnd, type JobRunInput, type JobStep, type ProjectScanSummary } from './jobs.ts';
+import { JobCancelled, JobSuspended, totalScans, type JobActivities, type JobBody, type JobContext, type JobEnd, type JobRunInput, type JobStep, type ProjectScanSummary } from './jobs.ts';
 import type { ITunesLookup } from './app-versions/itunes.ts';
 import { appVersionJobBodies } from './app-versions/jobs.ts';
 import { revenueCatJobBodies } from './revenuecat/jobs.ts';
@@ -126,13 +126,14 @@ export function createActivities(deps: ActivityDeps) {
       const run = await runs.start(runId, now());
       return run && inputOf(run);
     },
-    async runJobStep(input): Promise<JobStep> {
+    async runJobStep(input, options): Promise<JobStep> {
       const body = bodies[input.job] as JobBody | undefined;
       if (!jobTypes[input.job] || !body) throw new Error(`no job named ${input.job}`);
       let reported: Record<string, unknown> = {};
       const ctx: JobContext = {
         run: input,
         async progress(progress, cursor) {
+          if (options?.stopping?.()) throw new JobSuspended();
           if (progress.message !== undefined) reported = { message: progress.message };
           if ((await runs.progress(input.runId, progress, now(), cursor)).cancelRequested) throw new JobCancelled(reported);
         },
@@ -146,6 +147,7 @@ export function createActivities(deps: ActivityDeps) {
         return { status: 'done', summary: result };
       } catch (error) {
         if (error instanceof JobCancelled) return { status: 'cancelled', summary: error.summary };
+        if (error instanceof JobSuspended) return { status: 'suspended' };
         throw error;
       }
     },

@@ -10,7 +10,7 @@ import { migrate, sqlDir } from '@strix/warehouse';
 import { ChdbWarehouse } from '@strix/warehouse/chdb';
 import { openTestControl, seedProjects } from '@strix/testkit/control';
 import { createActivities, type ActivityDeps } from './activities.ts';
-import { EmbeddedScheduler, interruptedReason } from './embedded-scheduler.ts';
+import { EmbeddedScheduler, interruptedReason, suspendedMessage } from './embedded-scheduler.ts';
 import { jobSpec, jobSpecs } from './job-specs.ts';
 import { HOUR_MS, type JobBody, type RunOutcome } from './jobs.ts';
 
@@ -171,5 +171,43 @@ describe('EmbeddedScheduler on chDB and the control plane', () => {
     const interrupted: JobRun | undefined = await runs.get('t4');
     assert.deepEqual([interrupted?.status, interrupted?.error], ['failed', interruptedReason]);
     await next.stop();
+  });
+
+  it('sets a long run aside when it stops, between steps or at a progress report, and the next start goes on from its cursor', async () => {
+    const runs = control.jobRuns();
+    const steps: number[] = [];
+    let waiting = false;
+    // A run of ten steps, each one page: step 3 waits (reporting progress) until the process stops.
+    const paged: JobBody = async (ctx) => {
+      const page = typeof ctx.run.cursor === 'number' ? ctx.run.cursor : 0;
+      steps.push(page);
+      if (page === 3 && steps.filter((p) => p === 3).length === 1) {
+        waiting = true;
+        for (;;) {
+          await ctx.progress({ processed: page, message: 'waiting for a rate limit' });
+          await sleep(10);
+        }
+      }
+      return page === 9 ? { pages: 10 } : { continueFrom: page + 1 };
+    };
+    const first = scheduler({ revenuecat_backfill: paged });
+    await first.start();
+    const newRun = { id: 'long-1', job: 'revenuecat_backfill' as const, project_id: 'p1', trigger: 'manual' as const, params: {}, triggered_by: null, notify: false, scheduled_at: clock };
+    assert.ok('run' in (await runs.open(newRun, 'pending', clock)));
+    const ending = first.runTriggered('long-1');
+    await waitFor('the step that waits', () => waiting);
+    const stopped = Date.now();
+    await first.stop();
+    assert.ok(Date.now() - stopped < 2_000, 'stopping does not wait for the run to end');
+    assert.equal((await ending)?.status, 'suspended');
+    const aside = await runs.get('long-1');
+    assert.deepEqual([aside?.status, aside?.cursor, aside?.progress.message], ['pending', 3, suspendedMessage]);
+
+    const next = scheduler({ revenuecat_backfill: paged });
+    await next.start();
+    await waitFor('the run to end', async () => (await runs.get('long-1'))?.status === 'completed');
+    await next.stop();
+    assert.deepEqual(steps, [0, 1, 2, 3, 3, 4, 5, 6, 7, 8, 9], 'the step given up is done again, the ones before are not');
+    assert.deepEqual((await runs.get('long-1'))?.summary, { pages: 10 });
   });
 });

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { JobName, JobRunStore } from '@strix/contracts';
-import { executeRun, executeScheduledRun, innermostMessage, type JobActivities, type JobSpec, type RunOutcome } from './jobs.ts';
+import { executeRun, executeScheduledRun, innermostMessage, type JobActivities, type JobRunInput, type JobSpec, type RunOutcome } from './jobs.ts';
 
 export interface EmbeddedSchedulerDeps {
   /** Where runs are kept: the last successful scheduled run of each job is read back at start. */
@@ -29,8 +29,11 @@ interface JobState {
 
 const slotOf = (time: number, intervalMs: number) => Math.floor(time / intervalMs) * intervalMs;
 
-/** Why runs left active by a previous process are failed when the embedded scheduler starts. */
+/** Why runs left running by a previous process are failed when the embedded scheduler starts. */
 export const interruptedReason = 'interrupted: the Strix process stopped while it ran';
+
+/** What a run set aside by a stopping process says until the next start takes it up again. */
+export const suspendedMessage = 'suspended: Strix stopped; it goes on from its last step at the next start';
 
 /**
  * The embedded deployment's scheduler: the same jobs, specs and activities as
@@ -40,9 +43,12 @@ export const interruptedReason = 'interrupted: the Strix process stopped while i
  * run once at start, and a slot that already succeeded is not run again. One
  * run of a job at a time: a slot finding one under way (in this process, or a
  * triggered one in the store) is skipped. It also runs the runs people trigger
- * through the API (`runTriggered`). It assumes it is the only runner of its
- * store: at start, runs still active are those of a process that died, and are
- * marked failed.
+ * through the API (`runTriggered`). Stopping sets a run aside between two
+ * steps (or at a step's next progress report) as pending with its cursor, and
+ * the next start goes on from there; a step under way is given up and done
+ * again, as steps are idempotent. It assumes it is the only runner of its
+ * store: at start, runs still running are those of a process that died, and
+ * are marked failed; pending ones (set aside, or never handed over) are run.
  */
 export class EmbeddedScheduler {
   private readonly states = new Map<JobName, JobState>();
@@ -61,17 +67,32 @@ export class EmbeddedScheduler {
     }
   }
 
-  /** Fails runs a dead process left active, reads each job's last successful run, then starts due jobs in the background and keeps checking. */
+  /**
+   * Fails runs a dead process left running, goes on with pending ones, reads each job's last successful run, then
+   * starts due jobs in the background and keeps checking.
+   */
   async start(): Promise<void> {
     if (this.started) throw new Error('EmbeddedScheduler.start() called twice');
     this.started = true;
-    for (const run of await this.deps.runs.failActive(interruptedReason, this.now())) {
-      console.error(`[strix] job run ${run.id} (${run.job}) was ${run.status} when Strix stopped; marked failed`);
+    for (const run of await this.deps.runs.failRunning(interruptedReason, this.now())) {
+      console.error(`[strix] job run ${run.id} (${run.job}) was running when Strix stopped; marked failed`);
     }
+    for (const run of await this.deps.runs.list({ status: 'pending', limit: 1_000 })) void this.runTriggered(run.id).catch(() => undefined);
     for (const state of this.states.values()) {
       state.lastSucceededSlot = await this.deps.runs.lastScheduledSuccess(state.spec.name);
     }
     this.tick();
+  }
+
+  private readonly runOptions = {
+    stopping: () => this.stopped,
+    step: (input: JobRunInput) => this.deps.activities.runJobStep(input, { stopping: () => this.stopped }),
+  };
+
+  /** Sets a run the stopping process gave up aside, to go on from its cursor at the next start. */
+  private async setAside(job: JobName, runId: string, outcome: RunOutcome | { status: 'skipped'; activeRunId: string }): Promise<void> {
+    if (outcome.status === 'suspended') await this.deps.runs.suspend(runId, suspendedMessage, this.now());
+    this.report(job, runId, outcome);
   }
 
   /**
@@ -83,8 +104,8 @@ export class EmbeddedScheduler {
     const running = (async () => {
       const input = await this.deps.activities.startRun(runId);
       if (!input) return undefined;
-      const outcome = await executeRun(this.deps.activities, input);
-      this.report(input.job, runId, outcome);
+      const outcome = await executeRun(this.deps.activities, input, this.runOptions);
+      await this.setAside(input.job, runId, outcome);
       return outcome;
     })();
     this.triggered.add(running);
@@ -96,7 +117,7 @@ export class EmbeddedScheduler {
     return running;
   }
 
-  /** Stops scheduling and waits for runs in progress to finish. */
+  /** Stops scheduling; runs in progress end or are set aside at their next step or progress report. */
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
@@ -127,10 +148,10 @@ export class EmbeddedScheduler {
     state.lastAttemptedSlot = slot;
     const job = state.spec.name;
     const runId = `embedded:${job}:${new Date(slot).toISOString()}:${randomUUID()}`;
-    state.running = executeScheduledRun(this.deps.activities, { job, runId, scheduledAt: slot })
-      .then((outcome) => {
+    state.running = executeScheduledRun(this.deps.activities, { job, runId, scheduledAt: slot }, this.runOptions)
+      .then(async (outcome) => {
         if (outcome.status === 'completed') state.lastSucceededSlot = Math.max(state.lastSucceededSlot ?? slot, slot);
-        this.report(job, runId, outcome);
+        await this.setAside(job, runId, outcome);
       })
       .catch((error: unknown) => console.error(`[strix] job ${job}: recording the run failed: ${innermostMessage(error)}`))
       .finally(() => {

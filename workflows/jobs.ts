@@ -47,7 +47,9 @@ export interface JobRunInput {
 export type JobStep =
   | { readonly status: 'done'; readonly summary: JobSummary }
   | { readonly status: 'continue'; readonly cursor: unknown; readonly summary: JobSummary }
-  | { readonly status: 'cancelled'; readonly summary: JobSummary };
+  | { readonly status: 'cancelled'; readonly summary: JobSummary }
+  /** Given up part way because its process is stopping (embedded): the run goes on from the previous cursor later. */
+  | { readonly status: 'suspended' };
 
 /** What a job's body sees of its run. */
 export interface JobContext {
@@ -58,6 +60,14 @@ export interface JobContext {
 
 /** A job's body: a summary when it is done, or `{ continueFrom }` to be called again (a new step) from there. */
 export type JobBody = (ctx: JobContext) => Promise<JobSummary | { continueFrom: unknown; summary?: JobSummary }>;
+
+/** Thrown by `progress` when the process running the step is stopping (embedded): the step is done again later. */
+export class JobSuspended extends Error {
+  constructor() {
+    super('suspended: the process is stopping');
+    this.name = 'JobSuspended';
+  }
+}
 
 export class JobCancelled extends Error {
   constructor(readonly summary: JobSummary = {}) {
@@ -82,7 +92,8 @@ export interface JobActivities {
   /** Starts a run someone triggered (pending until now); undefined when it was cancelled before it started. */
   startRun(runId: string): Promise<JobRunInput | undefined>;
   /** One step of the run's job. */
-  runJobStep(input: JobRunInput): Promise<JobStep>;
+  /** `stopping` (embedded only): checked at each progress report; true gives the step up (`suspended`). */
+  runJobStep(input: JobRunInput, options?: { stopping?: () => boolean }): Promise<JobStep>;
   /** Records the end (once: a retried finish changes nothing) and mails whoever asked to be told. */
   finishRun(runId: string, end: JobEnd): Promise<void>;
   /** Parts of the system `issue_scan` for Temporal, which runs each project's scan as its own workflow. */
@@ -130,7 +141,16 @@ export function innermostMessage(error: unknown): string {
   return message.slice(0, 2_000);
 }
 
-export type RunOutcome = JobEnd | { status: 'continued'; cursor: unknown };
+export type RunOutcome = JobEnd | { status: 'continued'; cursor: unknown } | { status: 'suspended'; cursor: unknown };
+
+export interface RunOptions {
+  /** Steps before a long run returns `continued` (a workflow continues as new). */
+  maxSteps?: number;
+  /** Replaces the job's activity. */
+  step?: (input: JobRunInput) => Promise<JobStep>;
+  /** Checked before each step: true returns `suspended` with the cursor to go on from (the process is stopping). */
+  stopping?: () => boolean;
+}
 
 /**
  * The steps of one run after it was opened or started, then its end: the same
@@ -143,7 +163,7 @@ export type RunOutcome = JobEnd | { status: 'continued'; cursor: unknown };
 export async function executeRun(
   activities: Pick<JobActivities, 'runJobStep' | 'finishRun'>,
   input: JobRunInput,
-  options: { maxSteps?: number; step?: (input: JobRunInput) => Promise<JobStep> } = {},
+  options: RunOptions = {},
 ): Promise<RunOutcome> {
   const step = options.step ?? ((i: JobRunInput) => activities.runJobStep(i));
   let end: JobEnd;
@@ -151,7 +171,9 @@ export async function executeRun(
     let current = input;
     let steps = 0;
     for (;;) {
+      if (options.stopping?.()) return { status: 'suspended', cursor: current.cursor };
       const result = await step(current);
+      if (result.status === 'suspended') return { status: 'suspended', cursor: current.cursor };
       if (result.status === 'done') {
         end = { status: 'completed', summary: result.summary, error: '' };
         break;
@@ -174,7 +196,7 @@ export async function executeRun(
 export async function executeScheduledRun(
   activities: Pick<JobActivities, 'openScheduledRun' | 'runJobStep' | 'finishRun'>,
   request: ScheduledRunRequest,
-  options: { maxSteps?: number; step?: (input: JobRunInput) => Promise<JobStep> } = {},
+  options: RunOptions = {},
 ): Promise<RunOutcome | { status: 'skipped'; activeRunId: string }> {
   const opened = await activities.openScheduledRun(request);
   if ('activeRunId' in opened) return { status: 'skipped', activeRunId: opened.activeRunId };

@@ -85,6 +85,8 @@ function settle(job: string, outcome: RunOutcome | { status: 'skipped'; activeRu
       return { skipped: `a run of ${job} is already under way: ${outcome.activeRunId}` };
     case 'continued':
       throw new Error('unreachable: a run without a step limit does not continue');
+    case 'suspended':
+      throw new Error('unreachable: only the embedded scheduler sets runs aside');
     default:
       return { status: outcome.status, ...outcome.summary };
   }
