@@ -76,12 +76,16 @@ export function openJobs(config: Config, warehouse: Warehouse, control: ControlP
   // Loaded only here: the embedded deployment never loads Temporal's client or native worker.
   const temporal = () => import('@strix/workflows/temporal');
   let connecting: Promise<{ connection: Connection; client: Client }> | undefined;
-  // Connected on first use: the api role serves everything else while Temporal is away.
+  // Connected on first use: the api role serves everything else while Temporal is away. The search attributes runs
+  // carry are registered by the worker role at its start; an api role tries too, but may lack the operator's rights.
   const connect = () => {
     connecting ??= (async () => {
       const { Client, Connection } = await import('@temporalio/client');
       const connection = await Connection.connect({ address: scheduler.address });
-      await (await temporal()).ensureSearchAttributes(connection, scheduler.namespace);
+      await (await temporal()).ensureSearchAttributes(connection, scheduler.namespace).catch((error: unknown) => {
+        if (config.role === 'worker') throw error;
+        console.warn(`[strix] could not register Temporal search attributes (the worker role does at its start): ${String(error)}`);
+      });
       return { connection, client: new Client({ connection, namespace: scheduler.namespace }) };
     })().catch((error: unknown) => {
       connecting = undefined;
