@@ -1,4 +1,5 @@
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import type { ControlSql } from './db.ts';
 
 /** A key for one purpose, derived from the server's master key (HKDF-SHA256), so no two uses share a key. */
 export function deriveSecret(master: Buffer, purpose: string): Buffer {
@@ -44,5 +45,20 @@ export class SecretBox {
     } catch {
       throw new Error('the sealed value does not open with this server\'s key (STRIX_SECRET_KEY differs from the one it was stored with)');
     }
+  }
+}
+
+/**
+ * Checks `master` against the key this control plane's secrets are sealed with (a fingerprint the first process
+ * stored); throws, saying what to do, when they differ. Roles split over processes must share one key.
+ */
+export async function checkMasterKey(db: ControlSql, master: Buffer, at: number): Promise<void> {
+  const fingerprint = deriveSecret(master, 'key check').toString('hex');
+  await db.query('INSERT INTO master_key_check (id, fingerprint, created_at) VALUES (1, $1, $2) ON CONFLICT (id) DO NOTHING', [fingerprint, at]);
+  const [row] = await db.query<{ fingerprint: string }>('SELECT fingerprint FROM master_key_check WHERE id = 1');
+  if (row?.fingerprint !== fingerprint) {
+    throw new Error(
+      "this process's master key (STRIX_SECRET_KEY, or secret.key in its data directory) is not the one this deployment's control plane was set up with: give every role the same STRIX_SECRET_KEY (secrets sealed with the other key cannot be opened with this one)",
+    );
   }
 }

@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
 import { DirectoryBlobStore } from '@strix/blobs';
-import type { ControlPlane } from '@strix/control';
+import { checkMasterKey, type ControlPlane } from '@strix/control';
 import type { Log, Warehouse } from '@strix/contracts';
 import { KeyRegistry, StrixMetrics, buildHttpApp } from '@strix/http';
 import { IssueService } from '@strix/issues';
@@ -69,6 +69,7 @@ export async function startStrix(config: Config): Promise<Strix> {
   const opened = usesLog(config.role) ? await openLog(config) : undefined;
   // The process role authenticates nobody and reads no project: it needs no control plane.
   const control = config.role === 'process' ? undefined : await openControl(config);
+  if (control) await checkMasterKey(control.db, secretKey, Date.now());
   if (control && (config.role === 'all' || config.role === 'api')) {
     const imported = await importFromWarehouse(control, warehouse);
     if (imported) console.log(`[strix] control plane: imported ${imported.projects} projects, ${imported.apps} apps, ${imported.keys} keys and ${imported.recipients} digest recipients from the warehouse`);

@@ -4,7 +4,7 @@
  * local stand-ins. A worker is killed with SIGKILL half-way through a 5,000-customer backfill.
  */
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -67,12 +67,11 @@ describe('project jobs on Temporal: api and worker roles in their own processes'
     temporal = await startTemporal();
     revenuecat = await startRevenueCatStandin({ apiKey: rcKey, projectId: rcProject, customers, seed: 11 });
     appStore = await startITunesStandin({ apps: [{ bundleId: 'com.strix.temporal', version: '3.4.1' }] });
-    // Every role of a deployment shares the master key (integrations' keys are sealed with it) and the attachments' directory.
+    // Every role of a deployment shares the attachments' directory (and the master key: the host's controlEnv has it).
     const shared = {
       STRIX_SCHEDULER: 'temporal',
       STRIX_TEMPORAL_ADDRESS: temporal.address,
       STRIX_TEMPORAL_NAMESPACE: temporal.namespace,
-      STRIX_SECRET_KEY: randomBytes(32).toString('hex'),
       STRIX_BLOB_DIR: await dir(),
       STRIX_REVENUECAT_URL: revenuecat.url,
       STRIX_REVENUECAT_RATE_LIMIT: perProcess,

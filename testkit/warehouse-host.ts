@@ -12,7 +12,7 @@ export interface WarehouseHost {
   credentials: { projectId: string; clientKey: string; agentKey: string };
   /** What another role needs to use this store as its ClickHouse (STRIX_WAREHOUSE=clickhouse ...). */
   warehouseEnv: Record<string, string>;
-  /** The control plane's PostgreSQL server, which every role but process needs (STRIX_POSTGRES_URL). */
+  /** The control plane's PostgreSQL server and the deployment's master key, which every role but process needs (STRIX_POSTGRES_URL, STRIX_SECRET_KEY). */
   postgres: PostgresEngine;
   controlEnv: Record<string, string>;
   /** Stops the api role and the PostgreSQL server. */
@@ -28,7 +28,7 @@ export interface WarehouseHost {
 export async function startWarehouseHost(dataDir: string, env: Record<string, string> = {}): Promise<WarehouseHost> {
   const adminPassword = randomBytes(16).toString('hex');
   const postgres = await startPostgres();
-  const controlEnv = { STRIX_POSTGRES_URL: postgres.url };
+  const controlEnv = { STRIX_POSTGRES_URL: postgres.url, STRIX_SECRET_KEY: randomBytes(32).toString('hex') };
   const api = await spawnStrix({ STRIX_ROLE: 'api', STRIX_DATA_DIR: dataDir, STRIX_SQL_ADMIN_PASSWORD: adminPassword, ...controlEnv, ...env });
   const credentials = JSON.parse(await readFile(join(dataDir, 'credentials.json'), 'utf8')) as WarehouseHost['credentials'];
   return {
