@@ -67,6 +67,9 @@ export interface DirectoryProject {
   readonly name: string;
   /** Days events are kept. */
   readonly retention_days: number;
+  /** Days funnel steps' rows and metric series are kept. */
+  readonly retention_funnels_days: number;
+  readonly retention_metrics_days: number;
   readonly issue_alert_frequency: IssueAlertFrequency;
 }
 

@@ -38,6 +38,8 @@ export class ControlPlane implements ProjectDirectory {
       project_id: p.id,
       name: p.name,
       retention_days: p.retention_events_days,
+      retention_funnels_days: p.retention_funnels_days,
+      retention_metrics_days: p.retention_metrics_days,
       issue_alert_frequency: p.issue_alert_frequency,
     }));
   }

@@ -4,29 +4,47 @@ import { queryRows } from './query-rows.ts';
 
 /**
  * Statements that delete by age, beside the tables' own TTLs (sql/002 for
- * `events`): a project's current retention, applied to rows its TTL would
- * still keep because they carry an older, longer retention from their insert.
+ * `events`): a project's current retention settings, applied to rows their TTL
+ * would still keep (an older, longer retention carried from their insert, or
+ * a table's fixed TTL longer than the project's setting).
  */
 
 const CountRow = z.object({ n: z.coerce.number() });
 
-// Bound parameters: project, cutoff (epoch ms). Partitions (month of ts) and the key (project_id, day of ts) let both skip recent data.
-const eventsBefore = `project_id = {project:String} AND ts < fromUnixTimestamp64Milli({cutoff:Int64}, 'UTC')`;
+/**
+ * What each of a project's retention settings deletes: the tables of its kind, by their time column. Events are
+ * raw events and errors (the hourly and audience rollups keep their counts, as with the TTL); funnels are the
+ * funnel steps' source rows; metrics are the metric series (minute and hour rollups).
+ */
+export const retentionKinds = {
+  events: [{ table: 'events', time: 'ts' }],
+  funnels: [{ table: 'funnel_events', time: 'ts' }],
+  metrics: [
+    { table: 'metric_rollup_minutes', time: 'bucket' },
+    { table: 'metric_rollup_hours', time: 'bucket' },
+  ],
+} as const;
+export type RetentionKind = keyof typeof retentionKinds;
 
-/** Raw events of the project older than `cutoffMs`. */
-export async function countEventsBefore(wh: Warehouse, projectId: string, cutoffMs: number): Promise<number> {
-  const [counted] = await queryRows(wh, 'retention', CountRow, `SELECT count() AS n FROM events WHERE ${eventsBefore}`, { project: projectId, cutoff: cutoffMs });
-  return counted?.n ?? 0;
-}
+// Bound parameters: project, cutoff (epoch ms). Partitions (by time) and the sort keys (project first) let both skip recent data.
+const before = (time: string) => `project_id = {project:String} AND ${time} < fromUnixTimestamp64Milli({cutoff:Int64}, 'UTC')`;
 
 /**
- * Deletes the project's raw events older than `cutoffMs` with a lightweight
- * DELETE (chDB and ClickHouse server alike): rows vanish from reads at once,
- * parts are rewritten later by merges. Each call is a mutation even when it
- * matches nothing, so callers count first. Rollups are left as they are.
+ * Deletes the project's rows of `kind` older than `cutoffMs` with lightweight DELETEs (chDB and ClickHouse
+ * server alike): rows vanish from reads at once, parts are rewritten later by merges. Each DELETE is a mutation
+ * even when it matches nothing, so tables are counted first and only those with rows to delete get one.
+ * Returns the rows deleted.
  */
-export async function deleteEventsBefore(wh: Warehouse, projectId: string, cutoffMs: number): Promise<void> {
-  await wh.command(`DELETE FROM events WHERE ${eventsBefore}`, { project: projectId, cutoff: cutoffMs });
+export async function deleteRowsBefore(wh: Warehouse, kind: RetentionKind, projectId: string, cutoffMs: number): Promise<number> {
+  let deleted = 0;
+  for (const { table, time } of retentionKinds[kind]) {
+    const params = { project: projectId, cutoff: cutoffMs };
+    const [counted] = await queryRows(wh, 'retention', CountRow, `SELECT count() AS n FROM ${table} WHERE ${before(time)}`, params);
+    if (!counted?.n) continue;
+    await wh.command(`DELETE FROM ${table} WHERE ${before(time)}`, params);
+    deleted += counted.n;
+  }
+  return deleted;
 }
 
 /**

@@ -12,7 +12,7 @@ import { attachmentLinker } from './attachments/link.ts';
 import { jobEndMail } from './job-mail.ts';
 import { personDeleteBody } from './person-delete.ts';
 import { defaultAbandonSettings, markAbandonedOperations } from './metric-abandon.ts';
-import { sweepExpiredEvents } from './retention-sweep.ts';
+import { sweepExpiredRows } from './retention-sweep.ts';
 
 export interface DigestMail {
   mailer: Mailer;
@@ -71,7 +71,7 @@ export function createJobBodies(deps: ActivityDeps): Record<JobName, JobBody> {
       return sendIssueDigests({ warehouse: deps.warehouse, directory: deps.directory, ...deps.mail, now });
     },
     async retention_cleanup(ctx) {
-      return sweepExpiredEvents(deps.warehouse, deps.directory, now(), {
+      return sweepExpiredRows(deps.warehouse, deps.directory, now(), {
         projectId: ctx.run.projectId,
         progress: (checked, of) => ctx.progress({ processed: checked, total: of }),
       });

@@ -10,7 +10,7 @@ import { ChdbWarehouse } from '@strix/warehouse/chdb';
 import { createActivities, createJobBodies } from './activities.ts';
 import { runBody, unattended } from './job-context.fixture.ts';
 import { sqlDir } from '@strix/warehouse';
-import { agedEventRow } from '@strix/testkit/rows';
+import { DAY_MS, agedEventRow, eventRow } from '@strix/testkit/rows';
 import { executeScheduledRun } from './jobs.ts';
 import type { RetentionSweepSummary } from './retention-sweep.ts';
 
@@ -78,7 +78,7 @@ describe('retention sweep on chDB', () => {
     const run = await control.jobRuns().get('test-run-1');
     assert.deepEqual([run?.status, run?.trigger, run?.scheduled_at, run?.project_id], ['completed', 'schedule', now, null]);
     assert.ok((run?.finished_at ?? 0) > (run?.started_at ?? Infinity));
-    assert.deepEqual(run?.summary, { deleted: {}, rowsDeleted: 0, projectsChecked: 2, asOf: run?.summary?.asOf });
+    assert.deepEqual(run?.summary, { deleted: {}, deletedByKind: { events: 0, funnels: 0, metrics: 0 }, rowsDeleted: 0, projectsChecked: 2, asOf: run?.summary?.asOf });
     assert.deepEqual(run?.progress, { processed: 1, total: 2, message: '' }, 'progress was reported before the second project');
     assert.equal(await control.jobRuns().lastScheduledSuccess('retention_cleanup'), now);
 
@@ -100,5 +100,28 @@ describe('retention sweep on chDB', () => {
     assert.equal(await getProject(control.db, 'short', { includeDeleted: true }), undefined);
     assert.deepEqual(await eventIds(wh, 'keep'), ['e05', 'e29', 'e31', 'e45', 'e80'], 'the other project keeps its rows');
     assert.deepEqual((await purge(Date.now() + projectDeletionGraceMs + 60_000)).purgedProjects, [], 'a re-run purges nothing');
+  });
+
+  it('deletes each kind of data by its own retention: funnel steps and metric series apart from events', async () => {
+    await seedProjects(control, { id: 'kinds', name: 'Kinds', retention_events_days: 90, retention_funnels_days: 365, retention_metrics_days: 365 });
+    const metric = (id: string, ageDays: number) =>
+      eventRow({ project_id: 'kinds', event_id: id, ts: now - ageDays * DAY_MS, kind: 'metric', name: 'load_time', metric_phase: 'record', metric_value: 120, user_id: 'u1', retention_days: 90 });
+    await wh.insert('events', [...['f05', 'f20', 'f40', 'f60'].map((id) => agedEventRow('kinds', id, Number(id.slice(1)), now)), metric('m05', 5), metric('m40', 40)]);
+    const count = async (sql: string) => Number((await wh.query<{ n: string }>(sql, { p: 'kinds' }))[0]?.n);
+    const funnelRows = () => count('SELECT count() AS n FROM funnel_events WHERE project_id = {p:String}');
+    const oldMetricHours = () => count(`SELECT count() AS n FROM metric_rollup_hours WHERE project_id = {p:String} AND bucket < now() - INTERVAL 30 DAY`);
+    const recentMetricHours = () => count(`SELECT count() AS n FROM metric_rollup_hours WHERE project_id = {p:String} AND bucket >= now() - INTERVAL 30 DAY`);
+    assert.equal(await funnelRows(), 4);
+    assert.ok((await oldMetricHours()) > 0 && (await recentMetricHours()) > 0);
+
+    await control.db.transaction((tx) => updateProject(tx, 'kinds', { retention_funnels_days: 30, retention_metrics_days: 30 }, systemActor('test')));
+    const swept = await runBody<RetentionSweepSummary>(createJobBodies({ warehouse: wh, directory: control, now: () => now }).retention_cleanup, unattended('retention_cleanup', 'kinds'));
+    assert.equal(swept.deletedByKind.events, 0, 'events keep their own 90 days');
+    assert.equal(swept.deletedByKind.funnels, 2);
+    assert.ok(swept.deletedByKind.metrics > 0);
+    assert.equal(await funnelRows(), 2);
+    assert.equal(await oldMetricHours(), 0);
+    assert.ok((await recentMetricHours()) > 0, 'the recent series stays');
+    assert.deepEqual(await eventIds(wh, 'kinds'), ['f05', 'f20', 'f40', 'f60', 'm05', 'm40']);
   });
 });
