@@ -1,6 +1,6 @@
 import fastifyCookie from '@fastify/cookie';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { IngestLimits, type KeyType, type SessionUser } from '@strix/contracts';
+import { IngestLimits, hashKey, type KeyType, type SessionUser } from '@strix/contracts';
 import type { KeyRegistry, Principal } from './auth.ts';
 import { ApiError, toApiError } from './errors.ts';
 import { allowBrowsersOnClientRoutes } from './cors.ts';
@@ -88,7 +88,8 @@ declare module 'fastify' {
     /**
      * Where else a key of `keyType` may come from, for protocols other SDKs speak: a function reads it from the
      * request (a header or query parameter of its own) when no `Authorization` header is sent; `body` leaves
-     * authentication to the handler, which reads the key from the parsed body and calls `request.authenticateKey`.
+     * authentication to the handler, which reads the key from the parsed body and calls `request.authenticateKey`
+     * (an `Authorization` header is still taken first, and a body naming another key is refused).
      */
     keyFrom?: ((request: FastifyRequest) => string | undefined) | 'body';
     /** Rate limits and back-pressure apply (the edge's batch endpoints). */
@@ -142,6 +143,11 @@ export function buildHttpApp(deps: HttpAppDeps): FastifyInstance {
   app.decorateRequest('authenticateKey', function (this: FastifyRequest, key: string | undefined, missing: string): Principal {
     const { keyType, keyFrom, permission } = this.routeOptions.config;
     if (keyFrom !== 'body' || !keyType) throw new Error(`${this.routeOptions.url ?? 'this route'} does not take its key from the body`);
+    // Authenticated by its Authorization header already: a key in the body too must be the same one.
+    if (this.principal) {
+      if (key !== undefined && hashKey(key) !== this.principal.keyHash) throw new ApiError('bad_request', 'the key in the body is not the one in the Authorization header; send one of them');
+      return this.principal;
+    }
     this.principal = deps.keys.authenticateKey(key, keyType, permission, missing);
     return this.principal;
   });
@@ -162,8 +168,9 @@ export function buildHttpApp(deps: HttpAppDeps): FastifyInstance {
       else request.user = await signedInUser(request, deps.sessions);
     } else if (config.keyType) {
       const { keyFrom } = config;
-      if (keyFrom === 'body') return;
-      const elsewhere = bearer === undefined && keyFrom ? keyFrom(request) : undefined;
+      // A key in the body is read once the body is (`request.authenticateKey`); one in the header is taken here, as anywhere.
+      if (keyFrom === 'body' && bearer === undefined) return;
+      const elsewhere = bearer === undefined && typeof keyFrom === 'function' ? keyFrom(request) : undefined;
       // A session (no key sent) acts on a project as its role allows, on the routes agent keys use.
       request.principal =
         elsewhere !== undefined

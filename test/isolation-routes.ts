@@ -242,6 +242,21 @@ export const protectedCases: RouteCase[] = [
     check: (j, t) => assert.deepEqual([j.accepted, j.duplicates], t === 'A' ? [0, 1] : [1, 0]),
   }),
 
+  // Sentry's and PostHog's protocols: a client key (here as Bearer; the SDKs send it in their own header, query or body) writes to its own project.
+  ...['envelope/', 'envelope', 'store/', 'store'].map((tail) =>
+    at(`POST /api/:projectId/${tail}`, { kind: 'edge', keyType: 'client' }, (ids) => `/api/${ids.project}/${tail}`, {
+      body: () => (tail.startsWith('envelope') ? '{}\n{"type":"event"}\n{"message":"hello from the matrix"}\n' : '{"message":"hello from the matrix"}') as unknown as object,
+    }),
+  ),
+  ...['/batch', '/capture', '/e', '/i/v0/e'].flatMap((path) =>
+    [path, `${path}/`].map((url) => at(`POST ${url}`, { kind: 'edge', keyType: 'client' }, () => url, { body: () => ({ batch: [{ event: 'matrix_capture', distinct_id: 'matrix-user', properties: {} }] }) })),
+  ),
+  ...['/flags', '/flags/', '/decide', '/decide/'].map((url) => at(`POST ${url}`, { kind: 'edge', keyType: 'client' }, () => url, { body: () => ({ distinct_id: 'matrix-user' }) })),
+  // The configuration is the same for every project; a key in the path that is no key is refused unless a header authenticates.
+  at('GET /array/:key/config', { kind: 'edge', keyType: 'client' }, () => '/array/strix_client_none/config'),
+  at('POST /array/:key/config', { kind: 'edge', keyType: 'client' }, () => '/array/strix_client_none/config'),
+  at('GET /array/:key/config.js', { kind: 'edge', keyType: 'client' }, () => '/array/strix_client_none/config.js'),
+
   at('GET /v1/events', agent('events:read'), () => '/v1/events?data_mode=all', { reveals: true }),
   at('GET /v1/events/counts', agent('events:read'), () => '/v1/events/counts?data_mode=all', { reveals: true }),
   at('GET /v1/events/names', agent('events:read'), () => '/v1/events/names?data_mode=all', { reveals: true }),
@@ -283,7 +298,7 @@ export const protectedCases: RouteCase[] = [
       return {};
     },
   }),
-  at('POST /v1/integrations/revenuecat/webhook-secret:rotate', agent('integrations:write'), () => '/v1/integrations/revenuecat/webhook-secret:rotate', {
+  at('POST /v1/integrations/revenuecat/webhook-secret::rotate', agent('integrations:write'), () => '/v1/integrations/revenuecat/webhook-secret:rotate', {
     reveals: true,
     expect: unlinkedForB,
     scratch: async (m) => {
