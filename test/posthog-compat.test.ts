@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import LZString from 'lz-string';
 import { PostHog } from 'posthog-node';
-import { query, startHarness, type Harness } from '@strix/testkit/harness';
+import { listEvents, query, scannedIssues, startHarness, type Harness } from '@strix/testkit/harness';
 
 interface EventJson {
   event_id: string;
@@ -57,19 +57,9 @@ describe('PostHog SDKs send to Strix', () => {
   });
   after(async () => h?.close());
 
-  async function events(filter: string): Promise<EventJson[]> {
-    const res = await query(h, `/v1/events?limit=1000&${filter}`);
-    assert.equal(res.statusCode, 200, res.body);
-    return res.json<{ events: EventJson[] }>().events;
-  }
+  const events = (filter: string) => listEvents<EventJson>(h, filter);
 
-  async function issuesMatching(text: string): Promise<IssueJson[]> {
-    const scan = await h.strix.app.inject({ method: 'POST', url: '/v1/issues/scan', headers: { authorization: `Bearer ${h.credentials.agentKey}` } });
-    assert.equal(scan.statusCode, 200, scan.body);
-    const res = await query(h, `/v1/issues?limit=200&q=${encodeURIComponent(text)}`);
-    assert.equal(res.statusCode, 200, res.body);
-    return res.json<{ issues: IssueJson[] }>().issues;
-  }
+  const issuesMatching = (text: string) => scannedIssues<IssueJson>(h, text);
 
   /** A posthog-node client on Strix, collecting every error it reports. */
   function nodeClient() {

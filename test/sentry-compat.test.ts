@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { deflateSync, gzipSync } from 'node:zlib';
 import * as Sentry from '@sentry/node';
-import { query, startHarness, type Harness } from '@strix/testkit/harness';
+import { listEvents, query, scannedIssues, startHarness, type Harness } from '@strix/testkit/harness';
 
 interface EventJson {
   event_id: string;
@@ -80,19 +80,9 @@ describe('Sentry SDKs report to Strix', { timeout: 180_000 }, () => {
   const send = (url: string, body: Buffer, headers: Record<string, string>) => h.strix.app.inject({ method: 'POST', url, headers, payload: body });
   const sentryAuth = (key = clientKey) => ({ 'x-sentry-auth': `Sentry sentry_key=${key}, sentry_version=7, sentry_client=hand/1.0` });
 
-  async function eventsOf(userId: string): Promise<EventJson[]> {
-    const res = await query(h, `/v1/events?limit=1000&user_id=${encodeURIComponent(userId)}`);
-    assert.equal(res.statusCode, 200, res.body);
-    return res.json<{ events: EventJson[] }>().events;
-  }
+  const eventsOf = (userId: string) => listEvents<EventJson>(h, `user_id=${encodeURIComponent(userId)}`);
 
-  async function issuesMatching(text: string): Promise<IssueJson[]> {
-    const scan = await h.strix.app.inject({ method: 'POST', url: '/v1/issues/scan', headers: { authorization: `Bearer ${h.credentials.agentKey}` } });
-    assert.equal(scan.statusCode, 200, scan.body);
-    const res = await query(h, `/v1/issues?limit=200&q=${encodeURIComponent(text)}`);
-    assert.equal(res.statusCode, 200, res.body);
-    return res.json<{ issues: IssueJson[] }>().issues;
-  }
+  const issuesMatching = (text: string) => scannedIssues<IssueJson>(h, text);
 
   it('stores @sentry/node errors and messages with their stack, user, tags, breadcrumbs, release and environment', async () => {
     Sentry.withScope((scope) => {

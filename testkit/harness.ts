@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -56,6 +57,22 @@ export function ingestGzip(h: Harness, raw: Buffer) {
 
 export function query(h: Harness, url: string, key = h.credentials.agentKey) {
   return h.strix.app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${key}` } });
+}
+
+/** The events the API lists for `filter` (a query string such as `user_id=u1`), up to 1,000. */
+export async function listEvents<T>(h: Harness, filter: string): Promise<T[]> {
+  const res = await query(h, `/v1/events?limit=1000&${filter}`);
+  assert.equal(res.statusCode, 200, res.body);
+  return res.json<{ events: T[] }>().events;
+}
+
+/** Scans the project's errors into issues, then lists the issues whose text holds `text`. */
+export async function scannedIssues<T>(h: Harness, text: string): Promise<T[]> {
+  const scan = await post(h, '/v1/issues/scan', {}, h.credentials.agentKey);
+  assert.equal(scan.statusCode, 200, scan.body);
+  const res = await query(h, `/v1/issues?limit=200&q=${encodeURIComponent(text)}`);
+  assert.equal(res.statusCode, 200, res.body);
+  return res.json<{ issues: T[] }>().issues;
 }
 
 let counter = 0;
