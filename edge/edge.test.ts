@@ -86,4 +86,20 @@ describe('ingest edge back-pressure and key checks', () => {
     const imported = await app.inject({ method: 'POST', url: '/v1/import', headers: { ...origin, authorization: 'Bearer client-1', 'content-type': 'application/json' }, payload: {} });
     assert.equal(imported.headers['access-control-allow-origin'], undefined);
   });
+
+  it('takes a beacon: JSON typed text/plain, its key in the strix_key query parameter', async () => {
+    const before = log.appended.length;
+    const beacon = (url: string, payload: string) => app.inject({ method: 'POST', url, headers: { 'content-type': 'text/plain;charset=UTF-8' }, payload });
+    const sent = await beacon('/v1/track:batch?strix_key=client-1', JSON.stringify({ events: [{ name: 'page_hidden', client_event_id: 'b1' }] }));
+    assert.equal(sent.statusCode, 200, sent.body);
+    assert.equal(log.appended.length, before + 1);
+    assert.equal((await beacon('/v1/track:batch?strix_key=revoked-1', '{"events":[]}')).statusCode, 401);
+    assert.equal((await beacon('/v1/track:batch', '{"events":[]}')).statusCode, 401);
+    const garbled = await beacon('/v1/track:batch?strix_key=client-1', '{"events": [');
+    assert.equal(garbled.statusCode, 400);
+    assert.match(garbled.json<{ message: string }>().message, /^body: not valid JSON/);
+    // A header key still wins over the query's, as everywhere.
+    const both = await app.inject({ method: 'POST', url: '/v1/ingest?strix_key=revoked-1', headers: { authorization: 'Bearer client-1', 'content-type': 'application/json' }, payload: { events: [{ message: 'x', client_event_id: 'b2' }] } });
+    assert.equal(both.statusCode, 200, both.body);
+  });
 });

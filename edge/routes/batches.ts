@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { IncomingEvent, IngestLimits, MetricPoint, Topics, TrackEvent, batchBody, type EventBatchRecord, type LogEvent, type LogRecord } from '@strix/contracts';
 import { ApiError, ErrorBody, errorResponses, literalPath, type Principal, type ZodRoutes } from '@strix/http';
@@ -106,12 +106,27 @@ interface BatchEndpoint {
   refine?: (projectId: string, batch: ValidatedBatch) => number;
 }
 
+/** The key of a request that can send no header (navigator.sendBeacon): the `strix_key` query parameter. */
+const beaconKey = (request: FastifyRequest): string | undefined => {
+  const key = (request.query as Record<string, unknown> | undefined)?.strix_key;
+  return typeof key === 'string' ? key : undefined;
+};
+
 /**
  * The batch endpoints, one contract: a client key, per-item validation with
  * partial success, and an acknowledgement only once every accepted item is durable.
  */
 export const batchRoutes: ZodRoutes = async (app) => {
   const pageviews = new PageviewDeduper();
+  // A page being closed sends with navigator.sendBeacon, which can set no header: its body is JSON typed text/plain
+  // (a type that needs no CORS preflight) and its key is the strix_key query parameter.
+  app.addContentTypeParser('text/plain', { parseAs: 'string' }, (_request, body, done) => {
+    try {
+      done(null, JSON.parse(body as string));
+    } catch {
+      done(new ApiError('bad_request', 'body: not valid JSON (a text/plain body is read as JSON, as navigator.sendBeacon sends it)'), undefined);
+    }
+  });
   const endpoints: BatchEndpoint[] = [
     { url: '/v1/ingest', summary: 'Send log events and errors', field: 'events', item: IncomingEvent, validate: validateEvents },
     {
@@ -129,7 +144,7 @@ export const batchRoutes: ZodRoutes = async (app) => {
     app.post(
       literalPath(endpoint.url),
       {
-        config: { keyType: 'client', permission: 'events:write', rateLimited: true },
+        config: { keyType: 'client', permission: 'events:write', rateLimited: true, keyFrom: beaconKey },
         schema: {
           summary: endpoint.summary,
           tags: ['edge'],
