@@ -1,4 +1,4 @@
-import { personRowsAsNdjson, userProperties, usersWithProperty, type UserProperties } from '@strix/warehouse';
+import { personRowsAsNdjson, userAppVersions, userProperties, usersWithProperty, type UserProperties } from '@strix/warehouse';
 import type { AnalyticsDeps } from './deps.ts';
 
 export type { UserProperties };
@@ -15,6 +15,11 @@ export class UserDirectory {
   /** Every stored row about the user (the right of access), as NDJSON lines streamed table by table. */
   exportRows(projectId: string, userId: string): AsyncGenerator<string> {
     return personRowsAsNdjson(this.deps.warehouse, projectId, userId);
+  }
+
+  /** Each user's app and version in their latest event naming one (the last 90 days), by user id. */
+  appVersions(projectId: string, userIds: readonly string[]): Promise<Map<string, { appId: string; appVersion: string }>> {
+    return userAppVersions(this.deps.warehouse, projectId, userIds);
   }
 
   /** Users whose property `key` is `value`, by user id after `afterUserId`. */

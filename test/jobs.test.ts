@@ -85,7 +85,8 @@ describe('embedded Strix: jobs API on the in-process scheduler', { timeout: 120_
     const at = (minutesAgo: number) => new Date(Date.now() - minutesAgo * 60_000).toISOString();
     const crash = (version: string, minutesAgo: number) =>
       event({ level: 'error', message: 'version test crash', source_module: 'versionmod', session_id: `v-${version}`, name: undefined, app_version: version, timestamp: at(minutesAgo) });
-    const sent = await ingest(h, { events: [crash('1.2.0', 30), crash('1.10.0', 10), event({ app_version: '1.9.0', timestamp: at(20) })] });
+    const person = (user: string, version: string, minutesAgo: number) => event({ user_id: user, app_version: version, $set: { cohort: 'versions' }, timestamp: at(minutesAgo) });
+    const sent = await ingest(h, { events: [crash('1.2.0', 30), crash('1.10.0', 10), event({ app_version: '1.9.0', timestamp: at(20) }), person('v-old', '1.9.0', 20), person('v-new', '1.10.0', 12)] });
     assert.equal(sent.statusCode, 200, sent.body);
     await h.strix.drained();
 
@@ -98,6 +99,10 @@ describe('embedded Strix: jobs API on the in-process scheduler', { timeout: 120_
     const events = (await call('GET', '/v1/events?limit=100')).json<{ events: { app_version: string; is_latest_app_version: boolean | null }[] }>().events;
     const flags = Object.fromEntries(events.filter((e) => e.app_version).map((e) => [e.app_version, e.is_latest_app_version]));
     assert.deepEqual(flags, { '1.2.0': false, '1.9.0': false, '1.10.0': true }, 'semver order: 1.10.0 is above 1.9.0');
+    const users = (await call('GET', '/v1/users?property=cohort&value=versions')).json<{ users: { user_id: string; app_version: string | null; is_latest_app_version: boolean | null }[] }>().users;
+    assert.deepEqual(users.map((u) => [u.user_id, u.app_version, u.is_latest_app_version]), [['v-new', '1.10.0', true], ['v-old', '1.9.0', false]]);
+    const one = (await call('GET', '/v1/users/v-old')).json<{ app_version: string | null; is_latest_app_version: boolean | null }>();
+    assert.deepEqual([one.app_version, one.is_latest_app_version], ['1.9.0', false], 'users say whether the version they last used is the latest');
 
     const scan = await call('POST', '/v1/issues/scan');
     assert.equal(scan.statusCode, 200, scan.body);

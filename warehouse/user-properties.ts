@@ -151,3 +151,28 @@ export async function knownUserIds(wh: Warehouse, projectId: string, afterUserId
   );
   return rows.map((r) => r.user_id);
 }
+
+const UserAppVersionRow = z.object({ user_id: z.string(), last_app_id: z.string(), last_app_version: z.string() });
+
+/** Days of events read for a user's app version: a person not seen for longer has no current version. */
+const appVersionLookbackDays = 90;
+
+/**
+ * Each user's app and app version in their latest event that names a version (of the last 90 days), by user id.
+ * The events' bloom filter on user_id keeps it to the granules that hold them.
+ */
+export async function userAppVersions(wh: Warehouse, projectId: string, userIds: readonly string[]): Promise<Map<string, { appId: string; appVersion: string }>> {
+  if (userIds.length === 0) return new Map();
+  const rows = await queryRows(
+    wh,
+    'user app versions',
+    UserAppVersionRow,
+    `SELECT user_id, argMax(app_id, ts) AS last_app_id, argMax(app_version, ts) AS last_app_version FROM events
+     WHERE project_id = {project:String} AND user_id IN {users:Array(String)} AND app_version != ''
+       AND ts >= now64(3) - INTERVAL {days:UInt32} DAY
+     GROUP BY user_id`,
+    { project: projectId, users: [...userIds], days: appVersionLookbackDays },
+  );
+  return new Map(rows.map((r) => [r.user_id, { appId: r.last_app_id, appVersion: r.last_app_version }]));
+}
+
