@@ -102,6 +102,8 @@ export class Delivery {
         this.rerun = false;
         await this.drain();
       } while (this.rerun && this.canSend());
+      // A flush asked for during this one (a retry timer) that came too early to send: wake again when due.
+      if (this.rerun) this.retryWhenDue();
     })()
       .catch((error: unknown) => {
         this.stats.lastError = `delivery: ${(error as Error)?.message ?? String(error)}`;
@@ -167,7 +169,8 @@ export class Delivery {
         this.attempt++;
         const delay = Math.max(outcome.retryAfterMs === undefined ? 0 : Math.min(outcome.retryAfterMs, this.options.retry.maxRetryAfterMs), backoffDelay(this.attempt, this.options.retry, Math.random));
         this.notBefore = now + delay;
-        this.scheduleRetry(Math.max(delay, this.breaker.waitMs(now)));
+        // A millisecond past the wait: timers may fire that much early.
+        this.scheduleRetry(Math.max(delay, this.breaker.waitMs(now)) + 1);
         return false;
       }
       default: {
