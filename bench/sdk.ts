@@ -5,24 +5,15 @@
  *
  *   node --import tsx bench/sdk.ts        (BENCH_CALLS, default 200000 per measurement)
  */
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 import { init, type StrixClient } from '@strix/sdk';
+import { closedPortUrl } from '@strix/testkit/closed-port';
 
 const calls = Number(process.env.BENCH_CALLS ?? 200_000);
 const rounds = 5;
 
-/** An address nothing listens on: the flushes the threshold starts fail fast and the breaker opens, as when Strix is away. */
-async function deadEndpoint(): Promise<string> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return `http://127.0.0.1:${port}`;
-}
 
 /** Median µs per call over `rounds` rounds of `calls` calls (after one warm-up round). */
 function perCall(body: (i: number) => void, n = calls): number {
@@ -37,7 +28,7 @@ function perCall(body: (i: number) => void, n = calls): number {
   return results[Math.floor(results.length / 2)]!;
 }
 
-const client: StrixClient = init({ key: 'strix_client_bench', endpoint: await deadEndpoint(), app_version: '1.0.0', environment: 'production', user_id: 'user-42' });
+const client: StrixClient = init({ key: 'strix_client_bench', endpoint: await closedPortUrl(), app_version: '1.0.0', environment: 'production', user_id: 'user-42' });
 client.getVariant('checkout', ['control', 'one_page']);
 const error = new TypeError("Cannot read properties of undefined (reading 'items')");
 

@@ -8,6 +8,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { closedPortUrl } from '@strix/testkit/closed-port';
 import { json, startCliWorld, type CliWorld } from './cli.fixture.ts';
 
 interface EventJson {
@@ -18,14 +19,6 @@ interface EventJson {
   kind: string;
 }
 
-/** A port nothing listens on: bound, then closed. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 describe('strix CLI against a running Strix', { timeout: 180_000 }, () => {
   let w: CliWorld;
@@ -134,10 +127,10 @@ describe('strix CLI against a running Strix', { timeout: 180_000 }, () => {
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /404/);
 
-    const port = await closedPort();
-    const unreachable = await w.strix(['events', 'list'], { env: { STRIX_URL: `http://127.0.0.1:${port}`, STRIX_KEY: w.h.credentials.agentKey } });
+    const down = await closedPortUrl();
+    const unreachable = await w.strix(['events', 'list'], { env: { STRIX_URL: down, STRIX_KEY: w.h.credentials.agentKey } });
     assert.equal(unreachable.code, 3);
-    assert.match(unreachable.stderr, new RegExp(`cannot reach http://127.0.0.1:${port}: ECONNREFUSED`));
+    assert.match(unreachable.stderr, new RegExp(`cannot reach ${down}: ECONNREFUSED`));
   });
 
   it('exits 3 with the message of a server that fails (5xx)', async () => {

@@ -5,13 +5,12 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { principal, testApp } from '@strix/testkit/apps';
+import { closedPortUrl } from '@strix/testkit/closed-port';
 import { RecordingLog } from '@strix/testkit/recording-log';
 import { fileStorage, init, type StrixClient, type StrixOptions } from './index.ts';
 
@@ -48,14 +47,6 @@ async function startEdge(perDevicePerSecond = 1000, burstSeconds = 1) {
   return { app, url, seen, state, accepted };
 }
 
-/** An address nothing listens on. */
-async function deadEndpoint(): Promise<string> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return `http://127.0.0.1:${port}`;
-}
 
 async function until(condition: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -143,7 +134,7 @@ describe('@strix/sdk delivery against a Strix edge', { timeout: 120_000 }, () =>
 
   it('keeps events through an outage and a restart, and delivers them once Strix is back', async () => {
     const path = join(dir, 'outage.json');
-    const down = await deadEndpoint();
+    const down = await closedPortUrl();
     const first = start({ key, endpoint: down, storage: fileStorage(path) });
     for (let i = 0; i < 5; i++) first.track(`outage.${i}`);
     await first.flush();
@@ -171,7 +162,7 @@ describe('@strix/sdk delivery against a Strix edge', { timeout: 120_000 }, () =>
   });
 
   it('holds at most 500 items per signal, evicting the oldest', async () => {
-    const client = start({ key, endpoint: await deadEndpoint(), consent: 'pending' });
+    const client = start({ key, endpoint: await closedPortUrl(), consent: 'pending' });
     for (let i = 0; i < 600; i++) client.track(`bounded.${i}`);
     for (let i = 0; i < 10; i++) client.recordMetric('bounded', i);
     const stats = client.stats();
@@ -193,7 +184,7 @@ describe('@strix/sdk delivery against a Strix edge', { timeout: 120_000 }, () =>
     const delivered = await run(edge.url);
     assert.equal(delivered.code, 0);
     assert.deepEqual(edge.accepted().map((e) => e.name), ['exit.0', 'exit.1', 'exit.2']);
-    const unreachable = await run(await deadEndpoint());
+    const unreachable = await run(await closedPortUrl());
     assert.equal(unreachable.code, 0, 'Strix away: the program still ends');
   });
 });
