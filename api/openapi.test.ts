@@ -38,7 +38,6 @@ describe('GET /openapi.json and /docs', () => {
       principals: [],
       edge: {
         log: unused as Log,
-        partitionByUser: false,
         warehouse: unused as Warehouse,
         rateLimits: { perKeyPerSecond: 1, perDevicePerSecond: 1, burstSeconds: 1 },
         overloaded: () => undefined,

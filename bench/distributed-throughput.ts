@@ -8,7 +8,7 @@
  *   (BENCH_EVENTS, BENCH_CONCURRENCY, BENCH_INGESTERS, BENCH_PROCESSORS, BENCH_PARTITIONS)
  */
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { kill, spawnStrix, type StrixProcess } from '@strix/testkit/process';
@@ -21,6 +21,7 @@ const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 32);
 const ingesters = Number(process.env.BENCH_INGESTERS ?? 1);
 const processors = Number(process.env.BENCH_PROCESSORS ?? 1);
 const partitions = process.env.BENCH_PARTITIONS ?? '4';
+const cores = availableParallelism();
 
 async function main(): Promise<void> {
   const kafka = await startKafka();
@@ -63,7 +64,9 @@ async function main(): Promise<void> {
       });
       return Number((await res.text()).trim());
     };
-    const cpuBefore = await Promise.all(roles.map(({ p }) => cpuSeconds(p.child.pid!)));
+    const measured = [...roles.map(({ role, p }) => ({ role, pid: p.child.pid! })), { role: 'Kafka broker', pid: kafka.pid()! }];
+    const cpuBefore = await Promise.all(measured.map(({ pid }) => cpuSeconds(pid)));
+    const loadCpuBefore = process.cpuUsage();
     const load = new HttpLoad(clientKey, concurrency);
     const started = performance.now();
     const { sent, retried } = await load.sustain(ingest, totalEvents);
@@ -71,7 +74,8 @@ async function main(): Promise<void> {
     load.close();
     while ((await stored()) < sent) await sleep(200);
     const done = performance.now();
-    const cpuAfter = await Promise.all(roles.map(({ p }) => cpuSeconds(p.child.pid!)));
+    const cpuAfter = await Promise.all(measured.map(({ pid }) => cpuSeconds(pid)));
+    const loadCpu = process.cpuUsage(loadCpuBefore);
 
     const seconds = (done - started) / 1000;
     console.log(
@@ -81,8 +85,18 @@ async function main(): Promise<void> {
     console.log(`ingest acknowledged (durable in Kafka): ${(sent / ((acked - started) / 1000)).toFixed(0)} events/s`);
     console.log(`end to end (queryable in the warehouse): ${(sent / seconds).toFixed(0)} events/s over ${seconds.toFixed(1)} s`);
     console.log(`requests retried after 429/503: ${retried}`);
+    for (const { role, p } of roles.filter((r) => r.role === 'process')) {
+      const text = await (await fetch(new URL('/metrics', p.url))).text();
+      const metric = (name: string) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1] ?? NaN);
+      const inserts = metric('strix_warehouse_insert_seconds_count');
+      console.log(
+        `${role}: ${inserts} inserts, ${(metric('strix_warehouse_events_inserted_total') / inserts).toFixed(0)} events and ` +
+          `${((1000 * metric('strix_warehouse_insert_seconds_sum')) / inserts).toFixed(0)} ms each on average`,
+      );
+    }
     console.log(
-      `CPU seconds: ${roles.map(({ role }, i) => `${role} ${(cpuAfter[i]!.process - cpuBefore[i]!.process).toFixed(1)}`).join(', ')}`,
+      `CPU seconds: ${measured.map(({ role }, i) => `${role} ${(cpuAfter[i]!.process - cpuBefore[i]!.process).toFixed(1)}`).join(', ')}, ` +
+        `load generator ${((loadCpu.user + loadCpu.system) / 1e6).toFixed(1)} (of ${(cores * seconds).toFixed(1)} on ${cores} cores)`,
     );
   } finally {
     for (const { p } of roles) await kill(p, 'SIGTERM');

@@ -15,11 +15,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IngestBody, type ConsumedRecord, type LogRecord } from '@strix/contracts';
-import { EventDeduper, StepOutcomes, createRecordSteps, encodeFrame, type EventSource } from '@strix/processors';
+import { EventDeduper, StepOutcomes, createRecordSteps, encodeFrame, kafkaPartitionOf, type EventSource } from '@strix/processors';
 import { migrate, sqlDir } from '@strix/warehouse';
 import { ChdbWarehouse } from '@strix/warehouse/chdb';
 import { ChdbSql } from '@strix/warehouse/chdb-sql';
-import { toLogRecords, validateEvents } from '@strix/edge';
+import { HotKeys, toLogRecords, validateEvents, type Partitioning } from '@strix/edge';
 import { benchEvent } from './http-load.ts';
 
 const totalEvents = Number(process.env.STAGES_EVENTS ?? 200_000);
@@ -61,10 +61,12 @@ const validated = stage('edge: IngestBody + validateEvents', parsedBodies, (b) =
   const receivedAt = Date.now();
   return { receivedAt, ...validateEvents(IngestBody.parse(b).events, receivedAt) };
 });
-// STAGES_SPLIT_BY_USER=1 measures the Kafka layout (one record per user) instead of the embedded one.
-const splitByUser = process.env.STAGES_SPLIT_BY_USER === '1';
-const records = stage(`edge: log records (${splitByUser ? 'one per user' : 'one per request'}) + frames`, validated, (v) => {
-  const recs = toLogRecords(principal, v.receivedAt, v.accepted, splitByUser);
+// STAGES_PARTITIONS=6 measures the Kafka layout (one record per partition a request's users fall in) instead of the embedded one.
+const partitions = Number(process.env.STAGES_PARTITIONS ?? 1);
+const partitioning: Partitioning | undefined =
+  partitions > 1 ? { partitionOf: (key) => kafkaPartitionOf(Buffer.from(key), partitions), hotKeys: new HotKeys({ recordsPerSecond: Infinity }) } : undefined;
+const records = stage(`edge: log records (${partitioning ? `one per partition of ${partitions}` : 'one per request'}) + frames`, validated, (v) => {
+  const recs = toLogRecords(principal, v.receivedAt, v.accepted, partitioning).events;
   for (const r of recs) encodeFrame(r);
   return recs;
 }).flat();

@@ -27,7 +27,7 @@ export function warehouseRows(count: number, offset = 0): EventRow[] {
       return benchEvent(n, i, `w-${offset}-${request}-${i}`, `u-${n % 20000}`, now);
     });
     const { accepted } = validateEvents(IngestBody.parse({ events }).events, now);
-    for (const [k, r] of toLogRecords(principal, now, accepted, false).entries()) {
+    for (const [k, r] of toLogRecords(principal, now, accepted).events.entries()) {
       const record: ConsumedRecord = { ...r, topic: 'events', partition: 0, offset: request * 1000 + k };
       const parsed = steps.parse(record);
       if (parsed.kind !== 'ok') throw new Error(`bench record refused: ${parsed.kind}`);

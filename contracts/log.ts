@@ -15,9 +15,14 @@ export const Topics = {
 export type Topic = (typeof Topics)[keyof typeof Topics];
 
 export interface LogRecord {
-  /** Partitioning key (project and user for events): one key's records keep their order. */
+  /** Partitioning key: one key's records keep their order (on a partition the log picks from it, unless `partition` is given). */
   readonly key: string;
   readonly value: Buffer;
+  /**
+   * The partition to write to, for a writer that groups several keys' records into one (the log's
+   * `partitionOf` tells where each key belongs). Wrapped by the topic's partition count.
+   */
+  readonly partition?: number;
 }
 
 export interface ConsumedRecord extends LogRecord {

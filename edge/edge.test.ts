@@ -17,7 +17,6 @@ describe('ingest edge back-pressure and key checks', () => {
       ],
       edge: {
         log,
-        partitionByUser: false,
         warehouse: {} as Warehouse,
         rateLimits: { perKeyPerSecond: 1000, perDevicePerSecond: 1000, burstSeconds: 1 },
         overloaded: () => overloaded,

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { Log, Warehouse } from '@strix/contracts';
 import { ApiError } from '@strix/http';
+import type { HotKeys } from './hot-keys.ts';
 import { IngestRateLimiter, type RateLimits } from './rate-limit.ts';
 import { batchRoutes } from './routes/batches.ts';
 import { importRoutes } from './routes/import.ts';
@@ -11,8 +12,8 @@ import { UserPropertyLimits } from './user-property-limits.ts';
 export interface EdgeDeps {
   /** Where accepted batches are appended (acknowledged once durable). */
   log: Log;
-  /** One log record per user of a request, keyed by project and user (a partitioned log). */
-  partitionByUser: boolean;
+  /** On a partitioned log (Kafka): where each user's events go, and which users are hot. Absent: a request is one record. */
+  partitioning?: Partitioning;
   /** Read for the user-property key limit. */
   warehouse: Warehouse;
   rateLimits: RateLimits;
@@ -20,10 +21,18 @@ export interface EdgeDeps {
   overloaded: () => string | undefined;
 }
 
+/** How a request's events are spread over a partitioned log's partitions (routes/batches.ts `toLogRecords`). */
+export interface Partitioning {
+  /** The partition of a `<project>:<user>` key in the events topic. */
+  partitionOf(key: string): number;
+  /** Users past their appends per second, whose excess goes to the overflow topic. */
+  hotKeys: HotKeys;
+}
+
 declare module 'fastify' {
   interface FastifyInstance {
     ingestLog: Log;
-    partitionByUser: boolean;
+    partitioning: Partitioning | undefined;
     userPropertyLimits: UserPropertyLimits;
     /**
      * The rate limits and back-pressure of a `rateLimited` route, for a route that authenticates from its body
@@ -49,7 +58,7 @@ const overloadRetryAfterSeconds = 2;
 export const edgeRoutes: FastifyPluginAsync<EdgeDeps> = async (app, deps) => {
   const limiter = new IngestRateLimiter(deps.rateLimits);
   app.decorate('ingestLog', deps.log);
-  app.decorate('partitionByUser', deps.partitionByUser);
+  app.decorate('partitioning', deps.partitioning);
   app.decorate('userPropertyLimits', new UserPropertyLimits(deps.warehouse));
 
   const admit = (request: FastifyRequest) => {

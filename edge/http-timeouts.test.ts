@@ -41,7 +41,7 @@ describe('HTTP server timeouts', () => {
       principals: [
         { keyHash: hashKey('client-1'), keyType: 'client', projectId: 'p', appId: 'a', permissions: ['events:write'], revoked: false, retentionDays: 30 },
       ],
-      edge: { log: {} as Log, partitionByUser: false, warehouse: {} as Warehouse, rateLimits: { perKeyPerSecond: 1000, perDevicePerSecond: 1000, burstSeconds: 1 }, overloaded: () => undefined },
+      edge: { log: {} as Log, warehouse: {} as Warehouse, rateLimits: { perKeyPerSecond: 1000, perDevicePerSecond: 1000, burstSeconds: 1 }, overloaded: () => undefined },
       httpTimeouts: timeouts,
       configure: (app) => {
         // An answer streamed for longer than the request timeout, like a long /clickhouse result.

@@ -1,6 +1,7 @@
 export * from './log/durable-log.ts';
 export { encodeFrame } from './log/frame.ts';
 export * from './kafka/kafka-log.ts';
+export { kafkaPartitionOf } from './kafka/murmur2.ts';
 export * from './pipeline.ts';
 export * from './thread/pipeline-thread.ts';
 export * from './seed-deduper.ts';

@@ -34,7 +34,7 @@ async function startEdge(perDevicePerSecond = 1000, burstSeconds = 1) {
   const state = { overloaded: undefined as string | undefined };
   const { app } = await testApp({
     principals: [principal(key, 'client', ['events:write'])],
-    edge: { log, partitionByUser: false, warehouse: noWarehouse, rateLimits: { perKeyPerSecond: 10_000, perDevicePerSecond, burstSeconds }, overloaded: () => state.overloaded },
+    edge: { log, warehouse: noWarehouse, rateLimits: { perKeyPerSecond: 10_000, perDevicePerSecond, burstSeconds }, overloaded: () => state.overloaded },
     configure: (a) =>
       a.addHook('onResponse', async (request, reply) => {
         seen.push({ device: String(request.headers['x-strix-device-id']), status: reply.statusCode, at: Date.now() });

@@ -49,6 +49,8 @@ export interface OpenedLog {
   log: Log;
   /** Records held in the dead-letter topic, when the log can tell cheaply. */
   dlqRecords?: () => number;
+  /** A partitioned log's partition of a key in the events topic (absent: one partition). */
+  eventsPartitionOf?: (key: string) => number;
 }
 
 export async function openLog(config: Config): Promise<OpenedLog> {
@@ -71,7 +73,8 @@ export async function openLog(config: Config): Promise<OpenedLog> {
     }
     case 'kafka': {
       const { brokers, clientId, partitions, replicationFactor, appendTimeoutMs } = target;
-      return { log: await KafkaLog.open({ brokers, clientId, partitions, replicationFactor, appendTimeoutMs }) };
+      const log = await KafkaLog.open({ brokers, clientId, partitions, replicationFactor, appendTimeoutMs });
+      return { log, eventsPartitionOf: (key) => log.partitionOf(Topics.events, key) };
     }
     default:
       return target satisfies never;

@@ -117,6 +117,25 @@ describe('distributed Strix: separate roles on Kafka and the ClickHouse protocol
     await kill(processor, 'SIGTERM');
   });
 
+  it("a hot user's excess goes through the overflow topic and its own pipeline, still exactly once", async () => {
+    const ingest = await startRole('ingest', { STRIX_HOT_KEY_RECORDS_PER_SECOND: '20' });
+    const processor = await startRole('process');
+    const stop = { done: false };
+    const sending = sendUntil(ingest.url, creds.clientKey, 'hot', stop, { session: 'hot', name: 'hot_test' });
+    await sleep(3000);
+    stop.done = true;
+    const acked = await sending;
+    const metrics = await (await fetch(`${ingest.url}/metrics`)).text();
+    const overflowed = Number(/^strix_ingest_overflow_records_total (\d+)/m.exec(metrics)?.[1] ?? 0);
+    // Each request carries seven users, each far past 20 appends a second: most of their events overflow.
+    assert.ok(overflowed > 20, `only ${overflowed} records overflowed`);
+    const stored = await waitFor(async () => (await storedEvents(api.url, creds.agentKey, 'hot')).size, acked.length, 60_000);
+    assert.equal(stored, acked.length);
+    await assertExactlyOnce(api.url, creds.agentKey, acked, 'hot', 'hot_test');
+    await kill(ingest, 'SIGTERM');
+    await kill(processor, 'SIGTERM');
+  });
+
   it('SIGKILL of the process role mid-batch, then restarts: no loss, no double count', async () => {
     const ingest = await startRole('ingest');
     const stop = { done: false };

@@ -117,7 +117,6 @@ describe('tenant isolation: every route × every caller, two teams', { timeout: 
     });
     await app.register(edgeRoutes, {
       log,
-      partitionByUser: false,
       warehouse,
       rateLimits: { perKeyPerSecond: 1_000_000, perDevicePerSecond: 1_000_000, burstSeconds: 1 },
       overloaded: () => undefined,

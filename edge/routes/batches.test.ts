@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { EventBatchRecord, type LogEvent } from '@strix/contracts';
+import { EventBatchRecord, type LogEvent, type LogRecord } from '@strix/contracts';
+import type { Partitioning } from '../edge.ts';
+import type { HotKeys } from '../hot-keys.ts';
 import { validateEvents, validateMetrics, validateTrack } from '../validate-events.ts';
 import { toLogRecords } from './batches.ts';
 
@@ -9,18 +11,40 @@ const event = (id: string, user?: string): LogEvent => ({
   event_id: id, ts: 1, level: 'info', message: 'm', is_dev: false, ...(user !== undefined && { user_id: user }),
 });
 
-test('on a partitioned log, one record per user keyed by project and trimmed user', () => {
-  const records = toLogRecords(principal, 5, [event('1', 'u1'), event('2', ' u1'), event('3'), event('4', 'u2')], true);
-  assert.deepEqual(records.map((r) => r.key), ['p1:u1', 'p1:', 'p1:u2']);
+/** Partitions by the user's first letter (p1:a… → 0, p1:b… → 1, none → 2); hot users are listed. */
+const partitioning = (hot: string[] = []): Partitioning => ({
+  partitionOf: (key) => ({ a: 0, b: 1 })[key.slice(3, 4)] ?? 2,
+  hotKeys: { hot: (key: string) => hot.includes(key) } as HotKeys,
+});
+const eventIds = (record: LogRecord | undefined) => EventBatchRecord.parse(JSON.parse(record!.value.toString())).events.map((e) => e.event_id);
+
+test('on a partitioned log, one record per partition: the users that share one share a record, each user in order', () => {
+  const events = [event('1', 'a1'), event('2', 'b1'), event('3', ' a1'), event('4'), event('5', 'a2'), event('6', 'a1')];
+  const { events: records, overflow } = toLogRecords(principal, 5, events, partitioning());
+  assert.deepEqual(records.map((r) => [r.key, r.partition]), [['p1:', 0], ['p1:', 1], ['p1:', 2]]);
+  assert.deepEqual(records.map(eventIds), [['1', '3', '6', '5'], ['2'], ['4']], "a trimmed user id is the same user; a user's events keep their order");
   const batches = records.map((r) => EventBatchRecord.parse(JSON.parse(r.value.toString())));
-  assert.deepEqual(batches.map((b) => b.events.map((e) => e.event_id)), [['1', '2'], ['3'], ['4']]);
   assert.ok(batches.every((b) => b.project_id === 'p1' && b.app_id === 'a1' && b.received_at === 5 && b.retention_days === 30));
+  assert.deepEqual(overflow, []);
+});
+
+test("a hot user's events go to the overflow topic as a record of their own under a spread key", () => {
+  const events = [event('1', 'a1'), event('2', 'a2'), event('3', 'a1')];
+  const first = toLogRecords(principal, 5, events, partitioning(['p1:a1']));
+  assert.deepEqual(first.events.map(eventIds), [['2']]);
+  assert.deepEqual(first.overflow.map(eventIds), [['1', '3']]);
+  const second = toLogRecords(principal, 5, events, partitioning(['p1:a1']));
+  assert.match(first.overflow[0]!.key, /^p1:a1#/);
+  assert.notEqual(first.overflow[0]!.key, second.overflow[0]!.key, 'each overflowed record gets its own key');
+  assert.equal(first.overflow[0]!.partition, undefined, 'the spread key picks the partition');
 });
 
 test('on the embedded log a request stays one record', () => {
-  const records = toLogRecords(principal, 5, [event('1', 'u1'), event('2', 'u2')], false);
+  const { events: records, overflow } = toLogRecords(principal, 5, [event('1', 'u1'), event('2', 'u2')]);
   assert.equal(records.length, 1);
   assert.equal(records[0]?.key, 'p1:');
+  assert.equal(records[0]?.partition, undefined);
+  assert.deepEqual(overflow, []);
 });
 
 /**
@@ -53,7 +77,7 @@ test('every endpoint writes records the event batch schema parses to themselves'
   ];
   for (const { accepted, errors } of batches) {
     assert.deepEqual(errors, []);
-    for (const record of toLogRecords(principal, receivedAt, accepted, true)) {
+    for (const record of toLogRecords(principal, receivedAt, accepted, partitioning()).events) {
       const written: unknown = JSON.parse(record.value.toString());
       assert.deepEqual(EventBatchRecord.parse(written), written);
     }

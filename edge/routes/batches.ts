@@ -1,8 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { IncomingEvent, IngestLimits, MetricPoint, Topics, TrackEvent, batchBody, type EventBatchRecord, type LogEvent, type LogRecord } from '@strix/contracts';
 import { ApiError, ErrorBody, errorResponses, literalPath, type Principal, type ZodRoutes } from '@strix/http';
 import { refuseForeignEnvironments } from '../app-environment.ts';
+import type { Partitioning } from '../edge.ts';
 import { PageviewDeduper } from '../pageviews.ts';
 import { normalizePageviews } from '../track-pageviews.ts';
 import { validateEvents, validateMetrics, validateTrack, type BatchField, type ValidatedBatch } from '../validate-events.ts';
@@ -25,29 +27,24 @@ const documentedBatch = (field: BatchField, item: z.ZodType) =>
   });
 
 /**
- * The accepted events of one request as log records. On a partitioned log
- * (`byUser`): one record per distinct user (events without a user share one),
- * keyed `<project>:<user>`, so each user's events stay in order on one
- * partition. The user id is keyed as the processors will store it (trimmed),
- * so " u1" and "u1" cannot land on two partitions. The embedded log has one
- * partition, so there the request stays one record (fewer, larger records are
- * cheaper to write, parse and batch).
+ * The accepted events of one request as log records. The embedded log has one
+ * partition, so there the request is one record (fewer, larger records are
+ * cheaper to write, parse and batch). On a partitioned log each user's events
+ * go to the partition of the key `<project>:<user>` (events without a user
+ * share one key), so a user's events stay in order on one partition, and the
+ * users that share a partition share one record. The user id is keyed as the
+ * processors will store it (trimmed), so " u1" and "u1" cannot land on two
+ * partitions. A hot user's events go to the overflow topic instead, as a
+ * record of their own under a spread key.
  */
 export function toLogRecords(
   principal: Pick<Principal, 'projectId' | 'appId' | 'retentionDays'>,
   receivedAt: number,
-  events: readonly LogEvent[],
-  byUser: boolean,
-): LogRecord[] {
-  const groups = new Map<string, LogEvent[]>();
-  for (const event of events) {
-    const user = byUser ? (event.user_id?.trim() ?? '') : '';
-    const group = groups.get(user);
-    if (group) group.push(event);
-    else groups.set(user, [event]);
-  }
-  return Array.from(groups, ([user, group]) => {
-    const record: EventBatchRecord = {
+  events: LogEvent[],
+  partitioning?: Partitioning,
+): { events: LogRecord[]; overflow: LogRecord[] } {
+  const record = (key: string, group: LogEvent[], partition?: number): LogRecord => {
+    const value: EventBatchRecord = {
       v: 1,
       project_id: principal.projectId,
       app_id: principal.appId,
@@ -55,8 +52,43 @@ export function toLogRecords(
       received_at: receivedAt,
       events: group,
     };
-    return { key: `${principal.projectId}:${user}`, value: Buffer.from(JSON.stringify(record)) };
-  });
+    return { key, value: Buffer.from(JSON.stringify(value)), ...(partition === undefined ? {} : { partition }) };
+  };
+  const projectKey = `${principal.projectId}:`;
+  if (!partitioning) return { events: [record(projectKey, events)], overflow: [] };
+  const byUser = new Map<string, LogEvent[]>();
+  for (const event of events) {
+    const key = projectKey + (event.user_id?.trim() ?? '');
+    const group = byUser.get(key);
+    if (group) group.push(event);
+    else byUser.set(key, [event]);
+  }
+  const byPartition = new Map<number, LogEvent[]>();
+  const overflow: LogRecord[] = [];
+  for (const [key, group] of byUser) {
+    if (partitioning.hotKeys.hot(key)) {
+      overflow.push(record(`${key}#${randomUUID()}`, group));
+      continue;
+    }
+    const partition = partitioning.partitionOf(key);
+    const shared = byPartition.get(partition);
+    if (shared) shared.push(...group);
+    else byPartition.set(partition, group);
+  }
+  return { events: Array.from(byPartition, ([partition, group]) => record(projectKey, group, partition)), overflow };
+}
+
+/** Appends a request's accepted events to the log (both topics at once when some overflow); resolves once all are durable. */
+export async function appendEvents(
+  app: FastifyInstance,
+  principal: Pick<Principal, 'projectId' | 'appId' | 'retentionDays'>,
+  receivedAt: number,
+  events: LogEvent[],
+): Promise<void> {
+  const records = toLogRecords(principal, receivedAt, events, app.partitioning);
+  const appends = [app.ingestLog.append(Topics.events, records.events)];
+  if (records.overflow.length > 0) appends.push(app.ingestLog.append(Topics.overflow, records.overflow));
+  await Promise.all(appends);
 }
 
 /**
@@ -79,7 +111,7 @@ export async function appendBatch(
   const { accepted, errors } = batch;
   if (errors.length) app.metrics.rejected('invalid_event', errors.length);
   if (accepted.length > 0) {
-    await app.ingestLog.append(Topics.events, toLogRecords(principal, receivedAt, accepted, app.partitionByUser));
+    await appendEvents(app, principal, receivedAt, accepted);
     app.metrics.accepted(accepted.length);
   }
   return { accepted: accepted.length + repeated, errors };

@@ -47,7 +47,6 @@ describe('POST /v1/import', () => {
       ],
       edge: {
         log,
-        partitionByUser: false,
         warehouse: store.wh,
         rateLimits: { perKeyPerSecond: 5, perDevicePerSecond: 5, burstSeconds: 1 },
         overloaded: () => overloaded,

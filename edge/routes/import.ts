@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import { IncomingEvent, IngestLimits, MetricPoint, Topics, TrackEvent, type Warehouse } from '@strix/contracts';
+import { IncomingEvent, IngestLimits, MetricPoint, TrackEvent, type Warehouse } from '@strix/contracts';
 import { ApiError, ErrorBody, errorResponses, type Principal, type ZodRoutes } from '@strix/http';
 import { storedEventIds } from '@strix/warehouse';
 import { refuseForeignEnvironments } from '../app-environment.ts';
 import { normalizePageviews } from '../track-pageviews.ts';
 import { addOutcome, itemKinds, type PastLimit, type ValidatedBatch } from '../validate-events.ts';
-import { parseBatchBody, toLogRecords } from './batches.ts';
+import { appendEvents, parseBatchBody } from './batches.ts';
 
 const { maxImportEvents, maxImportBodyBytes, maxIdChars } = IngestLimits;
 const DAY_MS = 86_400_000;
@@ -166,7 +166,7 @@ export const importRoutes: ZodRoutes<{ warehouse: Warehouse }> = async (app, { w
       if (duplicates) app.metrics.duplicatesDropped(duplicates);
       if (accepted.length > 0) {
         // One append for the whole request, as on the batch endpoints: the answer acknowledges every event at once.
-        await app.ingestLog.append(Topics.events, toLogRecords(principal, receivedAt, accepted, app.partitionByUser));
+        await appendEvents(app, principal, receivedAt, accepted);
         app.metrics.accepted(accepted.length);
       }
       const result = { accepted: accepted.length, duplicates, rejected: errors.length, errors };

@@ -13,8 +13,9 @@
  * new producer id, so no sequence state outlives an unknown outcome.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { compatibilityPartitioner, ProduceAcks, Producer, type MessageToProduce } from '@platformatic/kafka';
+import { ProduceAcks, Producer, type MessageToProduce } from '@platformatic/kafka';
 import type { LogRecord, Topic } from '@strix/contracts';
+import { murmur2 } from './murmur2.ts';
 import { kafkaTopic, type KafkaLogConfig } from './options.ts';
 
 interface PendingAppend {
@@ -45,8 +46,8 @@ export class KafkaAppender {
       acks: ProduceAcks.ALL,
       idempotent: true,
       // Java's partitioner (murmur2 & 0x7fffffff) % partitions: other clients put a key where we do.
-      // The library's default (murmur2 >>> 0) disagrees for half the keys.
-      partitioner: compatibilityPartitioner,
+      // The library's default (murmur2 >>> 0) disagrees for half the keys. A record's own `partition` comes first.
+      partitioner: (_message, key) => (Buffer.isBuffer(key) ? murmur2(key) & 0x7fffffff : 0),
       timeout: this.config.requestTimeoutMs,
       // The connection's own request timer (30 s by default) outlives a closed client and holds the process open.
       requestTimeout: this.config.requestTimeoutMs,
@@ -63,7 +64,7 @@ export class KafkaAppender {
   append(topic: Topic, records: readonly LogRecord[]): Promise<void> {
     if (this.closed) return Promise.reject(new Error(`log is closed; cannot append to ${topic}`));
     if (records.length === 0) return Promise.resolve();
-    const messages = records.map((r) => ({ topic: kafkaTopic(this.config, topic), key: Buffer.from(r.key), value: r.value }));
+    const messages = records.map((r) => ({ topic: kafkaTopic(this.config, topic), key: Buffer.from(r.key), value: r.value, partition: r.partition }));
     const bytes = messages.reduce((sum, m) => sum + m.key.length + m.value.length, 0);
     this.pending += bytes;
     return new Promise<void>((resolve, reject) => {

@@ -86,7 +86,21 @@ test("records of one key stay in one partition, in order, where Kafka's Java par
     const ofKey = got.filter((r) => r.key === key);
     assert.deepEqual(new Set(ofKey.map((r) => r.partition)), new Set([javaPartition[key]]), `key ${JSON.stringify(key)}`);
     assert.deepEqual(ofKey.map((r) => r.value.toString()), ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
+    assert.equal(log.partitionOf(Topics.events, key), javaPartition[key], `partitionOf(${JSON.stringify(key)})`);
   }
+  await log.close();
+});
+
+test("a record's own partition wins over its key's (wrapped by the topic's count)", { timeout: 60_000 }, async () => {
+  const log = await openLog();
+  await log.append(Topics.events, [
+    { ...rec('k', 'on 4'), partition: 4 },
+    { ...rec('k', 'on 1'), partition: 7 },
+    rec('k', 'where k goes'),
+  ]);
+  const consumer = await log.consumer(Topics.events, 'explicit');
+  const got = await drainAtLeast(consumer, 3);
+  assert.deepEqual(Object.fromEntries(got.map((r) => [r.value.toString(), r.partition])), { 'on 4': 4, 'on 1': 1, 'where k goes': 2 });
   await log.close();
 });
 

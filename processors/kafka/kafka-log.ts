@@ -3,13 +3,15 @@
  *
  * Appends are acknowledged by all in-sync replicas (acks=all, idempotent
  * producer, see kafka-appender.ts); keys go to partitions with Kafka's own
- * murmur2 partitioner so every client agrees. Each `consumer()` is one member
+ * murmur2 partitioner so every client agrees, and `partitionOf` tells a writer
+ * that groups keys where each one belongs. Each `consumer()` is one member
  * of a consumer group; commits carry Kafka offset-commit metadata.
  */
 import { Admin } from '@platformatic/kafka';
 import { Topics, type Log, type LogConsumer, type LogRecord, type Topic } from '@strix/contracts';
 import { describe, KafkaAppender } from './kafka-appender.ts';
 import { KafkaLogConsumer } from './kafka-consumer.ts';
+import { kafkaPartitionOf } from './murmur2.ts';
 import { kafkaTopic, parseKafkaLogOptions, type KafkaLogConfig, type KafkaLogOptions } from './options.ts';
 
 export type { KafkaLogOptions } from './options.ts';
@@ -21,13 +23,22 @@ export class KafkaLog implements Log {
   private constructor(
     private readonly config: KafkaLogConfig,
     private readonly appender: KafkaAppender,
+    private readonly partitionCounts: ReadonlyMap<Topic, number>,
   ) {}
 
   /** Connects, creates the topics that are missing, and returns a ready log. */
   static async open(options: KafkaLogOptions): Promise<KafkaLog> {
     const config = parseKafkaLogOptions(options);
-    await ensureTopics(config);
-    return new KafkaLog(config, new KafkaAppender(config));
+    const partitionCounts = await ensureTopics(config);
+    return new KafkaLog(config, new KafkaAppender(config), partitionCounts);
+  }
+
+  /**
+   * The partition Kafka's partitioner (Java's: murmur2 & 0x7fffffff) gives `key` in `topic`, with the
+   * partition count read when the log opened: partitions an operator adds later are used after a restart.
+   */
+  partitionOf(topic: Topic, key: string): number {
+    return kafkaPartitionOf(Buffer.from(key), this.partitionCounts.get(topic) ?? 1);
   }
 
   append(topic: Topic, records: readonly LogRecord[]): Promise<void> {
@@ -77,7 +88,8 @@ function assertTopic(topic: Topic): void {
   }
 }
 
-async function ensureTopics(config: KafkaLogConfig): Promise<void> {
+/** Creates the topics that are missing and answers each topic's partition count. */
+async function ensureTopics(config: KafkaLogConfig): Promise<Map<Topic, number>> {
   const admin = new Admin({ clientId: `${config.clientId}-admin`, bootstrapBrokers: config.brokers, timeout: config.requestTimeoutMs, requestTimeout: config.requestTimeoutMs });
   try {
     const existing = new Set(await admin.listTopics());
@@ -96,6 +108,9 @@ async function ensureTopics(config: KafkaLogConfig): Promise<void> {
         }
       }
     }
+    const names = Object.values(Topics).map((topic) => kafkaTopic(config, topic));
+    const metadata = await admin.metadata({ topics: names });
+    return new Map(Object.values(Topics).map((topic) => [topic, metadata.topics.get(kafkaTopic(config, topic))?.partitionsCount ?? 1]));
   } catch (error) {
     throw new Error(`Kafka at ${config.brokers.join(',')} is not usable: ${describe(error)}`, { cause: error });
   } finally {

@@ -1,4 +1,4 @@
-import { edgeRoutes, HotKeyRouter } from '@strix/edge';
+import { edgeRoutes, HotKeys } from '@strix/edge';
 import type { RoleContext, RunningRole } from './role.ts';
 
 /**
@@ -8,14 +8,13 @@ import type { RoleContext, RunningRole } from './role.ts';
 export async function startIngestRole(ctx: RoleContext): Promise<RunningRole> {
   const { config, metrics } = ctx;
   if (!ctx.log) throw new Error('the ingest role needs a log');
-  const opened = ctx.log.log;
-  const log =
-    config.log.kind === 'kafka'
-      ? new HotKeyRouter(opened, { recordsPerSecond: config.hotKeyRecordsPerSecond, onRedirect: (n) => metrics.overflowed(n) })
-      : opened;
+  const { log, eventsPartitionOf } = ctx.log;
   await ctx.app.register(edgeRoutes, {
     log,
-    partitionByUser: config.log.kind === 'kafka',
+    partitioning: eventsPartitionOf && {
+      partitionOf: eventsPartitionOf,
+      hotKeys: new HotKeys({ recordsPerSecond: config.hotKeyRecordsPerSecond, onRedirect: (n) => metrics.overflowed(n) }),
+    },
     warehouse: ctx.warehouse,
     rateLimits: config.rateLimits,
     overloaded: () => {

@@ -71,7 +71,6 @@ export async function startFuzzApp() {
     principals,
     edge: {
       log,
-      partitionByUser: false,
       warehouse,
       // The fuzzer is one device sending thousands of requests a second.
       rateLimits: { perKeyPerSecond: 1e9, perDevicePerSecond: 1e9, burstSeconds: 1 },

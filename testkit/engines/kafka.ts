@@ -38,6 +38,8 @@ export interface KafkaEngine {
   /** host:port of the PLAINTEXT listener. */
   readonly brokers: string[];
   readonly dataDir: string;
+  /** The broker JVM's process id while it runs (benchmarks read its CPU time). */
+  pid(): number | undefined;
   /** SIGTERM (controlled shutdown) and wait for the JVM to exit. */
   stop(): Promise<void>;
   /** SIGKILL and wait: a crash, nothing flushed. */
@@ -186,6 +188,7 @@ export async function startKafka(options: KafkaEngineOptions = {}): Promise<Kafk
   return {
     brokers,
     dataDir,
+    pid: () => child?.pid,
     stop: () => signalAndWait('SIGTERM'),
     kill: () => signalAndWait('SIGKILL'),
     restart: async () => {
