@@ -39,7 +39,7 @@ export const defaultPipelineOptions: PipelineOptions = {
 };
 
 /**
- * Log → steps → warehouse, one batch per partition at a time. Offsets are
+ * Log → steps → warehouse, one batch of one partition at a time. Offsets are
  * committed only after the insert succeeded, and the insert's deduplication
  * token is derived from the batch's topic, partition and offset range, so a
  * retried insert is a no-op for the table and for each materialized view.
@@ -113,19 +113,21 @@ export class EventPipeline {
 
   private async loop(consumer: LogConsumer): Promise<void> {
     const { signal } = this.abort;
+    let ready = false;
     while (!signal.aborted) {
       try {
-        const records = await this.pollBatch(consumer, signal);
+        const records = await this.pollBatch(consumer, signal, ready);
         // A batch that failed while this one polled is retried before anything else.
         if (this.storing?.failed) await this.storing.done;
         // After the poll: a rebalance during it may have moved partitions.
         await this.adoptAssignment(consumer);
         this.batches.add(records);
-        for (const batch of this.batches.take()) {
-          const prepared = this.prepare(batch);
-          await this.storing?.done;
-          this.storing = this.store(consumer, prepared);
-        }
+        const batch = this.batches.take(this.options);
+        ready = batch !== undefined && this.batches.size > 0;
+        if (!batch) continue;
+        const prepared = this.prepare(batch);
+        await this.storing?.done;
+        this.storing = this.store(consumer, prepared);
       } catch (error) {
         // The batch being stored failed (or this one did): neither is kept.
         await this.storing?.done.catch(() => undefined);
@@ -165,11 +167,22 @@ export class EventPipeline {
     for (const partition of commits.keys()) this.seeded.add(partition);
   }
 
-  private async pollBatch(consumer: LogConsumer, signal: AbortSignal): Promise<ConsumedRecord[]> {
-    const records = await consumer.poll({ ...this.options, maxWaitMs: 500, signal });
-    if (records.length > 0 && records.length < this.options.maxRecords && !signal.aborted) {
+  /**
+   * Records for the next batches, bounded so that what is buffered stays within one batch's limits.
+   * While other partitions' records already wait (`ready`), it takes only what has arrived, so the
+   * next insert starts as soon as the last one ends; otherwise it waits for a first record, then
+   * lingers briefly for more.
+   */
+  private async pollBatch(consumer: LogConsumer, signal: AbortSignal, ready: boolean): Promise<ConsumedRecord[]> {
+    const maxRecords = this.options.maxRecords - this.batches.size;
+    const maxBytes = this.options.maxBytes - this.batches.bytes;
+    if (ready) return maxRecords > 0 && maxBytes > 0 ? consumer.poll({ maxRecords, maxBytes, maxWaitMs: 0, signal }) : [];
+    // Nothing ready (a replayed range may wait for its last records): at least one record more, however full.
+    const records = await consumer.poll({ maxRecords: Math.max(1, maxRecords), maxBytes: Math.max(1, maxBytes), maxWaitMs: 500, signal });
+    const more = { maxRecords: maxRecords - records.length, maxBytes: maxBytes - records.reduce((sum, r) => sum + r.value.length, 0) };
+    if (records.length > 0 && more.maxRecords > 0 && more.maxBytes > 0 && !signal.aborted) {
       await sleep(this.options.lingerMs);
-      records.push(...(await consumer.poll({ ...this.options, maxRecords: this.options.maxRecords - records.length, maxWaitMs: 0 })));
+      records.push(...(await consumer.poll({ ...more, maxWaitMs: 0 })));
     }
     return records;
   }
