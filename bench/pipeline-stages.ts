@@ -21,6 +21,7 @@ import { ChdbWarehouse } from '@strix/warehouse/chdb';
 import { ChdbSql } from '@strix/warehouse/chdb-sql';
 import { HotKeys, toLogRecords, validateEvents, type Partitioning } from '@strix/edge';
 import { benchEvent } from './http-load.ts';
+import { validateMetrics, validateTrack } from '@strix/edge';
 
 const totalEvents = Number(process.env.STAGES_EVENTS ?? 200_000);
 const usersPerRequest = Number(process.env.STAGES_USERS_PER_REQUEST ?? 100);
@@ -87,6 +88,19 @@ const lines = stage('processor: dedupe, normalize, group, row steps', parsed, ({
   }
   return out;
 }).flat();
+
+// The track and metrics endpoints' validation, on the same events reshaped as their items (not fed to the stages above).
+type BenchItem = ReturnType<typeof benchEvent>;
+const reshaped = (to: (e: BenchItem) => object) => parsedBodies.map((b) => JSON.parse(JSON.stringify((b as { events: BenchItem[] }).events.map(to))) as unknown[]);
+const logOnly = { level: undefined, message: undefined, attributes: undefined };
+const trackItems = reshaped((e) => ({ ...e, ...logOnly, props: e.attributes }));
+const metricItems = reshaped((e) => ({ ...e, ...logOnly, value: 12.5, unit: 'ms', tags: e.attributes }));
+for (let i = 0; i < 200; i++) {
+  validateTrack(trackItems[i] ?? [], Date.now());
+  validateMetrics(metricItems[i] ?? [], Date.now());
+}
+stage('edge: validateTrack', trackItems, (items) => validateTrack(items, Date.now()));
+stage('edge: validateMetrics', metricItems, (items) => validateMetrics(items, Date.now()));
 
 if (withChdb) {
   const dir = await mkdtemp(join(tmpdir(), 'strix-stages-'));
