@@ -110,6 +110,22 @@ export function describeLogContract(name: string, factory: LogContractFactory): 
       await log.close();
     });
 
+    test('polls that stop anywhere, by records or by bytes, never skip or repeat a record', async (t) => {
+      const log = await (await factory(t)).open();
+      // Several appends, so the records span several batches on the broker; sizes vary so a byte limit cuts inside them.
+      const values = Array.from({ length: 60 }, (_, i) => `${i}:${'x'.repeat((i * 7) % 23)}`);
+      for (let i = 0; i < values.length; i += 15) await log.append(Topics.events, values.slice(i, i + 15).map((v) => rec('k', v)));
+      const consumer = await log.consumer(Topics.events, 'small-polls');
+      const got: string[] = [];
+      const deadline = Date.now() + WAIT_MS;
+      for (let n = 0; got.length < values.length && Date.now() < deadline; n++) {
+        const limits = n % 2 === 0 ? { maxRecords: 1 + (n % 4), maxBytes: 1_000_000 } : { maxRecords: 1000, maxBytes: 5 + ((n * 13) % 40) };
+        got.push(...(await consumer.poll({ ...limits, maxWaitMs: 1000 })).map((r) => r.value.toString()));
+      }
+      assert.deepEqual(got, values);
+      await log.close();
+    });
+
     test('poll waits for a concurrent append and returns it', async (t) => {
       const log = await (await factory(t)).open();
       const consumer = await log.consumer(Topics.events, 'g');

@@ -166,7 +166,8 @@ export class KafkaLogConsumer implements LogConsumer {
           if (from === undefined || !this.positions.has(p.partitionIndex)) continue; // revoked meanwhile
           this.highWatermarks.set(p.partitionIndex, Number(p.highWatermark));
           let next = from;
-          for (const batch of p.records ?? []) {
+          // Once full, nothing more of this partition: a later batch's smaller record must not jump the position over what was left.
+          batches: for (const batch of p.records ?? []) {
             if (batch.attributes & IS_CONTROL) {
               next = Math.max(next, Number(batch.firstOffset) + batch.lastOffsetDelta + 1);
               continue;
@@ -176,7 +177,7 @@ export class KafkaLogConsumer implements LogConsumer {
               if (offset < next) continue; // a batch starts before the requested offset
               const value = record.value ?? Buffer.alloc(0);
               const full = out.length >= maxRecords || (out.length > 0 && bytes + value.length > maxBytes);
-              if (full) break;
+              if (full) break batches;
               out.push({ topic: this.logTopic, partition: p.partitionIndex, offset, key: record.key?.toString() ?? '', value });
               bytes += value.length;
               next = offset + 1;
