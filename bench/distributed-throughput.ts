@@ -5,7 +5,7 @@
  * topology test/distributed.test.ts runs). Every role is its own process.
  *
  *   npm run bench:distributed --workspace @strix/bench
- *   (BENCH_EVENTS, BENCH_CONCURRENCY, BENCH_INGESTERS, BENCH_PROCESSORS, BENCH_PARTITIONS)
+ *   (BENCH_EVENTS, BENCH_CONCURRENCY, BENCH_INGESTERS, BENCH_PROCESSORS, BENCH_PARTITIONS; STRIX_KAFKA_COMPRESSION reaches the roles)
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -72,7 +72,17 @@ async function main(): Promise<void> {
     const { sent, retried } = await load.sustain(ingest, totalEvents);
     const acked = performance.now();
     load.close();
-    while ((await stored()) < sent) await sleep(200);
+    for (let last = 0, since = performance.now(); ; ) {
+      const now = await stored();
+      if (now >= sent) break;
+      if (now > last) [last, since] = [now, performance.now()];
+      // A stalled pipeline is a finding, not a hang: show what every role said.
+      if (performance.now() - since > 60_000) {
+        const outputs = roles.map(({ role, p }) => `--- ${role}\n${p.output().split('\n').slice(-15).join('\n')}`).join('\n');
+        throw new Error(`${now} of ${sent} events stored, none more for 60 s\n${outputs}`);
+      }
+      await sleep(200);
+    }
     const done = performance.now();
     const cpuAfter = await Promise.all(measured.map(({ pid }) => cpuSeconds(pid)));
     const loadCpu = process.cpuUsage(loadCpuBefore);
@@ -80,7 +90,7 @@ async function main(): Promise<void> {
     const seconds = (done - started) / 1000;
     console.log(
       `events: ${sent} of ~${load.bytesPerEvent.toFixed(0)} bytes in batches of ${batchSize}, concurrency ${concurrency}; ` +
-        `${ingesters} ingest, ${processors} process role(s), ${partitions} partitions, acks=all`,
+        `${ingesters} ingest, ${processors} process role(s), ${partitions} partitions, acks=all, compression ${process.env.STRIX_KAFKA_COMPRESSION ?? 'none'}`,
     );
     console.log(`ingest acknowledged (durable in Kafka): ${(sent / ((acked - started) / 1000)).toFixed(0)} events/s`);
     console.log(`end to end (queryable in the warehouse): ${(sent / seconds).toFixed(0)} events/s over ${seconds.toFixed(1)} s`);

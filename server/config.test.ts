@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import zlib from 'node:zlib';
 import { describe, it } from 'node:test';
 import { ConfigError, loadConfig } from './config.ts';
 
@@ -20,6 +21,13 @@ describe('loadConfig', () => {
     assert.throws(() => loadConfig({ STRIX_ROLE: 'web' }), /STRIX_ROLE="web"/);
     assert.throws(() => loadConfig({ STRIX_LOG: 'kafka', STRIX_KAFKA_BROKERS: 'localhost' }), /STRIX_KAFKA_BROKERS="localhost": must be a comma-separated list of host:port/);
     assert.throws(() => loadConfig({ STRIX_WAREHOUSE: 'clickhouse', STRIX_CLICKHOUSE_URL: 'tcp://x:9000' }), /STRIX_CLICKHOUSE_URL/);
+    const kafka = { STRIX_LOG: 'kafka', STRIX_KAFKA_BROKERS: 'k1:9092' };
+    assert.throws(() => loadConfig({ ...kafka, STRIX_KAFKA_COMPRESSION: 'brotli' }), /STRIX_KAFKA_COMPRESSION="brotli"/);
+    const lz4 = loadConfig({ ...kafka, STRIX_KAFKA_COMPRESSION: 'lz4' }).log;
+    assert.equal(lz4.kind === 'kafka' && lz4.compression, 'lz4');
+    if (typeof (zlib as { zstdCompressSync?: unknown }).zstdCompressSync !== 'function') {
+      assert.throws(() => loadConfig({ ...kafka, STRIX_KAFKA_COMPRESSION: 'zstd' }), /STRIX_KAFKA_COMPRESSION="zstd": zstd needs Node.js 22.15 or later/);
+    }
     assert.throws(() => loadConfig({ STRIX_SMTP_URL: 'mail.example.com:25' }), /STRIX_SMTP_URL="mail.example.com:25": must be an smtp:\/\/ or smtps:\/\/ URL/);
     assert.throws(() => loadConfig({ STRIX_ISSUE_SCAN_INTERVAL_SECONDS: '0' }), /STRIX_ISSUE_SCAN_INTERVAL_SECONDS/);
   });
@@ -83,6 +91,7 @@ describe('loadConfig', () => {
     });
     assert.equal(config.role, 'process');
     assert.deepEqual(config.log.kind === 'kafka' && config.log.brokers, ['k1:9092', 'k2:9092']);
+    assert.equal(config.log.kind === 'kafka' && config.log.compression, 'none');
     assert.equal(config.warehouse.kind === 'clickhouse' && config.warehouse.url, 'http://ch:8123');
   });
 });

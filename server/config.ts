@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { defaultHttpTimeouts, type HttpTimeouts, type TrustProxy } from '@strix/http';
+import { KafkaCompressions, unavailableCompression, type KafkaCompression } from '@strix/processors/kafka-options';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const positive = z.coerce.number().positive();
@@ -83,6 +84,7 @@ const ConfigSchema = z.object({
   STRIX_KAFKA_PARTITIONS: positiveInt.max(1000).default(6),
   STRIX_KAFKA_REPLICATION_FACTOR: positiveInt.max(10).default(1),
   STRIX_KAFKA_APPEND_TIMEOUT_MS: positiveInt.default(30_000),
+  STRIX_KAFKA_COMPRESSION: z.enum(KafkaCompressions).default('none'),
   /** Records per second one partition key may send before the rest go to the overflow topic. */
   STRIX_HOT_KEY_RECORDS_PER_SECOND: positive.default(500),
 
@@ -141,6 +143,8 @@ type Env = z.infer<typeof ConfigSchema>;
 /** Settings that only make sense together, each failure naming its variable. */
 function crossCheck(c: Env, issue: (variable: keyof Env, message: string) => void): void {
   if (c.STRIX_LOG === 'kafka' && !c.STRIX_KAFKA_BROKERS) issue('STRIX_KAFKA_BROKERS', 'is required when STRIX_LOG=kafka');
+  const compression = unavailableCompression(c.STRIX_KAFKA_COMPRESSION);
+  if (c.STRIX_LOG === 'kafka' && compression) issue('STRIX_KAFKA_COMPRESSION', compression);
   if (c.STRIX_WAREHOUSE === 'clickhouse' && !c.STRIX_CLICKHOUSE_URL) {
     issue('STRIX_CLICKHOUSE_URL', 'is required when STRIX_WAREHOUSE=clickhouse');
   }
@@ -188,7 +192,15 @@ export interface Config {
   hotKeyRecordsPerSecond: number;
   log:
     | { kind: 'embedded' }
-    | { kind: 'kafka'; brokers: string[]; clientId: string; partitions: number; replicationFactor: number; appendTimeoutMs: number };
+    | {
+        kind: 'kafka';
+        brokers: string[];
+        clientId: string;
+        partitions: number;
+        replicationFactor: number;
+        appendTimeoutMs: number;
+        compression: KafkaCompression;
+      };
   warehouse:
     | { kind: 'chdb' }
     | { kind: 'clickhouse'; url: string; username: string; password: string; database: string };
@@ -263,6 +275,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
             partitions: c.STRIX_KAFKA_PARTITIONS,
             replicationFactor: c.STRIX_KAFKA_REPLICATION_FACTOR,
             appendTimeoutMs: c.STRIX_KAFKA_APPEND_TIMEOUT_MS,
+            compression: c.STRIX_KAFKA_COMPRESSION,
           }
         : { kind: 'embedded' },
     warehouse:

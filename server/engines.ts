@@ -72,8 +72,8 @@ export async function openLog(config: Config): Promise<OpenedLog> {
       };
     }
     case 'kafka': {
-      const { brokers, clientId, partitions, replicationFactor, appendTimeoutMs } = target;
-      const log = await KafkaLog.open({ brokers, clientId, partitions, replicationFactor, appendTimeoutMs });
+      const { brokers, clientId, partitions, replicationFactor, appendTimeoutMs, compression } = target;
+      const log = await KafkaLog.open({ brokers, clientId, partitions, replicationFactor, appendTimeoutMs, compression });
       return { log, eventsPartitionOf: (key) => log.partitionOf(Topics.events, key) };
     }
     default:

@@ -45,6 +45,7 @@ export class KafkaAppender {
       bootstrapBrokers: this.config.brokers,
       acks: ProduceAcks.ALL,
       idempotent: true,
+      compression: this.config.compression,
       // Java's partitioner (murmur2 & 0x7fffffff) % partitions: other clients put a key where we do.
       // The library's default (murmur2 >>> 0) disagrees for half the keys. A record's own `partition` comes first.
       partitioner: (_message, key) => (Buffer.isBuffer(key) ? murmur2(key) & 0x7fffffff : 0),

@@ -1,7 +1,20 @@
 /** KafkaLog configuration: one zod schema, defaults that suit a small single-broker cluster. */
+import zlib from 'node:zlib';
 import { z } from 'zod';
 
 const positiveInt = z.number().int().positive();
+
+/** The record-batch compressions a producer can use (the broker keeps what the producer sent). */
+export const KafkaCompressions = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const;
+export type KafkaCompression = (typeof KafkaCompressions)[number];
+
+/** Why this process cannot use `compression`, or undefined: zstd needs zlib's zstd (Node 22.15 and later). */
+export function unavailableCompression(compression: KafkaCompression): string | undefined {
+  if (compression === 'zstd' && typeof (zlib as { zstdCompressSync?: unknown }).zstdCompressSync !== 'function') {
+    return `zstd needs Node.js 22.15 or later (this is ${process.version}); use lz4, snappy or gzip`;
+  }
+  return undefined;
+}
 
 export const KafkaLogOptionsSchema = z.object({
   brokers: z.array(z.string().regex(/^[^:]+:\d+$/, 'expected host:port')).min(1),
@@ -19,6 +32,14 @@ export const KafkaLogOptionsSchema = z.object({
    * as failures, never as appends hanging forever.
    */
   appendTimeoutMs: positiveInt.default(30_000),
+  /** How record batches are compressed on the wire and on the broker's disk. */
+  compression: z
+    .enum(KafkaCompressions)
+    .default('none')
+    .superRefine((compression, ctx) => {
+      const why = unavailableCompression(compression);
+      if (why) ctx.addIssue({ code: 'custom', message: why });
+    }),
   /** Upper bound of one produce request built from queued appends (the broker's message.max.bytes is 1 MiB per batch). */
   maxSendBytes: positiveInt.default(1024 * 1024),
   /** Per-request timeout of the client. */
