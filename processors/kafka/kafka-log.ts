@@ -38,7 +38,7 @@ export class KafkaLog implements Log {
    * partition count read when the log opened: partitions an operator adds later are used after a restart.
    */
   partitionOf(topic: Topic, key: string): number {
-    return kafkaPartitionOf(Buffer.from(key), this.partitionCounts.get(topic) ?? 1);
+    return kafkaPartitionOf(Buffer.from(key), this.partitionCounts.get(topic)!);
   }
 
   append(topic: Topic, records: readonly LogRecord[]): Promise<void> {
@@ -110,7 +110,13 @@ async function ensureTopics(config: KafkaLogConfig): Promise<Map<Topic, number>>
     }
     const names = Object.values(Topics).map((topic) => kafkaTopic(config, topic));
     const metadata = await admin.metadata({ topics: names });
-    return new Map(Object.values(Topics).map((topic) => [topic, metadata.topics.get(kafkaTopic(config, topic))?.partitionsCount ?? 1]));
+    return new Map(
+      Object.values(Topics).map((topic) => {
+        const count = metadata.topics.get(kafkaTopic(config, topic))?.partitionsCount;
+        if (!count) throw new Error(`topic ${kafkaTopic(config, topic)} has no partitions in the cluster's metadata`);
+        return [topic, count];
+      }),
+    );
   } catch (error) {
     throw new Error(`Kafka at ${config.brokers.join(',')} is not usable: ${describe(error)}`, { cause: error });
   } finally {
