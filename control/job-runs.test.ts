@@ -21,6 +21,19 @@ describe('job runs in the control plane (PGlite)', () => {
     return result.run;
   };
 
+  it("a completed run's progress is whole; a failed one keeps where it got to", async () => {
+    const at = 1_900_000_000_000;
+    const runs = control.jobRuns();
+    const done = opened(await open('issue_scan', 'running', at));
+    await runs.progress(done.id, { processed: 2, total: 3, message: 'scanning project p3' }, at + 1);
+    assert.deepEqual((await runs.finish(done.id, { status: 'completed', summary: {} }, at + 2))?.progress, { processed: 3, total: 3, message: 'scanning project p3' });
+    const failed = opened(await open('issue_scan', 'running', at + 3));
+    await runs.progress(failed.id, { processed: 1, total: 3 }, at + 4);
+    assert.equal((await runs.finish(failed.id, { status: 'failed', error: 'x' }, at + 5))?.progress.processed, 1);
+    const uncounted = opened(await open('issue_scan', 'running', at + 6));
+    assert.equal((await runs.finish(uncounted.id, { status: 'completed', summary: {} }, at + 7))?.progress.processed, 0, 'no total, nothing to fill');
+  });
+
   it('replaces a run never started after 10 minutes, a running one only after an hour unheard of', async () => {
     const t0 = 1_800_000_000_000;
     const pending = opened(await open('retention_cleanup', 'pending', t0));

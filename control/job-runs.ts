@@ -168,7 +168,9 @@ async function activeRun(db: ControlSql, job: string, projectId: string | null):
 
 async function finishRun(db: ControlSql, id: string, end: { status: FinishedStatus; summary?: Record<string, unknown>; error?: string }, at: number): Promise<JobRun | undefined> {
   const [row] = await db.query<JobRun>(
-    `UPDATE job_runs SET status = $2, summary = $3::jsonb, error = $4, finished_at = $5, updated_at = $5, params = ${endedParams}
+    // A completed run did all it counted: its progress says so even when its last report came before the last item.
+    `UPDATE job_runs SET status = $2, summary = $3::jsonb, error = $4, finished_at = $5, updated_at = $5, params = ${endedParams},
+       processed = CASE WHEN $2 = 'completed' AND total IS NOT NULL THEN greatest(processed, total) ELSE processed END
      WHERE id = $1 AND ${active} RETURNING ${columns}`,
     [id, end.status, end.summary === undefined ? null : JSON.stringify(end.summary), end.error ?? '', at],
   );

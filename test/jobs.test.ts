@@ -57,7 +57,7 @@ describe('embedded Strix: jobs API on the in-process scheduler', { timeout: 120_
     assert.equal(done.status, 'completed', done.error);
     assert.equal(done.summary?.projects, 1);
     assert.equal(done.summary?.created, 1, 'the error became an issue');
-    assert.deepEqual(done.progress, { processed: 0, total: 1, message: `scanning project ${h.credentials.projectId}` });
+    assert.deepEqual(done.progress, { processed: 1, total: 1, message: `scanning project ${h.credentials.projectId}` });
 
     const list = await call('GET', '/v1/jobs?type=issue_scan');
     assert.equal(list.statusCode, 200, list.body);
