@@ -192,36 +192,39 @@ function attributeValue(value: unknown): AttributeValue | undefined {
   }
 }
 
-/** Attributes, props or tags: at most 50 keys, keys and values cut to the server's limits. */
-export function attributes(input: Record<string, unknown> | undefined): Attributes | undefined {
+/** At most `maxKeys` non-empty keys cut to `maxKeyChars`, each with the value `valueOf` keeps (undefined: the key is skipped). */
+function boundedMap<V>(
+  input: Record<string, unknown> | undefined,
+  maxKeys: number,
+  maxKeyChars: number,
+  valueOf: (raw: unknown) => V | undefined,
+): Record<string, V> | undefined {
   if (!input || typeof input !== 'object') return undefined;
-  let out: Attributes | undefined;
+  let out: Record<string, V> | undefined;
   let count = 0;
   for (const key of Object.keys(input)) {
-    if (count >= Limits.maxAttributes) break;
-    const value = attributeValue(input[key]);
+    if (count >= maxKeys) break;
+    const value = valueOf(input[key]);
     if (value === undefined || key === '') continue;
-    (out ??= {})[text(key, Limits.maxAttributeKeyChars)] = value;
+    (out ??= {})[text(key, maxKeyChars)] = value;
     count++;
   }
   return out;
 }
 
+/** Attributes, props or tags: at most 50 keys, keys and values cut to the server's limits. */
+export function attributes(input: Record<string, unknown> | undefined): Attributes | undefined {
+  return boundedMap(input, Limits.maxAttributes, Limits.maxAttributeKeyChars, attributeValue);
+}
+
+function userPropertyValue(raw: unknown): string | number | boolean | undefined {
+  if (raw === undefined || raw === null || typeof raw === 'function' || typeof raw === 'symbol') return undefined;
+  return typeof raw === 'boolean' || (typeof raw === 'number' && Number.isFinite(raw)) ? raw : anyText(raw, Limits.maxUserPropertyValueChars);
+}
+
 /** `$set` / `$set_once`: at most 50 keys of at most 50 characters, values of at most 200. */
 export function userProperties(input: Record<string, unknown> | undefined): UserProperties | undefined {
-  if (!input || typeof input !== 'object') return undefined;
-  let out: UserProperties | undefined;
-  let count = 0;
-  for (const key of Object.keys(input)) {
-    if (count >= Limits.maxUserPropertyKeys) break;
-    const raw = input[key];
-    if (raw === undefined || raw === null || key === '' || typeof raw === 'function' || typeof raw === 'symbol') continue;
-    const value =
-      typeof raw === 'boolean' || (typeof raw === 'number' && Number.isFinite(raw)) ? raw : anyText(raw, Limits.maxUserPropertyValueChars);
-    (out ??= {})[text(key, Limits.maxUserPropertyKeyChars)] = value;
-    count++;
-  }
-  return out;
+  return boundedMap(input, Limits.maxUserPropertyKeys, Limits.maxUserPropertyKeyChars, userPropertyValue);
 }
 
 /** A client fingerprint: 1 to 10 non-empty parts of at most 200 characters. */
