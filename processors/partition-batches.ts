@@ -122,7 +122,8 @@ export class PartitionBatches {
   }
 }
 
-function bytesOf(records: readonly ConsumedRecord[]): number {
+/** Bytes of the records' values. */
+export function bytesOf(records: readonly ConsumedRecord[]): number {
   let bytes = 0;
   for (const record of records) bytes += record.value.length;
   return bytes;

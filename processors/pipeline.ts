@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Topics, type ConsumedRecord, type Log, type LogConsumer, type PipelineObserver, type Topic, type Warehouse } from '@strix/contracts';
 import { DeadLetterSink } from './dead-letter-sink.ts';
 import { createEventSteps, type EventSteps } from './event-steps.ts';
-import { PartitionBatches } from './partition-batches.ts';
+import { bytesOf, PartitionBatches } from './partition-batches.ts';
 import { seedDeduper } from './seed-deduper.ts';
 import type { EventDeduper } from './steps/dedupe.ts';
 import { IN_FLIGHT } from './steps/offsets.ts';
@@ -179,7 +179,7 @@ export class EventPipeline {
     if (ready) return maxRecords > 0 && maxBytes > 0 ? consumer.poll({ maxRecords, maxBytes, maxWaitMs: 0, signal }) : [];
     // Nothing ready (a replayed range may wait for its last records): at least one record more, however full.
     const records = await consumer.poll({ maxRecords: Math.max(1, maxRecords), maxBytes: Math.max(1, maxBytes), maxWaitMs: 500, signal });
-    const more = { maxRecords: maxRecords - records.length, maxBytes: maxBytes - records.reduce((sum, r) => sum + r.value.length, 0) };
+    const more = { maxRecords: maxRecords - records.length, maxBytes: maxBytes - bytesOf(records) };
     if (records.length > 0 && more.maxRecords > 0 && more.maxBytes > 0 && !signal.aborted) {
       await sleep(this.options.lingerMs);
       records.push(...(await consumer.poll({ ...more, maxWaitMs: 0 })));
