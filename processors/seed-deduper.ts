@@ -21,7 +21,9 @@ export async function seedDeduper(
   const from = { topic, partitions: [...committed.keys()] };
   const rows = await recentEventKeys(warehouse, from, Date.now() - deduper.windowMs, deduper.maxKeys);
   let seeded = 0;
-  for (const row of rows) {
+  // Newest first from the warehouse; the deduper is given the oldest first, so past its cap it forgets those first.
+  for (let i = rows.length - 1; i >= 0; i -= 1) {
+    const row = rows[i]!;
     const next = committed.get(row.log_partition);
     if (next === undefined || row.log_offset >= next) continue;
     deduper.add(EventDeduper.keyOf(row.project_id, row.app_id, row.event_id), row.received_ms);

@@ -65,22 +65,32 @@ describe('EventDeduper', () => {
     assert.equal(deduper.checkAndAdd('k', clock.now), true);
     clock.now += 40 * HOUR;
     assert.equal(deduper.seen('k'), true);
-    assert.deepEqual(deduper.stats(), { keys: 1, buckets: 1, evictedKeys: 0 });
+    assert.deepEqual(deduper.stats(), { keys: 1, evictedKeys: 0 });
   });
 
-  test('whole hourly buckets expire as the clock moves', () => {
+  test('keys expire by the hour as the clock moves', () => {
     const { clock, deduper } = setup({ windowMs: 3 * HOUR });
     const at = (ms: number) => (clock.now = ms);
     deduper.add('a', at(T0));
     deduper.add('b', at(T0 + 1));
     deduper.add('c', at(T0 + HOUR));
     deduper.add('d', at(T0 + 2 * HOUR));
-    assert.deepEqual(deduper.stats(), { keys: 4, buckets: 3, evictedKeys: 0 });
+    assert.deepEqual(deduper.stats(), { keys: 4, evictedKeys: 0 });
     clock.now = T0 + 4 * HOUR;
-    assert.deepEqual(deduper.stats(), { keys: 2, buckets: 2, evictedKeys: 0 });
+    assert.deepEqual(deduper.stats(), { keys: 2, evictedKeys: 0 });
     assert.deepEqual(['a', 'b', 'c', 'd'].map((k) => deduper.seen(k)), [false, false, true, true]);
     clock.now = T0 + 10 * HOUR;
-    assert.deepEqual(deduper.stats(), { keys: 0, buckets: 0, evictedKeys: 0 });
+    assert.deepEqual(deduper.stats(), { keys: 0, evictedKeys: 0 });
+  });
+
+  test('a key recorded out of time order is forgotten by its own hour', () => {
+    const { clock, deduper } = setup({ windowMs: 3 * HOUR });
+    deduper.add('new', T0);
+    deduper.add('old', T0 - 2 * HOUR);
+    clock.now = T0 + 2 * HOUR;
+    assert.deepEqual([deduper.seen('new'), deduper.seen('old')], [true, false]);
+    assert.equal(deduper.checkAndAdd('old', clock.now), false);
+    assert.equal(deduper.seen('old'), true);
   });
 
   test('seeding accepts past timestamps inside the window and ignores older ones', () => {
@@ -103,24 +113,24 @@ describe('EventDeduper', () => {
     assert.equal(deduper.seen('k'), false);
   });
 
-  test('over the cap, the oldest buckets are evicted first and counted', () => {
+  test('over the cap, the earliest recorded keys go first and are counted', () => {
     const { clock, deduper } = setup({ maxKeys: 4 });
     const at = (ms: number) => (clock.now = ms);
     deduper.add('h0-a', at(T0));
     deduper.add('h0-b', at(T0));
     deduper.add('h1-a', at(T0 + HOUR));
     deduper.add('h2-a', at(T0 + 2 * HOUR));
-    assert.deepEqual(deduper.stats(), { keys: 4, buckets: 3, evictedKeys: 0 });
+    assert.deepEqual(deduper.stats(), { keys: 4, evictedKeys: 0 });
 
     assert.equal(deduper.checkAndAdd('h2-b', clock.now), false);
-    assert.deepEqual(deduper.stats(), { keys: 3, buckets: 2, evictedKeys: 2 });
+    assert.deepEqual(deduper.stats(), { keys: 4, evictedKeys: 1 });
     assert.deepEqual(
       ['h0-a', 'h0-b', 'h1-a', 'h2-a', 'h2-b'].map((k) => deduper.seen(k)),
-      [false, false, true, true, true],
+      [false, true, true, true, true],
     );
   });
 
-  test('a key moved to a newer hour is not evicted with its old hour', () => {
+  test('a key seen again is not evicted with its earlier sighting', () => {
     const { clock, deduper } = setup({ maxKeys: 3 });
     const at = (ms: number) => (clock.now = ms);
     deduper.add('moved', at(T0));
@@ -128,24 +138,80 @@ describe('EventDeduper', () => {
     assert.equal(deduper.checkAndAdd('moved', at(T0 + HOUR)), true);
     deduper.add('new-a', at(T0 + HOUR));
     deduper.add('new-b', at(T0 + HOUR));
-    assert.deepEqual(deduper.stats(), { keys: 3, buckets: 1, evictedKeys: 1 });
+    assert.deepEqual(deduper.stats(), { keys: 3, evictedKeys: 1 });
     assert.deepEqual(['moved', 'old', 'new-a', 'new-b'].map((k) => deduper.seen(k)), [true, false, true, true]);
   });
 
   test('over the cap within one hour, the earliest keys of that hour go', () => {
     const { clock, deduper } = setup({ maxKeys: 3 });
     for (const key of ['a', 'b', 'c', 'd', 'e']) deduper.add(key, clock.now);
-    assert.deepEqual(deduper.stats(), { keys: 3, buckets: 1, evictedKeys: 2 });
+    assert.deepEqual(deduper.stats(), { keys: 3, evictedKeys: 2 });
     assert.deepEqual(['a', 'b', 'c', 'd', 'e'].map((k) => deduper.seen(k)), [false, false, true, true, true]);
   });
 
   test('a large cap evicts in batches of 1 %', () => {
     const { clock, deduper } = setup({ maxKeys: 1000 });
     for (let i = 0; i <= 1000; i += 1) deduper.add(`k${i}`, clock.now);
-    assert.deepEqual(deduper.stats(), { keys: 990, buckets: 1, evictedKeys: 11 });
+    assert.deepEqual(deduper.stats(), { keys: 990, evictedKeys: 11 });
     assert.equal(deduper.seen('k10'), false);
     assert.equal(deduper.seen('k11'), true);
   });
+
+  test('the same event id of two projects or two apps is two keys', () => {
+    const { clock, deduper } = setup();
+    deduper.add(EventDeduper.keyOf('p1', 'a1', 'e1'), clock.now);
+    assert.equal(deduper.seen(EventDeduper.keyOf('p1', 'a1', 'e1')), true);
+    assert.equal(deduper.seen(EventDeduper.keyOf('p2', 'a1', 'e1')), false);
+    assert.equal(deduper.seen(EventDeduper.keyOf('p1', 'a2', 'e1')), false);
+    assert.equal(deduper.seen(EventDeduper.keyOf('p1', 'a1', 'e1x')), false);
+  });
+
+  /**
+   * Against a plain model of the same rules: keys in the order of their latest sighting; the head goes
+   * when its hour is out of the window, and past the cap until 1 % under it.
+   */
+  for (const [name, maxKeys] of [['without reaching the cap', 1_000_000], ['at a small cap', 300]] as const) {
+    test(`agrees with a model over random sightings, ${name}`, () => {
+      const windowMs = 6 * HOUR;
+      const { clock, deduper } = setup({ windowMs, maxKeys });
+      const model = new Map<string, number>();
+      let evicted = 0;
+      let seed = 12345;
+      const random = (n: number) => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) % n);
+      const firstLive = () => Math.floor((clock.now - windowMs) / HOUR);
+      const expire = () => {
+        for (const [key, hour] of model) {
+          if (hour >= firstLive()) break;
+          model.delete(key);
+        }
+      };
+      for (let step = 0; step < 40_000; step += 1) {
+        if (random(100) === 0) clock.now += random(HOUR);
+        expire();
+        const key = EventDeduper.keyOf(`p${random(3)}`, `a${random(2)}`, `e${random(2_000)}`);
+        if (random(4) === 0) {
+          assert.equal(deduper.seen(key), model.has(key), `seen ${key} at step ${step}`);
+          continue;
+        }
+        const hour = Math.floor(clock.now / HOUR);
+        assert.equal(deduper.checkAndAdd(key, clock.now), model.has(key), `checkAndAdd ${key} at step ${step}`);
+        const known = model.get(key);
+        if (known === undefined || known < hour) {
+          model.delete(key);
+          model.set(key, hour);
+        }
+        if (model.size > maxKeys) {
+          for (const k of model.keys()) {
+            if (model.size <= maxKeys - Math.floor(maxKeys / 100)) break;
+            model.delete(k);
+            evicted += 1;
+          }
+        }
+      }
+      assert.deepEqual(deduper.stats(), { keys: model.size, evictedKeys: evicted });
+      for (const key of model.keys()) assert.equal(deduper.seen(key), true, key);
+    });
+  }
 
   test('rejects a configuration that could never hold a key', () => {
     assert.throws(() => new EventDeduper({ maxKeys: 0 }), RangeError);

@@ -12,31 +12,34 @@ export interface EventDeduperOptions {
 }
 
 export interface EventDeduperStats {
+  /** Keys remembered (a key recorded out of time order may count until it is forgotten). */
   readonly keys: number;
-  readonly buckets: number;
   /** Keys forgotten early because of `maxKeys` (not counting normal expiry). */
   readonly evictedKeys: number;
 }
 
-/** The keys first recorded in one hour, in order; `head` skips the ones evicted by the cap. */
-interface HourBucket {
-  keys: string[];
-  head: number;
-  /** Keys whose latest sighting is this hour (entries of moved keys stay behind, stale). */
-  live: number;
-}
+/** The hour of an entry superseded by a later sighting of its key (real hours since 1970 are far above it). */
+const superseded = 0;
+const firstRingCapacity = 1024;
 
 /**
- * Exact duplicate detection for (project, app, event id) over a sliding window.
+ * Exact duplicate detection for (project, app, event id) over a sliding window,
+ * in about 30 bytes per key and no object per key.
  *
- * One Map answers "seen?" in O(1) and records the hour of each key's latest sighting;
- * per-hour buckets list the keys so that expiry walks only the hours that fell out of
- * the window. A key is remembered for at least `windowMs` and at most `windowMs` + 1 h
- * after it was last seen.
+ * A key is stored as its tenant (project and app, interned to a number and
+ * compared exactly, so one project's events can never be taken for another's)
+ * and a 96-bit fingerprint of its event id, keyed by seeds drawn at start-up.
+ * Two different event ids of one app collide with a chance of about n²/2⁹⁷
+ * (1e-17 at 2M keys), and nobody can aim for a collision without the seeds.
  *
- * Past the `maxKeys` cap the oldest hours are forgotten first: a duplicate of a day-old
- * event is far less likely than one of a minute-old event. If a single hour alone is over
- * the cap, its earliest keys go, in batches of 1 % so eviction stays cheap per key.
+ * Entries live in a ring in the order they were recorded, each with the hour
+ * of its key's latest sighting; an open-addressing index (linear probing)
+ * finds a key's entry. A key seen again gets a new entry at the tail and its
+ * old one is marked superseded. Expiry and the `maxKeys` cap both take entries
+ * from the head: a key is remembered for at least `windowMs` and, when keys
+ * arrive in time order, at most `windowMs` + 1 h after it was last seen; past
+ * the cap the earliest recorded keys are forgotten first, in batches of 1 %
+ * so eviction stays cheap per key.
  *
  * The processor seeds this at start-up with recent event ids from the warehouse, hence
  * `add` accepts past timestamps and ignores those already outside the window.
@@ -45,11 +48,25 @@ export class EventDeduper {
   readonly windowMs: number;
   readonly maxKeys: number;
   private readonly now: () => number;
-  /** Key → hour number (epoch ms / 1 h, floored) of its latest sighting. */
-  private readonly hourOfKey = new Map<string, number>();
-  private readonly buckets = new Map<number, HourBucket>();
-  private oldestHour = Number.POSITIVE_INFINITY;
+  private readonly seeds = crypto.getRandomValues(new Uint32Array(3));
+  private readonly tenantIds = new Map<string, number>();
+  // The ring, in struct-of-arrays form: entry e's tenant, fingerprint words 3e..3e+2 and hour.
+  private tenant = new Uint32Array(firstRingCapacity);
+  private print = new Uint32Array(3 * firstRingCapacity);
+  private hour = new Uint32Array(firstRingCapacity);
+  private head = 0;
+  /** Entries from the head, superseded ones included. */
+  private length = 0;
+  /** Entries not superseded: the keys remembered. */
+  private live = 0;
+  /** Slot → ring entry + 1 (0: empty); twice the ring's capacity, so at most half full. */
+  private index = new Uint32Array(2 * firstRingCapacity);
   private evictedKeys = 0;
+  private lastTenant = '';
+  private lastTenantId = 0;
+  // The key being looked up, split by `find`.
+  private keyTenant = 0;
+  private readonly keyPrint = new Uint32Array(3);
 
   constructor(options: EventDeduperOptions = {}) {
     this.windowMs = options.windowMs ?? 48 * HOUR_MS;
@@ -61,9 +78,8 @@ export class EventDeduper {
   }
 
   /**
-   * Compact and unambiguous: project and app ids are server-minted and never contain
-   * NUL, and the client-chosen event id comes last, so no two triples share a key.
-   * `join` also yields a flat string, which costs less memory than `a + b + c`.
+   * Unambiguous: project and app ids are server-minted and never contain NUL,
+   * and the client-chosen event id comes last, so no two triples share a key.
    */
   static keyOf(projectId: string, appId: string, eventId: string): string {
     return [projectId, appId, eventId].join('\u0000');
@@ -71,8 +87,10 @@ export class EventDeduper {
 
   /** Whether the key was seen inside the window; does not record it. */
   seen(key: string): boolean {
-    this.expire(this.now());
-    return this.hourOfKey.has(key);
+    const now = this.now();
+    this.expire(now);
+    const slot = this.find(key);
+    return slot >= 0 && this.hour[this.index[slot]! - 1]! >= this.firstLiveHour(now);
   }
 
   /** Records the key as seen at `atMs` (e.g. the batch's `received_at`). */
@@ -87,92 +105,191 @@ export class EventDeduper {
 
   stats(): EventDeduperStats {
     this.expire(this.now());
-    return { keys: this.hourOfKey.size, buckets: this.buckets.size, evictedKeys: this.evictedKeys };
+    return { keys: this.live, evictedKeys: this.evictedKeys };
+  }
+
+  private firstLiveHour(now: number): number {
+    return Math.floor((now - this.windowMs) / HOUR_MS);
   }
 
   private record(key: string, atMs: number): boolean {
     const now = this.now();
     this.expire(now);
-    const previousHour = this.hourOfKey.get(key);
-    if (atMs <= now - this.windowMs) return previousHour !== undefined;
+    // Room first: growing the ring rebuilds the index, which would move the slot found below.
+    if (this.length === this.tenant.length) this.resize();
+    const slot = this.find(key);
+    const firstLive = this.firstLiveHour(now);
+    const entry = slot >= 0 ? this.index[slot]! - 1 : -1;
+    const wasSeen = entry >= 0 && this.hour[entry]! >= firstLive;
+    if (atMs <= now - this.windowMs) return wasSeen;
     // A timestamp ahead of our clock would keep its key beyond the window; treat it as now.
     const hour = Math.floor(Math.min(atMs, now) / HOUR_MS);
-    if (previousHour === undefined) {
-      this.place(key, hour);
-      this.enforceCap();
-      return false;
-    }
-    // Seen again: move it to the newer hour so it is remembered from its last sighting.
-    if (previousHour < hour) {
-      this.place(key, hour);
-      const previous = this.buckets.get(previousHour);
-      if (previous && --previous.live === 0) this.dropBucket(previousHour);
-    }
-    return true;
-  }
-
-  private place(key: string, hour: number): void {
-    let bucket = this.buckets.get(hour);
-    if (!bucket) {
-      bucket = { keys: [], head: 0, live: 0 };
-      this.buckets.set(hour, bucket);
-      this.oldestHour = Math.min(this.oldestHour, hour);
-    }
-    bucket.keys.push(key);
-    bucket.live += 1;
-    this.hourOfKey.set(key, hour);
-  }
-
-  /** Forgets the bucket's live keys and returns how many there were. */
-  private dropBucket(hour: number): number {
-    const bucket = this.buckets.get(hour);
-    let removed = 0;
-    if (bucket) {
-      for (let i = bucket.head; i < bucket.keys.length; i += 1) {
-        if (this.forget(bucket.keys[i], hour)) removed += 1;
+    if (entry >= 0) {
+      // Seen again: a new entry at the tail, so it is remembered from its last sighting.
+      if (this.hour[entry]! < hour) {
+        this.hour[entry] = superseded;
+        this.index[slot] = this.append(hour) + 1;
       }
-      this.buckets.delete(hour);
+      return wasSeen;
     }
-    if (hour === this.oldestHour) {
-      this.oldestHour = Number.POSITIVE_INFINITY;
-      for (const h of this.buckets.keys()) this.oldestHour = Math.min(this.oldestHour, h);
-    }
-    return removed;
+    this.index[~slot] = this.append(hour) + 1;
+    this.live += 1;
+    this.enforceCap();
+    return false;
   }
 
-  /** Deletes the key if its latest sighting is `hour`; stale entries are skipped. */
-  private forget(key: string | undefined, hour: number): boolean {
-    if (key === undefined || this.hourOfKey.get(key) !== hour) return false;
-    this.hourOfKey.delete(key);
+  /** Stores the key last split by `find` at the ring's tail and returns its entry. */
+  private append(hour: number): number {
+    const entry = (this.head + this.length) & (this.tenant.length - 1);
+    this.tenant[entry] = this.keyTenant;
+    this.print.set(this.keyPrint, 3 * entry);
+    this.hour[entry] = hour;
+    this.length += 1;
+    return entry;
+  }
+
+  /** The key's index slot, or the complement (~) of the empty slot where it would go. */
+  private find(key: string): number {
+    const tenant = this.tenantOf(key);
+    fingerprint(key, this.lastTenant === '' ? 0 : this.lastTenant.length + 1, this.seeds, this.keyPrint);
+    const p0 = this.keyPrint[0]!;
+    const p1 = this.keyPrint[1]!;
+    const p2 = this.keyPrint[2]!;
+    const mask = this.index.length - 1;
+    for (let slot = homeOf(tenant, p0) & mask; ; slot = (slot + 1) & mask) {
+      const stored = this.index[slot]!;
+      if (stored === 0) return ~slot;
+      const e = stored - 1;
+      const at = 3 * e;
+      if (this.tenant[e] === tenant && this.print[at] === p0 && this.print[at + 1] === p1 && this.print[at + 2] === p2) return slot;
+    }
+  }
+
+  /**
+   * Interns the key's tenant: everything before its second NUL (a key without one, as in tests, is all
+   * event id). The events of a batch share their tenant, so the last one is tried first, without slicing.
+   */
+  private tenantOf(key: string): number {
+    const last = this.lastTenant;
+    // (`substring` and `===` compare memory; `startsWith` walks the characters, several times slower.)
+    if (!(last.length > 0 && key.charCodeAt(last.length) === 0 && key.substring(0, last.length) === last)) {
+      const first = key.indexOf('\u0000');
+      const second = first < 0 ? -1 : key.indexOf('\u0000', first + 1);
+      this.lastTenant = second < 0 ? '' : key.slice(0, second);
+      let tenant = this.tenantIds.get(this.lastTenant);
+      if (tenant === undefined) this.tenantIds.set(this.lastTenant, (tenant = this.tenantIds.size));
+      this.lastTenantId = tenant;
+    }
+    this.keyTenant = this.lastTenantId;
+    return this.lastTenantId;
+  }
+
+  /** Forgets the head entry (and its key, unless superseded); returns whether a key went. */
+  private dropHead(): boolean {
+    const entry = this.head;
+    this.head = (this.head + 1) & (this.tenant.length - 1);
+    this.length -= 1;
+    if (this.hour[entry] === superseded) return false;
+    this.unindex(entry);
+    this.live -= 1;
     return true;
   }
 
-  /** Drops every bucket whose whole hour is older than the window. */
+  /** Removes the entry from the index, shifting later entries of its probe run back (no tombstones). */
+  private unindex(entry: number): void {
+    const index = this.index;
+    const mask = index.length - 1;
+    let hole = homeOf(this.tenant[entry]!, this.print[3 * entry]!) & mask;
+    while (index[hole] !== entry + 1) hole = (hole + 1) & mask;
+    for (let next = (hole + 1) & mask; index[next] !== 0; next = (next + 1) & mask) {
+      const stored = index[next]!;
+      const home = homeOf(this.tenant[stored - 1]!, this.print[3 * (stored - 1)]!) & mask;
+      // An entry whose home lies cyclically in (hole, next] is still reachable where it is.
+      const stays = hole <= next ? hole < home && home <= next : hole < home || home <= next;
+      if (stays) continue;
+      index[hole] = stored;
+      hole = next;
+    }
+    index[hole] = 0;
+  }
+
+  /** Drops head entries that are superseded or whose hour is older than the window. */
   private expire(now: number): void {
-    const firstLiveHour = Math.floor((now - this.windowMs) / HOUR_MS);
-    while (this.oldestHour < firstLiveHour) this.dropBucket(this.oldestHour);
+    const firstLive = this.firstLiveHour(now);
+    while (this.length > 0 && this.hour[this.head]! < firstLive) this.dropHead();
   }
 
   private enforceCap(): void {
-    while (this.hourOfKey.size > this.maxKeys && this.buckets.size > 1) {
-      this.evictedKeys += this.dropBucket(this.oldestHour);
-    }
-    const bucket = this.buckets.get(this.oldestHour);
-    if (this.hourOfKey.size <= this.maxKeys || !bucket) return;
+    if (this.live <= this.maxKeys) return;
     const target = this.maxKeys - Math.floor(this.maxKeys / 100);
-    while (this.hourOfKey.size > target && bucket.head < bucket.keys.length) {
-      if (this.forget(bucket.keys[bucket.head], this.oldestHour)) {
-        bucket.live -= 1;
-        this.evictedKeys += 1;
-      }
-      bucket.head += 1;
-    }
-    // Compact once the evicted prefix is most of the list, so each key is copied O(1) times.
-    if (bucket.head * 2 > bucket.keys.length) {
-      bucket.keys = bucket.keys.slice(bucket.head);
-      bucket.head = 0;
+    while (this.live > target) if (this.dropHead()) this.evictedKeys += 1;
+  }
+
+  /** A full ring is rebuilt in order without its superseded entries, twice as large unless a quarter of it was superseded. */
+  private resize(): void {
+    const capacity = this.live * 4 <= this.length * 3 ? this.tenant.length : this.tenant.length * 2;
+    const old = { tenant: this.tenant, print: this.print, hour: this.hour, head: this.head, length: this.length, mask: this.tenant.length - 1 };
+    this.tenant = new Uint32Array(capacity);
+    this.print = new Uint32Array(3 * capacity);
+    this.hour = new Uint32Array(capacity);
+    this.index = new Uint32Array(2 * capacity);
+    this.head = 0;
+    this.length = 0;
+    const mask = this.index.length - 1;
+    for (let i = 0; i < old.length; i += 1) {
+      const from = (old.head + i) & old.mask;
+      if (old.hour[from] === superseded) continue;
+      const to = this.length++;
+      this.tenant[to] = old.tenant[from]!;
+      this.print.set(old.print.subarray(3 * from, 3 * from + 3), 3 * to);
+      this.hour[to] = old.hour[from]!;
+      let slot = homeOf(this.tenant[to], this.print[3 * to]!) & mask;
+      while (this.index[slot] !== 0) slot = (slot + 1) & mask;
+      this.index[slot] = to + 1;
     }
   }
+}
+
+/** Where an entry's probe run starts: its tenant and first fingerprint word, mixed. */
+function homeOf(tenant: number, print0: number): number {
+  return fmix32(print0 ^ Math.imul(tenant, 0x9e3779b1));
+}
+
+/** MurmurHash3's finalizer: every input bit flips each output bit with probability about 1/2. */
+function fmix32(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+/**
+ * Three seeded 32-bit hashes of `key` from `from` on (its UTF-16 code units), in `out`:
+ * MurmurHash3's mixing per lane, the lanes folded into each other at the end.
+ */
+function fingerprint(key: string, from: number, seeds: Uint32Array, out: Uint32Array): void {
+  // `| 0` keeps every step a 32-bit integer, which the compiler keeps in registers.
+  let a = seeds[0]! | 0;
+  let b = seeds[1]! | 0;
+  let c = seeds[2]! | 0;
+  for (let i = from; i < key.length; i += 1) {
+    const k = Math.imul(key.charCodeAt(i), 0xcc9e2d51);
+    a = (Math.imul(rotl(a ^ rotl(k, 15), 13), 5) + 0xe6546b64) | 0;
+    b = (Math.imul(rotl(b ^ rotl(k, 17), 11), 9) + 0x1b873593) | 0;
+    c = (Math.imul(rotl(c ^ rotl(k, 19), 7), 3) + 0x38b34ae5) | 0;
+  }
+  const length = key.length - from;
+  a = fmix32(a ^ length);
+  b = fmix32(b ^ length ^ a);
+  c = fmix32(c ^ length ^ b);
+  out[0] = fmix32(a ^ c);
+  out[1] = b;
+  out[2] = c;
+}
+
+function rotl(x: number, r: number): number {
+  return (x << r) | (x >>> (32 - r));
 }
 
 /** Shared by every duplicate: a drop carries nothing of its event. */
