@@ -225,9 +225,13 @@ export class EventDeduper {
     while (this.live > target) if (this.dropHead()) this.evictedKeys += 1;
   }
 
-  /** A full ring is rebuilt in order without its superseded entries, twice as large unless a quarter of it was superseded. */
+  /**
+   * A full ring is rebuilt in order without its superseded entries: the same size when that frees a
+   * 32nd of it, else twice as large. So it stops growing just past `maxKeys` (2^21 entries for 2M).
+   */
   private resize(): void {
-    const capacity = this.live * 4 <= this.length * 3 ? this.tenant.length : this.tenant.length * 2;
+    const full = this.tenant.length;
+    const capacity = this.live <= full - full / 32 ? full : full * 2;
     const old = { tenant: this.tenant, print: this.print, hour: this.hour, head: this.head, length: this.length, mask: this.tenant.length - 1 };
     this.tenant = new Uint32Array(capacity);
     this.print = new Uint32Array(3 * capacity);
