@@ -25,14 +25,20 @@ export interface CliWorld {
   /** A folder for profiles (XDG_CONFIG_HOME and HOME of every spawned `strix`). */
   home: string;
   /** Spawns `strix args...`; `env` adds variables, `input` is written to stdin (else stdin is closed empty). */
-  strix(args: string[], options?: { env?: Record<string, string>; input?: string }): Promise<Run>;
+  strix(args: string[], options?: SpawnOptions): Promise<Run>;
   /** As `strix`, with STRIX_URL and STRIX_KEY of the world's agent key. */
-  agent(args: string[], options?: { env?: Record<string, string>; input?: string }): Promise<Run>;
+  agent(args: string[], options?: SpawnOptions): Promise<Run>;
   close(): Promise<void>;
 }
 
+export interface SpawnOptions {
+  env?: Record<string, string>;
+  /** Written to stdin, then stdin is closed; a promise is written once it settles (an answer known only later, such as a mailed code). */
+  input?: string | Promise<string>;
+}
+
 /** Spawns the CLI with a clean environment: only PATH, HOME, the config folder and `env`. */
-export function spawnStrix(home: string, args: string[], options: { env?: Record<string, string>; input?: string } = {}): Promise<Run> {
+export function spawnStrix(home: string, args: string[], options: SpawnOptions = {}): Promise<Run> {
   const child = spawn(process.execPath, [strixBin, ...args], {
     env: { PATH: process.env.PATH ?? '', HOME: home, XDG_CONFIG_HOME: join(home, 'config'), ...options.env },
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -41,7 +47,10 @@ export function spawnStrix(home: string, args: string[], options: { env?: Record
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
   child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  child.stdin.end(options.input ?? '');
+  Promise.resolve(options.input ?? '').then(
+    (input) => child.stdin.end(input),
+    () => child.stdin.end(),
+  );
   return new Promise((resolve, reject) => {
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
@@ -92,8 +101,9 @@ async function seed(h: Harness): Promise<void> {
   await h.strix.drained();
 }
 
-export async function startCliWorld(): Promise<CliWorld> {
-  const h = await startHarness();
+/** `env` configures the server (STRIX_SMTP_URL to mail sign-in codes, say). */
+export async function startCliWorld(env: Record<string, string> = {}): Promise<CliWorld> {
+  const h = await startHarness(env);
   const url = await h.strix.app.listen({ port: 0, host: '127.0.0.1' });
   const home = await mkdtemp(join(tmpdir(), 'strix-cli-'));
   await seed(h);

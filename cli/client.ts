@@ -1,18 +1,45 @@
 /**
  * Strix's HTTP API as the CLI and the MCP server call it: JSON in and out with
- * an agent key, and the `/clickhouse` endpoint for SQL. Refusals (4xx) and
- * outages (no answer, 5xx) become `ServerRefused` and `ServerUnavailable`
- * carrying the server's own message.
+ * an agent key or a person's session, and the `/clickhouse` endpoint for SQL.
+ * Refusals (4xx) and outages (no answer, 5xx) become `ServerRefused` and
+ * `ServerUnavailable` carrying the server's own message.
  */
-import { ServerRefused, ServerUnavailable } from './failures.ts';
+import { ServerRefused, ServerUnavailable, UsageError } from './failures.ts';
 
 export type QueryValue = string | number | boolean | undefined;
 export type Query = Record<string, QueryValue | readonly string[]>;
 
+/**
+ * A person signed in by the emailed code (`strix login --email`), sent as a
+ * browser sends it: the session and CSRF cookies, the CSRF header on changes,
+ * and the project acted on in a header.
+ */
+export interface Session {
+  token: string;
+  csrf: string;
+  /** ISO 8601, as of sign-in: the server extends a session as it is used. */
+  expiresAt: string;
+  email: string;
+  /** Sent as `x-strix-project`; none until one is chosen (`/v1/me` needs none). */
+  projectId?: string;
+  /** The saved profile it came from, named in the message asking to sign in again. */
+  profile?: string;
+}
+
+/** An agent key, or a session. */
+export type Credential = string | Session;
+
+// The names http/session-auth.ts gives them (the CLI reaches Strix through HTTP only).
+const sessionCookie = 'strix_session';
+const csrfCookie = 'strix_csrf';
+const csrfHeader = 'x-strix-csrf';
+const projectHeader = 'x-strix-project';
+
 export interface StrixClientOptions {
   /** The server's base URL (`http://localhost:8080`, or with a path prefix behind a proxy). */
   url: string;
-  key: string;
+  /** None only for the sign-in routes. */
+  key?: Credential;
   /** Per request; a `/clickhouse` query may run 30 s on the server by default. */
   timeoutMs?: number;
   /** How often a 429 or 503 is tried again (the server did not act on it), waiting its Retry-After. */
@@ -26,7 +53,7 @@ const maxMessageChars = 2_000;
 
 export class StrixClient {
   readonly url: string;
-  private readonly key: string;
+  private readonly key: Credential | undefined;
   private readonly timeoutMs: number;
   private readonly retries: number;
 
@@ -56,6 +83,9 @@ export class StrixClient {
    * `settings` may only lower the endpoint's limits (`max_result_rows`, ...).
    */
   async sql(statement: string, format: string, params: Record<string, string> = {}, settings: Record<string, string> = {}): Promise<Response> {
+    if (typeof this.key !== 'string') {
+      throw new UsageError('SQL needs an agent key: the /clickhouse endpoint does not take a session; sign in with strix login (a key), or set STRIX_KEY');
+    }
     const query: Query = { ...settings, default_format: format };
     for (const [name, value] of Object.entries(params)) query[`param_${name}`] = value;
     // Not user "admin": that name is the operator's full-SQL account.
@@ -63,10 +93,45 @@ export class StrixClient {
     return this.request('POST', '/clickhouse/', query, { authorization: `Basic ${basic}`, 'content-type': 'text/plain; charset=utf-8' }, statement);
   }
 
+  /**
+   * Exchanges the code POST /v1/auth/send-code mailed to `email` for a
+   * session: the server sets it as cookies, read here with the answer's body.
+   */
+  /** The project a session acts on; none for a key (a key's project is its own). */
+  get sessionProject(): string | undefined {
+    return typeof this.key === 'object' ? this.key.projectId : undefined;
+  }
+
+  async signInByCode<T = unknown>(email: string, code: string): Promise<{ session: Session; answer: T }> {
+    const path = '/v1/auth/verify';
+    const response = await this.request('POST', path, {}, { accept: 'application/json', 'content-type': 'application/json' }, JSON.stringify({ email, code }));
+    const cookies = new Map(response.headers.getSetCookie().map(parseSetCookie));
+    const session = cookies.get(sessionCookie);
+    const csrf = cookies.get(csrfCookie);
+    if (!session?.expiresAt || !csrf) throw new ServerUnavailable(`POST ${path}: the answer set no session cookies (is ${this.url} a Strix server?)`, response.status);
+    return { session: { token: session.value, csrf: csrf.value, expiresAt: session.expiresAt, email }, answer: await this.body<T>('POST', path, response) };
+  }
+
   private async json<T>(method: string, path: string, query: Query, body?: unknown): Promise<T> {
-    const headers: Record<string, string> = { authorization: `Bearer ${this.key}`, accept: 'application/json' };
+    const headers: Record<string, string> = { ...this.credentialHeaders(method), accept: 'application/json' };
     if (body !== undefined) headers['content-type'] = 'application/json';
     const response = await this.request(method, path, query, headers, body === undefined ? undefined : JSON.stringify(body));
+    return this.body<T>(method, path, response);
+  }
+
+  private credentialHeaders(method: string): Record<string, string> {
+    const key = this.key;
+    if (key === undefined) return {};
+    if (typeof key === 'string') return { authorization: `Bearer ${key}` };
+    return {
+      cookie: `${sessionCookie}=${key.token}; ${csrfCookie}=${key.csrf}`,
+      // The double submit the server checks on every change: the header equals the cookie.
+      ...(method !== 'GET' && { [csrfHeader]: key.csrf }),
+      ...(key.projectId !== undefined && { [projectHeader]: key.projectId }),
+    };
+  }
+
+  private async body<T>(method: string, path: string, response: Response): Promise<T> {
     if (response.status === 204) return undefined as T;
     const text = await response.text();
     try {
@@ -92,9 +157,35 @@ export class StrixClient {
         await new Promise((resolve) => setTimeout(resolve, wait));
         continue;
       }
-      throw await failureOf(response);
+      throw this.explained(await failureOf(response));
     }
   }
+
+  /** A 401 to a session means it ended (expired or signed out): say how to get a new one. */
+  private explained(failure: ServerRefused | ServerUnavailable): ServerRefused | ServerUnavailable {
+    const session = this.key;
+    if (!(failure instanceof ServerRefused) || failure.status !== 401 || session === undefined || typeof session === 'string') return failure;
+    const profile = session.profile === undefined ? '' : ` --profile ${session.profile}`;
+    const which = session.profile === undefined ? 'the session' : `the session of profile ${session.profile}`;
+    // A request carrying a session token gets a 401 when the server no longer knows the token.
+    return new ServerRefused(401, failure.code, `${which} expired or was signed out: sign in again with strix login --email ${session.email}${profile}`);
+  }
+}
+
+/** A `Set-Cookie` header's name, value and expiry (ISO 8601, from Expires or Max-Age). */
+function parseSetCookie(header: string): [string, { value: string; expiresAt?: string }] {
+  const [pair = '', ...attributes] = header.split(';').map((part) => part.trim());
+  const at = pair.indexOf('=');
+  const name = at < 0 ? pair : pair.slice(0, at);
+  const value = at < 0 ? '' : decodeURIComponent(pair.slice(at + 1));
+  let expiresMs: number | undefined;
+  for (const attribute of attributes) {
+    const [attrName = '', attrValue = ''] = attribute.split(/=(.*)/s, 2);
+    // Max-Age wins over Expires (RFC 6265, 5.3).
+    if (/^max-age$/i.test(attrName)) expiresMs = Date.now() + Number(attrValue) * 1000;
+    else if (/^expires$/i.test(attrName) && expiresMs === undefined) expiresMs = Date.parse(attrValue);
+  }
+  return [name, { value, ...(expiresMs !== undefined && Number.isFinite(expiresMs) && { expiresAt: new Date(expiresMs).toISOString() }) }];
 }
 
 function queryString(query: Query): string {

@@ -1,23 +1,50 @@
 /**
- * Named sign-ins: a server URL and an agent key each, in one JSON file under
- * `$XDG_CONFIG_HOME/strix/` (or `~/.config/strix/`), readable by its owner
- * only (0600, in a 0700 folder). `STRIX_URL` and `STRIX_KEY` override the
- * chosen profile, so CI needs no file at all.
+ * Named sign-ins: a server URL with an agent key, or with a person's session
+ * (`strix login --email`), in one JSON file under `$XDG_CONFIG_HOME/strix/`
+ * (or `~/.config/strix/`), readable by its owner only (0600, in a 0700
+ * folder). `STRIX_URL` and `STRIX_KEY` override the chosen profile, so CI
+ * needs no file at all.
  */
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
+import type { Credential, Session } from './client.ts';
 import { UsageError } from './failures.ts';
 
-export const Profile = z.object({
+export const KeyProfile = z.object({
   url: z.string(),
   key: z.string(),
   project_id: z.string().optional(),
   key_prefix: z.string().optional(),
   saved_at: z.string().optional(),
 });
+export type KeyProfile = z.infer<typeof KeyProfile>;
+
+/** A person signed in by the emailed code, acting on one of their projects. */
+export const SessionProfile = z.object({
+  url: z.string(),
+  email: z.string(),
+  session_token: z.string(),
+  csrf_token: z.string(),
+  /** As of sign-in; the server extends it as the session is used. */
+  expires_at: z.string(),
+  project_id: z.string(),
+  saved_at: z.string().optional(),
+});
+export type SessionProfile = z.infer<typeof SessionProfile>;
+
+export const Profile = z.union([KeyProfile, SessionProfile]);
 export type Profile = z.infer<typeof Profile>;
+
+export const isSessionProfile = (profile: Profile): profile is SessionProfile => 'session_token' in profile;
+
+/** What a client sends for a profile: its key, or its session (named after the profile, for messages). */
+export function credentialOf(profile: Profile, name?: string): Credential {
+  if (!isSessionProfile(profile)) return profile.key;
+  const session: Session = { token: profile.session_token, csrf: profile.csrf_token, expiresAt: profile.expires_at, email: profile.email, projectId: profile.project_id };
+  return name === undefined ? session : { ...session, profile: name };
+}
 
 const ProfilesFile = z.object({
   default: z.string().optional(),
@@ -42,10 +69,11 @@ export function checkProfileName(name: string): string {
   return name;
 }
 
-/** Where a command's server and key come from, for messages. */
+/** Where a command's server and key (or session) come from, for messages. */
 export interface Resolved {
   url: string;
-  key: string;
+  /** The agent key, or the session of a profile signed in by email. */
+  key: Credential;
   /** The profile used, if any (env alone needs none). */
   profile?: string;
 }
@@ -101,7 +129,7 @@ export class ProfileStore {
     return (await this.read()).default ?? defaultName;
   }
 
-  /** The server and key of a command: the profile's, each overridden by `STRIX_URL` / `STRIX_KEY`. */
+  /** The server and key (or session) of a command: the profile's, each overridden by `STRIX_URL` / `STRIX_KEY`. */
   async resolve(flag: string | undefined): Promise<Resolved> {
     const envUrl = this.env.STRIX_URL || undefined;
     const envKey = this.env.STRIX_KEY || undefined;
@@ -110,10 +138,10 @@ export class ProfileStore {
     const name = named === undefined ? file.default : checkProfileName(named);
     const profile = name === undefined ? undefined : file.profiles[name];
     if (name !== undefined && !profile && (flag !== undefined || !envKey)) {
-      throw new UsageError(`no profile ${JSON.stringify(name)} in ${this.path}; run strix login --profile ${name}, or set STRIX_URL and STRIX_KEY`);
+      throw new UsageError(`no profile ${JSON.stringify(name)} in ${this.path}; run strix login --profile ${name} (or with --email), or set STRIX_URL and STRIX_KEY`);
     }
-    const key = envKey ?? profile?.key;
-    if (!key) throw new UsageError('not signed in: run strix login (an agent key), or set STRIX_KEY (and STRIX_URL)');
+    const key = envKey ?? (profile && credentialOf(profile, name));
+    if (!key) throw new UsageError('not signed in: run strix login (an agent key) or strix login --email ADDRESS, or set STRIX_KEY (and STRIX_URL)');
     return { url: envUrl ?? profile?.url ?? defaultUrl, key, ...(profile && name !== undefined && { profile: name }) };
   }
 
