@@ -7,7 +7,7 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult, ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
 import type { StrixClient } from '../client.ts';
-import { ServerRefused, ServerUnavailable, describeFailure } from '../failures.ts';
+import { ServerRefused, ServerUnavailable, UsageError, describeFailure } from '../failures.ts';
 import { issueTools } from './issue-tools.ts';
 import { readTools } from './read-tools.ts';
 import type { ToolSpec } from './tool.ts';
@@ -28,7 +28,8 @@ async function answer(tool: ToolSpec, client: StrixClient, args: unknown): Promi
     const result = await tool.call(client, args as never);
     return { content: [{ type: 'text', text: JSON.stringify(result ?? { ok: true }) }] };
   } catch (error) {
-    if (error instanceof ServerRefused || error instanceof ServerUnavailable) return { isError: true, content: [{ type: 'text', text: describeFailure(error) }] };
+    // A usage error here is the profile's (SQL with a session): the agent is told, as it is told of a refusal.
+    if (error instanceof ServerRefused || error instanceof ServerUnavailable || error instanceof UsageError) return { isError: true, content: [{ type: 'text', text: describeFailure(error) }] };
     throw error;
   }
 }
