@@ -1,5 +1,5 @@
 import { RingBuffer } from './ring-buffer.ts';
-import { Limits, anyText, text } from './wire.ts';
+import { Limits, text } from './wire.ts';
 
 export interface Breadcrumb {
   message: string;
@@ -9,16 +9,24 @@ export interface Breadcrumb {
   data?: Record<string, unknown>;
 }
 
+/**
+ * A crumb as stored in the `breadcrumbs` attribute, in the names Strix's Sentry route keeps too,
+ * so a trail reads the same whichever SDK sent it.
+ */
 interface StoredCrumb {
-  t: number;
-  c?: string;
-  l?: string;
-  m: string;
-  d?: string;
+  /** ISO 8601. */
+  timestamp: string;
+  category?: string;
+  level?: string;
+  message: string;
+  /** Kept only while the crumb's JSON stays within 300 characters, as the Sentry route does. */
+  data?: Record<string, unknown>;
 }
 
 /** The attribute an error carries its trail in. */
 export const BREADCRUMBS_ATTRIBUTE = 'breadcrumbs';
+
+const maxCrumbChars = 300;
 
 /**
  * The last steps before an error: kept in a small ring and attached to the next error as one
@@ -33,10 +41,11 @@ export class Breadcrumbs {
   }
 
   add(crumb: Breadcrumb, nowMs: number): void {
-    const stored: StoredCrumb = { t: nowMs, m: text(String(crumb.message ?? ''), 200) };
-    if (crumb.category) stored.c = text(String(crumb.category), 40);
-    if (crumb.level) stored.l = crumb.level;
-    if (crumb.data) stored.d = anyText(crumb.data, 300);
+    const stored: StoredCrumb = { timestamp: new Date(nowMs).toISOString(), message: text(String(crumb.message ?? ''), 200) };
+    if (crumb.category) stored.category = text(String(crumb.category), 40);
+    if (crumb.level) stored.level = crumb.level;
+    const data = plainData(crumb.data);
+    if (data && JSON.stringify({ ...stored, data }).length <= maxCrumbChars) stored.data = data;
     this.ring.push(stored);
   }
 
@@ -57,5 +66,17 @@ export class Breadcrumbs {
 
   clear(): void {
     this.ring.clear();
+  }
+}
+
+/** The data as plain JSON (a copy, so later changes by the host do not show), or undefined if it has none or cannot be. */
+function plainData(data: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
+  if (!data || typeof data !== 'object') return undefined;
+  try {
+    const copy: unknown = JSON.parse(JSON.stringify(data));
+    return copy !== null && typeof copy === 'object' && !Array.isArray(copy) && Object.keys(copy).length > 0 ? (copy as Record<string, unknown>) : undefined;
+  } catch {
+    // Cycles, BigInts and throwing getters: the crumb goes without its data.
+    return undefined;
   }
 }

@@ -203,8 +203,10 @@ describe('@strix/sdk in Node against a live Strix', { timeout: 180_000 }, () => 
     client.captureException(new Error('checkout failed'));
     await delivered(client);
     const [error] = await eventsOf(`user_id=${user}&level=error`);
-    const trail = JSON.parse(error?.attributes.breadcrumbs ?? '[]') as { c?: string; m: string }[];
-    assert.deepEqual(trail.map((c) => [c.c, c.m]), [['track', 'product.viewed'], ['http', 'POST /cart 500'], ['track', 'cart.add']]);
+    const trail = JSON.parse(error?.attributes.breadcrumbs ?? '[]') as { timestamp: string; category?: string; message: string; data?: unknown }[];
+    assert.deepEqual(trail.map((c) => [c.category, c.message]), [['track', 'product.viewed'], ['http', 'POST /cart 500'], ['track', 'cart.add']]);
+    assert.deepEqual(trail[1]?.data, { status: 500 }, 'data as JSON, in the names the Sentry route keeps');
+    assert.ok(trail.every((c) => !Number.isNaN(Date.parse(c.timestamp))));
   });
 
   it('keeps a variant once assigned, across restarts with a file storage', async () => {
