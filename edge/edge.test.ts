@@ -101,4 +101,28 @@ describe('ingest edge back-pressure and key checks', () => {
     const both = await app.inject({ method: 'POST', url: '/v1/ingest?strix_key=revoked-1', headers: { authorization: 'Bearer client-1', 'content-type': 'application/json' }, payload: { events: [{ message: 'x', client_event_id: 'b2' }] } });
     assert.equal(both.statusCode, 200, both.body);
   });
+
+  it("drops a session's repeated pageview whichever route sent each view: Strix's track batch or PostHog's capture", async () => {
+    const before = log.appended.length;
+    const track = await app.inject({
+      method: 'POST',
+      url: '/v1/track:batch',
+      headers: { authorization: 'Bearer client-1', 'content-type': 'application/json' },
+      payload: { events: [{ name: '$pageview', session_id: 'sv', path: '/pricing', client_event_id: 'v1' }] },
+    });
+    assert.equal(track.statusCode, 200, track.body);
+    const capture = (url: string) =>
+      app.inject({
+        method: 'POST',
+        url: '/capture/',
+        headers: { 'content-type': 'application/json' },
+        payload: { api_key: 'client-1', event: '$pageview', distinct_id: 'u', uuid: crypto.randomUUID(), properties: { $session_id: 'sv', $current_url: url } },
+      });
+    assert.equal((await capture('https://shop.test/pricing?ref=mail')).statusCode, 200);
+    assert.equal((await capture('https://shop.test/checkout')).statusCode, 200);
+    const views = log.appended.slice(before).flatMap((append) =>
+      append.records.flatMap((r) => (JSON.parse(r.value.toString()) as { events: { screen_name?: string }[] }).events.map((e) => e.screen_name)),
+    );
+    assert.deepEqual(views, ['/pricing', '/checkout'], 'the repeat of /pricing sent through PostHog is dropped');
+  });
 });

@@ -3,6 +3,7 @@ import type { Log, Warehouse } from '@strix/contracts';
 import { ApiError } from '@strix/http';
 import type { HotKeys } from './hot-keys.ts';
 import { IngestRateLimiter, type RateLimits } from './rate-limit.ts';
+import { PageviewDeduper } from './pageviews.ts';
 import { batchRoutes } from './routes/batches.ts';
 import { importRoutes } from './routes/import.ts';
 import { posthogRoutes } from './routes/posthog.ts';
@@ -79,8 +80,10 @@ export const edgeRoutes: FastifyPluginAsync<EdgeDeps> = async (app, deps) => {
     if (request.routeOptions.config.keyFrom !== 'body') admit(request);
   });
 
-  await app.register(batchRoutes);
+  // One for every route that takes pageviews, so a view sent by the SDK and its repeat sent by posthog-js meet.
+  const pageviews = new PageviewDeduper();
+  await app.register(batchRoutes, { pageviews });
   await app.register(importRoutes, { warehouse: deps.warehouse });
   await app.register(sentryRoutes);
-  await app.register(posthogRoutes);
+  await app.register(posthogRoutes, { pageviews });
 };

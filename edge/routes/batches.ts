@@ -5,7 +5,7 @@ import { IncomingEvent, IngestLimits, MetricPoint, Topics, TrackEvent, batchBody
 import { ApiError, ErrorBody, errorResponses, literalPath, type Principal, type ZodRoutes } from '@strix/http';
 import { refuseForeignEnvironments } from '../app-environment.ts';
 import type { Partitioning } from '../edge.ts';
-import { PageviewDeduper } from '../pageviews.ts';
+import type { PageviewDeduper } from '../pageviews.ts';
 import { normalizePageviews } from '../track-pageviews.ts';
 import { validateEvents, validateMetrics, validateTrack, type BatchField, type ValidatedBatch } from '../validate-events.ts';
 
@@ -148,8 +148,7 @@ const beaconKey = (request: FastifyRequest): string | undefined => {
  * The batch endpoints, one contract: a client key, per-item validation with
  * partial success, and an acknowledgement only once every accepted item is durable.
  */
-export const batchRoutes: ZodRoutes = async (app) => {
-  const pageviews = new PageviewDeduper();
+export const batchRoutes: ZodRoutes<{ pageviews: PageviewDeduper }> = async (app, { pageviews }) => {
   // A page being closed sends with navigator.sendBeacon, which can set no header: its body is JSON typed text/plain
   // (a type that needs no CORS preflight) and its key is the strix_key query parameter.
   app.addContentTypeParser('text/plain', { parseAs: 'string' }, (_request, body, done) => {

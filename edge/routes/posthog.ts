@@ -2,7 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { IngestLimits } from '@strix/contracts';
 import { ApiError, errorResponses, parseParams, parseQuery, type ZodRoutes } from '@strix/http';
-import { PageviewDeduper } from '../pageviews.ts';
+import type { PageviewDeduper } from '../pageviews.ts';
 import { readCaptureBatch } from '../posthog/capture-batch.ts';
 import { compressions, decodeCaptureBody } from '../posthog/decode-body.ts';
 import { PostHogEvent } from '../posthog/map-event.ts';
@@ -77,8 +77,7 @@ const text = (value: unknown) => (typeof value === 'string' && value.trim() !== 
  * in the body, so these routes authenticate after decoding it (`keyFrom: 'body'`); events are
  * mapped (posthog/map-event.ts), validated and appended exactly as the batch endpoints' are.
  */
-export const posthogRoutes: ZodRoutes = async (app) => {
-  const pageviews = new PageviewDeduper();
+export const posthogRoutes: ZodRoutes<{ pageviews: PageviewDeduper }> = async (app, { pageviews }) => {
   // Bodies are read as bytes and decoded by the handler: posthog-js sends gzip as text/plain and base64 in forms.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
