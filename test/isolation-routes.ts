@@ -249,7 +249,10 @@ export const protectedCases: RouteCase[] = [
     }),
   ),
   ...['/batch', '/capture', '/e', '/i/v0/e'].flatMap((path) =>
-    [path, `${path}/`].map((url) => at(`POST ${url}`, { kind: 'edge', keyType: 'client' }, () => url, { body: () => ({ batch: [{ event: 'matrix_capture', distinct_id: 'matrix-user', properties: {} }] }) })),
+    [path, `${path}/`].flatMap((url) => [
+      at(`POST ${url}`, { kind: 'edge', keyType: 'client' }, () => url, { body: () => ({ batch: [{ event: 'matrix_capture', distinct_id: 'matrix-user', properties: {} }] }) }),
+      at(`GET ${url}`, { kind: 'edge', keyType: 'client' }, () => `${url}?data=${encodeURIComponent(Buffer.from(JSON.stringify({ batch: [{ event: 'matrix_capture', distinct_id: 'matrix-user', properties: {} }] })).toString('base64'))}`),
+    ]),
   ),
   ...['/flags', '/flags/', '/decide', '/decide/'].map((url) => at(`POST ${url}`, { kind: 'edge', keyType: 'client' }, () => url, { body: () => ({ distinct_id: 'matrix-user' }) })),
   // The configuration is the same for every project; a key in the path that is no key is refused unless a header authenticates.

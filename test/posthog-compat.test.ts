@@ -175,6 +175,25 @@ describe('PostHog SDKs send to Strix', () => {
     assert.ok(stored.every((e) => e.session_id === 'ph-hand-s'));
   });
 
+  it('takes a capture sent by GET in the data query parameter (base64 or lz64), as image pixels do, and names a bad one', async () => {
+    const json = (name: string) => JSON.stringify({ api_key: h.credentials.clientKey, ...capture(name) });
+    const get = (url: string) => h.strix.app.inject({ method: 'GET', url });
+    const sent = [
+      await get(`/e/?data=${encodeURIComponent(Buffer.from(json('hand_get_base64')).toString('base64'))}`),
+      await get(`/capture?compression=lz64&data=${encodeURIComponent(LZString.compressToBase64(json('hand_get_lz64')))}`),
+      await get(`/i/v0/e/?data=${encodeURIComponent(json('hand_get_json'))}`),
+    ];
+    assert.deepEqual(sent.map((r): unknown[] => [r.statusCode, r.json<unknown>()]), [[200, { status: 1 }], [200, { status: 1 }], [200, { status: 'Ok' }]]);
+    const gzip = await get('/e/?compression=gzip-js&data=H4sI');
+    assert.deepEqual([gzip.statusCode, gzip.json<{ message: string }>().message], [400, 'query parameter compression: gzip-js cannot travel in a URL; send it as a POST body']);
+    const garbled = await get('/e/?compression=base64&data=bm90IGpzb24');
+    assert.equal(garbled.statusCode, 400);
+    assert.match(garbled.json<{ message: string }>().message, /^query parameter data is not valid JSON \(after base64 decoding\)/);
+    assert.equal((await get('/e/')).statusCode, 400, 'data is required');
+    await h.strix.drained();
+    assert.deepEqual((await events('user_id=ph-hand')).map((e) => e.name).filter((n) => n.startsWith('hand_get')).sort(), ['hand_get_base64', 'hand_get_json', 'hand_get_lz64']);
+  });
+
   it('stores a redelivered event once (its uuid), and answers the events it refused beside the ones it stored', async () => {
     const uuid = randomUUID();
     const body = JSON.stringify({ api_key: h.credentials.clientKey, batch: [{ ...capture('hand_redelivered'), uuid }] });

@@ -90,10 +90,24 @@ export async function decodeCaptureBody(
   } else {
     text = body.toString('utf8');
   }
+  return parsed(text, compression, 'request body');
+}
+
+/**
+ * The JSON of a capture sent by GET, in the `data` query parameter (base64 or lz64, as a form's
+ * `data` field is), as image-pixel and older clients send it.
+ */
+export function decodeCaptureData(data: string, queryCompression: string | undefined, limitBytes: number): unknown {
+  const compression = compressionOf(queryCompression, 'query parameter');
+  if (compression === 'gzip' || compression === 'gzip-js') throw new ApiError('bad_request', `query parameter compression: ${compression} cannot travel in a URL; send it as a POST body`);
+  return parsed(formData(data, compression, limitBytes), compression, 'query parameter data');
+}
+
+function parsed(text: string, compression: Compression | undefined, what: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch (error) {
     const how = compression ? ` (after ${compression} decoding)` : '';
-    throw new ApiError('bad_request', `request body is not valid JSON${how}: ${(error as Error).message}`);
+    throw new ApiError('bad_request', `${what} is not valid JSON${how}: ${(error as Error).message}`);
   }
 }

@@ -4,7 +4,7 @@ import { IngestLimits } from '@strix/contracts';
 import { ApiError, errorResponses, parseParams, parseQuery, type ZodRoutes } from '@strix/http';
 import type { PageviewDeduper } from '../pageviews.ts';
 import { readCaptureBatch } from '../posthog/capture-batch.ts';
-import { compressions, decodeCaptureBody } from '../posthog/decode-body.ts';
+import { compressions, decodeCaptureBody, decodeCaptureData } from '../posthog/decode-body.ts';
 import { PostHogEvent } from '../posthog/map-event.ts';
 import { FlagsAnswer, RemoteConfig, noFlags, remoteConfig, remoteConfigScript } from '../posthog/remote-config.ts';
 import { inPostHogTerms, validateCapture } from '../posthog/validate-capture.ts';
@@ -30,6 +30,12 @@ const CaptureQuery = z.object({
   _: z.string().optional().meta({ description: 'The same, as older posthog-js sends it (epoch ms)' }),
   ver: z.string().optional().meta({ description: 'The SDK version (ignored)' }),
   ip: z.string().optional().meta({ description: 'Ignored: Strix never stores a client address' }),
+});
+
+type CaptureQuery = z.infer<typeof CaptureQuery>;
+
+const CaptureUrlQuery = CaptureQuery.extend({
+  data: z.string().min(1).meta({ description: 'The capture body, base64 (or lz64 with compression=lz64) JSON' }),
 });
 
 const CaptureBody = z
@@ -82,9 +88,7 @@ export const posthogRoutes: ZodRoutes<{ pageviews: PageviewDeduper }> = async (a
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
 
-  const capture = async (request: FastifyRequest, status: CaptureAnswer['status']): Promise<CaptureAnswer> => {
-    const query = parseQuery(CaptureQuery, request.query);
-    const body = await decodeCaptureBody(bodyOf(request), request.headers['content-type'], query.compression, maxBodyBytes);
+  const capture = async (request: FastifyRequest, status: CaptureAnswer['status'], body: unknown, query: CaptureQuery): Promise<CaptureAnswer> => {
     const { key, sentAt, events } = readCaptureBatch(body, query);
     const principal = request.authenticateKey(key, 'send the project API key as api_key');
     app.admitIngest(request);
@@ -123,7 +127,26 @@ export const posthogRoutes: ZodRoutes<{ pageviews: PageviewDeduper }> = async (a
             response: { 200: CaptureAnswer, ...errorResponses },
           },
         },
-        (request) => capture(request, status),
+        async (request) => {
+          const query = parseQuery(CaptureQuery, request.query);
+          return capture(request, status, await decodeCaptureBody(bodyOf(request), request.headers['content-type'], query.compression, maxBodyBytes), query);
+        },
+      );
+      app.get(
+        url,
+        {
+          config: { keyType: 'client', permission: 'events:write', rateLimited: true, keyFrom: 'body' },
+          schema: {
+            summary: 'Capture events sent in the URL, as image pixels and older PostHog clients do (data=<base64 or lz64 JSON>)',
+            tags,
+            querystring: CaptureUrlQuery,
+            response: { 200: CaptureAnswer, ...errorResponses },
+          },
+        },
+        async (request) => {
+          const query = parseQuery(CaptureUrlQuery, request.query);
+          return capture(request, status, decodeCaptureData(query.data, query.compression, maxBodyBytes), query);
+        },
       );
     }
   }
