@@ -5,50 +5,39 @@
  * made by the scan, and `attachment_cleanup` on the in-process scheduler.
  */
 import assert from 'node:assert/strict';
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { mkdir, readdir, utimes, writeFile } from 'node:fs/promises';
-import { request as httpRequest } from 'node:http';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { signDownloadToken } from '@strix/blobs';
-import { createApp, createKey, createProject, deriveSecret, systemActor } from '@strix/control';
+import { deriveSecret } from '@strix/control';
 import { DirectoryBlobStore } from '@strix/blobs';
 import { EmbeddedScheduler, createActivities } from '@strix/workflows';
 import { event, ingest, startHarness, type Harness } from '@strix/testkit/harness';
+import {
+  DAY,
+  addProject,
+  checkCutUpload,
+  checkQuotaEdges,
+  filesUnder,
+  idleCleanup,
+  leaveCrashDebris,
+  reserveAttachment,
+  sha256,
+  storeAttachment,
+  type AttachmentJson,
+  type TestProject,
+} from './attachments.fixture.ts';
 
 const secretHex = 'ab'.repeat(32);
-const DAY = 24 * 3600_000;
-const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
-
-interface AttachmentJson {
-  id: string;
-  status: string;
-  issue_id: string | null;
-  size: number;
-}
 
 describe('embedded Strix: attachments', { timeout: 180_000 }, () => {
   let h: Harness;
-  let other: { projectId: string; clientKey: string; agentKey: string };
+  let other: TestProject;
   before(async () => {
     h = await startHarness({ STRIX_SECRET_KEY: secretHex });
-    const control = h.strix.control!;
-    const [project] = await control.db.query<{ team_id: string }>('SELECT team_id FROM projects WHERE id = $1', [h.credentials.projectId]);
-    const system = systemActor('attachments test');
-    other = await control.db.transaction(async (tx) => {
-      const made = await createProject(tx, project!.team_id, { name: 'Other project' }, system);
-      const app = await createApp(tx, made.id, { name: 'Other app', platform: 'backend', bundle_id: null }, system);
-      const client = await createKey(tx, made.id, { type: 'client', appId: app.id, name: 'other client' }, system);
-      const agent = await createKey(tx, made.id, { type: 'agent', appId: null, name: 'other agent' }, system);
-      return { projectId: made.id, clientKey: client.secret, agentKey: agent.secret };
-    });
-    // Keys reach the registry within its poll.
-    for (let waited = 0; (await list(`event_id=none`, other.agentKey)).statusCode !== 200; waited += 100) {
-      assert.ok(waited < 10_000, 'the new keys were never accepted');
-      await sleep(100);
-    }
+    other = await addProject(h.strix.control!.db, inject, h.credentials.projectId, 'Other project');
   });
   after(async () => h?.close());
 
@@ -61,27 +50,9 @@ describe('embedded Strix: attachments', { timeout: 180_000 }, () => {
     });
   const list = (query: string, key = h.credentials.agentKey) => inject('GET', `/v1/attachments?${query}`, key);
 
-  async function reserve(over: Record<string, unknown>, key = h.credentials.clientKey) {
-    const data = randomBytes(64);
-    const body = { file_name: 'log.txt', size: data.length, sha256: sha256(data), content_type: 'text/plain', client_event_id: `evt-${randomUUID()}`, user_id: 'u', ...over };
-    return inject('POST', '/v1/ingest/attachment', key, body);
-  }
-
-  /** Reserves and uploads `data`; returns the attachment's id. */
-  async function stored(data: Buffer, over: Record<string, unknown> = {}): Promise<string> {
-    const res = await reserve({ size: data.length, sha256: sha256(data), ...over });
-    assert.equal(res.statusCode, 200, res.body);
-    const { attachment, upload_url } = res.json<{ attachment: AttachmentJson; upload_url: string }>();
-    const put = await inject('PUT', upload_url, h.credentials.clientKey, data);
-    assert.equal(put.statusCode, 200, put.body);
-    assert.equal(put.json<{ attachment: AttachmentJson }>().attachment.status, 'uploaded');
-    return attachment.id;
-  }
-
+  const reserve = (over: Record<string, unknown>, key = h.credentials.clientKey) => reserveAttachment(inject, key, over);
+  const stored = (data: Buffer, over: Record<string, unknown> = {}) => storeAttachment(inject, h.credentials.clientKey, data, over);
   const blobDir = () => join(h.dir, 'attachments');
-  async function filesUnder(dir = blobDir()): Promise<string[]> {
-    return (await readdir(dir, { recursive: true, withFileTypes: true })).filter((e) => e.isFile()).map((e) => e.name).sort();
-  }
 
   it('refuses a reservation naming the field and the limit', async () => {
     const cases: [Record<string, unknown>, RegExp][] = [
@@ -101,29 +72,7 @@ describe('embedded Strix: attachments', { timeout: 180_000 }, () => {
   });
 
   it("checks the end user's and the project's quotas before any byte: exactly the limit fits, one byte over is a 413", async () => {
-    await h.strix.control!.db.query('UPDATE projects SET attachment_quota_bytes = 3000, attachment_user_quota_bytes = 2000 WHERE id = $1', [other.projectId]);
-    const sha = 'a'.repeat(64);
-    const at = (user: string, size: number) => reserve({ user_id: user, size, sha256: sha, client_event_id: `q-${randomUUID()}` }, other.clientKey);
-
-    assert.equal((await at('u1', 2000)).statusCode, 200, "the end user's whole quota");
-    const userOver = await at('u1', 1);
-    assert.equal(userOver.statusCode, 413, userOver.body);
-    assert.deepEqual(userOver.json(), {
-      error: 'user_quota_exhausted',
-      message: "user_quota_exhausted: this end user's attachments use 2000 of 2000 bytes; 1 more would exceed the quota",
-    });
-    const second = await at('u2', 1000);
-    assert.equal(second.statusCode, 200, 'the project at exactly its quota');
-    const projectOver = await at('u3', 1);
-    assert.equal(projectOver.statusCode, 413);
-    assert.deepEqual(projectOver.json(), {
-      error: 'quota_exhausted',
-      message: "quota_exhausted: the project's attachments use 3000 of 3000 bytes; 1 more would exceed the quota",
-    });
-    // A deleted attachment stops counting at once.
-    const id = second.json<{ attachment: AttachmentJson }>().attachment.id;
-    assert.equal((await inject('DELETE', `/v1/attachments/${id}`, other.agentKey)).statusCode, 204);
-    assert.equal((await at('u3', 1000)).statusCode, 200);
+    await checkQuotaEdges(h.strix.control!.db, inject, other);
   });
 
   it('streams an upload, verifying size and SHA-256; a wrong body stores nothing and the reservation stays uploadable; a second upload is 409', async () => {
@@ -143,7 +92,7 @@ describe('embedded Strix: attachments', { timeout: 180_000 }, () => {
     assert.match(short.json<{ message: string }>().message, /^body: 3145744 bytes received, 3145745 declared$/);
     const long = await inject('PUT', upload_url, h.credentials.clientKey, Buffer.concat([data, Buffer.from('!')]));
     assert.equal(long.statusCode, 413, long.body);
-    assert.equal((await filesUnder()).filter((f) => f.includes(attachment.id)).length, 0, 'nothing stored of a refused body');
+    assert.equal((await filesUnder(blobDir())).filter((f) => f.includes(attachment.id)).length, 0, 'nothing stored of a refused body');
 
     assert.equal((await inject('PUT', upload_url, other.clientKey, data)).statusCode, 404, "another project's key");
     const ok = await inject('PUT', upload_url, h.credentials.clientKey, data);
@@ -156,28 +105,7 @@ describe('embedded Strix: attachments', { timeout: 180_000 }, () => {
   it('keeps nothing of an upload whose client dies half way, and takes the same reservation again', async () => {
     await h.strix.app.listen({ port: 0, host: '127.0.0.1' });
     const { port } = h.strix.app.server.address() as AddressInfo;
-    const data = randomBytes(8 * 1024 * 1024);
-    const res = await reserve({ size: data.length, sha256: sha256(data) });
-    const { attachment, upload_url } = res.json<{ attachment: AttachmentJson; upload_url: string }>();
-    const folder = join(blobDir(), 'attachments', attachment.id.slice(0, 2));
-
-    const req = httpRequest({ port, host: '127.0.0.1', method: 'PUT', path: upload_url, headers: { authorization: `Bearer ${h.credentials.clientKey}`, 'content-length': data.length } });
-    req.on('error', () => undefined);
-    req.write(data.subarray(0, 5 * 1024 * 1024));
-    // Until part of the body is on disk, in the upload's temporary file.
-    for (let waited = 0; !(await readdir(folder).catch(() => [])).some((n) => n.startsWith(`.${attachment.id}`)); waited += 20) {
-      assert.ok(waited < 20_000, 'the upload never reached the disk');
-      await sleep(20);
-    }
-    req.destroy();
-    for (let waited = 0; (await readdir(folder)).some((n) => n.includes(attachment.id)); waited += 20) {
-      assert.ok(waited < 20_000, 'the cut upload left a file');
-      await sleep(20);
-    }
-    const meta = await inject('GET', `/v1/attachments/${attachment.id}`, h.credentials.agentKey);
-    assert.equal(meta.json<{ attachment: AttachmentJson }>().attachment.status, 'reserved');
-    const retried = await inject('PUT', upload_url, h.credentials.clientKey, data);
-    assert.equal(retried.statusCode, 200, retried.body);
+    await checkCutUpload(inject, { baseUrl: `http://127.0.0.1:${port}`, blobDir: blobDir(), clientKey: h.credentials.clientKey, agentKey: h.credentials.agentKey });
   });
 
   it('downloads through a short-lived signed URL, with safe headers; an expired or altered token is a 403 saying why', async () => {
@@ -263,14 +191,8 @@ describe('embedded Strix: attachments', { timeout: 180_000 }, () => {
     assert.equal((await inject('DELETE', `/v1/attachments/${deleted}`, h.credentials.agentKey)).statusCode, 204);
     const neverUploaded = (await reserve({})).json<{ attachment: AttachmentJson }>().attachment.id;
     const eventless = await stored(Buffer.from('its event never came'));
-    // What crashes leave: an interrupted upload's temporary file, and a file whose row is gone.
-    const stray = join(blobDir(), 'attachments', 'ff', `.${randomUUID()}.${randomUUID()}.upload`);
-    await mkdir(join(blobDir(), 'attachments', 'ff'), { recursive: true });
-    await writeFile(stray, 'partial');
-    await utimes(stray, new Date(Date.now() - 2 * DAY), new Date(Date.now() - 2 * DAY));
-    const orphan = randomUUID();
     const blobs = await DirectoryBlobStore.open(blobDir());
-    await blobs.put(`attachments/${orphan.slice(0, 2)}/${orphan}`, (async function* () { yield Buffer.from('o'); })(), { size: 1, sha256: sha256(Buffer.from('o')) });
+    const { orphan } = await leaveCrashDebris(blobs);
 
     let clock = Date.now() + 2 * DAY;
     const runs = control.jobRuns();
@@ -301,13 +223,13 @@ describe('embedded Strix: attachments', { timeout: 180_000 }, () => {
     assert.ok(Number(second.purgedDeleted) >= 2, 'the deleted one and the event-less one, a week after their deletion');
     const rows = new Set((await control.db.query<{ id: string }>('SELECT id FROM attachments')).map((r) => r.id));
     for (const gone of [deleted, eventless, neverUploaded]) assert.ok(!rows.has(gone), `${gone} purged`);
-    const files = await filesUnder();
+    const files = await filesUnder(blobDir());
     for (const gone of [deleted, eventless, orphan]) assert.ok(!files.includes(gone), `the file of ${gone} deleted`);
     assert.ok(files.includes(issueLinked) && files.includes(eventKept));
     assert.ok(!files.some((f) => f.endsWith('.upload')));
 
     const third = await run();
-    assert.deepEqual(third, { softDeletedEventGone: 0, purgedDeleted: 0, purgedNeverUploaded: 0, incompleteUploads: 0, orphanFiles: 0 });
+    assert.deepEqual(third, idleCleanup);
     await scheduler.stop();
   });
 });

@@ -2,16 +2,20 @@
  * Project jobs on Temporal across processes: an api role (hosting chDB, handing triggered runs to
  * Temporal) and worker roles on the real Temporal dev server, with RevenueCat and the App Store as
  * local stand-ins. A worker is killed with SIGKILL half-way through a 5,000-customer backfill.
+ * Attachments go to the api role over HTTP and into the directory every role shares, which
+ * `attachment_cleanup` on a worker purges.
  */
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
-import { createApp, openPostgres, systemActor } from '@strix/control';
+import { DirectoryBlobStore } from '@strix/blobs';
+import type { JobName, JobRun } from '@strix/contracts';
+import { JobRuns, createApp, openPostgres, systemActor, type ControlDb } from '@strix/control';
 import { writeUserProperties } from '@strix/warehouse';
 import { ClickHouseWarehouse } from '@strix/warehouse/clickhouse';
 import { scheduleIdFor } from '@strix/workflows/temporal';
@@ -20,9 +24,22 @@ import { standinExpectation } from '@strix/workflows/revenuecat/standin-expected
 import { startITunesStandin, type ITunesStandin } from '@strix/testkit/itunes-standin';
 import { kill, spawnStrix, type StrixProcess } from '@strix/testkit/process';
 import { maxRequestsInWindow, startRevenueCatStandin, type RevenueCatStandin } from '@strix/testkit/revenuecat-standin';
-import { eventRow } from '@strix/testkit/rows';
+import { errorRow, eventRow } from '@strix/testkit/rows';
 import { startTemporal, type TemporalEngine } from '@strix/testkit/temporal';
 import { startWarehouseHost, type WarehouseHost } from '@strix/testkit/warehouse-host';
+import {
+  DAY,
+  addProject,
+  checkCutUpload,
+  checkQuotaEdges,
+  filesUnder,
+  idleCleanup,
+  leaveCrashDebris,
+  reserveAttachment,
+  storeAttachment,
+  type ApiSend,
+  type AttachmentJson,
+} from './attachments.fixture.ts';
 
 const rcProject = 'proj_temporal';
 const rcKey = 'sk_standin_temporal_4242';
@@ -47,6 +64,8 @@ describe('project jobs on Temporal: api and worker roles in their own processes'
   let host: WarehouseHost;
   let warehouse: ClickHouseWarehouse;
   let connection: Connection;
+  let control: ControlDb;
+  let blobDir: string;
   let workerEnv: Record<string, string>;
   const processes: StrixProcess[] = [];
   const dirs: string[] = [];
@@ -68,11 +87,12 @@ describe('project jobs on Temporal: api and worker roles in their own processes'
     revenuecat = await startRevenueCatStandin({ apiKey: rcKey, projectId: rcProject, customers, seed: 11 });
     appStore = await startITunesStandin({ apps: [{ bundleId: 'com.strix.temporal', version: '3.4.1' }] });
     // Every role of a deployment shares the attachments' directory (and the master key: the host's controlEnv has it).
+    blobDir = await dir();
     const shared = {
       STRIX_SCHEDULER: 'temporal',
       STRIX_TEMPORAL_ADDRESS: temporal.address,
       STRIX_TEMPORAL_NAMESPACE: temporal.namespace,
-      STRIX_BLOB_DIR: await dir(),
+      STRIX_BLOB_DIR: blobDir,
       STRIX_REVENUECAT_URL: revenuecat.url,
       STRIX_REVENUECAT_RATE_LIMIT: perProcess,
       STRIX_ITUNES_URL: appStore.baseUrl,
@@ -82,10 +102,12 @@ describe('project jobs on Temporal: api and worker roles in their own processes'
     workerEnv = { ...shared, STRIX_ROLE: 'worker', ...host.warehouseEnv, ...host.controlEnv };
     warehouse = new ClickHouseWarehouse({ url: host.api.url, pathname: '/clickhouse', username: 'admin', password: host.adminPassword });
     connection = await Connection.connect({ address: temporal.address });
+    control = await openPostgres(host.controlEnv.STRIX_POSTGRES_URL!);
   });
 
   after(async () => {
     await connection?.close();
+    await control?.close();
     await warehouse?.close();
     for (const p of processes) await kill(p, 'SIGKILL');
     await temporal?.stop();
@@ -121,6 +143,47 @@ describe('project jobs on Temporal: api and worker roles in their own processes'
     }
   }
   const ended = (id: string, timeoutMs = 120_000) => until(id, (r) => r.status !== 'pending' && r.status !== 'running', timeoutMs);
+
+  /** The API over HTTP, as the attachment scenarios shared with the embedded suite call it. */
+  const send: ApiSend = async (method, path, key, payload) => {
+    const bytes = Buffer.isBuffer(payload);
+    const res = await fetch(`${host.api.url}${path}`, {
+      method,
+      headers: { ...(key && { authorization: `Bearer ${key}` }), ...(payload !== undefined && { 'content-type': bytes ? 'application/octet-stream' : 'application/json' }) },
+      ...(payload !== undefined && { body: bytes ? new Uint8Array(payload) : JSON.stringify(payload) }),
+    });
+    const body = await res.text();
+    return { statusCode: res.status, body, json: <T>() => JSON.parse(body) as T };
+  };
+
+  /** A live worker role: the backfill's successor, or a new one when a test runs alone. */
+  async function aWorker(): Promise<void> {
+    if (!processes.some((p) => p !== host.api && p.child.exitCode === null && p.child.signalCode === null)) await startWorker();
+  }
+
+  /**
+   * Triggers a system job's Schedule as an operator does in Temporal's UI or CLI (its next slot may be a day away, and
+   * the API starts project jobs alone), waits for the workflow it started, and returns the run as recorded.
+   */
+  async function runSchedule(job: JobName): Promise<JobRun> {
+    const client = new Client({ connection, namespace: temporal.namespace });
+    const schedule = client.schedule.getHandle(scheduleIdFor(job));
+    const taken = (await schedule.describe()).info.numActionsTaken;
+    await schedule.trigger();
+    const deadline = Date.now() + 30_000;
+    let described = await schedule.describe();
+    while (described.info.numActionsTaken === taken) {
+      assert.ok(Date.now() < deadline, `the ${job} schedule started nothing`);
+      await sleep(100);
+      described = await schedule.describe();
+    }
+    const started = described.info.recentActions.at(-1)!.action.workflow;
+    await client.workflow.getHandle(started.workflowId, started.firstExecutionRunId).result();
+    const run = await new JobRuns(control).get(`temporal:${started.firstExecutionRunId}`);
+    assert.equal(run?.status, 'completed', run?.error ?? `no run recorded for workflow ${started.workflowId}`);
+    assert.equal(run.trigger, 'schedule');
+    return run;
+  }
 
   async function trigger(job: string): Promise<string> {
     const res = await api('POST', `/v1/jobs/${job}`, {});
@@ -276,5 +339,81 @@ describe('project jobs on Temporal: api and worker roles in their own processes'
     assert.deepEqual(await exported('erin'), [], 'no table returns a row of the person');
     assert.equal((await api('GET', `/v1/attachments/${attachmentId}`)).status, 404, 'their attachment is gone');
     assert.ok((await exported('finn')).length >= 2, 'another person keeps their rows');
+  });
+
+  it("refuses attachments over the end user's or the project's quota on the api role before any byte: exactly the limit fits, one byte over is a 413", async () => {
+    const project = await addProject(control, send, host.credentials.projectId, 'Quota project');
+    await checkQuotaEdges(control, send, project);
+  });
+
+  it('keeps nothing in the shared directory of an upload to the api role whose client dies half way, and takes the same reservation again', async () => {
+    const { clientKey, agentKey } = host.credentials;
+    await checkCutUpload(send, { baseUrl: host.api.url, blobDir, clientKey, agentKey });
+  });
+
+  it('attachment_cleanup on a worker, started by its schedule: purges deleted, never uploaded, event-less and orphaned files, keeps the rest, and is idempotent', async () => {
+    await aWorker();
+    const { projectId, clientKey, agentKey } = host.credentials;
+    const attachment = async (id: string) => (await send('GET', `/v1/attachments/${id}`, agentKey)).json<{ attachment: AttachmentJson }>().attachment;
+    const rows = async (where = 'true') => new Set((await control.query<{ id: string }>(`SELECT id FROM attachments WHERE ${where}`)).map((r) => r.id));
+    // A worker's clock cannot be moved: the rows are aged in the control plane instead.
+    const age = (id: string, column: 'created_at' | 'deleted_at', days: number) => control.query(`UPDATE attachments SET ${column} = $2 WHERE id = $1`, [id, Date.now() - days * DAY]);
+
+    // Kept: an error's attachment, linked to its issue by a scan on the worker, and the attachment of a stored event.
+    const crash = `crash-${randomUUID()}`;
+    const info = `info-${randomUUID()}`;
+    const issueLinked = await storeAttachment(send, clientKey, Buffer.from('crash log'), { client_event_id: crash });
+    const eventKept = await storeAttachment(send, clientKey, Buffer.from('info log'), { client_event_id: info });
+    const appId = (await attachment(issueLinked)).app_id;
+    await warehouse.insert('events', [
+      errorRow({ project_id: projectId, app_id: appId, event_id: crash, fingerprint: 'temporal-attachment-crash' }),
+      eventRow({ project_id: projectId, app_id: appId, event_id: info }),
+    ]);
+    const scan = await ended(await trigger('issue_scan'));
+    assert.equal(scan.status, 'completed', scan.error);
+    assert.ok((await attachment(issueLinked)).issue_id, 'the error attachment belongs to its issue');
+
+    const deleted = await storeAttachment(send, clientKey, Buffer.from('deleted soon'));
+    assert.equal((await send('DELETE', `/v1/attachments/${deleted}`, agentKey)).statusCode, 204);
+    const neverUploaded = (await reserveAttachment(send, clientKey)).json<{ attachment: AttachmentJson }>().attachment.id;
+    const eventless = await storeAttachment(send, clientKey, Buffer.from('its event never came'));
+    // Two days: past a reservation's lifetime, within a deletion's grace.
+    for (const id of [issueLinked, eventKept, neverUploaded, eventless]) await age(id, 'created_at', 2);
+    await age(deleted, 'deleted_at', 2);
+    const { orphan } = await leaveCrashDebris(await DirectoryBlobStore.open(blobDir));
+
+    const first = await runSchedule('attachment_cleanup');
+    assert.deepEqual(first.summary, { ...idleCleanup, softDeletedEventGone: 1, purgedNeverUploaded: 1, incompleteUploads: 1, orphanFiles: 1 });
+    const live = await rows('deleted_at IS NULL');
+    assert.ok(!live.has(eventless) && !live.has(neverUploaded));
+    assert.ok(live.has(issueLinked) && live.has(eventKept), 'an attachment of an issue, or of a stored event, stays');
+    assert.ok((await rows()).has(deleted), 'deleted 2 days ago: kept for its grace');
+    const afterFirst = await filesUnder(blobDir);
+    assert.ok(afterFirst.includes(deleted) && afterFirst.includes(eventless), 'a file stays as long as its row');
+    assert.ok(!afterFirst.includes(orphan) && !afterFirst.some((f) => f.endsWith('.upload')), 'the orphan and the stray upload are gone');
+
+    // A week after their deletion.
+    for (const id of [deleted, eventless]) await age(id, 'deleted_at', 8);
+    const second = await runSchedule('attachment_cleanup');
+    assert.deepEqual(second.summary, { ...idleCleanup, purgedDeleted: 2 });
+    const left = await rows();
+    for (const gone of [deleted, eventless, neverUploaded]) assert.ok(!left.has(gone), `${gone} purged`);
+    const files = await filesUnder(blobDir);
+    for (const gone of [deleted, eventless]) assert.ok(!files.includes(gone), `the file of ${gone} deleted`);
+    assert.ok(files.includes(issueLinked) && files.includes(eventKept));
+
+    const third = await runSchedule('attachment_cleanup');
+    assert.deepEqual(third.summary, idleCleanup);
+    // The API lists the schedule's runs with the system jobs (their summaries span projects; GET /v1/jobs/:id shows a project's own runs).
+    interface JobTypeJson {
+      type: string;
+      scope: string;
+      last_run: { status: string; created_at: string; finished_at: string | null } | null;
+    }
+    const listed = (await api('GET', '/v1/jobs')).json<{ jobs: JobTypeJson[] }>().jobs.find((j) => j.type === 'attachment_cleanup');
+    assert.deepEqual(
+      { scope: listed?.scope, last_run: listed?.last_run },
+      { scope: 'system', last_run: { status: 'completed', created_at: new Date(third.created_at).toISOString(), finished_at: new Date(third.finished_at!).toISOString() } },
+    );
   });
 });
