@@ -18,7 +18,10 @@ if (!gc) throw new Error('run with node --expose-gc (see the header)');
 const apps = [['proj_01JD8V3M4W7Q2Z5X9K6T1R0N8B', 'app_01JD8V3M4W7Q2Z5X9K6T1R0N8C'], ['proj_01JD8V3N0A', 'app_01JD8V3N0B'], ['proj_01JD8V3P7Z', 'app_01JD8V3P7Y']] as const;
 // Made afresh for each call, as the pipeline makes them, so the deduper alone holds what it keeps.
 const salt = randomUUID().slice(0, 23);
-const keyOf = (i: number) => EventDeduper.keyOf(...apps[i % 3]!, `${salt}-${i.toString(16).padStart(12, '0')}`);
+const keyOf = (i: number) => {
+  const [project, app] = apps[i % 3]!;
+  return EventDeduper.keyOf(project, app, `${salt}-${i.toString(16).padStart(12, '0')}`);
+};
 
 function memory(): number {
   gc!();
