@@ -1,7 +1,7 @@
 /**
  * End-to-end throughput, ingest latency and memory of embedded Strix.
  *
- *   npm run bench            (BENCH_EVENTS, BENCH_CONCURRENCY, BENCH_LATENCY_SECONDS to tune)
+ *   npm run bench            (BENCH_EVENTS, BENCH_CONCURRENCY, BENCH_LATENCY_SECONDS, BENCH_LATENCY_RATE to tune)
  *
  * Strix runs as its own process (server/main.ts); this process is the load
  * generator, sending batches of 100 ~300-byte events over keep-alive HTTP.
@@ -29,6 +29,8 @@ const latencySeconds = Number(process.env.BENCH_LATENCY_SECONDS ?? 15);
 const tenantProjects = Number(process.env.BENCH_PROJECTS ?? 100);
 const tenantKeys = Number(process.env.BENCH_KEYS ?? 1000);
 const minRatio = Number(process.env.BENCH_MIN_RATIO ?? 0);
+/** Phase 2's rate in events/s, instead of half of phase 1's: to compare latency across runs at one load. */
+const latencyRate = Number(process.env.BENCH_LATENCY_RATE ?? 0);
 
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'strix-bench-'));
@@ -72,9 +74,10 @@ async function main(): Promise<void> {
 
     // Phase 2: latency at half the sustained rate, open loop.
     if (latencySeconds > 0) {
-      const latencies = await load.latencies([url], throughput / 2, latencySeconds);
+      const rate = latencyRate > 0 ? latencyRate : throughput / 2;
+      const latencies = await load.latencies([url], rate, latencySeconds);
       console.log(
-        `ingest latency at ${(throughput / 2).toFixed(0)} events/s: p50 ${percentile(latencies, 50).toFixed(1)} ms, ` +
+        `ingest latency at ${rate.toFixed(0)} events/s: p50 ${percentile(latencies, 50).toFixed(1)} ms, ` +
           `p99 ${percentile(latencies, 99).toFixed(1)} ms, max ${percentile(latencies, 100).toFixed(1)} ms`,
       );
     }

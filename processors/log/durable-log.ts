@@ -48,7 +48,7 @@ export interface TopicStats {
 }
 
 export interface DurableLogMetrics {
-  /** fdatasync calls on segment files; with group commit far fewer than appends. */
+  /** Durable writes to segment files (O_DSYNC); with group commit far fewer than appends. */
   syncs: number;
   appends: number;
   appendedRecords: number;

@@ -19,7 +19,7 @@ export interface TopicLogOptions extends RetentionPolicy {
   readonly segmentBytes: number;
   readonly groupCommitMs: number;
   readonly warn: (message: string) => void;
-  /** Called once per fdatasync of a segment, for metrics. */
+  /** Called once per durable write to a segment, for metrics. */
   readonly onSync: () => void;
 }
 
@@ -95,7 +95,7 @@ export class TopicLog {
     return active;
   }
 
-  /** Resolves once the frames are written and fdatasynced, in order after every earlier append. */
+  /** Resolves once the frames are written durably, in order after every earlier append. */
   append(frames: readonly Buffer[]): Promise<void> {
     if (this.closed) return Promise.reject(new Error(`log is closed; cannot append to ${this.name}`));
     if (this.failure) {
@@ -113,8 +113,8 @@ export class TopicLog {
   }
 
   /**
-   * Group commit: everything queued while one write+fdatasync runs goes out in
-   * the next single write+fdatasync, so concurrent appenders share the fsync cost.
+   * Group commit: everything queued while one durable write runs goes out in
+   * the next single one, so concurrent appenders share the cost of reaching the disk.
    */
   private async flushLoop(): Promise<void> {
     while (this.queue.length > 0) {
