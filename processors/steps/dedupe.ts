@@ -62,10 +62,10 @@ export class EventDeduper {
   /** Slot → ring entry + 1 (0: empty); twice the ring's capacity, so at most half full. */
   private index = new Uint32Array(2 * firstRingCapacity);
   private evictedKeys = 0;
+  /** The tenant of the key last looked up (`find`), and its number. */
   private lastTenant = '';
   private lastTenantId = 0;
-  // The key being looked up, split by `find`.
-  private keyTenant = 0;
+  /** The fingerprint of the key last looked up. */
   private readonly keyPrint = new Uint32Array(3);
 
   constructor(options: EventDeduperOptions = {}) {
@@ -141,7 +141,7 @@ export class EventDeduper {
   /** Stores the key last split by `find` at the ring's tail and returns its entry. */
   private append(hour: number): number {
     const entry = (this.head + this.length) & (this.tenant.length - 1);
-    this.tenant[entry] = this.keyTenant;
+    this.tenant[entry] = this.lastTenantId;
     this.print.set(this.keyPrint, 3 * entry);
     this.hour[entry] = hour;
     this.length += 1;
@@ -180,7 +180,6 @@ export class EventDeduper {
       if (tenant === undefined) this.tenantIds.set(this.lastTenant, (tenant = this.tenantIds.size));
       this.lastTenantId = tenant;
     }
-    this.keyTenant = this.lastTenantId;
     return this.lastTenantId;
   }
 
