@@ -113,12 +113,13 @@ export const posthogRoutes: ZodRoutes<{ pageviews: PageviewDeduper }> = async (a
     ['/e', 1],
     ['/i/v0/e', 'Ok'],
   ];
+  const captureConfig = { keyType: 'client', permission: 'events:write', rateLimited: true, keyFrom: 'body' } as const;
   for (const [path, status] of paths) {
     for (const url of [path, `${path}/`]) {
       app.post(
         url,
         {
-          config: { keyType: 'client', permission: 'events:write', rateLimited: true, keyFrom: 'body' },
+          config: captureConfig,
           schema: {
             summary: 'Capture events as PostHog SDKs send them (posthog-js, posthog-node)',
             tags,
@@ -135,7 +136,7 @@ export const posthogRoutes: ZodRoutes<{ pageviews: PageviewDeduper }> = async (a
       app.get(
         url,
         {
-          config: { keyType: 'client', permission: 'events:write', rateLimited: true, keyFrom: 'body' },
+          config: captureConfig,
           schema: {
             summary: 'Capture events sent in the URL, as image pixels and older PostHog clients do (data=<base64 or lz64 JSON>)',
             tags,
