@@ -25,7 +25,8 @@ import { issueIdFor } from '@strix/issues';
 import { upsertProject } from '@strix/warehouse';
 import { errorRow, eventRow } from '@strix/testkit/rows';
 import { seedDeadLetters } from '@strix/testkit/stores';
-import { attachmentBody, attachmentSha, seedPeople, steps, type Cred, type Ids, type Scratch, type Team } from './isolation-routes.ts';
+import { attachmentBody, attachmentSha, seedPeople, steps } from './isolation-routes.ts';
+import type { Cred, Ids, Scratch, Team } from './isolation-rules.ts';
 
 export const system = systemActor('isolation test');
 
