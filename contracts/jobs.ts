@@ -181,5 +181,10 @@ export function recordedParams(job: JobName, params: Readonly<Record<string, unk
   const name = type.personParam;
   if (name === undefined || typeof params[name] !== 'string') return { ...params };
   const { [name]: person, ...rest } = params;
-  return { ...rest, [`${name}_sha256`]: createHash('sha256').update(person as string, 'utf8').digest('hex') };
+  return { ...rest, [`${name}_sha256`]: personDigest(person as string) };
+}
+
+/** How records that outlive a person (the audit log is append-only) name them: the SHA-256 of their id, in hex. */
+export function personDigest(userId: string): string {
+  return createHash('sha256').update(userId, 'utf8').digest('hex');
 }

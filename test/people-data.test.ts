@@ -85,6 +85,13 @@ describe('embedded Strix: export and delete one person', { timeout: 120_000 }, (
     assert.deepEqual(ended.json<{ run: { params: unknown } }>().run.params, { user_id_sha256: digest });
     assert.equal((summary as { user_id_sha256?: string } | null)?.user_id_sha256, digest);
     assert.doesNotMatch(ended.body, /"ada"/);
+    const audit = await h.strix.control!.db.query<{ action: string; target_id: string; details: unknown }>(
+      'SELECT action, target_id, details FROM audit_log WHERE project_id = $1',
+      [h.credentials.projectId],
+    );
+    const aboutAda = audit.filter((e) => e.target_id === `sha256:${digest}`).map((e) => e.action);
+    assert.ok(aboutAda.includes('person.exported') && aboutAda.includes('person.deleted'), JSON.stringify(audit));
+    assert.doesNotMatch(JSON.stringify(audit), /"ada"/, 'the append-only audit log never named the person');
     assert.deepEqual(await exported('ada'), [], 'no table returns a row of the person');
     const attachment = await h.strix.app.inject({ method: 'GET', url: `/v1/attachments/${attachmentId}`, headers: { authorization: `Bearer ${h.credentials.agentKey}` } });
     assert.equal(attachment.statusCode, 404, 'their attachment is gone');

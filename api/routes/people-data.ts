@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { IngestLimits } from '@strix/contracts';
+import { IngestLimits, personDigest } from '@strix/contracts';
 import { auditInProject } from '@strix/control';
 import { errorResponses, parseParams, type ZodRoutes } from '@strix/http';
 import { actorOf } from '../actor.ts';
@@ -38,7 +38,8 @@ export const peopleDataRoutes: ZodRoutes = async (app) => {
     async (request, reply) => {
       const { user_id: userId } = parseParams(PersonParams, request.params);
       const projectId = request.principal.projectId;
-      await auditInProject(app.control.db, actorOf(request), projectId, { action: 'person.exported', targetType: 'person', targetId: userId });
+      // The audit log is append-only and outlives an erasure, so it names the person by digest only, as person.deleted does.
+      await auditInProject(app.control.db, actorOf(request), projectId, { action: 'person.exported', targetType: 'person', targetId: `sha256:${personDigest(userId)}` });
       const file = await fileFrom(app.analytics.users.exportRows(projectId, userId));
       void reply
         .type('application/x-ndjson')
