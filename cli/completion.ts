@@ -127,7 +127,8 @@ complete -o default -F _strix strix
       return `#compdef strix\n${head}${functions(specs)}
 _strix() {
   local -a candidates
-  candidates=("\${(@f)$(_strix_candidates "\${words[CURRENT]}" "\${(@)words[2,CURRENT-1]}")}")
+  # Unquoted, so that no output (an issue id is not guessed) is no candidate rather than an empty one.
+  candidates=(\${(f)"$(_strix_candidates "\${words[CURRENT]}" "\${(@)words[2,CURRENT-1]}")"})
   compadd -a candidates
 }
 
