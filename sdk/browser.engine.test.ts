@@ -1,10 +1,11 @@
 /**
  * The browser build of the SDK (bundled by esbuild, as an app's bundler would) in Debian's Chromium,
  * on a page served from another origin than Strix: compressed delivery over CORS, SPA pageviews,
- * delivery when the page is left, the consent gate, and offline then online.
+ * delivery when the page is left (by keepalive fetch or sendBeacon), the consent gate, and offline then online.
  */
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
@@ -60,8 +61,15 @@ describe('@strix/sdk in Chromium, on a page of another origin', { timeout: 300_0
   let site: { server: Server; url: string };
   let browser: Browser;
   let context: BrowserContext;
-  /** Requests the pages sent to Strix, with their headers. */
-  const sent: { url: string; headers: Record<string, string> }[] = [];
+  /**
+   * POSTs that reached Strix's server, as it received them. The browser's own record of requests
+   * misses what a page sends while it is being left (a beacon, a keepalive fetch): Chromium reports no such request.
+   */
+  const arrived: { url: string; headers: IncomingMessage['headers'] }[] = [];
+  const recordArrival = (message: unknown) => {
+    const { request } = message as { request: IncomingMessage };
+    if (request.method === 'POST' && request.headers.host === new URL(strixUrl).host) arrived.push({ url: `${strixUrl}${request.url ?? ''}`, headers: request.headers });
+  };
   /** Errors the pages did not catch (only the test that throws them on purpose expects any). */
   const pageErrors: string[] = [];
 
@@ -96,13 +104,10 @@ describe('@strix/sdk in Chromium, on a page of another origin', { timeout: 300_0
   };
   const call = (page: Page, script: string) => page.evaluate(`(async () => { const strix = window.strix; ${script} })()`);
   const strixKeys = (page: Page) => page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('strix:')));
-  /** A new browser profile (its own storage), its requests to Strix recorded in `sent`. */
+  /** A new browser profile (its own storage). */
   const freshContext = async () => {
     await context?.close();
     context = await browser.newContext();
-    context.on('request', (request) => {
-      if (request.url().startsWith(strixUrl) && request.method() === 'POST') sent.push({ url: request.url(), headers: request.headers() });
-    });
   };
 
   before(async () => {
@@ -110,12 +115,14 @@ describe('@strix/sdk in Chromium, on a page of another origin', { timeout: 300_0
     strixUrl = await h.strix.app.listen({ port: 0, host: '127.0.0.1' });
     site = await startSite(await bundle());
     browser = await launchChromium();
+    subscribe('http.server.request.start', recordArrival);
   });
   beforeEach(async () => {
     await freshContext();
     pageErrors.length = 0;
   });
   after(async () => {
+    unsubscribe('http.server.request.start', recordArrival);
     await browser?.close();
     await new Promise((resolve) => site?.server.close(resolve));
     await h?.close();
@@ -144,7 +151,7 @@ describe('@strix/sdk in Chromium, on a page of another origin', { timeout: 300_0
     assert.deepEqual(new Set(afterAssignment.map((e) => e.experiments.checkout)), new Set([variant]), 'every event after the assignment carries the variant');
     assert.ok(events.every((e) => e.locale !== ''), 'the browser’s language');
     assert.ok(
-      sent.some((r) => r.headers['content-encoding'] === 'gzip' && r.url.endsWith('/v1/track:batch')),
+      arrived.some((r) => r.headers['content-encoding'] === 'gzip' && r.url.endsWith('/v1/track:batch')),
       'a batch went gzipped (CompressionStream)',
     );
     await page.close();
@@ -173,23 +180,68 @@ describe('@strix/sdk in Chromium, on a page of another origin', { timeout: 300_0
   it('delivers what is queued when the page is left, before any flush', async () => {
     const user = `hide-${Date.now()}`;
     const page = await open('/checkout', { user_id: user, autoPageviews: false });
-    const before = sent.length;
+    const before = arrived.length;
     await call(page, `for (let i = 0; i < 5; i++) strix.track('checkout.step', { props: { step: i } });`);
     await sleep(300);
-    assert.equal(sent.length, before, 'nothing sent yet: the interval is 30 s and the threshold 50');
+    assert.equal(arrived.length, before, 'nothing sent yet: the interval is 30 s and the threshold 50');
     await page.goto(`${site.url}/elsewhere`);
     const events = await eventually(user, 5, 'events sent on page hide');
     assert.equal(events.length, 5);
     await page.close();
   });
 
+  /** Pages of this context as in a browser whose `fetch` has no keepalive: the property the SDK looks for is gone before it loads. */
+  const withoutKeepalive = () => context.addInitScript(() => Reflect.deleteProperty(Request.prototype, 'keepalive'));
+
+  it('sends by sendBeacon when the page is left where fetch has no keepalive: the key in the URL, JSON typed text/plain', async () => {
+    await withoutKeepalive();
+    const user = `beacon-${Date.now()}`;
+    const page = await open('/checkout', { user_id: user, autoPageviews: false });
+    assert.equal(await page.evaluate(() => 'keepalive' in Request.prototype), false);
+    const before = arrived.length;
+    await call(page, `for (let i = 0; i < 5; i++) strix.track('checkout.step', { props: { step: i } });`);
+    await sleep(300);
+    assert.equal(arrived.length, before, 'nothing sent before the page is left');
+    await page.goto(`${site.url}/elsewhere`);
+    const events = await eventually(user, 5, 'events sent by beacon on page hide');
+    assert.deepEqual(events.map((e) => e.message), new Array<string>(5).fill('checkout.step'));
+    const carriers = arrived.slice(before);
+    assert.equal(carriers.length, 1, JSON.stringify(carriers));
+    const [beacon] = carriers;
+    assert.equal(beacon?.url, `${strixUrl}/v1/track:batch?strix_key=${encodeURIComponent(h.credentials.clientKey)}`);
+    assert.match(beacon?.headers['content-type'] ?? '', /^text\/plain\b/);
+    assert.equal(beacon?.headers.authorization, undefined, 'a beacon can set no header');
+    await page.close();
+    assert.deepEqual(pageErrors, []);
+  });
+
+  it('with beacon: false and no keepalive, sends nothing when the page is left and keeps the events for the next page', async () => {
+    await withoutKeepalive();
+    const user = `no-beacon-${Date.now()}`;
+    const page = await open('/checkout', { user_id: user, autoPageviews: false, beacon: false });
+    const before = arrived.length;
+    await call(page, `for (let i = 0; i < 3; i++) strix.track('checkout.kept', { props: { step: i } });`);
+    await page.goto(`${site.url}/elsewhere`);
+    await sleep(1_000);
+    assert.equal(arrived.length, before, 'no request when the page was left');
+    assert.deepEqual(await eventsOf(user), []);
+    // The page left is not the SDK's now: what the left page wrote to storage.
+    const stored = await page.evaluate(() => Object.entries(localStorage).filter(([k]) => k.includes(':queue.track.')).map(([, v]) => String(v)).join());
+    assert.equal(stored.match(/checkout\.kept/g)?.length, 3, stored);
+    const next = await open('/checkout', { user_id: user, autoPageviews: false });
+    const events = await eventually(user, 3, 'the events the left page kept');
+    assert.deepEqual(events.map((e) => e.message), new Array<string>(3).fill('checkout.kept'));
+    await next.close();
+    await page.close();
+  });
+
   it('holds events in memory while consent is pending, sends them on grant, and drops them on deny', async () => {
     const granted = `consent-yes-${Date.now()}`;
-    const before = sent.length;
+    const before = arrived.length;
     const page = await open('/welcome', { user_id: granted, consent: 'pending' });
     await call(page, `strix.track('onboarding.started'); await strix.flush();`);
     await sleep(500);
-    assert.equal(sent.length, before, 'nothing leaves before consent');
+    assert.equal(arrived.length, before, 'nothing leaves before consent');
     assert.deepEqual(await strixKeys(page), [], 'nothing is written to storage before consent');
     await call(page, `strix.setConsent('granted'); await new Promise((r) => setTimeout(r, 50)); await strix.flush();`);
     const events = await eventually(granted, 2, 'events held until consent');
@@ -198,7 +250,7 @@ describe('@strix/sdk in Chromium, on a page of another origin', { timeout: 300_0
     await page.close();
 
     const denied = `consent-no-${Date.now()}`;
-    const requestsBefore = sent.length;
+    const requestsBefore = arrived.length;
     const refused = await open('/welcome', { user_id: denied, consent: 'pending' });
     await call(refused, `strix.track('onboarding.started'); strix.setConsent('denied'); strix.track('after.deny'); await strix.flush();`);
     const pending = await open('/welcome', { user_id: denied, consent: 'pending' });
@@ -206,7 +258,7 @@ describe('@strix/sdk in Chromium, on a page of another origin', { timeout: 300_0
     await refused.goto(`${site.url}/gone`);
     await pending.goto(`${site.url}/gone`);
     await sleep(1_000);
-    assert.equal(sent.length, requestsBefore, 'neither the denied nor the still-pending page sent anything, even when left');
+    assert.equal(arrived.length, requestsBefore, 'neither the denied nor the still-pending page sent anything, even when left');
     assert.deepEqual(await eventsOf(denied), []);
     await refused.close();
     await pending.close();
