@@ -4,18 +4,13 @@
  * downloads a browser build. Each launch gets a fresh profile.
  */
 import { chromium, type Browser } from 'playwright-core';
-import { aptInstall, exists, failure, lastLines } from './engine-cli.ts';
+import { ensureFromDebian, exists } from './engine-cli.ts';
 
 const binary = '/usr/bin/chromium';
 
 /** The Chromium binary, installing Debian's `chromium` package on first use. `STRIX_CHROMIUM` overrides. */
-export async function ensureChromium(): Promise<string> {
-  const override = process.env.STRIX_CHROMIUM;
-  if (override) return override;
-  if (await exists(binary)) return binary;
-  const install = await aptInstall('chromium');
-  if (await exists(binary)) return binary;
-  throw new Error(`Chromium is not installed and \`apt-get install -y chromium\` did not install it (${failure(install)}); install it or set STRIX_CHROMIUM.\n${lastLines(install.output)}`);
+export function ensureChromium(): Promise<string> {
+  return ensureFromDebian('chromium', 'STRIX_CHROMIUM', async () => ((await exists(binary)) ? binary : undefined), 'its binary');
 }
 
 /**

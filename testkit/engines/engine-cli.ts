@@ -64,3 +64,18 @@ export async function aptInstall(pkg: string): Promise<Run> {
   const update = await run('apt-get', ['update', '-q'], { timeoutMs: 600_000 });
   return update.status === 0 ? install() : first;
 }
+
+/**
+ * What a suite needs from a Debian package (a program, a directory): `env` names an override; else
+ * what `find` sees, installing `pkg` with apt-get first when it sees nothing.
+ */
+export async function ensureFromDebian(pkg: string, env: string, find: () => Promise<string | undefined>, what = 'it'): Promise<string> {
+  const override = process.env[env];
+  if (override) return override;
+  const present = await find();
+  if (present) return present;
+  const install = await aptInstall(pkg);
+  const installed = await find();
+  if (installed) return installed;
+  throw new Error(`${pkg} is not installed and \`apt-get install -y ${pkg}\` did not install it (${failure(install)}); install it or set ${env} to ${what}.\n${lastLines(install.output)}`);
+}

@@ -12,7 +12,7 @@ import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { aptInstall, exists, failure, lastLines, run, stopOnSignal, type Run } from './engine-cli.ts';
+import { ensureFromDebian, exists, failure, lastLines, run, stopOnSignal, type Run } from './engine-cli.ts';
 
 const DATABASE = 'strix';
 
@@ -48,18 +48,8 @@ async function findBinDir(): Promise<string | undefined> {
 }
 
 /** The server binaries' directory, installing Debian's `postgresql` package on first use. `STRIX_POSTGRES_BIN` overrides. */
-export async function ensurePostgresBinaries(): Promise<string> {
-  const override = process.env.STRIX_POSTGRES_BIN;
-  if (override) return override;
-  const found = await findBinDir();
-  if (found) return found;
-  const install = await aptInstall('postgresql');
-  const installed = await findBinDir();
-  if (installed) return installed;
-  throw new Error(
-    `PostgreSQL is not installed and \`apt-get install -y postgresql\` did not install it ` +
-      `(${failure(install)}); install it by hand or set STRIX_POSTGRES_BIN to its bin directory.\n${lastLines(install.output)}`,
-  );
+export function ensurePostgresBinaries(): Promise<string> {
+  return ensureFromDebian('postgresql', 'STRIX_POSTGRES_BIN', findBinDir, 'its bin directory');
 }
 
 async function freePort(): Promise<number> {
