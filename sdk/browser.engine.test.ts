@@ -66,9 +66,14 @@ describe('@strix/sdk in Chromium, on a page of another origin', { timeout: 300_0
    * misses what a page sends while it is being left (a beacon, a keepalive fetch): Chromium reports no such request.
    */
   const arrived: { url: string; headers: IncomingMessage['headers'] }[] = [];
+  /** CORS preflights that reached Strix's server, likewise. */
+  const preflights: { url: string; headers: IncomingMessage['headers'] }[] = [];
   const recordArrival = (message: unknown) => {
     const { request } = message as { request: IncomingMessage };
-    if (request.method === 'POST' && request.headers.host === new URL(strixUrl).host) arrived.push({ url: `${strixUrl}${request.url ?? ''}`, headers: request.headers });
+    if (request.headers.host !== new URL(strixUrl).host) return;
+    const seen = { url: `${strixUrl}${request.url ?? ''}`, headers: request.headers };
+    if (request.method === 'POST') arrived.push(seen);
+    else if (request.method === 'OPTIONS') preflights.push(seen);
   };
   /** Errors the pages did not catch (only the test that throws them on purpose expects any). */
   const pageErrors: string[] = [];
@@ -181,12 +186,19 @@ describe('@strix/sdk in Chromium, on a page of another origin', { timeout: 300_0
     const user = `hide-${Date.now()}`;
     const page = await open('/checkout', { user_id: user, autoPageviews: false });
     const before = arrived.length;
+    const preflightsBefore = preflights.length;
     await call(page, `for (let i = 0; i < 5; i++) strix.track('checkout.step', { props: { step: i } });`);
     await sleep(300);
     assert.equal(arrived.length, before, 'nothing sent yet: the interval is 30 s and the threshold 50');
     await page.goto(`${site.url}/elsewhere`);
     const events = await eventually(user, 5, 'events sent on page hide');
     assert.equal(events.length, 5);
+    // The keepalive fetch is the usual request (key in Authorization, JSON), so the browser ran its CORS preflight first.
+    const carrier = arrived.slice(before).find((r) => r.url === `${strixUrl}/v1/track:batch`);
+    assert.match(String(carrier?.headers.authorization), /^Bearer /, JSON.stringify(arrived.slice(before)));
+    const preflight = preflights.slice(preflightsBefore).find((r) => r.url === `${strixUrl}/v1/track:batch`);
+    assert.equal(preflight?.headers['access-control-request-method'], 'POST', JSON.stringify(preflights.slice(preflightsBefore)));
+    assert.match(String(preflight?.headers['access-control-request-headers']), /authorization/);
     await page.close();
   });
 
