@@ -2,6 +2,7 @@ import type { PipelineObserver, Warehouse } from '@strix/contracts';
 import type { DeadLetterSink } from './dead-letter-sink.ts';
 import { createDeadLetterStep } from './steps/dead-letters.ts';
 import { createDedupeStep, type EventDeduper } from './steps/dedupe.ts';
+import type { BatchKeys } from './steps/dedupe-keys.ts';
 import { createGroupStep } from './steps/group.ts';
 import { createInsertStep } from './steps/insert.ts';
 import { createMetricDurationsStep } from './steps/metric-durations.ts';
@@ -16,7 +17,7 @@ export interface EventStepsDeps {
   warehouse: Warehouse;
   deduper: EventDeduper;
   /** The new events of the batch being stored while the next one runs its record steps (see EventPipeline). */
-  storing?: () => ReadonlyMap<string, number> | undefined;
+  storing?: () => BatchKeys | undefined;
   observer: PipelineObserver;
   deadLetters: DeadLetterSink;
   /** Aborted when the pipeline stops. */

@@ -5,6 +5,7 @@ import { createEventSteps, type EventSteps } from './event-steps.ts';
 import { bytesOf, PartitionBatches } from './partition-batches.ts';
 import { seedDeduper } from './seed-deduper.ts';
 import type { EventDeduper } from './steps/dedupe.ts';
+import type { BatchKeys } from './steps/dedupe-keys.ts';
 import { IN_FLIGHT } from './steps/offsets.ts';
 import type { EventRow } from '@strix/warehouse';
 import { runBatchSteps, runRecordSteps, StepOutcomes } from './steps/runner.ts';
@@ -226,6 +227,6 @@ interface Prepared {
 
 interface Storing {
   readonly done: Promise<void>;
-  readonly newEvents: ReadonlyMap<string, number>;
+  readonly newEvents: BatchKeys;
   failed: boolean;
 }

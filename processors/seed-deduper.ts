@@ -1,6 +1,6 @@
 import type { Topic, Warehouse } from '@strix/contracts';
 import { recentEventKeys } from '@strix/warehouse';
-import { EventDeduper } from './steps/dedupe.ts';
+import type { EventDeduper } from './steps/dedupe.ts';
 
 /**
  * Fills the deduper, for partitions a processor was just assigned, with the
@@ -26,7 +26,7 @@ export async function seedDeduper(
     const row = rows[i]!;
     const next = committed.get(row.log_partition);
     if (next === undefined || row.log_offset >= next) continue;
-    deduper.add(EventDeduper.keyOf(row.project_id, row.app_id, row.event_id), row.received_ms);
+    deduper.addEvent(row.project_id, row.app_id, row.event_id, row.received_ms);
     seeded++;
   }
   return seeded;

@@ -235,8 +235,14 @@ describe('createDedupeStep', () => {
     const outcomes = new StepOutcomes();
     const e1 = event('e1');
     assert.deepEqual(createDedupeStep({ deduper })(e1, { record, batch: { ...batch }, outcomes }), { kind: 'ok', value: e1 });
-    assert.deepEqual([...outcomes.newEvents], [[EventDeduper.keyOf('p1', 'a1', 'e1'), T0]]);
+    assert.equal(outcomes.newEvents.size, 1);
     assert.equal(deduper.seen(EventDeduper.keyOf('p1', 'a1', 'e1')), false, 'learnt only when the batch is committed');
+    const seenAt: number[] = [];
+    outcomes.newEvents.forEach((_tenant, _p0, _p1, _p2, atMs) => seenAt.push(atMs));
+    assert.deepEqual(seenAt, [T0], 'with the batch’s received_at');
+    deduper.learn(outcomes.newEvents);
+    assert.equal(deduper.seen(EventDeduper.keyOf('p1', 'a1', 'e1')), true);
+    assert.equal(deduper.seen(EventDeduper.keyOf('p1', 'a2', 'e1')), false, 'another app’s event of that id is another key');
   });
 
   test('drops, as a duplicate, an event the deduper has seen and one repeated in the same batch', () => {
@@ -248,5 +254,31 @@ describe('createDedupeStep', () => {
     assert.equal(step(event('e1'), source).kind, 'ok');
     assert.deepEqual(step(event('e1'), source), { kind: 'drop', reason: 'duplicate' });
     assert.equal(step(event('e1'), { ...source, batch: { ...batch, app_id: 'a2' } }).kind, 'ok', 'another app\'s event of the same id');
+  });
+
+  test('drops an event of the batch being stored; the keys of a large batch are all kept and learnt', () => {
+    const { deduper } = setup();
+    const storing = new StepOutcomes();
+    const ids = Array.from({ length: 5_000 }, (_, i) => `e${i}`);
+    for (const id of ids) assert.equal(createDedupeStep({ deduper })(event(id), { record, batch: { ...batch }, outcomes: storing }).kind, 'ok');
+    assert.equal(storing.newEvents.size, ids.length);
+    const next = createDedupeStep({ deduper, storing: () => storing.newEvents });
+    const outcomes = new StepOutcomes();
+    const kinds = ['e0', 'e4999', 'e2500', 'e5000'].map((id) => next(event(id), { record, batch: { ...batch }, outcomes }).kind);
+    assert.deepEqual(kinds, ['drop', 'drop', 'drop', 'ok']);
+    deduper.learn(storing.newEvents);
+    assert.ok(ids.every((id) => deduper.seen(EventDeduper.keyOf('p1', 'a1', id))), 'every key of the stored batch learnt');
+    assert.equal(deduper.seen(EventDeduper.keyOf('p1', 'a1', 'e5000')), false, 'the next batch’s key waits for its commit');
+  });
+
+  test('addEvent and seenEvent name the key as keyOf does', () => {
+    const { clock, deduper } = setup();
+    deduper.addEvent('p1', 'a1', 'x', clock.now);
+    deduper.add(EventDeduper.keyOf('p2', 'a1', 'y'), clock.now);
+    assert.deepEqual(
+      [deduper.seen(EventDeduper.keyOf('p1', 'a1', 'x')), deduper.seenEvent('p2', 'a1', 'y'), deduper.seenEvent('p1', 'a1', 'y'), deduper.seenEvent('p2', 'a2', 'y')],
+      [true, true, false, false],
+    );
+    assert.equal(deduper.stats().keys, 2);
   });
 });

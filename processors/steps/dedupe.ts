@@ -1,4 +1,5 @@
 import type { LogEvent } from '@strix/contracts';
+import { BatchKeys, fingerprint, homeOf } from './dedupe-keys.ts';
 import { drop, DropReasons, ok, type EventStep } from './step.ts';
 
 const HOUR_MS = 60 * 60 * 1000;
@@ -62,9 +63,11 @@ export class EventDeduper {
   /** Slot → ring entry + 1 (0: empty); twice the ring's capacity, so at most half full. */
   private index = new Uint32Array(2 * firstRingCapacity);
   private evictedKeys = 0;
-  /** The tenant of the key last looked up (`find`), and its number. */
+  /** The tenant of the key last looked up, and its number; for `printEvent`, its project and app. */
   private lastTenant = '';
   private lastTenantId = 0;
+  private lastProject: string | undefined;
+  private lastApp: string | undefined;
   /** The fingerprint of the key last looked up. */
   private readonly keyPrint = new Uint32Array(3);
 
@@ -87,20 +90,61 @@ export class EventDeduper {
 
   /** Whether the key was seen inside the window; does not record it. */
   seen(key: string): boolean {
-    const now = this.now();
-    this.expire(now);
-    const slot = this.find(key);
-    return slot >= 0 && this.hour[this.index[slot]! - 1]! >= this.firstLiveHour(now);
+    this.printKey(key);
+    return this.seenPrinted();
+  }
+
+  /**
+   * `seen` for the key of (project, app, event id), without making the key. The key stays the
+   * current one, for `isIn` and `noteIn` (the pipeline's dedupe step: one hash per event).
+   */
+  seenEvent(projectId: string, appId: string, eventId: string): boolean {
+    this.printEvent(projectId, appId, eventId);
+    return this.seenPrinted();
+  }
+
+  /** Whether the current key (of the last `seenEvent`) is in `keys`. */
+  isIn(keys: BatchKeys): boolean {
+    const p = this.keyPrint;
+    return keys.has(this.lastTenantId, p[0]!, p[1]!, p[2]!);
+  }
+
+  /** Adds the current key (of the last `seenEvent`, not in `keys` yet) to `keys`, seen at `atMs`. */
+  noteIn(keys: BatchKeys, atMs: number): void {
+    const p = this.keyPrint;
+    keys.add(this.lastTenantId, p[0]!, p[1]!, p[2]!, atMs);
+  }
+
+  /** Records every key of `keys` as `add` would (a committed batch's events). */
+  learn(keys: BatchKeys): void {
+    keys.forEach((tenant, p0, p1, p2, atMs) => {
+      this.lastTenantId = tenant;
+      this.keyPrint[0] = p0;
+      this.keyPrint[1] = p1;
+      this.keyPrint[2] = p2;
+      this.recordPrinted(atMs);
+    });
+    // The current key is no longer the one the tenant cache names.
+    this.lastTenant = '';
+    this.lastProject = undefined;
   }
 
   /** Records the key as seen at `atMs` (e.g. the batch's `received_at`). */
   add(key: string, atMs: number): void {
-    this.record(key, atMs);
+    this.printKey(key);
+    this.recordPrinted(atMs);
+  }
+
+  /** `add` for the key of (project, app, event id), without making the key. */
+  addEvent(projectId: string, appId: string, eventId: string, atMs: number): void {
+    this.printEvent(projectId, appId, eventId);
+    this.recordPrinted(atMs);
   }
 
   /** Records the key and returns true if it had already been seen inside the window. */
   checkAndAdd(key: string, atMs: number): boolean {
-    return this.record(key, atMs);
+    this.printKey(key);
+    return this.recordPrinted(atMs);
   }
 
   stats(): EventDeduperStats {
@@ -112,12 +156,20 @@ export class EventDeduper {
     return Math.floor((now - this.windowMs) / HOUR_MS);
   }
 
-  private record(key: string, atMs: number): boolean {
+  private seenPrinted(): boolean {
+    const now = this.now();
+    this.expire(now);
+    const slot = this.findPrinted();
+    return slot >= 0 && this.hour[this.index[slot]! - 1]! >= this.firstLiveHour(now);
+  }
+
+  /** Records the current key (tenant and fingerprint) as seen at `atMs`; answers whether it was seen inside the window. */
+  private recordPrinted(atMs: number): boolean {
     const now = this.now();
     this.expire(now);
     // Room first: growing the ring rebuilds the index, which would move the slot found below.
     if (this.length === this.tenant.length) this.resize();
-    const slot = this.find(key);
+    const slot = this.findPrinted();
     const firstLive = this.firstLiveHour(now);
     const entry = slot >= 0 ? this.index[slot]! - 1 : -1;
     const wasSeen = entry >= 0 && this.hour[entry]! >= firstLive;
@@ -138,7 +190,7 @@ export class EventDeduper {
     return false;
   }
 
-  /** Stores the key last split by `find` at the ring's tail and returns its entry. */
+  /** Stores the current key at the ring's tail and returns its entry. */
   private append(hour: number): number {
     const entry = (this.head + this.length) & (this.tenant.length - 1);
     this.tenant[entry] = this.lastTenantId;
@@ -148,10 +200,26 @@ export class EventDeduper {
     return entry;
   }
 
-  /** The key's index slot, or the complement (~) of the empty slot where it would go. */
-  private find(key: string): number {
-    const tenant = this.tenantOf(key);
+  /** Makes `key` the current key: its tenant and the fingerprint of its event id. */
+  private printKey(key: string): void {
+    this.tenantOf(key);
     fingerprint(key, this.lastTenant === '' ? 0 : this.lastTenant.length + 1, this.seeds, this.keyPrint);
+  }
+
+  /** Makes the key of (project, app, event id) the current key, as `printKey(keyOf(…))` would. */
+  private printEvent(projectId: string, appId: string, eventId: string): void {
+    // The events of a batch share their project and app: the same strings, compared by reference first.
+    if (projectId !== this.lastProject || appId !== this.lastApp) {
+      this.internTenant(`${projectId}\u0000${appId}`);
+      this.lastProject = projectId;
+      this.lastApp = appId;
+    }
+    fingerprint(eventId, 0, this.seeds, this.keyPrint);
+  }
+
+  /** The current key's index slot, or the complement (~) of the empty slot where it would go. */
+  private findPrinted(): number {
+    const tenant = this.lastTenantId;
     const p0 = this.keyPrint[0]!;
     const p1 = this.keyPrint[1]!;
     const p2 = this.keyPrint[2]!;
@@ -169,18 +237,22 @@ export class EventDeduper {
    * Interns the key's tenant: everything before its second NUL (a key without one, as in tests, is all
    * event id). The events of a batch share their tenant, so the last one is tried first, without slicing.
    */
-  private tenantOf(key: string): number {
+  private tenantOf(key: string): void {
     const last = this.lastTenant;
     // (`substring` and `===` compare memory; `startsWith` walks the characters, several times slower.)
     if (!(last.length > 0 && key.charCodeAt(last.length) === 0 && key.substring(0, last.length) === last)) {
       const first = key.indexOf('\u0000');
       const second = first < 0 ? -1 : key.indexOf('\u0000', first + 1);
-      this.lastTenant = second < 0 ? '' : key.slice(0, second);
-      let tenant = this.tenantIds.get(this.lastTenant);
-      if (tenant === undefined) this.tenantIds.set(this.lastTenant, (tenant = this.tenantIds.size));
-      this.lastTenantId = tenant;
+      this.internTenant(second < 0 ? '' : key.slice(0, second));
+      this.lastProject = undefined;
     }
-    return this.lastTenantId;
+  }
+
+  private internTenant(tenant: string): void {
+    let id = this.tenantIds.get(tenant);
+    if (id === undefined) this.tenantIds.set(tenant, (id = this.tenantIds.size));
+    this.lastTenant = tenant;
+    this.lastTenantId = id;
   }
 
   /** Forgets the head entry (and its key, unless superseded); returns whether a key went. */
@@ -253,48 +325,6 @@ export class EventDeduper {
   }
 }
 
-/** Where an entry's probe run starts: its tenant and first fingerprint word, mixed. */
-function homeOf(tenant: number, print0: number): number {
-  return fmix32(print0 ^ Math.imul(tenant, 0x9e3779b1));
-}
-
-/** MurmurHash3's finalizer: every input bit flips each output bit with probability about 1/2. */
-function fmix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  return (h ^ (h >>> 16)) >>> 0;
-}
-
-/**
- * Three seeded 32-bit hashes of `key` from `from` on (its UTF-16 code units), in `out`:
- * MurmurHash3's mixing per lane, the lanes folded into each other at the end.
- */
-function fingerprint(key: string, from: number, seeds: Uint32Array, out: Uint32Array): void {
-  // `| 0` keeps every step a 32-bit integer, which the compiler keeps in registers.
-  let a = seeds[0]! | 0;
-  let b = seeds[1]! | 0;
-  let c = seeds[2]! | 0;
-  for (let i = from; i < key.length; i += 1) {
-    const k = Math.imul(key.charCodeAt(i), 0xcc9e2d51);
-    a = (Math.imul(rotl(a ^ rotl(k, 15), 13), 5) + 0xe6546b64) | 0;
-    b = (Math.imul(rotl(b ^ rotl(k, 17), 11), 9) + 0x1b873593) | 0;
-    c = (Math.imul(rotl(c ^ rotl(k, 19), 7), 3) + 0x38b34ae5) | 0;
-  }
-  const length = key.length - from;
-  a = fmix32(a ^ length);
-  b = fmix32(b ^ length ^ a);
-  c = fmix32(c ^ length ^ b);
-  out[0] = fmix32(a ^ c);
-  out[1] = b;
-  out[2] = c;
-}
-
-function rotl(x: number, r: number): number {
-  return (x << r) | (x >>> (32 - r));
-}
-
 /** Shared by every duplicate: a drop carries nothing of its event. */
 const duplicate = drop(DropReasons.duplicate);
 
@@ -305,12 +335,13 @@ const duplicate = drop(DropReasons.duplicate);
  * learns them when the batch is committed, so a batch redone after a failure is
  * re-formed with the same events.
  */
-export function createDedupeStep({ deduper, storing }: { deduper: EventDeduper; storing?: () => ReadonlyMap<string, number> | undefined }): EventStep<LogEvent, LogEvent> {
+export function createDedupeStep({ deduper, storing }: { deduper: EventDeduper; storing?: () => BatchKeys | undefined }): EventStep<LogEvent, LogEvent> {
   return (event, { batch, outcomes }) => {
-    const key = EventDeduper.keyOf(batch.project_id, batch.app_id, event.event_id);
     const { newEvents } = outcomes;
-    if (newEvents.has(key) || deduper.seen(key) || storing?.()?.has(key)) return duplicate;
-    newEvents.set(key, batch.received_at);
+    if (deduper.seenEvent(batch.project_id, batch.app_id, event.event_id) || deduper.isIn(newEvents)) return duplicate;
+    const stored = storing?.();
+    if (stored && deduper.isIn(stored)) return duplicate;
+    deduper.noteIn(newEvents, batch.received_at);
     return ok(event);
   };
 }

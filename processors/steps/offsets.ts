@@ -30,7 +30,7 @@ export function createCommitOffsetsStep({ deduper, observer }: { deduper: EventD
   return async ({ consumer, records, outcomes }) => {
     const last = records[records.length - 1];
     if (!last) return noRowRefused;
-    for (const [key, receivedAt] of outcomes.newEvents) deduper.add(key, receivedAt);
+    deduper.learn(outcomes.newEvents);
     outcomes.reportDrops(observer);
     await consumer.commit(last.partition, last.offset + 1);
     return noRowRefused;

@@ -71,8 +71,9 @@ describe('EventChain', () => {
 
 describe('runRecordSteps with the declared steps', () => {
   test('rows come out in record and event order; a duplicate is dropped, an unreadable record dead-lettered', () => {
-    const deduper = new EventDeduper();
-    deduper.add(EventDeduper.keyOf('p1', 'a1', 'stored'), Date.now());
+    // The deduper's clock is the batches' received_at, so what it learns is inside its window.
+    const deduper = new EventDeduper({ now: () => 1_700_000_000_001 });
+    deduper.add(EventDeduper.keyOf('p1', 'a1', 'stored'), 1_700_000_000_001);
     const outcomes = new StepOutcomes();
     const records = [
       record(0, batchOf(event('e1'), event('stored'), event('e2'))),
@@ -84,7 +85,9 @@ describe('runRecordSteps with the declared steps', () => {
     assert.deepEqual([...outcomes.drops], [['duplicate', 2]]);
     assert.deepEqual(outcomes.letters.map((l) => [l.record.offset, l.projectId, l.appId, l.eventId]), [[1, 'p9', 'a9', '']]);
     assert.match(outcomes.letters[0]?.reason ?? '', /^record does not match the event batch schema: v /);
-    assert.deepEqual([...outcomes.newEvents.keys()], ['e1', 'e2', 'e3'].map((id) => EventDeduper.keyOf('p1', 'a1', id)));
+    assert.equal(outcomes.newEvents.size, 3);
+    deduper.learn(outcomes.newEvents);
+    assert.deepEqual(['e1', 'e2', 'e3', 'e4'].map((id) => deduper.seen(EventDeduper.keyOf('p1', 'a1', id))), [true, true, true, false]);
   });
 
   test('an event whose values break a step (a record the edge did not write) is parked alone, with the error', () => {

@@ -1,6 +1,7 @@
 import type { ConsumedRecord, EventBatchRecord, LogEvent, PipelineObserver } from '@strix/contracts';
 import type { EventRow } from '@strix/warehouse';
 import { eventLetter, recordLetter, rowLetter, type DeadLetter } from '../dead-letter-sink.ts';
+import { BatchKeys } from './dedupe-keys.ts';
 import { dlq, type BatchInFlight, type BatchStep, type Dlq, type Drop, type DropReason, type EventSource, type EventStep, type RecordStep, type StepResult } from './step.ts';
 
 /** How each drop reason is counted; a new reason fails to compile here until it has its metric. */
@@ -15,7 +16,7 @@ const dropMetrics: Record<DropReason, (observer: PipelineObserver, count: number
  */
 export class StepOutcomes {
   /** Keys of the events let through, with the batch's `received_at`; the deduper learns them once the batch is committed. */
-  readonly newEvents = new Map<string, number>();
+  readonly newEvents = new BatchKeys();
   readonly drops = new Map<DropReason, number>();
   readonly letters: DeadLetter[] = [];
 
