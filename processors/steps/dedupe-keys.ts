@@ -46,6 +46,22 @@ function rotl(x: number, r: number): number {
 }
 
 /**
+ * A key's slot in an open-addressing index (linear probing) over entries kept in parallel arrays
+ * (`index` holds entry + 1, 0 when empty; entry e's tenant is `tenants[e]`, its fingerprint
+ * `prints[3e..3e+2]`), or the complement (~) of the empty slot where it would go.
+ */
+export function probe(index: Uint32Array, tenants: Uint32Array, prints: Uint32Array, tenant: number, p0: number, p1: number, p2: number): number {
+  const mask = index.length - 1;
+  for (let slot = homeOf(tenant, p0) & mask; ; slot = (slot + 1) & mask) {
+    const stored = index[slot]!;
+    if (stored === 0) return ~slot;
+    const e = stored - 1;
+    const at = 3 * e;
+    if (tenants[e] === tenant && prints[at] === p0 && prints[at + 1] === p1 && prints[at + 2] === p2) return slot;
+  }
+}
+
+/**
  * The keys of the events a batch let through, as the deduper names them
  * (`EventDeduper.noteIn`), each with the batch's `received_at`: what the deduper
  * learns once the batch is committed (`EventDeduper.learn`), and what the next
@@ -61,7 +77,7 @@ export class BatchKeys {
   size = 0;
 
   has(tenant: number, p0: number, p1: number, p2: number): boolean {
-    return this.slotOf(tenant, p0, p1, p2) >= 0;
+    return probe(this.index, this.tenant, this.print, tenant, p0, p1, p2) >= 0;
   }
 
   /** Adds a key that is not in the set yet. */
@@ -73,23 +89,12 @@ export class BatchKeys {
     this.print[3 * entry + 1] = p1;
     this.print[3 * entry + 2] = p2;
     this.at[entry] = atMs;
-    this.index[~this.slotOf(tenant, p0, p1, p2)] = entry + 1;
+    this.index[~probe(this.index, this.tenant, this.print, tenant, p0, p1, p2)] = entry + 1;
   }
 
   /** Each key in the order it was added: its tenant, fingerprint words and time. */
   forEach(visit: (tenant: number, p0: number, p1: number, p2: number, atMs: number) => void): void {
     for (let e = 0; e < this.size; e += 1) visit(this.tenant[e]!, this.print[3 * e]!, this.print[3 * e + 1]!, this.print[3 * e + 2]!, this.at[e]!);
-  }
-
-  /** The key's slot, or the complement (~) of the empty slot where it would go. */
-  private slotOf(tenant: number, p0: number, p1: number, p2: number): number {
-    const mask = this.index.length - 1;
-    for (let slot = homeOf(tenant, p0) & mask; ; slot = (slot + 1) & mask) {
-      const stored = this.index[slot]!;
-      if (stored === 0) return ~slot;
-      const e = stored - 1;
-      if (this.tenant[e] === tenant && this.print[3 * e] === p0 && this.print[3 * e + 1] === p1 && this.print[3 * e + 2] === p2) return slot;
-    }
   }
 
   private grow(): void {
@@ -104,6 +109,6 @@ export class BatchKeys {
     this.print = print;
     this.at = at;
     this.index = new Uint32Array(2 * capacity);
-    for (let e = 0; e < this.size; e += 1) this.index[~this.slotOf(tenant[e]!, print[3 * e]!, print[3 * e + 1]!, print[3 * e + 2]!)] = e + 1;
+    for (let e = 0; e < this.size; e += 1) this.index[~probe(this.index, tenant, print, tenant[e]!, print[3 * e]!, print[3 * e + 1]!, print[3 * e + 2]!)] = e + 1;
   }
 }

@@ -1,5 +1,5 @@
 import type { LogEvent } from '@strix/contracts';
-import { BatchKeys, fingerprint, homeOf } from './dedupe-keys.ts';
+import { BatchKeys, fingerprint, homeOf, probe } from './dedupe-keys.ts';
 import { drop, DropReasons, ok, type EventStep } from './step.ts';
 
 const HOUR_MS = 60 * 60 * 1000;
@@ -219,18 +219,8 @@ export class EventDeduper {
 
   /** The current key's index slot, or the complement (~) of the empty slot where it would go. */
   private findPrinted(): number {
-    const tenant = this.lastTenantId;
-    const p0 = this.keyPrint[0]!;
-    const p1 = this.keyPrint[1]!;
-    const p2 = this.keyPrint[2]!;
-    const mask = this.index.length - 1;
-    for (let slot = homeOf(tenant, p0) & mask; ; slot = (slot + 1) & mask) {
-      const stored = this.index[slot]!;
-      if (stored === 0) return ~slot;
-      const e = stored - 1;
-      const at = 3 * e;
-      if (this.tenant[e] === tenant && this.print[at] === p0 && this.print[at + 1] === p1 && this.print[at + 2] === p2) return slot;
-    }
+    const p = this.keyPrint;
+    return probe(this.index, this.tenant, this.print, this.lastTenantId, p[0]!, p[1]!, p[2]!);
   }
 
   /**
