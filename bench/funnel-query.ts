@@ -12,7 +12,10 @@
  * reads the whole 30 days through `runFunnel`, as the API runs it, but one that
  * reads the last 7 (its events/s counts the events of its own range). "cpu" is
  * this process's CPU time per query (chDB runs in it), which tells a busy
- * machine from a slow query.
+ * machine from a slow query. The baseline is the engine's own funnel aggregate
+ * (windowFunnel) over the same rows and window: levels only, so its counts
+ * should equal the first query's, and the ratio says how far that query is
+ * from what the engine does natively on this machine.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -31,6 +34,7 @@ const dayMs = 86_400_000;
 const to = Math.floor(Date.now() / dayMs) * dayMs;
 const from = to - 30 * dayMs;
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /** Event i belongs to person i % people and is their (i / people)-th event, a few hours after the previous one. */
 async function generate(wh: Warehouse): Promise<void> {
@@ -107,6 +111,7 @@ async function main(): Promise<void> {
 
     console.log(`\nmedian of ${runs} after a warm-up, production data mode, ${rows.toLocaleString('en-US')} events in range`);
     console.log(`${'query'.padEnd(34)} ${'median'.padStart(8)} ${'min'.padStart(8)} ${'cpu'.padStart(8)} ${'events/s'.padStart(14)}   step counts`);
+    let first: number | undefined;
     for (const q of queries) {
       const definition = FunnelDefinition.parse(q.definition);
       const breakdown = q.breakdown ? FunnelBreakdown.parse(q.breakdown) : undefined;
@@ -125,14 +130,37 @@ async function main(): Promise<void> {
         const used = process.cpuUsage(c);
         cpu.push((used.user + used.system) / 1000);
       }
-      const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
       const ms = median(times);
+      first ??= ms;
       const counts = report!.groups.map((g) => `${g.value ? `${g.value}: ` : ''}${g.steps.map((s) => s.count).join(' → ')}`).join('; ');
       console.log(
         `${q.label.padEnd(34)} ${`${ms.toFixed(0)} ms`.padStart(8)} ${`${Math.min(...times).toFixed(0)} ms`.padStart(8)} ${`${median(cpu).toFixed(0)} ms`.padStart(8)} ` +
           `${Math.round(rangeRows / (ms / 1000)).toLocaleString('en-US').padStart(14)}   ${counts}`,
       );
     }
+    // The engine's own funnel aggregate over the same rows and window: the floor a query of this shape can reach here.
+    // It answers levels only (no time to convert, exclusions or breakdowns), so it is the baseline, not an alternative.
+    const engine = { times: [] as number[], counts: '' };
+    for (let i = 0; i <= runs; i++) {
+      const t = performance.now();
+      const levels = await wh.query<{ c1: string; c2: string; c3: string; c4: string }>(
+        `SELECT countIf(level >= 1) AS c1, countIf(level >= 2) AS c2, countIf(level >= 3) AS c3, countIf(level >= 4) AS c4
+         FROM (SELECT windowFunnel({window:UInt64}, 'strict_increase')(toUInt64(toUnixTimestamp64Milli(ts)), ${steps.map((_, k) => `name = {s${k}:String}`).join(', ')}) AS level
+               FROM funnel_events
+               WHERE project_id = {project:String} AND is_dev = false AND ts >= fromUnixTimestamp64Milli({from:Int64}, 'UTC') AND ts < fromUnixTimestamp64Milli({to:Int64}, 'UTC')
+                 AND name IN {names:Array(String)}
+               GROUP BY person_id)`,
+        { project, from, to, window: 7 * dayMs, names: steps.map((s) => s.event), ...Object.fromEntries(steps.map((s, k) => [`s${k}`, s.event])) },
+      );
+      if (i > 0) engine.times.push(performance.now() - t);
+      engine.counts = levels.map((l) => [l.c1, l.c2, l.c3, l.c4].join(' → ')).join('');
+    }
+    const engineMs = median(engine.times);
+    console.log(
+      `\nbaseline, the engine's windowFunnel on the same rows (levels only): ${engineMs.toFixed(0)} ms (min ${Math.min(...engine.times).toFixed(0)} ms), ` +
+        `${Math.round(rows / (engineMs / 1000)).toLocaleString('en-US')} events/s   ${engine.counts}`,
+    );
+    console.log(`closed, 4 steps, 7-day window / baseline: ${(first! / engineMs).toFixed(2)}`);
     // Rows sit in month partitions sorted by person, so a range reads every row of each month it touches.
     const estimate = async (fromMs: number) => {
       const parts = await wh.query<{ rows: string }>(
