@@ -3,6 +3,9 @@
  * broker: ingest role(s) → Kafka (acks=all) → process role(s) → the warehouse
  * served over the ClickHouse protocol by an api role hosting chDB (the
  * topology test/distributed.test.ts runs). Every role is its own process.
+ * Last, with the ingest and process roles stopped, the ceiling: the same
+ * warehouse's own insert rate for the same rows over the same protocol, and
+ * end to end as a share of it.
  *
  *   npm run bench:distributed --workspace @strix/bench
  *   (BENCH_EVENTS, BENCH_CONCURRENCY, BENCH_INGESTERS, BENCH_PROCESSORS, BENCH_PARTITIONS; STRIX_KAFKA_COMPRESSION reaches the roles)
@@ -14,7 +17,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { kill, spawnStrix, type StrixProcess } from '@strix/testkit/process';
 import { startKafka } from '@strix/testkit/kafka';
 import { startWarehouseHost, type WarehouseHost } from '@strix/testkit/warehouse-host';
+import { ClickHouseWarehouse } from '@strix/warehouse/clickhouse';
 import { HttpLoad, batchSize, cpuSeconds } from './http-load.ts';
+import { timeInserts, warehouseRows } from './warehouse-rows.ts';
 
 const totalEvents = Number(process.env.BENCH_EVENTS ?? 500_000);
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 32);
@@ -22,6 +27,8 @@ const ingesters = Number(process.env.BENCH_INGESTERS ?? 1);
 const processors = Number(process.env.BENCH_PROCESSORS ?? 1);
 const partitions = process.env.BENCH_PARTITIONS ?? '4';
 const cores = availableParallelism();
+/** As large as the pipeline's largest insert, as the embedded benchmark's ceiling (e2e-throughput.ts). */
+const rowsPerInsert = 50_000;
 
 async function main(): Promise<void> {
   const kafka = await startKafka();
@@ -108,6 +115,22 @@ async function main(): Promise<void> {
       `CPU seconds: ${measured.map(({ role }, i) => `${role} ${(cpuAfter[i]!.process - cpuBefore[i]!.process).toFixed(1)}`).join(', ')}, ` +
         `load generator ${((loadCpu.user + loadCpu.system) / 1e6).toFixed(1)} (of ${(cores * seconds).toFixed(1)} on ${cores} cores)`,
     );
+
+    // The ceiling: the same warehouse's own insert rate over the same protocol, with the other roles stopped.
+    for (const { role, p } of roles) if (role !== 'api') await kill(p, 'SIGTERM');
+    const warehouse = new ClickHouseWarehouse({ url: api.url, pathname: '/clickhouse', username: 'admin', password: admin });
+    try {
+      const rows = warehouseRows(Math.min(sent, 200_000));
+      await timeInserts(warehouse, rows.slice(0, 10_000), rowsPerInsert, 'warm');
+      const ceiling = await timeInserts(warehouse, rows, rowsPerInsert, 'ceiling');
+      console.log(
+        `ceiling (the warehouse's insert of the same rows with every view, over the ClickHouse protocol as the process role sends them, ` +
+          `${rowsPerInsert} per insert, ${rows.length} rows): ${ceiling.toFixed(0)} rows/s`,
+      );
+      console.log(`end to end / ceiling: ${(sent / seconds / ceiling).toFixed(2)}`);
+    } finally {
+      await warehouse.close();
+    }
   } finally {
     for (const { p } of roles) await kill(p, 'SIGTERM');
     await kafka.cleanup();

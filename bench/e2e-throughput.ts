@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { kill, spawnStrix } from '@strix/testkit/process';
-import { HttpLoad, batchSize, cpuSeconds, logLag, peakRss, percentile } from './http-load.ts';
+import { HttpLoad, batchSize, cpuSeconds, logLag, peakRss, percentile, residentBytes } from './http-load.ts';
 import { seedTenants } from './tenants.ts';
 import { warehouseCeiling, warehouseRows } from './warehouse-rows.ts';
 
@@ -51,6 +51,7 @@ async function main(): Promise<void> {
     const url = new URL(server.url);
 
     // Phase 1: sustained throughput, closed loop.
+    const idleRss = await residentBytes(server.child.pid!);
     const serverCpuBefore = await cpuSeconds(server.child.pid!);
     const benchCpuBefore = process.cpuUsage();
     const started = performance.now();
@@ -81,7 +82,8 @@ async function main(): Promise<void> {
           `p99 ${percentile(latencies, 99).toFixed(1)} ms, max ${percentile(latencies, 100).toFixed(1)} ms`,
       );
     }
-    console.log(`server peak RSS: ${((await peakRss(server.child.pid!)) / 1024 / 1024).toFixed(0)} MiB`);
+    const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
+    console.log(`server peak RSS: ${mib(await peakRss(server.child.pid!))} (idle before the load: ${mib(idleRss)})`);
   } finally {
     await kill(server, 'SIGTERM');
     load.close();

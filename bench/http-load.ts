@@ -133,8 +133,17 @@ export function percentile(sorted: readonly number[], p: number): number {
 }
 
 export async function peakRss(pid: number): Promise<number> {
+  return statusBytes(pid, 'VmHWM');
+}
+
+/** What a process holds resident now, in bytes. */
+export async function residentBytes(pid: number): Promise<number> {
+  return statusBytes(pid, 'VmRSS');
+}
+
+async function statusBytes(pid: number, field: 'VmHWM' | 'VmRSS'): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
+  return Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0) * 1024;
 }
 
 /** CPU seconds (user + system) of a process, and of its main (JS) thread alone. */
