@@ -72,9 +72,11 @@ describe('a journey: @strix/sdk, posthog-node and @sentry/node into one Strix, r
 
     // The app on PostHog's Node SDK, pointed at Strix.
     const posthog = new PostHog(h.credentials.clientKey, { host: url, flushAt: 1, flushInterval: 0 });
-    posthog.capture({ distinctId: 'bob', event: 'signup', properties: { $set: { plan: 'free' } } });
-    await sleep(20);
-    posthog.capture({ distinctId: 'bob', event: 'purchase' });
+    // One request per event (flushAt 1), and Strix moves each by its own request's transit (PostHog's clock
+    // correction): steps a few milliseconds apart could swap on a busy machine, so they are a minute apart.
+    const minuteAgo = Date.now() - 60_000;
+    posthog.capture({ distinctId: 'bob', event: 'signup', properties: { $set: { plan: 'free' } }, timestamp: new Date(minuteAgo) });
+    posthog.capture({ distinctId: 'bob', event: 'purchase', timestamp: new Date(minuteAgo + 30_000) });
     posthog.capture({ distinctId: 'cleo', event: 'signup' });
     await posthog.shutdown();
 
