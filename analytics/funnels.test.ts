@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { EventRow } from '@strix/warehouse';
+import { funnelSql, type EventRow } from '@strix/warehouse';
 import type { ChdbWarehouse } from '@strix/warehouse/chdb';
 import { eventRow } from '@strix/testkit/rows';
 import { openStore } from '@strix/testkit/stores';
@@ -255,6 +255,28 @@ describe('funnels on hand-built event streams', () => {
     assert.equal(byVersion.experiment, undefined);
     const byPlan = await run(events, steps, { breakdown: { user_property: 'plan' } });
     assert.deepEqual(byPlan.groups.map((g) => [g.value, g.totals.entered, g.totals.converted]), [['', 2, 1], ['pro', 2, 1]]);
+  });
+
+  it('a range under three weeks reads only its days, through the by_day projection, to the millisecond', async () => {
+    const p = `f${++project}`;
+    // 5,000 people with an event every 12 hours for 20 days (a, b, c in turn), at t0 + k·12 h + <person> ms:
+    // enough rows that each day is about a granule of its own.
+    await wh.command(
+      `INSERT INTO events (project_id, app_id, is_dev, event_id, ts, received_at, name, level, message, session_id, user_id, retention_days, kind)
+       SELECT {p:String}, 'app', false, toString(number), ts, ts, ['a', 'b', 'c'][1 + k % 3], 'info', '', concat('s', toString(person)), concat('u', toString(person)), 90, 'track'
+       FROM (SELECT number, number % 5000 AS person, intDiv(number, 5000) AS k,
+               fromUnixTimestamp64Milli(toInt64({t0:Int64} + k * 43200000 + person), 'UTC') AS ts FROM numbers(200000))`,
+      { p, t0 },
+    );
+    const funnel = async (fromMs: number, toMs: number) => counts(await runFunnel(wh, { projectId: p, fromMs, toMs, isDev: false }, FunnelDefinition.parse(abc)));
+    // a at day 3, b at 3½, c at day 4 + <person> ms: the range's end cuts c in two.
+    assert.deepEqual(await funnel(t0 + 3 * day, t0 + 4 * day + 2500), [5000, 5000, 2500]);
+    assert.deepEqual(await funnel(t0 + 3 * day + 2500, t0 + 4 * day + 2500), [2500, 2500, 0]);
+    assert.deepEqual(await funnel(t0 + 3 * day, t0 + 4 * day), [5000, 5000, 0], 'an end at midnight leaves the next day out');
+    const spec = { projectId: p, fromMs: t0 + 3 * day, toMs: t0 + 4 * day, isDev: false, steps: abc.steps, mode: 'closed', windowMs: day, strictOrder: false, exclusions: [], by: 'user' } as const;
+    const { sql, params } = funnelSql(spec);
+    const plan = (await wh.query<{ explain: string }>(`EXPLAIN indexes = 1 ${sql}`, params)).map((r) => r.explain).join('\n');
+    assert.match(plan, /ReadFromMergeTree \(by_day\)/);
   });
 
   it('nobody in range: zero counts without a breakdown, no groups with one', async () => {

@@ -61,6 +61,9 @@ export interface FunnelGroupRow {
  */
 export const FunnelBits = { steps: 20, exclusions: 8, timeShift: 28, maxRangeMs: 2 ** 35 } as const;
 
+/** Ranges this long or longer read the table itself and aggregate people in its order (see funnelSql). */
+const inOrderRangeMs = 21 * 86_400_000;
+
 /** "No live chain" and "never reached", outside every packed value. */
 const NONE = 'toInt64(-1)';
 const NEVER = 'toInt64(9223372036854775807)';
@@ -230,13 +233,15 @@ export function funnelSql(spec: FunnelSpec): { sql: string; params: QueryParams 
   const reachedAt = (k: number) => (closed ? `D${k} != ${NEVER}` : `reached >= ${2 ** (k - 1)}`);
   const totals = Array.from({ length: n }, (_, i) => `countIf(${reachedAt(i + 1)}) AS c${i + 1}`);
   if (closed) for (let k = 2; k <= n; k++) totals.push(`quantileExactInclusiveIf(0.5)(bitShiftRight(D${k}, ${timeShift}), ${reachedAt(k)}) AS m${k}`);
-  // In the table's order the per-person GROUP BY streams instead of hashing; on two threads it measured
-  // fastest of in-order (one or two threads) and hashed (string or 128-bit keys) on the data of bench/funnel-query.ts.
+  // Over whole months the per-person GROUP BY streams in the table's order, which measured fastest on the data of
+  // bench/funnel-query.ts; hashing the by_day projection's rows, which come day by day, measured slower there.
+  // Under three weeks the engine may read that projection, which skips the days outside the range.
+  const inOrder = spec.toMs - spec.fromMs >= inOrderRangeMs;
   const sql = `SELECT value, ${totals.join(', ')}
 FROM (SELECT value, ${perLevel.join(',\n  ')} FROM (${people}))
 WHERE ${reachedAt(1)}
 GROUP BY value ORDER BY c1 DESC, value
-SETTINGS optimize_aggregation_in_order = 1`;
+SETTINGS ${inOrder ? 'optimize_aggregation_in_order = 1, optimize_use_projections = 0' : 'optimize_aggregation_in_order = 0'}`;
   return { sql, params };
 }
 
