@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { IncomingEvent, IngestLimits, MetricPoint, Topics, TrackEvent, batchBody, type EventBatchRecord, type LogEvent, type LogRecord } from '@strix/contracts';
@@ -35,7 +34,10 @@ const documentedBatch = (field: BatchField, item: z.ZodType) =>
  * users that share a partition share one record. The user id is keyed as the
  * processors will store it (trimmed), so " u1" and "u1" cannot land on two
  * partitions. A hot user's events go to the overflow topic instead, as a
- * record of their own under a spread key.
+ * record of their own under a spread key: the user's key and the group's
+ * first event id. A hot user's requests spread over the partitions, and a
+ * retry that overflows again lands where its first attempt did, so one
+ * deduper sees both.
  */
 export function toLogRecords(
   principal: Pick<Principal, 'projectId' | 'appId' | 'retentionDays'>,
@@ -67,7 +69,7 @@ export function toLogRecords(
   const overflow: LogRecord[] = [];
   for (const [key, group] of byUser) {
     if (partitioning.hotKeys.hot(key)) {
-      overflow.push(record(`${key}#${randomUUID()}`, group));
+      overflow.push(record(`${key}#${group[0]!.event_id}`, group));
       continue;
     }
     const partition = partitioning.partitionOf(key);
